@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+)
+
+// Exit codes of the whole program, as documented in the README.
+const (
+	exitOK      = 0 // success
+	exitFound   = 1 // the command found something (audit drift), like `kubectl diff`
+	exitUsage   = 2 // usage or input error
+	exitCluster = 3 // cluster or API error
+)
+
+// exitError carries an explicit exit code with an error.
+type exitError struct {
+	code int
+	err  error
+	// hint is appended to the message, e.g. where to find help.
+	hint string
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf reports a usage or input error (exit 2) for command path cmd.
+func usageErrorf(cmdPath string, format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...), hint: helpHint(cmdPath)}
+}
+
+// inputError marks err as an input error (exit 2), e.g. a bad file.
+func inputError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: exitUsage, err: err}
+}
+
+// clusterError marks err as a cluster or API error (exit 3).
+func clusterError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: exitCluster, err: err}
+}
+
+// errFound is returned by commands that ran fine but found something to report
+// (exit 1). The command has already printed what it found.
+var errFound = &exitError{code: exitFound, err: errors.New("found something")}
+
+func helpHint(cmdPath string) string {
+	if cmdPath == "" {
+		cmdPath = rootName
+	}
+	return fmt.Sprintf("run '%s --help' for usage", cmdPath)
+}
+
+// exitCode maps an error to the program's exit code. It is the only place that
+// decides exit codes.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var status apierrors.APIStatus
+	var urlErr *url.Error
+	var netErr net.Error
+	if errors.As(err, &status) || errors.As(err, &urlErr) || errors.As(err, &netErr) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return exitCluster
+	}
+	return exitUsage
+}
+
+// printError writes err as one line to w, with a hint when it has one.
+func printError(w io.Writer, err error) {
+	if err == errFound {
+		return
+	}
+	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	var ee *exitError
+	if errors.As(err, &ee) && ee.hint != "" {
+		msg += "; " + ee.hint
+	}
+	fmt.Fprintf(w, "error: %s\n", msg)
+}

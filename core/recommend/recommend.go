@@ -1,0 +1,116 @@
+// Package recommend defines the Recommender interface every smartvpa
+// recommender implements, the evidence a recommender gives for its numbers, and
+// a registry of recommenders by name. One subpackage per family implements it
+// (vpa, autopilot, forecast, rl, lstm, smart) and registers itself in init.
+//
+// Time is always an argument: a recommender never reads the wall clock, so a
+// replay of the same samples gives the same recommendations.
+package recommend
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+)
+
+// Recommender observes one container's usage and recommends its requests.
+type Recommender interface {
+	// Name is the registry name of the recommender, e.g. "vpa".
+	Name() string
+	// AddSample feeds one usage sample. Samples arrive in time order.
+	AddSample(s model.Sample)
+	// AddOOM records an out-of-memory kill of the container.
+	AddOOM(e model.OOMEvent)
+	// Recommend returns the recommendation at time now. ok is false while the
+	// recommender has too little data to say anything.
+	Recommend(now time.Time) (rec model.Recommendation, ok bool)
+	// Explain returns the evidence behind the recommendation at time now.
+	Explain(now time.Time) Explanation
+}
+
+// Explanation is the evidence behind a recommendation, for people.
+type Explanation struct {
+	Recommender string `json:"recommender"`
+	// Resources holds the evidence per resource ("cpu", "memory").
+	Resources map[model.Resource]Evidence `json:"resources,omitempty"`
+	// Notes are free-form remarks, e.g. "warming up: using vpa".
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Evidence is what one resource's numbers rest on.
+type Evidence struct {
+	// Percentiles used for lower, target and upper (0 when not percentile-based).
+	LowerPercentile  float64 `json:"lowerPercentile,omitempty"`
+	TargetPercentile float64 `json:"targetPercentile,omitempty"`
+	UpperPercentile  float64 `json:"upperPercentile,omitempty"`
+	// SampleCount is the number of samples (or sample weight) behind the estimate.
+	SampleCount float64 `json:"sampleCount"`
+	// HistorySpan is the time between the first and last sample observed.
+	HistorySpan time.Duration `json:"historySpan"`
+	// Confidence is the recommender's confidence (VPA: history in days).
+	Confidence float64 `json:"confidence"`
+	// Margin is the safety margin fraction applied to the target (0.15 = 15 %).
+	Margin float64 `json:"margin"`
+	// CapsApplied names the caps and floors that changed the numbers.
+	CapsApplied []string `json:"capsApplied,omitempty"`
+}
+
+// Config configures a recommender created from the registry.
+type Config struct {
+	// Seed seeds any randomness the recommender uses.
+	Seed int64
+	// ContainersInPod is the number of containers in the pod, used to split pod
+	// level floors. 0 means 1.
+	ContainersInPod int
+	// Policy is the container resource policy (caps, controlled resources).
+	Policy model.ContainerPolicy
+	// ModelFile is the path to a trained model, for recommenders that take one;
+	// empty means the default model.
+	ModelFile string
+}
+
+// Factory creates a fresh recommender for one container.
+type Factory func(cfg Config) (Recommender, error)
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register makes a recommender family available by name. It panics when the
+// name is already taken, which is a programming error.
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("recommend: duplicate recommender " + name)
+	}
+	registry[name] = f
+}
+
+// Names returns the registered recommender names, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New creates the recommender registered under name.
+func New(name string, cfg Config) (Recommender, error) {
+	mu.RLock()
+	f, ok := registry[name]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown recommender %q: choose one of %s", name, strings.Join(Names(), ", "))
+	}
+	return f(cfg)
+}

@@ -1,0 +1,16 @@
+# shellcheck shell=bash
+# Versions of the local control plane components (sourced by hack/*.sh).
+# Changing a version changes the cache directory, so the next build-tools run rebuilds it.
+KUBE_VERSION=${KUBE_VERSION:-v1.36.3}
+KUBE_STAGING_VERSION=${KUBE_STAGING_VERSION:-v0.36.3}
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
+METRICS_SERVER_VERSION=${METRICS_SERVER_VERSION:-v0.8.0}
+VPA_VERSION=${VPA_VERSION:-v1.8.1}
+
+SMARTVPA_CACHE=${SMARTVPA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smartvpa}
+SMARTVPA_BIN=${SMARTVPA_BIN:-$SMARTVPA_CACHE/bin}
+KUBE_BIN_DIR=$SMARTVPA_BIN/kubernetes-$KUBE_VERSION
+ETCD_BIN_DIR=$SMARTVPA_BIN/etcd-$ETCD_VERSION
+KWOK_BIN_DIR=$SMARTVPA_BIN/kwok-$KWOK_VERSION
+METRICS_SERVER_BIN_DIR=$SMARTVPA_BIN/metrics-server-$METRICS_SERVER_VERSION
