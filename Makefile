@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --tags --match 'v*' --dirty 2>/dev/null || echo 
 GIT_COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(GIT_COMMIT)
 # Packages that run goroutines: their tests run under the race detector too.
-RACE_PKGS ?= $(shell $(GO) list ./core/sim/... ./stress/... ./tui/... ./kube/... 2>/dev/null)
+RACE_PKGS ?= $(shell $(GO) list ./... 2>/dev/null | grep -E '/(core/sim|stress|tui|kube|cmd/kubectl-smartvpa)(/|$$)')
 
 .DEFAULT_GOAL := help
 
