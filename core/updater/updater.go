@@ -1,0 +1,554 @@
+// Package updater is the update policy of smartvpa: given a pod's current
+// requests, the recommender's answer and the policy, it decides whether the pod
+// is updated and how (in place, by eviction, or by a rollout of its workload).
+// It is pure: time is an argument, nothing is read from or written to a
+// cluster. The simulator (core/sim) and the live appliers (kube/) both call it.
+//
+// # Upstream rules reproduced
+//
+// The rules are those of the upstream Vertical Pod Autoscaler updater
+// (pkg/updater/priority, v1.x):
+//
+//   - A pod is updated when any container's request lies outside the
+//     recommendation's [lower, upper] range, or a container has no request for
+//     a recommended resource.
+//   - Otherwise only when the pod has run for at least
+//     Policy.PodLifetimeUpdateThreshold (12 h) and its resource diff is at least
+//     Policy.MinChangePriority (0.1). The resource diff is computed per resource
+//     as |sum(requests) - sum(targets)| / sum(requests) over the pod's
+//     containers, and summed over the resources (CPU and memory): a pod whose
+//     CPU doubles and memory halves has a diff of 1.5.
+//   - A quick OOM (a container OOM-killed less than
+//     Policy.EvictAfterOOMThreshold, 10 min, after it started) allows an update
+//     at any age, unless the update would change nothing (diff 0).
+//   - Pods are ordered for update with scale-ups first, then by larger diff
+//     (Priority.Less, Plan).
+//   - Within a replica group, nothing is disrupted when fewer than
+//     Policy.MinReplicas (2) pods are alive, and at most
+//     int(configured * Policy.EvictionTolerance) (0.5) pods are taken down at a
+//     time, with the upstream exception that one pod may go when every pod is
+//     running and the tolerance rounds to 0 (Plan).
+//
+// Decide applies the per-pod rules only; Plan applies the per-pod rules, the
+// ordering and the replica-group restrictions to a set of pods. A simulated
+// single container that stands for a workload with many replicas should use
+// Decide; one that stands for a one-replica workload should use Plan (and will
+// then, as upstream with --min-replicas=2, never be evicted).
+//
+// # Update modes
+//
+// Policy.Mode says how an accepted update is carried out:
+//
+//   - in-place-or-recreate (default; upstream InPlaceOrRecreate on
+//     Kubernetes 1.33+): CPU changes and memory increases are resized in place
+//     without a restart (InPlace); any memory decrease restarts the container
+//     (Evict).
+//   - recreate: every update evicts (restarts) the pod (Evict).
+//   - in-place: every update is an in-place resize, never a restart (InPlace).
+//   - rollout: smartvpa extension, the workload's pod template is patched and
+//     its controller rolls the pods (Rollout); every pod restarts.
+//   - off: recommendations are never applied (None).
+//
+// A Decision with Action Evict or Rollout restarts the container
+// (Decision.Restarts).
+//
+// # Limits
+//
+// ProportionalLimits keeps each limit in the same ratio to its request as
+// before the update (upstream GetProportionalLimit); with
+// model.RequestsOnly limits are left unchanged.
+package updater
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+)
+
+// UpdateMode says how an accepted update is applied.
+type UpdateMode string
+
+// The update modes.
+const (
+	ModeInPlaceOrRecreate UpdateMode = "in-place-or-recreate"
+	ModeRecreate          UpdateMode = "recreate"
+	ModeInPlace           UpdateMode = "in-place"
+	ModeRollout           UpdateMode = "rollout"
+	ModeOff               UpdateMode = "off"
+)
+
+// Modes lists the valid update modes, default first.
+var Modes = []UpdateMode{ModeInPlaceOrRecreate, ModeRecreate, ModeInPlace, ModeRollout, ModeOff}
+
+// ParseMode validates a mode name; the empty string is the default mode.
+func ParseMode(s string) (UpdateMode, error) {
+	if s == "" {
+		return ModeInPlaceOrRecreate, nil
+	}
+	for _, m := range Modes {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown update mode %q: use one of in-place-or-recreate, recreate, in-place, rollout, off", s)
+}
+
+// Action is what the updater does to a pod.
+type Action string
+
+// The actions.
+const (
+	None    Action = "none"
+	InPlace Action = "in-place"
+	Evict   Action = "evict"
+	Rollout Action = "rollout"
+)
+
+// Policy holds the updater's options; DefaultPolicy gives the upstream defaults.
+type Policy struct {
+	// Mode says how an update is applied.
+	Mode UpdateMode
+	// MinChangePriority is the minimum resource diff that updates a pod whose
+	// requests are within [lower, upper] (upstream default 0.1).
+	MinChangePriority float64
+	// PodLifetimeUpdateThreshold is how long a pod must have run before an
+	// in-range update is allowed (upstream 12 h).
+	PodLifetimeUpdateThreshold time.Duration
+	// EvictAfterOOMThreshold: a container OOM-killed less than this after it
+	// started is a quick OOM (upstream 10 min).
+	EvictAfterOOMThreshold time.Duration
+	// MinReplicas is the minimum number of live pods in a replica group for
+	// any of them to be disrupted (upstream --min-replicas, 2). Used by Plan.
+	MinReplicas int
+	// EvictionTolerance is the fraction of a group's configured replicas that
+	// may be down at once (upstream --eviction-tolerance, 0.5). Used by Plan.
+	EvictionTolerance float64
+}
+
+// DefaultPolicy returns the upstream defaults in the in-place-or-recreate mode.
+func DefaultPolicy() Policy {
+	return Policy{
+		Mode:                       ModeInPlaceOrRecreate,
+		MinChangePriority:          0.1,
+		PodLifetimeUpdateThreshold: 12 * time.Hour,
+		EvictAfterOOMThreshold:     10 * time.Minute,
+		MinReplicas:                2,
+		EvictionTolerance:          0.5,
+	}
+}
+
+// Validate reports the first invalid option.
+func (p Policy) Validate() error {
+	if _, err := ParseMode(string(p.Mode)); err != nil {
+		return err
+	}
+	switch {
+	case p.MinChangePriority < 0:
+		return fmt.Errorf("min change priority %v is negative: use 0 or more (default 0.1)", p.MinChangePriority)
+	case p.PodLifetimeUpdateThreshold < 0:
+		return fmt.Errorf("pod lifetime update threshold %v is negative: use 0 or more (default 12h)", p.PodLifetimeUpdateThreshold)
+	case p.EvictAfterOOMThreshold < 0:
+		return fmt.Errorf("evict-after-OOM threshold %v is negative: use 0 or more (default 10m)", p.EvictAfterOOMThreshold)
+	case p.MinReplicas < 0:
+		return fmt.Errorf("min replicas %d is negative: use 0 or more (default 2)", p.MinReplicas)
+	case p.EvictionTolerance < 0 || p.EvictionTolerance > 1:
+		return fmt.Errorf("eviction tolerance %v is outside [0, 1]: use a fraction (default 0.5)", p.EvictionTolerance)
+	}
+	return nil
+}
+
+// OOMKill is the last termination of a container by the OOM killer: when the
+// killed run started and when it was killed.
+type OOMKill struct {
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// PodState is a single-container pod as the simulator sees it.
+type PodState struct {
+	// Requests and Limits are the container's current values (0 = not set).
+	Requests, Limits model.Resources
+	// StartTime is when the pod started; zero means unknown, and then only an
+	// out-of-range request or a quick OOM allows an update (as upstream).
+	StartTime time.Time
+	// LastOOM is the container's last OOM kill, nil if none.
+	LastOOM *OOMKill
+	// Policy is the container policy; it says which resources and values the
+	// update controls.
+	Policy model.ContainerPolicy
+}
+
+// Container is one container of a Pod, for multi-container pods.
+type Container struct {
+	Name             string
+	Requests, Limits model.Resources
+	// Recommendation for the container; nil means none (the container is
+	// left alone).
+	Recommendation *model.Recommendation
+	LastOOM        *OOMKill
+	Policy         model.ContainerPolicy
+}
+
+// Pod is a pod with any number of containers.
+type Pod struct {
+	Name       string
+	StartTime  time.Time
+	Pending    bool
+	Containers []Container
+}
+
+// Priority is the update priority of a pod (upstream PodPriority).
+type Priority struct {
+	// OutsideRecommendedRange: some container's request is outside [lower, upper].
+	OutsideRecommendedRange bool `json:"outsideRecommendedRange"`
+	// ScaleUp: some container's target is above its request.
+	ScaleUp bool `json:"scaleUp"`
+	// ResourceDiff is the relative difference between total requests and
+	// total targets, summed over resources.
+	ResourceDiff float64 `json:"resourceDiff"`
+}
+
+// Less reports whether p has a lower update priority than other: a scale-up
+// beats a scale-down, then the larger diff wins.
+func (p Priority) Less(other Priority) bool {
+	if p.ScaleUp != other.ScaleUp {
+		return other.ScaleUp
+	}
+	return p.ResourceDiff < other.ResourceDiff
+}
+
+// Decision is the updater's verdict for one pod.
+type Decision struct {
+	Action Action `json:"action"`
+	// Reason says why, in a few words, e.g. "cpu request 100m below lower bound 250m".
+	Reason   string   `json:"reason"`
+	Priority Priority `json:"priority"`
+	// Requests and Limits are the container's values after the update (for
+	// Decide; equal to the current ones when Action is None).
+	Requests model.Resources `json:"requests"`
+	Limits   model.Resources `json:"limits"`
+}
+
+// Restarts reports whether carrying out d restarts the container.
+func (d Decision) Restarts() bool { return d.Action == Evict || d.Action == Rollout }
+
+// Decide applies the per-pod upstream rules to a single-container pod with the
+// recommendation rec (rec.IsZero() means none) and returns the decision with
+// the new requests and limits. Replica-group restrictions are not applied (see
+// Plan).
+func Decide(now time.Time, pod PodState, rec model.Recommendation, p Policy) Decision {
+	var r *model.Recommendation
+	if !rec.IsZero() {
+		r = &rec
+	}
+	c := Container{Requests: pod.Requests, Limits: pod.Limits, Recommendation: r, LastOOM: pod.LastOOM, Policy: pod.Policy}
+	d := DecidePod(now, Pod{StartTime: pod.StartTime, Containers: []Container{c}}, p)
+	d.Requests, d.Limits = pod.Requests, pod.Limits
+	if d.Action != None {
+		d.Requests, d.Limits = Apply(c)
+	}
+	return d
+}
+
+// Apply returns the requests and limits container c gets when its
+// recommendation is applied: requests of controlled resources set to the
+// target, limits scaled in proportion (or unchanged with RequestsOnly).
+func Apply(c Container) (requests, limits model.Resources) {
+	requests, limits = c.Requests, c.Limits
+	if c.Recommendation == nil || c.Policy.Off {
+		return requests, limits
+	}
+	for _, res := range model.AllResources {
+		t := c.Recommendation.Target.Get(res)
+		if !c.Policy.Controls(res) || t == 0 {
+			continue
+		}
+		requests = requests.Set(res, t)
+	}
+	if c.Policy.ControlledValues != model.RequestsOnly {
+		limits = ProportionalLimits(c.Requests, c.Limits, requests)
+	}
+	return requests, limits
+}
+
+// ProportionalLimits returns limits in the same ratio to newRequests as
+// oldLimits had to oldRequests, per resource, as upstream does: no limit stays
+// no limit; a limit with no request, or equal to its request, becomes the new
+// request; otherwise newRequest * oldLimit / oldRequest.
+func ProportionalLimits(oldRequests, oldLimits, newRequests model.Resources) model.Resources {
+	var out model.Resources
+	for _, res := range model.AllResources {
+		out = out.Set(res, proportionalLimit(oldRequests.Get(res), oldLimits.Get(res), newRequests.Get(res)))
+	}
+	return out
+}
+
+func proportionalLimit(oldReq, oldLimit, newReq float64) float64 {
+	switch {
+	case oldLimit == 0 || newReq == 0:
+		return 0
+	case oldReq == 0 || oldReq == oldLimit:
+		return newReq
+	}
+	return newReq * oldLimit / oldReq
+}
+
+// GetPriority computes the update priority of pod (upstream
+// priority_processor): only containers with a recommendation and not Off take
+// part, only the controlled resources with a target count.
+func GetPriority(pod Pod) Priority {
+	var (
+		prio     Priority
+		totalReq [2]float64
+		totalRec [2]float64
+		seen     [2]bool
+	)
+	for _, c := range pod.Containers {
+		if c.Recommendation == nil || c.Policy.Off {
+			continue
+		}
+		for i, res := range model.AllResources {
+			target := c.Recommendation.Target.Get(res)
+			if target == 0 || !c.Policy.Controls(res) {
+				continue
+			}
+			seen[i] = true
+			totalRec[i] += target
+			req := c.Requests.Get(res)
+			if req == 0 {
+				// A missing request counts as 0: always grow, always out of range.
+				prio.ScaleUp = true
+				prio.OutsideRecommendedRange = true
+				continue
+			}
+			totalReq[i] += req
+			if target > req {
+				prio.ScaleUp = true
+			}
+			lower, upper := c.Recommendation.Lower.Get(res), c.Recommendation.Upper.Get(res)
+			if (lower != 0 && req < lower) || (upper != 0 && req > upper) {
+				prio.OutsideRecommendedRange = true
+			}
+		}
+	}
+	for i := range seen {
+		if !seen[i] {
+			continue
+		}
+		req := math.Max(totalReq[i], unitOf(model.AllResources[i]))
+		prio.ResourceDiff += math.Abs(req-totalRec[i]) / req
+	}
+	return prio
+}
+
+// unitOf is the smallest amount upstream's diff divides by when the request
+// is zero: 1 milli-unit (1 millicore; for memory upstream compares
+// milli-bytes, so 0.001 byte).
+func unitOf(r model.Resource) float64 {
+	if r == model.CPU {
+		return 1
+	}
+	return 0.001
+}
+
+// quickOOM reports whether a controlled container was OOM-killed within the
+// threshold after it started.
+func quickOOM(pod Pod, p Policy) bool {
+	for _, c := range pod.Containers {
+		if c.Policy.Off || c.LastOOM == nil {
+			continue
+		}
+		if c.LastOOM.FinishedAt.Sub(c.LastOOM.StartedAt) < p.EvictAfterOOMThreshold {
+			return true
+		}
+	}
+	return false
+}
+
+// DecidePod applies the per-pod upstream rules to a multi-container pod. The
+// returned Requests and Limits are zero; use Apply per container.
+func DecidePod(now time.Time, pod Pod, p Policy) Decision {
+	prio := GetPriority(pod)
+	d := Decision{Action: None, Priority: prio}
+	hasRec := false
+	for _, c := range pod.Containers {
+		if c.Recommendation != nil && !c.Policy.Off {
+			hasRec = true
+		}
+	}
+	if !hasRec {
+		d.Reason = "no recommendation"
+		return d
+	}
+	oom := quickOOM(pod, p)
+	var why string
+	switch {
+	case prio.OutsideRecommendedRange:
+		why = outOfRangeReason(pod)
+	case oom:
+		why = "quick OOM"
+	default:
+		if pod.StartTime.IsZero() {
+			d.Reason = "pod start time unknown and requests within [lower, upper]"
+			return d
+		}
+		if age := now.Sub(pod.StartTime); age < p.PodLifetimeUpdateThreshold {
+			d.Reason = fmt.Sprintf("pod age %s below %s and requests within [lower, upper]", age, p.PodLifetimeUpdateThreshold)
+			return d
+		}
+		if prio.ResourceDiff < p.MinChangePriority {
+			d.Reason = fmt.Sprintf("resource diff %.3f below %.3f", prio.ResourceDiff, p.MinChangePriority)
+			return d
+		}
+		why = fmt.Sprintf("resource diff %.3f at least %.3f after %s", prio.ResourceDiff, p.MinChangePriority, p.PodLifetimeUpdateThreshold)
+	}
+	if oom && prio.ResourceDiff == 0 {
+		d.Reason = "quick OOM but the update would change nothing"
+		return d
+	}
+	d.Action, d.Reason = actionFor(pod, p.Mode, why)
+	return d
+}
+
+func outOfRangeReason(pod Pod) string {
+	for _, c := range pod.Containers {
+		if c.Recommendation == nil || c.Policy.Off {
+			continue
+		}
+		for _, res := range model.AllResources {
+			target := c.Recommendation.Target.Get(res)
+			if target == 0 || !c.Policy.Controls(res) {
+				continue
+			}
+			req := c.Requests.Get(res)
+			lower, upper := c.Recommendation.Lower.Get(res), c.Recommendation.Upper.Get(res)
+			switch {
+			case req == 0:
+				return fmt.Sprintf("%s request not set", res)
+			case lower != 0 && req < lower:
+				return fmt.Sprintf("%s request %s below lower bound %s", res, format(res, req), format(res, lower))
+			case upper != 0 && req > upper:
+				return fmt.Sprintf("%s request %s above upper bound %s", res, format(res, req), format(res, upper))
+			}
+		}
+	}
+	return "request outside [lower, upper]"
+}
+
+func format(r model.Resource, v float64) string {
+	if r == model.CPU {
+		return fmt.Sprintf("%.0fm", v)
+	}
+	return fmt.Sprintf("%.0fMi", v/model.MiB)
+}
+
+// actionFor maps an accepted update to the mode's action.
+func actionFor(pod Pod, mode UpdateMode, why string) (Action, string) {
+	switch mode {
+	case ModeOff:
+		return None, "update mode off (" + why + ")"
+	case ModeRecreate:
+		return Evict, why
+	case ModeInPlace:
+		return InPlace, why
+	case ModeRollout:
+		return Rollout, why
+	}
+	// in-place-or-recreate (also the zero value).
+	for _, c := range pod.Containers {
+		if c.Recommendation == nil || c.Policy.Off || !c.Policy.Controls(model.Memory) {
+			continue
+		}
+		t := c.Recommendation.Target.MemoryBytes
+		if t != 0 && c.Requests.MemoryBytes != 0 && t < c.Requests.MemoryBytes {
+			return Evict, why + "; memory decrease restarts"
+		}
+	}
+	return InPlace, why
+}
+
+// Group describes a replica group (the pods of one controller).
+type Group struct {
+	// Configured is the controller's desired replica count; 0 means the
+	// number of pods given to Plan.
+	Configured int
+}
+
+// Planned is a pod's decision within a Plan.
+type Planned struct {
+	// Index of the pod in the slice given to Plan.
+	Index    int
+	Pod      string
+	Decision Decision
+}
+
+// Order decides for every pod (DecidePod) and orders them as upstream's
+// update priority calculator does: accepted pods first, by priority
+// (scale-ups first, then larger diff; ties keep input order), then the pods
+// left alone in input order. No replica-group restriction is applied.
+func Order(now time.Time, pods []Pod, p Policy) []Planned {
+	out := make([]Planned, len(pods))
+	for i, pod := range pods {
+		out[i] = Planned{Index: i, Pod: pod.Name, Decision: DecidePod(now, pod, p)}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ai, aj := out[i].Decision.Action != None, out[j].Decision.Action != None
+		if ai != aj {
+			return ai
+		}
+		if !ai {
+			return false
+		}
+		return out[j].Decision.Priority.Less(out[i].Decision.Priority)
+	})
+	return out
+}
+
+// Plan is Order followed by the replica-group restrictions, in update order:
+// nothing is disrupted when fewer than MinReplicas pods are alive; running
+// pods are disrupted only while more than configured -
+// int(configured*EvictionTolerance) remain up (one pod may go when all are
+// running and that tolerance is 0); pending pods may always be updated. In-place
+// updates count as disruptions (as upstream's in-place restriction does);
+// rollouts are left to the controller and not restricted.
+func Plan(now time.Time, pods []Pod, g Group, p Policy) []Planned {
+	out := Order(now, pods, p)
+	configured := g.Configured
+	if configured == 0 {
+		configured = len(pods)
+	}
+	running := 0
+	for _, pod := range pods {
+		if !pod.Pending {
+			running++
+		}
+	}
+	tolerance := int(float64(configured) * p.EvictionTolerance)
+	shouldBeAlive := configured - tolerance
+	disrupted := 0
+	for k := range out {
+		d := &out[k].Decision
+		if d.Action == None || d.Action == Rollout {
+			continue
+		}
+		if len(pods) < p.MinReplicas {
+			d.Reason = fmt.Sprintf("too few replicas: %d live, min %d (%s)", len(pods), p.MinReplicas, d.Reason)
+			d.Action = None
+			continue
+		}
+		if pods[out[k].Index].Pending {
+			continue
+		}
+		if running-disrupted > shouldBeAlive ||
+			(running == configured && tolerance == 0 && disrupted == 0) {
+			disrupted++
+			continue
+		}
+		d.Reason = fmt.Sprintf("eviction tolerance: %d of %d pods already disrupted (%s)", disrupted, configured, d.Reason)
+		d.Action = None
+	}
+	return out
+}
