@@ -1,0 +1,130 @@
+package autopilot
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+)
+
+func TestGrid(t *testing.T) {
+	g := newGrid(1, 1000, 2)
+	for _, tt := range []struct {
+		v    float64
+		want int
+	}{{0.5, 0}, {1, 1}, {1.9, 1}, {2, 2}, {5, 3}, {1e9, g.n - 1}} {
+		if got := g.bucket(tt.v); got != tt.want {
+			t.Errorf("bucket(%v) = %d, want %d", tt.v, got, tt.want)
+		}
+		if j := g.bucket(tt.v); tt.v < 1000 && !(g.edge(j) <= tt.v && tt.v < g.edge(j+1)) {
+			t.Errorf("%v not in [%v, %v)", tt.v, g.edge(j), g.edge(j+1))
+		}
+	}
+}
+
+func TestDecayedPercentileAndHalfLife(t *testing.T) {
+	h := newDecayed(newGrid(1, 1e4, 1.05), 3600)
+	// 100 at t=0, 10 at t=1h: 10's weight is twice 100's.
+	h.add(100, 1, 0)
+	h.add(10, 1, 3600)
+	if p := h.percentile(0.6); p < 10 || p > 10.6 {
+		t.Errorf("p60 = %v, want the bucket end above 10", p)
+	}
+	if p := h.percentile(0.7); p < 100 || p > 106 {
+		t.Errorf("p70 = %v, want the bucket end above 100", p)
+	}
+	if m := h.mean(); math.Abs(m-40) > 1e-9 {
+		t.Errorf("mean = %v, want (100*1+10*2)/3 = 40", m)
+	}
+}
+
+func run(r recommend.Recommender, rng *rand.Rand, days int, cpu func(h float64) float64) time.Time {
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	var now time.Time
+	for i := 0; i < days*288; i++ {
+		now = t0.Add(time.Duration(i) * 5 * time.Minute)
+		h := float64(i%288) / 12
+		r.AddSample(model.Sample{Time: now, CPUMillicores: cpu(h) * (1 + 0.05*rng.NormFloat64()), MemoryBytes: model.GiB * (1 + 0.01*rng.Float64())})
+	}
+	return now
+}
+
+func TestRecommenders(t *testing.T) {
+	flat := func(float64) float64 { return 400 }
+	for _, name := range []string{"autopilot", "autopilot-window"} {
+		t.Run(name, func(t *testing.T) {
+			r, err := recommend.New(name, recommend.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := r.Recommend(time.Time{}); ok {
+				t.Fatal("recommendation with no data")
+			}
+			if ex := r.Explain(time.Time{}); len(ex.Notes) == 0 {
+				t.Fatal("no warm-up note")
+			}
+			now := run(r, rand.New(rand.NewPCG(1, 1)), 3, flat)
+			rec, ok := r.Recommend(now)
+			if !ok {
+				t.Fatal("no recommendation after 3 days")
+			}
+			// 400 m with 5 % noise: the target covers most samples without
+			// wasting more than half.
+			if c := rec.Target.CPUMillicores; c < 420 || c > 600 {
+				t.Errorf("cpu target %.0f, want in [420, 600]", c)
+			}
+			if m := rec.Target.MemoryBytes / model.GiB; m < 1.01 || m > 1.5 {
+				t.Errorf("memory target %.3f GiB, want in [1.01, 1.5]", m)
+			}
+			if rec.Lower.CPUMillicores > rec.Target.CPUMillicores || rec.Upper.CPUMillicores < rec.Target.CPUMillicores {
+				t.Errorf("bounds out of order: %+v", rec)
+			}
+			ex := r.Explain(now)
+			if len(ex.Resources) != 2 || len(ex.Notes) != 2 {
+				t.Errorf("explain: %+v", ex)
+			}
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	cyc := func(h float64) float64 { return 300 + 200*math.Sin(2*math.Pi*h/24) }
+	var recs []model.Recommendation
+	for i := 0; i < 2; i++ {
+		r, _ := recommend.New("autopilot", recommend.Config{})
+		now := run(r, rand.New(rand.NewPCG(9, 9)), 2, cyc)
+		rec, _ := r.Recommend(now)
+		recs = append(recs, rec)
+	}
+	if !reflect.DeepEqual(recs[0], recs[1]) {
+		t.Fatalf("two runs differ: %+v vs %+v", recs[0], recs[1])
+	}
+}
+
+func TestOOMRaisesMemory(t *testing.T) {
+	for _, name := range []string{"autopilot", "autopilot-window"} {
+		t.Run(name, func(t *testing.T) {
+			r, _ := recommend.New(name, recommend.Config{})
+			now := run(r, rand.New(rand.NewPCG(2, 2)), 1, func(float64) float64 { return 100 })
+			r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: 2 * model.GiB})
+			rec, _ := r.Recommend(now)
+			if rec.Target.MemoryBytes < 2.4*model.GiB {
+				t.Fatalf("memory target %.2f GiB after an OOM at 2 GiB, want >= 2.4", rec.Target.MemoryBytes/model.GiB)
+			}
+		})
+	}
+}
+
+func BenchmarkMLPerSample(b *testing.B) {
+	r, _ := recommend.New("autopilot", recommend.Config{})
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < b.N; i++ {
+		now := t0.Add(time.Duration(i) * 5 * time.Minute)
+		r.AddSample(model.Sample{Time: now, CPUMillicores: 300 + 100*math.Sin(float64(i)/30), MemoryBytes: model.GiB})
+		r.Recommend(now)
+	}
+}

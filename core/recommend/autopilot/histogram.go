@@ -1,0 +1,108 @@
+package autopilot
+
+import "math"
+
+// grid is an exponential grid of bucket edges: edge(j) = first * ratio^j.
+type grid struct {
+	first, ratio float64
+	n            int
+	logRatio     float64
+	edges        []float64 // edges[j] = edge(j), j in [0, n]
+}
+
+func newGrid(first, max, ratio float64) grid {
+	n := int(math.Ceil(math.Log(max/first)/math.Log(ratio))) + 1
+	g := grid{first: first, ratio: ratio, n: n, logRatio: math.Log(ratio)}
+	g.edges = make([]float64, n+1)
+	for j := 1; j <= n; j++ {
+		g.edges[j] = first * math.Pow(ratio, float64(j-1))
+	}
+	return g
+}
+
+// edge is the start of bucket j (bucket 0 starts at 0).
+func (g grid) edge(j int) float64 {
+	if j <= 0 {
+		return 0
+	}
+	if j <= g.n {
+		return g.edges[j]
+	}
+	return g.first * math.Pow(g.ratio, float64(j-1))
+}
+
+// bucket returns the bucket holding v.
+func (g grid) bucket(v float64) int {
+	if v < g.first {
+		return 0
+	}
+	j := int(math.Log(v/g.first)/g.logRatio) + 1
+	if j >= g.n {
+		j = g.n - 1
+	}
+	if j < 0 {
+		j = 0
+	}
+	return j
+}
+
+// decayed is a histogram whose sample weights grow as 2^((t-ref)/halfLife),
+// which is the same as decaying older samples; the reference moves forward
+// (and all weights shrink) when weights get large.
+type decayed struct {
+	g        grid
+	halfLife float64 // seconds
+	ref      float64 // seconds
+	w        []float64
+	total    float64
+	// sum and sumW give the decayed weighted average.
+	sum float64
+}
+
+func newDecayed(g grid, halfLifeSeconds float64) *decayed {
+	return &decayed{g: g, halfLife: halfLifeSeconds, w: make([]float64, g.n)}
+}
+
+func (h *decayed) add(v, weight, t float64) {
+	if h.total == 0 {
+		h.ref = t
+	}
+	f := math.Exp2((t - h.ref) / h.halfLife)
+	if f > 1e50 {
+		scale := 1 / f
+		for i := range h.w {
+			h.w[i] *= scale
+		}
+		h.total *= scale
+		h.sum *= scale
+		h.ref = t
+		f = 1
+	}
+	h.w[h.g.bucket(v)] += weight * f
+	h.total += weight * f
+	h.sum += v * weight * f
+}
+
+// percentile returns the end of the bucket where the cumulative weight reaches
+// p of the total.
+func (h *decayed) percentile(p float64) float64 {
+	if h.total == 0 {
+		return 0
+	}
+	target := p * h.total
+	var c float64
+	for j, w := range h.w {
+		c += w
+		if c >= target && w > 0 {
+			return h.g.edge(j + 1)
+		}
+	}
+	return h.g.edge(h.g.n)
+}
+
+func (h *decayed) mean() float64 {
+	if h.total == 0 {
+		return 0
+	}
+	return h.sum / h.total
+}

@@ -1,0 +1,212 @@
+package autopilot
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+	"github.com/smartvpa/smartvpa/core/recommend/forecast"
+)
+
+// Statistic is how a moving-window recommender summarises history.
+type Statistic string
+
+// The moving-window statistics of the paper (section 3.1).
+const (
+	Peak            Statistic = "peak"
+	WeightedAverage Statistic = "weighted-average"
+	Percentile      Statistic = "percentile"
+)
+
+// WindowResource configures one resource of the moving-window recommender.
+type WindowResource struct {
+	Statistic Statistic
+	// Percentile in [0, 1] for the Percentile statistic.
+	Percentile float64
+	// LoadAdjusted weights each sample by its value (a percentile of the usage
+	// rather than of the time), as the paper does for CPU.
+	LoadAdjusted bool
+	HalfLife     time.Duration
+	// PeakWindow bounds the history the Peak statistic looks at.
+	PeakWindow time.Duration
+	Margin     float64
+	Floor      float64
+}
+
+// WindowOptions configure the moving-window recommender.
+type WindowOptions struct {
+	CPU, Memory WindowResource
+	// Hold is how long a recommendation is held as a floor: the output is the
+	// maximum of the recommendations over the last Hold (1 h in the paper), so
+	// decreases are slow and increases immediate.
+	Hold time.Duration
+	// MinHistory is the history needed before the first recommendation.
+	MinHistory time.Duration
+}
+
+// DefaultWindowOptions are the paper's choices: CPU p95 of load-adjusted usage
+// with a 12 h half-life, memory the peak with a 48 h half-life, margins of 15 %
+// and 10 %, and the maximum over the last hour.
+func DefaultWindowOptions() WindowOptions {
+	return WindowOptions{
+		CPU:        WindowResource{Statistic: Percentile, Percentile: 0.95, LoadAdjusted: true, HalfLife: 12 * time.Hour, PeakWindow: 7 * 24 * time.Hour, Margin: 0.15, Floor: 10},
+		Memory:     WindowResource{Statistic: Peak, Percentile: 0.98, HalfLife: 48 * time.Hour, PeakWindow: 48 * time.Hour, Margin: 0.10, Floor: 32 * model.MiB},
+		Hold:       time.Hour,
+		MinHistory: time.Hour,
+	}
+}
+
+type held struct {
+	t time.Time
+	v float64
+}
+
+type windowResource struct {
+	opt   WindowResource
+	hist  *decayed
+	peaks []held // per-hour peaks for the Peak statistic
+	hold  []held // recent raw recommendations
+}
+
+// Window is the Autopilot moving-window recommender.
+type Window struct {
+	opt     WindowOptions
+	cfg     recommend.Config
+	res     [2]*windowResource
+	first   time.Time
+	last    time.Time
+	samples int
+}
+
+// NewWindow creates a moving-window recommender.
+func NewWindow(o WindowOptions, cfg recommend.Config) *Window {
+	w := &Window{opt: o, cfg: cfg}
+	w.res[0] = &windowResource{opt: o.CPU, hist: newDecayed(newGrid(1, 1e7, 1.05), o.CPU.HalfLife.Seconds())}
+	w.res[1] = &windowResource{opt: o.Memory, hist: newDecayed(newGrid(model.MiB, 1e13, 1.05), o.Memory.HalfLife.Seconds())}
+	return w
+}
+
+func init() {
+	recommend.Register("autopilot-window", func(cfg recommend.Config) (recommend.Recommender, error) {
+		return NewWindow(DefaultWindowOptions(), cfg), nil
+	})
+}
+
+// Name implements recommend.Recommender.
+func (w *Window) Name() string { return "autopilot-window" }
+
+// AddSample implements recommend.Recommender.
+func (w *Window) AddSample(s model.Sample) {
+	if w.samples == 0 {
+		w.first = s.Time
+	}
+	w.samples++
+	w.last = s.Time
+	ts := float64(s.Time.UnixNano()) / 1e9
+	for i, v := range [2]float64{s.CPUMillicores, s.MemoryBytes} {
+		r := w.res[i]
+		weight := 1.0
+		if r.opt.LoadAdjusted {
+			weight = math.Max(v, 1e-9)
+		}
+		r.hist.add(v, weight, ts)
+		hour := s.Time.Truncate(time.Hour)
+		if n := len(r.peaks); n > 0 && r.peaks[n-1].t.Equal(hour) {
+			r.peaks[n-1].v = math.Max(r.peaks[n-1].v, v)
+		} else {
+			r.peaks = append(r.peaks, held{hour, v})
+		}
+		cut := 0
+		for cut < len(r.peaks) && s.Time.Sub(r.peaks[cut].t) > r.opt.PeakWindow {
+			cut++
+		}
+		r.peaks = r.peaks[cut:]
+		raw := r.raw()
+		r.hold = append(r.hold, held{s.Time, raw})
+		cut = 0
+		for cut < len(r.hold)-1 && s.Time.Sub(r.hold[cut].t) >= w.opt.Hold {
+			cut++
+		}
+		r.hold = r.hold[cut:]
+	}
+}
+
+func (r *windowResource) raw() float64 {
+	switch r.opt.Statistic {
+	case Peak:
+		var m float64
+		for _, p := range r.peaks {
+			m = math.Max(m, p.v)
+		}
+		return m
+	case WeightedAverage:
+		if r.opt.LoadAdjusted {
+			// The load-adjusted mean is sum(v^2)/sum(v); approximate by the
+			// median of the load-adjusted histogram.
+			return r.hist.percentile(0.5)
+		}
+		return r.hist.mean()
+	}
+	return r.hist.percentile(r.opt.Percentile)
+}
+
+// AddOOM implements recommend.Recommender: the usage at the OOM enters the
+// memory history as a sample 20 % above the request.
+func (w *Window) AddOOM(e model.OOMEvent) {
+	r := w.res[1]
+	v := 1.2 * math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
+	r.hist.add(v, 1, float64(e.Time.UnixNano())/1e9)
+	r.peaks = append(r.peaks, held{e.Time.Truncate(time.Hour), v})
+	r.hold = append(r.hold, held{e.Time, v})
+}
+
+// Recommend implements recommend.Recommender.
+func (w *Window) Recommend(now time.Time) (model.Recommendation, bool) {
+	if w.samples == 0 || w.last.Sub(w.first) < w.opt.MinHistory {
+		return model.Recommendation{}, false
+	}
+	var rec model.Recommendation
+	for i, res := range model.AllResources {
+		r := w.res[i]
+		var hv float64
+		for _, h := range r.hold {
+			hv = math.Max(hv, h.v)
+		}
+		raw := math.Max(r.raw(), r.opt.Floor)
+		tg := math.Max(hv, r.opt.Floor) * (1 + r.opt.Margin)
+		rec.Lower = rec.Lower.Set(res, math.Min(raw, tg))
+		rec.Target = rec.Target.Set(res, tg)
+		rec.Upper = rec.Upper.Set(res, tg*(1+r.opt.Margin))
+		rec.UncappedTarget = rec.UncappedTarget.Set(res, tg)
+	}
+	return forecast.ApplyPolicy(rec, w.cfg.Policy), true
+}
+
+// Explain implements recommend.Recommender.
+func (w *Window) Explain(now time.Time) recommend.Explanation {
+	ex := recommend.Explanation{Recommender: w.Name(), Resources: map[model.Resource]recommend.Evidence{}}
+	rec, ok := w.Recommend(now)
+	if !ok {
+		ex.Notes = []string{fmt.Sprintf("warming up: need %s of history", w.opt.MinHistory)}
+		return ex
+	}
+	for i, res := range model.AllResources {
+		r := w.res[i]
+		ev := recommend.Evidence{
+			SampleCount: float64(w.samples),
+			HistorySpan: w.last.Sub(w.first),
+			Confidence:  math.Min(1, w.last.Sub(w.first).Hours()/r.opt.HalfLife.Hours()),
+			Margin:      r.opt.Margin,
+			CapsApplied: forecast.PolicyCaps(rec, w.cfg.Policy, res),
+		}
+		if r.opt.Statistic == Percentile {
+			ev.TargetPercentile = r.opt.Percentile
+		}
+		ex.Resources[res] = ev
+		ex.Notes = append(ex.Notes, fmt.Sprintf("%s: %s (load-adjusted %v, half-life %s), maximum over the last %s, margin %.0f %%",
+			res, r.opt.Statistic, r.opt.LoadAdjusted, r.opt.HalfLife, w.opt.Hold, 100*r.opt.Margin))
+	}
+	return ex
+}

@@ -1,0 +1,209 @@
+// Package modelfile is the versioned on-disk format of trained recommender
+// models (models/NAME.json): an envelope naming the format, its version, the
+// recommender, the training seed and a hash of the training set, around the
+// recommender's own parameters, with a checksum of those parameters so a
+// corrupted file is refused rather than half-used.
+//
+// Default models are registered by the models package (which embeds
+// models/*.json) through SetDefault; recommenders call Resolve with the path
+// from recommend.Config.ModelFile and get the file's parameters, the default
+// model's, or nil (use the built-in defaults) in that order.
+package modelfile
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Format and Version identify the file format.
+const (
+	Format  = "smartvpa-model"
+	Version = 1
+)
+
+// TrainingSet records what a model was trained on.
+type TrainingSet struct {
+	// Hash is "sha256:" and the hex SHA-256 of the training workloads' samples.
+	Hash string `json:"hash"`
+	// Workloads are the IDs of the training workloads, sorted.
+	Workloads []string `json:"workloads"`
+	// Validation are the IDs held out for validation, sorted.
+	Validation []string `json:"validation,omitempty"`
+}
+
+// File is a model file.
+type File struct {
+	Format      string          `json:"format"`
+	Version     int             `json:"version"`
+	Recommender string          `json:"recommender"`
+	Seed        int64           `json:"seed"`
+	TrainingSet TrainingSet     `json:"trainingSet"`
+	Metrics     map[string]any  `json:"metrics,omitempty"`
+	Params      json.RawMessage `json:"params"`
+	Checksum    string          `json:"checksum"`
+}
+
+// New wraps params (marshalled to JSON) into a File.
+func New(recommender string, seed int64, ts TrainingSet, params any) (*File, error) {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s model parameters: %w", recommender, err)
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, p, "  ", "  "); err != nil {
+		return nil, err
+	}
+	f := &File{Format: Format, Version: Version, Recommender: recommender, Seed: seed, TrainingSet: ts, Params: buf.Bytes()}
+	f.Checksum = checksum(f.Params)
+	return f, nil
+}
+
+func checksum(p []byte) string {
+	var c bytes.Buffer
+	if err := json.Compact(&c, p); err != nil {
+		c.Reset()
+		c.Write(p)
+	}
+	sum := sha256.Sum256(c.Bytes())
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Marshal returns the file's bytes (stable: the same model gives the same bytes).
+func (f *File) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteFile writes f to path whole (temp file + rename).
+func (f *File) WriteFile(path string) error {
+	b, err := f.Marshal()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write model file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write model file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write model file %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// ErrInvalid is wrapped by every error about a bad model file.
+var ErrInvalid = errors.New("invalid model file")
+
+// Parse decodes and checks model file bytes; name is used in messages and
+// recommender, when not empty, is the recommender the file must be for.
+func Parse(name string, data []byte, recommender string) (*File, error) {
+	retrain := "retrain it with 'kubectl smartvpa train'"
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("model file %s is corrupted (not valid JSON: %v): %s: %w", name, err, retrain, ErrInvalid)
+	}
+	if f.Format != Format {
+		return nil, fmt.Errorf("model file %s is not a smartvpa model (format %q, want %q): %s: %w", name, f.Format, Format, retrain, ErrInvalid)
+	}
+	if f.Version != Version {
+		return nil, fmt.Errorf("model file %s has version %d, but this build reads version %d: %s: %w", name, f.Version, Version, retrain, ErrInvalid)
+	}
+	if len(f.Params) == 0 || f.Checksum != checksum(f.Params) {
+		return nil, fmt.Errorf("model file %s is corrupted (checksum mismatch): %s: %w", name, retrain, ErrInvalid)
+	}
+	if recommender != "" && f.Recommender != recommender {
+		return nil, fmt.Errorf("model file %s is a %q model, not a %q one: pass a %s model or leave --model empty: %w", name, f.Recommender, recommender, recommender, ErrInvalid)
+	}
+	return &f, nil
+}
+
+// Read reads and checks the model file at path.
+func Read(path, recommender string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read model file: %w", err)
+	}
+	return Parse(path, data, recommender)
+}
+
+var (
+	mu       sync.RWMutex
+	defaults = map[string][]byte{}
+	cache    = map[string]*File{}
+)
+
+// SetDefault registers the default model bytes of a recommender.
+func SetDefault(recommender string, data []byte) {
+	mu.Lock()
+	defer mu.Unlock()
+	defaults[recommender] = data
+	delete(cache, recommender)
+}
+
+// Defaults lists the recommenders with a default model, sorted.
+func Defaults() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	var out []string
+	for k := range defaults {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Resolve returns the model for recommender: the file at path when path is
+// not empty, else the registered default, else nil (the recommender's
+// built-in defaults). A path may also name a default as "default:NAME".
+func Resolve(path, recommender string) (*File, error) {
+	if path != "" && !strings.HasPrefix(path, "default:") {
+		return Read(path, recommender)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if f, ok := cache[recommender]; ok {
+		return f, nil
+	}
+	data, ok := defaults[recommender]
+	if !ok {
+		return nil, nil
+	}
+	f, err := Parse("(default "+recommender+")", data, recommender)
+	if err != nil {
+		return nil, err
+	}
+	cache[recommender] = f
+	return f, nil
+}
+
+// DecodeParams decodes f's parameters into v (strictly: unknown fields are
+// an error, so a model for another version of a recommender is refused).
+func (f *File) DecodeParams(v any) error {
+	dec := json.NewDecoder(bytes.NewReader(f.Params))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("model file for %s has parameters this build does not understand (%v): retrain it with 'kubectl smartvpa train': %w", f.Recommender, err, ErrInvalid)
+	}
+	return nil
+}
