@@ -213,4 +213,3 @@ func importGoogle2019(usage []string, opts *ImportOptions) ([]*Trace, error) {
 	}
 	return out, nil
 }
-
