@@ -1,0 +1,64 @@
+// Package vpa is a faithful port of the upstream Kubernetes Vertical Pod
+// Autoscaler recommender (kubernetes/autoscaler, vertical-pod-autoscaler v1.x:
+// pkg/recommender/util histograms, model aggregate and container state,
+// logic estimators and recommender), for one container. It registers itself
+// as "vpa" in the recommend registry. Every parameter is an Options field with
+// the upstream default (DefaultOptions).
+//
+// What is reproduced, and how:
+//
+//   - Histograms: exponential buckets (CPU: first bucket 0.01 core, max 1000
+//     cores; memory: first 1e7 bytes, max 1e12 bytes; ratio 1.05; epsilon
+//     1e-4). A percentile is the end of the bucket, from the first non-empty
+//     one, at which the running weight reaches p x total (no interpolation);
+//     emptiness, min/max bucket tracking and subtraction follow upstream.
+//     Upstream main has a pending change to a 0.001-core first CPU bucket
+//     (kubernetes/autoscaler#7554); the default here stays 0.01, as issue 4
+//     and v1.x releases have it (Options.CPUFirstBucketCores changes it).
+//   - Decay: weights grow as 2^((t - reference) / half-life), half-life 24 h.
+//     The reference starts at the zero time, so the first sample moves it;
+//     it moves again when a sample is more than 100 half-lives after it. It
+//     moves to the sample time rounded to a multiple of the half-life with
+//     time.Time.Round (half-way rounds up, multiples counted from the zero
+//     time, i.e. midnights UTC for 24 h), and all weights are scaled by
+//     2^round((old - new) / half-life).
+//   - CPU sample weight: upstream's code weighs a CPU sample by
+//     max(request in cores, 0.1), but its feeder has passed a zero request
+//     since at least v1.3 (kubernetes/autoscaler#7818) and the request field
+//     was later removed, so every CPU sample weighs 0.1 (MinSampleWeight).
+//     This port follows that code fact: every sample at weight 0.1.
+//   - Memory: one peak per 24 h aggregation window, added at the window's
+//     end; a larger sample in the same window subtracts the old peak and adds
+//     the new one (an upstream quirk kept: a window whose first peak is 0
+//     never grows). Windows are not dropped from the histogram: old peaks
+//     fade through the decay. The 8-window count (MemoryAggregationIntervalCount)
+//     is upstream's expiry: with no CPU sample for 8 x 24 h, Recommend says
+//     not ok and the next sample starts a fresh history.
+//   - Only CPU samples count for the sample count and history span (as
+//     upstream). Samples out of order (CPU: not newer; memory: older) or
+//     negative are dropped. CPU is truncated to whole millicores and memory
+//     to whole bytes, and every intermediate amount is truncated as
+//     upstream's int64 ResourceAmount is.
+//   - Estimators: percentiles lower 0.5, target 0.9, upper 0.95; margin 15 %
+//     added as base + trunc(base x 0.15); confidence
+//     min(span / 24 h, samples / 1440); upper x (1 + 1/conf), lower x
+//     (1 + 0.001/conf)^-2; amounts capped at 1e14 (no history: upper at the
+//     cap, lower 0); then the pod floors 25 millicores and 250 MiB divided by
+//     ContainersInPod.
+//   - OOM: a memory sample of max(used + 100 MiB, used x 1.2) with
+//     used = max(request at the kill, the window's usage peak); an OOM older
+//     than the window's start is ignored.
+//   - Policy (model.ContainerPolicy): uncontrolled resources are left out
+//     (zero), Off gives no recommendation, minAllowed then maxAllowed cap
+//     lower, target and upper; UncappedTarget is the target before caps.
+//     Limits in proportion to requests: see updater.ProportionalLimits.
+//
+// Speed: AddSample + Recommend per sample run at several million samples per
+// second (see the benchmarks). The bucket of a value comes from a table on
+// the float's bits checked against the exact lowest value of each bucket
+// (computed once from upstream's logarithm formula, so results are
+// identical); the three percentiles come from one scan; memory percentiles
+// are cached until the memory histogram changes; confidence factors for the
+// upstream exponents avoid math.Pow with identical results. Histogram
+// weights are kept for the range of buckets in use only.
+package vpa

@@ -1,0 +1,395 @@
+package vpa
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+)
+
+// Name is the registry name of this recommender.
+const Name = "vpa"
+
+func init() {
+	recommend.Register(Name, func(cfg recommend.Config) (recommend.Recommender, error) {
+		return New(DefaultOptions(), cfg)
+	})
+}
+
+// maxAmount is upstream's MaxResourceAmount (1e14 millicores or bytes).
+const maxAmount = int64(1e14)
+
+// Recommender is the upstream VPA recommender for one container. It is not
+// safe for concurrent use.
+type Recommender struct {
+	c      *compiled
+	policy model.ContainerPolicy
+	// per-container floors: the pod floors divided by the container count.
+	minCPU, minMem int64
+
+	cpu DecayingHistogram
+	mem DecayingHistogram
+
+	// aggregate state (upstream AggregateContainerState): CPU samples only.
+	first, last int64 // Unix ns of the first and last CPU sample
+	samples     int64 // TotalSamplesCount
+	// container state (upstream ContainerState)
+	lastMem   int64 // Unix ns of the last memory sample
+	windowEnd int64 // end of the current memory aggregation window
+	memPeak   int64 // usage peak in the window, bytes
+	oomPeak   int64 // OOM-derived peak in the window, bytes
+	hasCPU    bool
+	hasMem    bool
+
+	// memory percentiles cached until the memory histogram changes.
+	memChange uint32
+	memValid  bool
+	memPct    [3]float64
+}
+
+// New returns a recommender with options o for the container described by
+// cfg (ContainersInPod splits the pod floors; Policy caps the result).
+func New(o Options, cfg recommend.Config) (*Recommender, error) {
+	c, err := compile(o)
+	if err != nil {
+		return nil, err
+	}
+	n := cfg.ContainersInPod
+	if n < 0 {
+		return nil, fmt.Errorf("containers in pod is %d: use 1 or more (0 means 1)", n)
+	}
+	if n == 0 {
+		n = 1
+	}
+	r := &Recommender{c: c, policy: cfg.Policy}
+	fraction := 1 / float64(n)
+	r.minCPU = scaleAmount(amountFromFloat(o.PodMinCPUMillicores*0.001*1000), fraction)
+	r.minMem = scaleAmount(amountFromFloat(o.PodMinMemoryMiB*1024*1024), fraction)
+	r.Reset()
+	return r, nil
+}
+
+// Reset forgets every sample, keeping options and policy.
+func (r *Recommender) Reset() {
+	c, policy, minCPU, minMem := r.c, r.policy, r.minCPU, r.minMem
+	*r = Recommender{c: c, policy: policy, minCPU: minCPU, minMem: minMem}
+	r.cpu.init(c.cpuOpts, c.CPUHalfLife)
+	r.mem.init(c.memOpts, c.MemoryHalfLife)
+}
+
+// Name implements recommend.Recommender.
+func (r *Recommender) Name() string { return Name }
+
+// Options returns the recommender's options.
+func (r *Recommender) Options() Options { return r.c.Options }
+
+// amountFromFloat is upstream's resourceAmountFromFloat: truncation to a
+// whole millicore or byte, clamped to [0, 1e14]. NaN (0 * Inf when an empty
+// histogram meets zero confidence) becomes 0 where upstream's conversion is
+// platform-defined; the floors then apply as upstream's do.
+func amountFromFloat(x float64) int64 {
+	if x > float64(maxAmount) {
+		return maxAmount
+	}
+	if !(x >= 0) {
+		return 0
+	}
+	return int64(x)
+}
+
+func scaleAmount(a int64, f float64) int64 { return amountFromFloat(float64(a) * f) }
+
+// windowLength is the history after which the aggregate expires.
+func (r *Recommender) windowLength() int64 {
+	return int64(r.c.MemoryAggregationInterval) * int64(r.c.MemoryAggregationIntervalCount)
+}
+
+// AddSample implements recommend.Recommender. As upstream, a CPU sample not
+// newer than the last one and a memory sample older than the last one are
+// dropped, and so are negative or NaN values. CPU is truncated to whole
+// millicores and memory to whole bytes, as upstream's ResourceAmount is.
+func (r *Recommender) AddSample(s model.Sample) {
+	t := s.Time.UnixNano()
+	if r.hasCPU && t-r.last >= r.windowLength() {
+		// Upstream garbage-collects an aggregate with no sample for the
+		// whole memory aggregation window; the next sample starts afresh.
+		r.Reset()
+	}
+	if s.CPUMillicores >= 0 && (!r.hasCPU || t > r.last) {
+		cores := float64(amountFromFloat(s.CPUMillicores)) / 1000
+		// Upstream weighs a CPU sample by max(request, minSampleWeight) but
+		// feeds a request of 0: every sample weighs minSampleWeight.
+		r.cpu.AddSampleAt(cores, r.c.MinSampleWeight, t)
+		if !r.hasCPU || t < r.first {
+			r.first = t
+		}
+		if !r.hasCPU || t > r.last {
+			r.last = t
+		}
+		r.hasCPU = true
+		r.samples++
+	}
+	if s.MemoryBytes >= 0 && (!r.hasMem || t >= r.lastMem) {
+		r.addMemory(t, amountFromFloat(s.MemoryBytes), false)
+	}
+}
+
+// addMemory is upstream's ContainerState.addMemorySample: one peak per
+// aggregation window, stored at the window's end; a larger value in the same
+// window replaces the peak (subtract the old, add the new).
+func (r *Recommender) addMemory(t, usage int64, isOOM bool) {
+	r.lastMem = t
+	if !r.hasMem {
+		r.windowEnd = t
+		r.hasMem = true
+	}
+	addNew := false
+	if t < r.windowEnd {
+		old := max(r.memPeak, r.oomPeak)
+		if old != 0 && usage > old {
+			r.mem.SubtractSampleAt(float64(old), 1, r.windowEnd)
+			addNew = true
+		}
+	} else {
+		iv := int64(r.c.MemoryAggregationInterval)
+		r.windowEnd += (t-r.windowEnd)/iv*iv + iv
+		r.memPeak, r.oomPeak = 0, 0
+		addNew = true
+	}
+	if addNew {
+		r.mem.AddSampleAt(float64(usage), 1, r.windowEnd)
+		if isOOM {
+			r.oomPeak = usage
+		} else {
+			r.memPeak = usage
+		}
+	}
+}
+
+// AddOOM implements recommend.Recommender with upstream's RecordOOM: an OOM
+// older than the current window's start is ignored; otherwise a memory sample
+// of max(used + OOMMinBumpUpBytes, used * OOMBumpUpRatio) is recorded, where
+// used = max(request at the kill, the window's usage peak). As upstream,
+// e.MemoryUsageBytes is not used (the usage peak already holds what was seen).
+func (r *Recommender) AddOOM(e model.OOMEvent) {
+	t := e.Time.UnixNano()
+	if r.hasMem && t < r.windowEnd-int64(r.c.MemoryAggregationInterval) {
+		return
+	}
+	used := max(amountFromFloat(e.MemoryRequestBytes), r.memPeak)
+	needed := max(used+amountFromFloat(r.c.OOMMinBumpUpBytes), scaleAmount(used, r.c.OOMBumpUpRatio))
+	r.addMemory(t, needed, true)
+}
+
+// confidence is upstream's getConfidence for one resource's interval.
+func (r *Recommender) confidence(interval time.Duration) float64 {
+	span := float64(r.last-r.first) / float64(interval)
+	n := float64(r.samples) / interval.Minutes()
+	return math.Min(span, n)
+}
+
+// confidenceFactor is (1 + m/conf)^e. For the exponents upstream uses, 1 and
+// -2, it is computed without math.Pow with the same result bit for bit (Pow
+// squares the mantissa and inverts, as 1/(x*x) does).
+func confidenceFactor(m, e, conf float64) float64 {
+	x := 1 + m/conf
+	switch e {
+	case 1:
+		return x
+	case -2:
+		return 1 / (x * x)
+	}
+	return math.Pow(x, e)
+}
+
+// estimate is upstream's estimator chain for one resource: percentile ->
+// margin -> confidence multiplier (bounds) -> floor. pct holds the lower,
+// target and upper percentiles in the histogram's unit; unit converts them
+// to millicores or bytes.
+type estimate struct {
+	pct                  [3]float64
+	base                 [3]int64 // after the percentile
+	lower, target, upper int64
+	conf                 float64
+	floored              [3]bool
+	lowerF, upperF       float64 // confidence factors
+}
+
+func (r *Recommender) estimate(pct [3]float64, unit float64, conf float64, floor int64) estimate {
+	o := &r.c.Options
+	e := estimate{pct: pct, conf: conf}
+	var m [3]int64
+	for i := range pct {
+		b := amountFromFloat(pct[i] * unit)
+		e.base[i] = b
+		m[i] = b + scaleAmount(b, o.SafetyMargin)
+	}
+	e.lowerF = confidenceFactor(o.LowerMultiplier, o.LowerExponent, conf)
+	e.upperF = confidenceFactor(o.UpperMultiplier, o.UpperExponent, conf)
+	v := [3]int64{scaleAmount(m[0], e.lowerF), m[1], scaleAmount(m[2], e.upperF)}
+	for i := range v {
+		if v[i] < floor {
+			v[i] = floor
+			e.floored[i] = true
+		}
+	}
+	e.lower, e.target, e.upper = v[0], v[1], v[2]
+	return e
+}
+
+func (r *Recommender) estimates() (cpu, mem estimate) {
+	cpuPct := r.cpu.Percentiles3(r.c.cpuPct)
+	if !r.memValid || r.mem.change != r.memChange {
+		r.memPct = r.mem.Percentiles3(r.c.memPct)
+		r.memChange, r.memValid = r.mem.change, true
+	}
+	cpu = r.estimate(cpuPct, 1000, r.confidence(r.c.CPUConfidenceInterval), r.minCPU)
+	mem = r.estimate(r.memPct, 1, r.confidence(r.c.MemoryConfidenceInterval), r.minMem)
+	return cpu, mem
+}
+
+func roundUp(a, scale int64) int64 {
+	if scale == 1 || a == 0 {
+		return a
+	}
+	return int64(math.Ceil(float64(a)/float64(scale))) * scale
+}
+
+// capped applies upstream's container policy to one value: minAllowed, then
+// maxAllowed (which wins); a zero bound is unset. It reports which applied.
+func capped(v, minA, maxA float64) (out float64, capMin, capMax bool) {
+	out = v
+	if minA > 0 && out < minA {
+		out, capMin = minA, true
+	}
+	if maxA > 0 && out > maxA {
+		out, capMax = maxA, true
+	}
+	return out, capMin, capMax
+}
+
+// Recommend implements recommend.Recommender. ok is false before the first
+// CPU sample (upstream counts CPU samples only), when the policy turns the
+// container off, and when the history expired (no sample for
+// MemoryAggregationInterval x MemoryAggregationIntervalCount before now).
+func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
+	if !r.ready(now) {
+		return model.Recommendation{}, false
+	}
+	cpu, mem := r.estimates()
+	rec, _ := r.finish(cpu, mem)
+	return rec, true
+}
+
+func (r *Recommender) ready(now time.Time) bool {
+	if r.policy.Off || r.samples == 0 {
+		return false
+	}
+	return now.UnixNano()-r.last < r.windowLength()
+}
+
+// finish rounds, filters controlled resources and caps; caps lists the caps
+// applied per resource.
+func (r *Recommender) finish(cpu, mem estimate) (rec model.Recommendation, caps [2][]string) {
+	for i, res := range model.AllResources {
+		if !r.policy.Controls(res) {
+			continue
+		}
+		e, round := cpu, r.c.RoundCPUMillicores
+		if res == model.Memory {
+			e, round = mem, r.c.RoundMemoryBytes
+		}
+		lo := float64(roundUp(e.lower, round))
+		tg := float64(roundUp(e.target, round))
+		up := float64(roundUp(e.upper, round))
+		rec.UncappedTarget = rec.UncappedTarget.Set(res, tg)
+		minA, maxA := r.policy.MinAllowed.Get(res), r.policy.MaxAllowed.Get(res)
+		var c1, c2, c3, m1, m2, m3 bool
+		lo, c1, m1 = capped(lo, minA, maxA)
+		tg, c2, m2 = capped(tg, minA, maxA)
+		up, c3, m3 = capped(up, minA, maxA)
+		rec.Lower = rec.Lower.Set(res, lo)
+		rec.Target = rec.Target.Set(res, tg)
+		rec.Upper = rec.Upper.Set(res, up)
+		if c1 || c2 || c3 {
+			caps[i] = append(caps[i], fmt.Sprintf("minAllowed %s", formatAmount(res, minA)))
+		}
+		if m1 || m2 || m3 {
+			caps[i] = append(caps[i], fmt.Sprintf("maxAllowed %s", formatAmount(res, maxA)))
+		}
+	}
+	return rec, caps
+}
+
+func formatAmount(res model.Resource, v float64) string {
+	if res == model.CPU {
+		return fmt.Sprintf("%.0fm", v)
+	}
+	return fmt.Sprintf("%.0fMi", v/model.MiB)
+}
+
+// Explain implements recommend.Recommender: the percentiles, sample count,
+// history span, confidence, margin and the caps and floors applied.
+func (r *Recommender) Explain(now time.Time) recommend.Explanation {
+	ex := recommend.Explanation{Recommender: Name}
+	switch {
+	case r.policy.Off:
+		ex.Notes = append(ex.Notes, "container policy is off: no recommendation")
+		return ex
+	case r.samples == 0:
+		ex.Notes = append(ex.Notes, "no CPU sample yet: no recommendation")
+		return ex
+	case !r.ready(now):
+		ex.Notes = append(ex.Notes, fmt.Sprintf("history expired: no sample for %s", time.Duration(r.windowLength())))
+		return ex
+	}
+	cpu, mem := r.estimates()
+	_, caps := r.finish(cpu, mem)
+	span := time.Duration(r.last - r.first)
+	ex.Resources = map[model.Resource]recommend.Evidence{}
+	for i, res := range model.AllResources {
+		if !r.policy.Controls(res) {
+			ex.Notes = append(ex.Notes, fmt.Sprintf("%s is not a controlled resource", res))
+			continue
+		}
+		e, pct, floor := cpu, r.c.cpuPct, r.minCPU
+		if res == model.Memory {
+			e, pct, floor = mem, r.c.memPct, r.minMem
+		}
+		ev := recommend.Evidence{
+			LowerPercentile: pct[0], TargetPercentile: pct[1], UpperPercentile: pct[2],
+			SampleCount: float64(r.samples), HistorySpan: span, Confidence: e.conf,
+			Margin: r.c.SafetyMargin,
+		}
+		names := [3]string{"lower", "target", "upper"}
+		var floored []string
+		for k, f := range e.floored {
+			if f {
+				floored = append(floored, names[k])
+			}
+		}
+		if len(floored) > 0 {
+			ev.CapsApplied = append(ev.CapsApplied, fmt.Sprintf("pod minimum %s on %s", formatAmount(res, float64(floor)), strings.Join(floored, ", ")))
+		}
+		if e.upper >= maxAmount {
+			ev.CapsApplied = append(ev.CapsApplied, "upper bound at the maximum amount (no confidence yet)")
+		}
+		ev.CapsApplied = append(ev.CapsApplied, caps[i]...)
+		ex.Resources[res] = ev
+		unit := "cores"
+		h := &r.cpu
+		if res == model.Memory {
+			unit, h = "bytes", &r.mem
+		}
+		lo, hi := h.BucketRange()
+		ex.Notes = append(ex.Notes, fmt.Sprintf("%s: percentiles %g/%g/%g %s, lower x%.4f, upper x%.4f, histogram weight %.4g in buckets %d..%d",
+			res, e.pct[0], e.pct[1], e.pct[2], unit, e.lowerF, e.upperF, h.TotalWeight(), lo, hi))
+	}
+	if r.hasMem {
+		ex.Notes = append(ex.Notes, fmt.Sprintf("memory peaks: one per %s window, current window ends %s", r.c.MemoryAggregationInterval, time.Unix(0, r.windowEnd).UTC().Format(time.RFC3339)))
+	}
+	return ex
+}
