@@ -1,0 +1,133 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+)
+
+// OracleName is the name under which NewRecommender builds the oracle.
+const OracleName = "oracle"
+
+// DefaultOracleWindow is the oracle's default window.
+const DefaultOracleWindow = 24 * time.Hour
+
+// Oracle is a recommender that sees the future: for the sample a
+// recommendation will be applied to, it recommends the peak usage of that
+// sample's window (windows of Window from the first sample), as lower =
+// target = upper = uncapped target. It changes its answer at most once per
+// window and, with a memory limit at least the request, is never OOM-killed
+// once its recommendations are applied. It bounds what a recommender can
+// reach on slack without OOMs.
+//
+// It ignores the samples and OOM events it is fed: it already knows them.
+type Oracle struct {
+	window time.Duration
+	start  time.Time
+	times  []time.Time // sample times, shared with the workload's samples
+	peaks  []model.Resources
+	next   int // index of the first sample after the last now
+}
+
+var _ recommend.Recommender = (*Oracle)(nil)
+
+// NewOracle builds the oracle for workload w with the given window (0 means
+// DefaultOracleWindow).
+func NewOracle(w *Workload, window time.Duration) (*Oracle, error) {
+	if window < 0 {
+		return nil, fmt.Errorf("negative oracle window %s: use a positive duration such as 24h", window)
+	}
+	if window == 0 {
+		window = DefaultOracleWindow
+	}
+	if len(w.Samples) == 0 {
+		return nil, fmt.Errorf("workload %q has no samples: the oracle needs the whole trace", w.ID)
+	}
+	o := &Oracle{window: window, start: w.Samples[0].Time, times: make([]time.Time, len(w.Samples))}
+	for i, s := range w.Samples {
+		o.times[i] = s.Time
+		k := o.windowOf(s.Time)
+		for len(o.peaks) <= k {
+			o.peaks = append(o.peaks, model.Resources{})
+		}
+		p := &o.peaks[k]
+		if s.CPUMillicores > p.CPUMillicores {
+			p.CPUMillicores = s.CPUMillicores
+		}
+		if s.MemoryBytes > p.MemoryBytes {
+			p.MemoryBytes = s.MemoryBytes
+		}
+	}
+	return o, nil
+}
+
+func (o *Oracle) windowOf(t time.Time) int {
+	d := t.Sub(o.start)
+	if d < 0 {
+		return 0
+	}
+	return int(d / o.window)
+}
+
+// Name implements recommend.Recommender.
+func (o *Oracle) Name() string { return OracleName }
+
+// AddSample implements recommend.Recommender; the oracle already knows the trace.
+func (o *Oracle) AddSample(model.Sample) {}
+
+// AddOOM implements recommend.Recommender; the oracle already knows the trace.
+func (o *Oracle) AddOOM(model.OOMEvent) {}
+
+// target returns the peak of the window of the first sample after now (of the
+// last sample when now is at or after it).
+func (o *Oracle) target(now time.Time) model.Resources {
+	// now normally moves forward one sample at a time: advance the cursor,
+	// and search when it moved back.
+	if o.next > 0 && o.times[o.next-1].After(now) {
+		o.next = sort.Search(len(o.times), func(i int) bool { return o.times[i].After(now) })
+	}
+	for o.next < len(o.times) && !o.times[o.next].After(now) {
+		o.next++
+	}
+	i := o.next
+	if i == len(o.times) {
+		i--
+	}
+	return o.peaks[o.windowOf(o.times[i])]
+}
+
+// Recommend implements recommend.Recommender. It always has an answer.
+func (o *Oracle) Recommend(now time.Time) (model.Recommendation, bool) {
+	p := o.target(now)
+	return model.Recommendation{Lower: p, Target: p, Upper: p, UncappedTarget: p}, true
+}
+
+// Explain implements recommend.Recommender.
+func (o *Oracle) Explain(now time.Time) recommend.Explanation {
+	return recommend.Explanation{
+		Recommender: OracleName,
+		Notes: []string{fmt.Sprintf("hindsight: peak usage of the %s window of the next sample (window %d of %d)",
+			o.window, o.windowOf(o.times[min(o.next, len(o.times)-1)])+1, len(o.peaks))},
+	}
+}
+
+// NewRecommender creates recommender name for one run on workload w: the
+// oracle (built from w's future, with window oracleWindow) for OracleName,
+// otherwise the recommender registered in core/recommend under name.
+func NewRecommender(name string, w *Workload, cfg recommend.Config, oracleWindow time.Duration) (recommend.Recommender, error) {
+	if name == OracleName {
+		return NewOracle(w, oracleWindow)
+	}
+	return recommend.New(name, cfg)
+}
+
+// RecommenderNames lists the names NewRecommender accepts, sorted: the
+// registered recommenders and the oracle.
+func RecommenderNames() []string {
+	names := append(recommend.Names(), OracleName)
+	sort.Strings(names)
+	return names
+}
