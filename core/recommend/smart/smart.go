@@ -1,0 +1,364 @@
+// Package smart is smartvpa's default recommender: per container, an ensemble
+// over the other recommenders (vpa, autopilot, forecast, lstm, rl, ...) that
+// runs them all in the shadow on the same samples and, per resource, follows
+// the one whose recommendations have had the least decayed cost on this
+// container so far, with a penalty for switching (as Autopilot's ML
+// recommender chooses among its models).
+//
+// Cost per sample, for a candidate's request r and the observed usage u,
+// both divided by the container's decayed mean usage so that the cost does
+// not depend on the container's size:
+//
+//	CPU:    max(0, r-u) + WOverCPU * [u > r]
+//	memory: max(0, r-u) + WOOM * [u > r]
+//
+// decayed with a half-life of CostHalfLife. The recommendation a candidate
+// gave before a sample is the one scored on it, as the simulator applies it.
+//
+// On top of the chosen candidate, smart shapes how the answer is applied:
+//
+//   - CPU: lower and upper are within CPUBand of the target, so the updater
+//     re-sizes CPU (in place, no restart) whenever the chosen forecast moves:
+//     requests track daily cycles hour by hour.
+//   - memory: increases are passed on at once (in place), decreases restart
+//     the container in the default update mode, so the memory target only
+//     goes down when the chosen candidate is more than MemoryHysteresis below
+//     it and the last decrease is at least MemoryDecreaseGap ago. Between
+//     decreases the memory target is held exactly, so a CPU re-size never
+//     carries a memory decrease with it.
+//
+// Warm-up gate: until MinHistory of samples has been seen, smart answers with
+// vpa's recommendation and says so in Explain.
+package smart
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+	_ "github.com/smartvpa/smartvpa/core/recommend/autopilot" // candidates
+	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"
+	_ "github.com/smartvpa/smartvpa/core/recommend/lstm"
+	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
+)
+
+// Name is the registry name.
+const Name = "smart"
+
+// WarmupRecommender is the recommender used until MinHistory.
+const WarmupRecommender = "vpa"
+
+// Options configure smart; they are what its model file holds.
+type Options struct {
+	// Candidates are the recommenders of the ensemble, by registry name.
+	// Names that are not registered are skipped.
+	Candidates []string `json:"candidates"`
+	// MinHistory is the history needed before smart leaves vpa.
+	MinHistory time.Duration `json:"minHistory"`
+	// CostHalfLife is the half-life of the decayed cost.
+	CostHalfLife time.Duration `json:"costHalfLife"`
+	// WOverCPU weighs a sample with CPU usage above the request; WOOM a
+	// sample with memory usage above the request.
+	WOverCPU float64 `json:"wOverCPU"`
+	WOOM     float64 `json:"wOOM"`
+	// WSwitch is the switching penalty, in units of decayed cost per sample.
+	WSwitch float64 `json:"wSwitch"`
+	// CPUMargin scales the chosen CPU target; CPUBand sets lower and upper
+	// to target / (1 + band) and target * (1 + band).
+	CPUMargin float64 `json:"cpuMargin"`
+	CPUBand   float64 `json:"cpuBand"`
+	// MemoryMargin scales the chosen memory target.
+	MemoryMargin float64 `json:"memoryMargin"`
+	// MemoryHysteresis and MemoryDecreaseGap gate memory decreases.
+	MemoryHysteresis  float64       `json:"memoryHysteresis"`
+	MemoryDecreaseGap time.Duration `json:"memoryDecreaseGap"`
+}
+
+// DefaultOptions are smart's built-in defaults (the default model file, when
+// registered, takes precedence).
+func DefaultOptions() Options {
+	return Options{
+		Candidates:        []string{"vpa", "forecast", "autopilot", "autopilot-window", "lstm", "rl"},
+		MinHistory:        24 * time.Hour,
+		CostHalfLife:      72 * time.Hour,
+		WOverCPU:          8,
+		WOOM:              50,
+		WSwitch:           0.05,
+		CPUMargin:         0,
+		CPUBand:           0.05,
+		MemoryMargin:      0,
+		MemoryHysteresis:  0.25,
+		MemoryDecreaseGap: 72 * time.Hour,
+	}
+}
+
+// LoadOptions returns the options of the model file at path, of the default
+// model when path is empty and one is registered, else DefaultOptions.
+func LoadOptions(path string) (Options, error) {
+	f, err := modelfile.Resolve(path, Name)
+	if err != nil || f == nil {
+		return DefaultOptions(), err
+	}
+	var o Options
+	if err := f.DecodeParams(&o); err != nil {
+		return Options{}, err
+	}
+	return o, nil
+}
+
+func init() {
+	recommend.Register(Name, func(cfg recommend.Config) (recommend.Recommender, error) {
+		o, err := LoadOptions(cfg.ModelFile)
+		if err != nil {
+			return nil, err
+		}
+		return New(o, cfg)
+	})
+}
+
+type candidate struct {
+	name string
+	r    recommend.Recommender
+	rec  model.Recommendation
+	ok   bool
+	cost [2]float64
+	n    int
+}
+
+// Recommender is the smart ensemble for one container.
+type Recommender struct {
+	opt   Options
+	cfg   recommend.Config
+	cands []*candidate
+	warm  *candidate // vpa, when registered
+
+	first, last time.Time
+	samples     int
+	scale       [2]float64 // decayed mean usage per resource
+	chosen      [2]int
+	memTarget   float64
+	lastDecr    time.Time
+	decreases   int
+	oomBump     float64
+}
+
+// New creates a smart recommender. Candidates are created with cfg but no
+// model file (each uses its default model).
+func New(o Options, cfg recommend.Config) (*Recommender, error) {
+	r := &Recommender{opt: o, cfg: cfg, chosen: [2]int{-1, -1}}
+	ccfg := cfg
+	ccfg.ModelFile = ""
+	// Candidates see the whole container: caps are applied by smart at the end.
+	ccfg.Policy = model.ContainerPolicy{}
+	registered := map[string]bool{}
+	for _, n := range recommend.Names() {
+		registered[n] = true
+	}
+	for _, name := range o.Candidates {
+		if name == Name || !registered[name] {
+			continue
+		}
+		c, err := recommend.New(name, ccfg)
+		if err != nil {
+			return nil, fmt.Errorf("smart: candidate %s: %w", name, err)
+		}
+		cd := &candidate{name: name, r: c}
+		r.cands = append(r.cands, cd)
+		if name == WarmupRecommender {
+			r.warm = cd
+		}
+	}
+	if len(r.cands) == 0 {
+		return nil, fmt.Errorf("smart: none of the candidates %s is registered: import the recommender packages", strings.Join(o.Candidates, ", "))
+	}
+	return r, nil
+}
+
+// Name implements recommend.Recommender.
+func (r *Recommender) Name() string { return Name }
+
+// AddSample implements recommend.Recommender.
+func (r *Recommender) AddSample(s model.Sample) {
+	if r.samples == 0 {
+		r.first = s.Time
+	}
+	dt := 0.0
+	if r.samples > 0 {
+		dt = s.Time.Sub(r.last).Seconds()
+	}
+	r.samples++
+	r.last = s.Time
+	u := [2]float64{s.CPUMillicores, s.MemoryBytes}
+	d := 1.0
+	if dt > 0 {
+		d = 1 - math.Exp2(-dt/r.opt.CostHalfLife.Seconds())
+	}
+	for i := range u {
+		if r.samples == 1 {
+			r.scale[i] = u[i]
+		} else {
+			r.scale[i] += d * (u[i] - r.scale[i])
+		}
+	}
+	// Score each candidate's previous answer on this sample, then feed it.
+	for _, c := range r.cands {
+		if c.ok {
+			for i, res := range model.AllResources {
+				req := c.rec.Target.Get(res)
+				cost := r.cost(i, req, u[i])
+				if c.n == 0 {
+					c.cost[i] = cost
+				} else {
+					c.cost[i] += d * (cost - c.cost[i])
+				}
+			}
+			c.n++
+		}
+		c.r.AddSample(s)
+		c.rec, c.ok = c.r.Recommend(s.Time)
+	}
+	r.choose()
+	r.updateMemory(s.Time)
+}
+
+func (r *Recommender) cost(i int, req, u float64) float64 {
+	scale := math.Max(r.scale[i], 1e-9)
+	if i == 0 {
+		scale = math.Max(scale, 1) // 1 millicore
+	} else {
+		scale = math.Max(scale, model.MiB)
+	}
+	c := math.Max(0, req-u) / scale
+	if u > req {
+		if i == 0 {
+			c += r.opt.WOverCPU
+		} else {
+			c += r.opt.WOOM
+		}
+	}
+	return c
+}
+
+// minScored is the number of scored samples before a candidate can be chosen.
+const minScored = 12
+
+func (r *Recommender) choose() {
+	for i := range r.chosen {
+		best, bestCost := -1, math.Inf(1)
+		for j, c := range r.cands {
+			if !c.ok || c.n < minScored {
+				continue
+			}
+			cost := c.cost[i]
+			if r.chosen[i] >= 0 && j != r.chosen[i] {
+				cost += r.opt.WSwitch
+			}
+			if cost < bestCost {
+				best, bestCost = j, cost
+			}
+		}
+		if best >= 0 {
+			r.chosen[i] = best
+		}
+	}
+}
+
+func (r *Recommender) warmingUp() bool {
+	return r.samples == 0 || r.last.Sub(r.first) < r.opt.MinHistory || r.chosen[0] < 0 || r.chosen[1] < 0
+}
+
+func (r *Recommender) updateMemory(now time.Time) {
+	if r.warmingUp() {
+		return
+	}
+	c := r.cands[r.chosen[1]]
+	want := c.rec.Target.MemoryBytes * (1 + r.opt.MemoryMargin)
+	want = math.Max(want, r.oomBump)
+	switch {
+	case r.memTarget == 0 || want > r.memTarget:
+		r.memTarget = want
+	case want < r.memTarget/(1+r.opt.MemoryHysteresis) && now.Sub(r.lastDecr) >= r.opt.MemoryDecreaseGap:
+		r.memTarget = want
+		r.lastDecr = now
+		r.decreases++
+	}
+}
+
+// AddOOM implements recommend.Recommender.
+func (r *Recommender) AddOOM(e model.OOMEvent) {
+	for _, c := range r.cands {
+		c.r.AddOOM(e)
+		c.rec, c.ok = c.r.Recommend(e.Time)
+	}
+	used := math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
+	bump := math.Max(used*1.2, used+100*model.MiB)
+	r.oomBump = bump
+	if r.memTarget > 0 && bump > r.memTarget {
+		r.memTarget = bump
+	}
+}
+
+// Recommend implements recommend.Recommender.
+func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
+	if r.warmingUp() {
+		if r.warm == nil || !r.warm.ok {
+			return model.Recommendation{}, false
+		}
+		return applyPolicy(r.warm.rec, r.cfg.Policy), true
+	}
+	var rec model.Recommendation
+	cpu := r.cands[r.chosen[0]].rec.Target.CPUMillicores * (1 + r.opt.CPUMargin)
+	rec.Target.CPUMillicores = cpu
+	rec.UncappedTarget.CPUMillicores = cpu
+	rec.Lower.CPUMillicores = cpu / (1 + r.opt.CPUBand)
+	rec.Upper.CPUMillicores = cpu * (1 + r.opt.CPUBand)
+	m := r.memTarget
+	rec.Target.MemoryBytes, rec.UncappedTarget.MemoryBytes = m, m
+	rec.Lower.MemoryBytes, rec.Upper.MemoryBytes = m, m
+	return applyPolicy(rec, r.cfg.Policy), true
+}
+
+// Explain implements recommend.Recommender.
+func (r *Recommender) Explain(now time.Time) recommend.Explanation {
+	ex := recommend.Explanation{Recommender: Name, Resources: map[model.Resource]recommend.Evidence{}}
+	if r.warmingUp() {
+		note := fmt.Sprintf("warming up: %s of %s history, using %s", r.last.Sub(r.first), r.opt.MinHistory, WarmupRecommender)
+		if r.warm == nil {
+			note = fmt.Sprintf("warming up: %s of %s history; %s is not registered, so no recommendation yet", r.last.Sub(r.first), r.opt.MinHistory, WarmupRecommender)
+		}
+		ex.Notes = append(ex.Notes, note)
+		if r.warm != nil {
+			inner := r.warm.r.Explain(now)
+			ex.Resources = inner.Resources
+			ex.Notes = append(ex.Notes, inner.Notes...)
+		}
+		return ex
+	}
+	rec, _ := r.Recommend(now)
+	for i, res := range model.AllResources {
+		c := r.cands[r.chosen[i]]
+		inner := c.r.Explain(now)
+		ev := inner.Resources[res]
+		ev.SampleCount = float64(r.samples)
+		ev.HistorySpan = r.last.Sub(r.first)
+		ev.CapsApplied = policyCaps(rec, r.cfg.Policy, res)
+		if i == 0 {
+			ev.Margin = r.opt.CPUMargin
+		} else {
+			ev.Margin = r.opt.MemoryMargin
+		}
+		ex.Resources[res] = ev
+		var costs []string
+		for _, o := range r.cands {
+			if o.ok && o.n >= minScored {
+				costs = append(costs, fmt.Sprintf("%s %.3g", o.name, o.cost[i]))
+			}
+		}
+		ex.Notes = append(ex.Notes, fmt.Sprintf("%s: following %s (decayed cost per sample: %s)", res, c.name, strings.Join(costs, ", ")))
+	}
+	ex.Notes = append(ex.Notes, fmt.Sprintf("memory: %d decrease(s) so far; decreases need %.0f %% and %s since the last", r.decreases, 100*r.opt.MemoryHysteresis, r.opt.MemoryDecreaseGap))
+	return ex
+}
