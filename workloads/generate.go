@@ -310,8 +310,19 @@ func (cfg *GeneratorConfig) Generate(raw []byte, seed int64, duration, interval 
 		cpu[i] = math.Round(math.Max(cpu[i], 0)*1000) / 1000
 		mem[i] = math.Round(math.Max(mem[i], 0))
 	}
+	// The recorded and hashed config is the given one without "_doc", with
+	// keys sorted, so that editing documentation changes neither.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	delete(fields, "_doc")
+	canon, err := json.Marshal(fields)
+	if err != nil {
+		return nil, err
+	}
 	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil {
+	if err := json.Compact(&compact, canon); err != nil {
 		return nil, err
 	}
 	s := seed

@@ -361,7 +361,9 @@ func (s *series) trace(id string, conversions []string) *Trace {
 			dups++
 			continue
 		}
-		t.Append(time.Unix(s.secs[i], 0).UTC(), s.cpu[i], s.mem[i])
+		// Millicores to 1e-6: enough for any source, and free of float noise
+		// such as 30.000000000000004.
+		t.Append(time.Unix(s.secs[i], 0).UTC(), math.Round(s.cpu[i]*1e6)/1e6, s.mem[i])
 	}
 	t.Meta.Series = s.key
 	t.Meta.Files = s.files

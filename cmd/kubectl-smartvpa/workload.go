@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/smartvpa/smartvpa/workloads"
+)
+
+func init() { subcommands = append(subcommands, newWorkloadCmd) }
+
+// newWorkloadCmd groups the workload subcommands: generate, import, list, show.
+func newWorkloadCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "workload",
+		Short: "Generate, import, list and show usage traces (workloads)",
+		Long: `Generate synthetic usage traces or import public ones, and inspect them.
+
+A workload is a directory <store>/<id>/ holding trace.csv (header
+timestamp,cpu_millicores,memory_bytes; timestamp in Unix seconds) and meta.json
+(source, unit conversions, interval, original request). The store is
+data/workloads unless --out (generate, import) or --dir (list, show) says
+otherwise. The simulator and the stress system read workloads from there.`,
+		Example: `  kubectl smartvpa workload generate --type sinusoidal --seed 7
+  kubectl smartvpa workload import --format bitbrains ../shared/traces/bitbrains-rnd-2013-7/*.csv
+  kubectl smartvpa workload list
+  kubectl smartvpa workload show bitbrains-1 --plot`,
+		Args:         noArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(
+		newWorkloadGenerateCmd(streams),
+		newWorkloadImportCmd(streams),
+		newWorkloadListCmd(streams),
+		newWorkloadShowCmd(streams),
+	)
+	return cmd
+}
+
+var dayPart = regexp.MustCompile(`^(\d+(?:\.\d+)?)([dw])`)
+
+// parseLongDuration parses a Go duration that may start with days or weeks:
+// "8d", "1w2d", "1d12h", "90m".
+func parseLongDuration(s string) (time.Duration, error) {
+	orig := s
+	var total time.Duration
+	for {
+		m := dayPart.FindStringSubmatch(s)
+		if m == nil {
+			break
+		}
+		n, _ := strconv.ParseFloat(m[1], 64)
+		unit := 24 * time.Hour
+		if m[2] == "w" {
+			unit *= 7
+		}
+		total += time.Duration(n * float64(unit))
+		s = s[len(m[0]):]
+	}
+	if s == "" {
+		if total == 0 && orig != "" {
+			return 0, errors.New("must be positive")
+		}
+		if orig == "" {
+			return 0, errors.New("empty duration")
+		}
+		return total, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("not a duration %q: use Go durations with d and w for days and weeks, e.g. 8d, 1d12h, 90m", orig)
+	}
+	return total + d, nil
+}
+
+// durationFlag is a pflag.Value for durations with days and weeks.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return "0s"
+	}
+	d := *f.d
+	if d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := parseLongDuration(strings.TrimSpace(s))
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
+}
+
+func (f durationFlag) Type() string { return "duration" }
+
+// parseStart parses an RFC 3339 --start flag; "" means the default.
+func parseStart(s string, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid --start %q: use RFC 3339, e.g. 2026-01-05T00:00:00Z", s)
+	}
+	return t.UTC(), nil
+}
+
+// defaultStartText is DefaultStart as shown in help.
+var defaultStartText = workloads.DefaultStart.Format(time.RFC3339)

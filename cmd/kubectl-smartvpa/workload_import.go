@@ -1,0 +1,256 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/smartvpa/smartvpa/workloads"
+)
+
+// WorkloadImportOptions holds the flags of `workload import`.
+type WorkloadImportOptions struct {
+	genericiooptions.IOStreams
+	Format        string
+	Paths         []string
+	Limit         int
+	OutDir        string
+	Start         string
+	Interval      time.Duration
+	MachineCPU    float64
+	MachineMemory string
+	Meta          []string
+	CSV           workloads.CSVMapping
+
+	opts workloads.ImportOptions
+	cmd  string
+}
+
+func newWorkloadImportCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &WorkloadImportOptions{IOStreams: streams, OutDir: workloads.DefaultStoreDir}
+	cmd := &cobra.Command{
+		Use:   "import --format " + strings.Join(workloads.Formats, "|") + " PATH... [--limit N] [--out DIR]",
+		Short: "Import public usage traces as workloads and print their ids",
+		Long: `Import usage traces in a public format, one workload per series (container,
+machine, VM, task or file), and print the ids, one per line. A PATH that is a
+folder stands for the files in it; gzip files (.gz) are read as such.
+
+Formats and units:
+  alibaba-container  Alibaba 2018 container_usage.csv + container_meta.csv (needed):
+                     cpu = cpu_util_percent/100 * cpu_request*10 m; memory =
+                     mem_util_percent/100 * mem_size/100 * machine memory (512Gi);
+                     the original request is cpu_request and mem_size
+  alibaba-machine    Alibaba 2018 machine_usage.csv (+ machine_meta.csv for cpu_num,
+                     else 96 cores); memory = percent of a 512Gi machine
+  azure              Azure vm_cpu_readings-*.csv[.gz] (+ vmtable.csv for the VM size,
+                     else 8 cores); cpu = avg_cpu percent of the VM; memory is 0
+                     (the readings have none)
+  google2011         Google 2011 task_usage CSV, one series per job/task; cpu_rate and
+                     canonical memory usage of a normalised 8-core, 32Gi machine
+  google2019         Google 2019 instance_usage JSON lines (gzip too), one series per
+                     collection/instance; average_usage of an 8-core, 32Gi machine
+  bitbrains          Bitbrains GWA-T-12 per-VM CSV: cpu = MHz / (capacity MHz / cores)
+                     * 1000 m, memory = KB * 1024; the original request is the
+                     provisioned capacity
+  jobs               two space-separated columns, cpu% and memory% of an 8-core, 32Gi
+                     machine, one row per --interval (5m)
+  csv                generic CSV mapped by --time-column, --cpu-column,
+                     --memory-column and their units (defaults read trace.csv)
+
+Relative timestamps (Alibaba, Azure, Google) count from --start (default
+` + defaultStartText + `). Percent formats assume the machine size above unless
+--machine-cpu/--machine-memory say otherwise; every conversion and assumption is
+recorded in meta.json. Everything is read and checked before anything is
+written: a bad row fails the import with file, line and field, and leaves
+nothing in --out. A progress bar shows on stderr when it is a terminal.`,
+		Example: `  kubectl smartvpa workload import --format bitbrains ../shared/traces/bitbrains-rnd-2013-7/*.csv
+  kubectl smartvpa workload import --format alibaba-machine machine_usage.csv machine_meta.csv --limit 5
+  kubectl smartvpa workload import --format azure vm_cpu_readings-file-1-of-125.csv.gz --meta vmtable.csv
+  kubectl smartvpa workload import --format jobs ../shared/traces/google2011-jobs --machine-cpu 16 --machine-memory 64Gi
+  kubectl smartvpa workload import --format csv usage.csv --time-column ts --time-unit rfc3339 \
+      --cpu-column cpu --cpu-unit cores --memory-column mem --memory-unit mib`,
+		Args:         minArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Format, "format", "", "input format: "+strings.Join(workloads.Formats, ", ")+" (required)")
+	f.IntVar(&o.Limit, "limit", 0, "import at most N series, in order of first appearance (0 = all)")
+	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
+	f.StringVar(&o.Start, "start", "", "time that relative timestamps count from, RFC 3339 (default "+defaultStartText+")")
+	f.Var(durationFlag{&o.Interval}, "interval", "time between rows for formats without timestamps (jobs, csv without a time column) (default 5m)")
+	f.Float64Var(&o.MachineCPU, "machine-cpu", 0, "assumed machine (or VM) size in cores for percent formats (default: per format, see above)")
+	f.StringVar(&o.MachineMemory, "machine-memory", "", "assumed machine memory for percent formats, a quantity such as 32Gi (default: per format, see above)")
+	f.StringArrayVar(&o.Meta, "meta", nil, "metadata file: container_meta.csv, machine_meta.csv or vmtable.csv (repeatable; such files among the PATHs are recognised by name)")
+	f.StringVar(&o.CSV.TimeColumn, "time-column", "", `csv: time column, a header name or 1-based number; "none" for rows --interval apart (default "timestamp")`)
+	f.StringVar(&o.CSV.TimeUnit, "time-unit", "", "csv: "+strings.Join(workloads.CSVTimeUnits, ", ")+" (default unix seconds; offset = seconds from --start)")
+	f.StringVar(&o.CSV.CPUColumn, "cpu-column", "", `csv: CPU column (default "cpu_millicores")`)
+	f.StringVar(&o.CSV.CPUUnit, "cpu-unit", "", "csv: "+strings.Join(workloads.CSVCPUUnits, ", ")+" (default millicores; percent of --machine-cpu, default 8)")
+	f.StringVar(&o.CSV.MemoryColumn, "memory-column", "", `csv: memory column; "none" for no memory (default "memory_bytes")`)
+	f.StringVar(&o.CSV.MemoryUnit, "memory-unit", "", "csv: "+strings.Join(workloads.CSVMemoryUnits, ", ")+" (default bytes; percent of --machine-memory, default 32Gi)")
+	f.StringVar(&o.CSV.SeriesColumn, "series-column", "", "csv: column whose values split rows into one workload each (default: one workload per file)")
+	f.StringVar(&o.CSV.Separator, "separator", "", `csv: field separator, one character or \t (default ",")`)
+	f.BoolVar(&o.CSV.NoHeader, "no-header", false, "csv: the file has no header row; give columns by 1-based number")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return workloads.Formats, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Complete expands folders among the paths and builds the import options.
+func (o *WorkloadImportOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.cmd = cmd.CommandPath()
+	start, err := parseStart(o.Start, workloads.DefaultStart)
+	if err != nil {
+		return usageErrorf(o.cmd, "%v", err)
+	}
+	var mem float64
+	if o.MachineMemory != "" {
+		q, err := resource.ParseQuantity(o.MachineMemory)
+		if err != nil || q.Sign() <= 0 {
+			return usageErrorf(o.cmd, "invalid --machine-memory %q: use a positive quantity such as 32Gi", o.MachineMemory)
+		}
+		mem = q.AsApproximateFloat64()
+	}
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return inputError(fmt.Errorf("open input: %w", err))
+		}
+		if !st.IsDir() {
+			o.Paths = append(o.Paths, a)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return inputError(fmt.Errorf("read folder: %w", err))
+		}
+		var files []string
+		for _, e := range entries {
+			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+				files = append(files, filepath.Join(a, e.Name()))
+			}
+		}
+		sort.Strings(files)
+		o.Paths = append(o.Paths, files...)
+	}
+	o.opts = workloads.ImportOptions{
+		Limit: o.Limit, Start: start, Interval: o.Interval, MachineCores: o.MachineCPU,
+		MachineMemoryBytes: mem, MetaPaths: o.Meta, CSV: o.CSV,
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *WorkloadImportOptions) Validate() error {
+	known := false
+	for _, f := range workloads.Formats {
+		known = known || f == o.Format
+	}
+	switch {
+	case o.Format == "":
+		return usageErrorf(o.cmd, "--format is required: use one of %s", strings.Join(workloads.Formats, ", "))
+	case !known:
+		return usageErrorf(o.cmd, "unknown format %q: use one of %s", o.Format, strings.Join(workloads.Formats, ", "))
+	case o.Limit < 0:
+		return usageErrorf(o.cmd, "invalid --limit %d: use 0 (all) or more", o.Limit)
+	case o.MachineCPU < 0:
+		return usageErrorf(o.cmd, "invalid --machine-cpu %g: use a positive number of cores", o.MachineCPU)
+	case o.Interval != 0 && (o.Interval < time.Second || o.Interval%time.Second != 0):
+		return usageErrorf(o.cmd, "invalid --interval %s: use a whole number of seconds, at least 1s", o.Interval)
+	case len(o.Paths) == 0:
+		return usageErrorf(o.cmd, "no input files: the folders given are empty")
+	}
+	return nil
+}
+
+// Run imports everything, saves it as one unit and prints the ids.
+func (o *WorkloadImportOptions) Run() error {
+	if bar := newProgressBar(o.ErrOut, append(append([]string(nil), o.Paths...), o.Meta...)); bar != nil {
+		o.opts.Progress = bar.add
+		defer bar.clear()
+	}
+	traces, err := workloads.Import(o.Format, o.Paths, o.opts)
+	if err != nil {
+		return inputError(err)
+	}
+	if _, err := workloads.OpenStore(o.OutDir).SaveAll(traces); err != nil {
+		return fmt.Errorf("save workloads: %w", err)
+	}
+	for _, t := range traces {
+		if _, err := fmt.Fprintln(o.Out, t.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressBar draws "importing  42% [######......] 12.3/29.1 MB" on a
+// terminal, redrawing at most every 100 ms.
+type progressBar struct {
+	w           io.Writer
+	total, done int64
+	last        time.Time
+}
+
+// newProgressBar returns a bar over the sizes of paths, or nil when w is not
+// a terminal.
+func newProgressBar(w io.Writer, paths []string) *progressBar {
+	if !isTerminal(w) {
+		return nil
+	}
+	b := &progressBar{w: w}
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			b.total += st.Size()
+		}
+	}
+	if b.total == 0 {
+		return nil
+	}
+	return b
+}
+
+func (b *progressBar) add(n int64) {
+	b.done += n
+	if now := time.Now(); now.Sub(b.last) >= 100*time.Millisecond || b.done >= b.total {
+		b.last = now
+		fmt.Fprint(b.w, "\r"+renderProgress(b.done, b.total, 30))
+	}
+}
+
+func (b *progressBar) clear() { fmt.Fprint(b.w, "\r\x1b[K") }
+
+// renderProgress draws one progress line of width cells.
+func renderProgress(done, total int64, width int) string {
+	if done > total {
+		done = total
+	}
+	frac := float64(done) / float64(total)
+	full := int(frac * float64(width))
+	return fmt.Sprintf("importing %3.0f%% [%s%s] %.1f/%.1f MB", frac*100,
+		strings.Repeat("#", full), strings.Repeat(".", width-full), float64(done)/1e6, float64(total)/1e6)
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/guptarohit/asciigraph"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/workloads"
+)
+
+// WorkloadShowOptions holds the flags of `workload show`.
+type WorkloadShowOptions struct {
+	genericiooptions.IOStreams
+	ID     string
+	Dir    string
+	Plot   bool
+	Output string
+	// Width is the chart width in columns; 0 means the terminal's width
+	// (COLUMNS, then 80 when the output is not a terminal).
+	Width int
+	cmd   string
+}
+
+// WorkloadShowJSON is the JSON shape of `workload show -o json`.
+type WorkloadShowJSON struct {
+	Meta  workloads.Meta  `json:"meta"`
+	Stats workloads.Stats `json:"stats"`
+}
+
+func newWorkloadShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &WorkloadShowOptions{IOStreams: streams, Dir: workloads.DefaultStoreDir}
+	cmd := &cobra.Command{
+		Use:   "show ID|PATH [--plot] [-o json]",
+		Short: "Show a workload's metadata, statistics and charts",
+		Long: `Show a workload: where it came from, the unit conversions applied, and the
+minimum, mean, percentiles and maximum of its CPU and memory. --plot adds an
+ASCII chart of each, sized to the terminal (80 columns when it is not one);
+each chart point is the maximum of the samples it covers.
+
+The argument is a workload id in the store, or a path to a workload folder or
+a trace.csv file. -o json prints {"meta": <meta.json>, "stats": {"cpuMillicores":
+{min, mean, p50, p95, p99, max}, "memoryBytes": {...}}}.`,
+		Example: `  kubectl smartvpa workload show bitbrains-1
+  kubectl smartvpa workload show step-0123456789 --plot
+  kubectl smartvpa workload show data/workloads/bitbrains-1/trace.csv -o json`,
+		Args:         exactArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.cmd, o.ID = cmd.CommandPath(), args[0]
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVar(&o.Dir, "dir", o.Dir, "workload store folder")
+	cmd.Flags().BoolVar(&o.Plot, "plot", false, "draw ASCII charts of CPU and memory")
+	cmd.Flags().IntVar(&o.Width, "width", 0, "chart width in columns (default: the terminal width, else 80)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: '' (text) or json")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *WorkloadShowOptions) Validate() error {
+	if err := validateTableOrJSON(o.cmd, o.Output); err != nil {
+		return err
+	}
+	if o.Plot && o.Output == "json" {
+		return usageErrorf(o.cmd, "--plot draws text charts: drop it or -o json")
+	}
+	if o.Width < 0 || o.Width > 0 && o.Width < 30 {
+		return usageErrorf(o.cmd, "invalid --width %d: use at least 30 columns", o.Width)
+	}
+	return nil
+}
+
+func (o *WorkloadShowOptions) load() (*workloads.Trace, error) {
+	if strings.ContainsRune(o.ID, os.PathSeparator) || strings.HasSuffix(o.ID, ".csv") {
+		return workloads.LoadPath(o.ID)
+	}
+	return workloads.OpenStore(o.Dir).Load(o.ID)
+}
+
+// Run prints the workload.
+func (o *WorkloadShowOptions) Run() error {
+	t, err := o.load()
+	if err != nil {
+		return inputError(err)
+	}
+	if o.Output == "json" {
+		return writeJSON(o.Out, WorkloadShowJSON{Meta: t.Meta, Stats: t.Stats()})
+	}
+	writeShowText(o.Out, t)
+	if o.Plot {
+		width := o.Width
+		if width == 0 {
+			width = terminalWidth(o.Out)
+		}
+		fmt.Fprintln(o.Out)
+		fmt.Fprint(o.Out, plotSeries(t.CPUMillicores, width, "CPU (millicores)", 0))
+		fmt.Fprintln(o.Out)
+		mib := make([]float64, t.Len())
+		for i, b := range t.MemoryBytes {
+			mib[i] = b / model.MiB
+		}
+		fmt.Fprint(o.Out, plotSeries(mib, width, "memory (MiB)", 0))
+	}
+	return nil
+}
+
+func writeShowText(w io.Writer, t *workloads.Trace) {
+	m := t.Meta
+	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row("ID", t.ID)
+	row("Source", m.Source+" ("+m.Type+")")
+	if m.Series != "" {
+		row("Series", m.Series)
+	}
+	if len(m.Files) > 0 {
+		row("Files", strings.Join(m.Files, ", "))
+	}
+	row("Samples", strconv.Itoa(t.Len()))
+	row("Interval", humanDuration(m.Interval))
+	row("Start", m.Start.UTC().Format(time.RFC3339))
+	row("End", m.End.UTC().Format(time.RFC3339))
+	row("Duration", humanDuration(m.End.Sub(m.Start)))
+	row("Original request", requestText(m.OriginalRequest))
+	if m.AssumedMachine != nil {
+		row("Assumed machine", requestText(m.AssumedMachine))
+	}
+	if m.Seed != nil {
+		row("Seed", strconv.FormatInt(*m.Seed, 10))
+	}
+	tw.Flush()
+	if len(m.Conversions) > 0 {
+		fmt.Fprintln(w, "Conversions:")
+		for _, c := range m.Conversions {
+			fmt.Fprintf(w, "  - %s\n", c)
+		}
+	}
+	fmt.Fprintln(w)
+	s := t.Stats()
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "RESOURCE\tMIN\tMEAN\tP50\tP95\tP99\tMAX\t")
+	c := s.CPUMillicores
+	fmt.Fprintf(tw, "cpu (m)\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", c.Min, c.Mean, c.P50, c.P95, c.P99, c.Max)
+	mm := s.MemoryBytes
+	fmt.Fprintf(tw, "memory (Mi)\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", mm.Min/model.MiB, mm.Mean/model.MiB, mm.P50/model.MiB,
+		mm.P95/model.MiB, mm.P99/model.MiB, mm.Max/model.MiB)
+	tw.Flush()
+}
+
+// terminalWidth is the width of w when it is a terminal, else $COLUMNS, else 80.
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols >= 30 {
+			return cols
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 30 {
+		return n
+	}
+	return 80
+}
+
+// plotSeries draws v as an ASCII chart no wider than width columns.
+func plotSeries(v []float64, width int, caption string, precision uint) string {
+	const height = 10
+	plotW := width - 12
+	for {
+		if plotW < 10 {
+			plotW = 10
+		}
+		data := workloads.Downsample(v, plotW)
+		if len(data) == 1 {
+			data = []float64{data[0], data[0]}
+		}
+		out := asciigraph.Plot(data, asciigraph.Height(height), asciigraph.Width(len(data)),
+			asciigraph.Precision(precision), asciigraph.Caption(caption+", max per column"))
+		widest := 0
+		for _, l := range strings.Split(out, "\n") {
+			widest = max(widest, utf8.RuneCountInString(l))
+		}
+		if widest <= width || plotW == 10 {
+			return out + "\n"
+		}
+		plotW -= widest - width
+	}
+}
