@@ -316,8 +316,9 @@ func writeOpenMetrics(w *bufio.Writer, d *driver, pods []corev1.Pod) error {
 	for _, s := range ss {
 		total := 0.0
 		for t := start; !t.After(d.o.anchor); t = t.Add(d.o.step) {
-			total += s.tr.At(d.offset(t)).CPUMillicores / 1000 * stepSec
+			// the counter at t holds the CPU time used before t
 			fmt.Fprintf(w, "container_cpu_usage_seconds_total{%s} %.3f %d\n", s.labels, total, t.Unix())
+			total += s.tr.At(d.offset(t)).CPUMillicores / 1000 * stepSec
 		}
 	}
 	fmt.Fprintln(w, "# HELP container_memory_working_set_bytes Current working set of the container in bytes")
