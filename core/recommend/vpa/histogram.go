@@ -402,6 +402,7 @@ type DecayingHistogram struct {
 	// the same window end many times.
 	lastT      int64
 	lastFactor float64
+	shifts     uint32 // number of reference moves
 }
 
 // maxDecayExponent is upstream's limit on the decay exponent before the
@@ -436,6 +437,14 @@ func (h *DecayingHistogram) AddSample(v, w float64, t time.Time) {
 // AddSampleAt is AddSample with t in Unix nanoseconds.
 func (h *DecayingHistogram) AddSampleAt(v, w float64, t int64) {
 	h.addToBucket(h.opts.FindBucket(v), w*h.decayFactor(t))
+}
+
+// addAt is AddSampleAt returning the bucket and the decayed weight added.
+func (h *DecayingHistogram) addAt(v, w float64, t int64) (int, float64) {
+	b := h.opts.FindBucket(v)
+	dw := w * h.decayFactor(t)
+	h.addToBucket(b, dw)
+	return b, dw
 }
 
 // SubtractSample removes weight w at value v observed at time t.
@@ -474,6 +483,7 @@ func (h *DecayingHistogram) shiftReference(t int64) {
 	}
 	h.ref, h.refSet = newRef, true
 	h.lastT, h.lastFactor = math.MinInt64, 0
+	h.shifts++
 }
 
 // compiled options are shared between recommenders with equal Options.

@@ -167,6 +167,13 @@ type compiled struct {
 	Options
 	cpuOpts, memOpts *HistogramOptions
 	cpuPct, memPct   [3]float64 // lower, target, upper
+	cpuAscending     bool       // lower <= target <= upper CPU percentiles
+	// plain: the options allow recommendPlain (see there).
+	plain bool
+	// windowNs is the expiry: interval x interval count.
+	windowNs int64
+	// the CPU confidence interval in ns and in minutes, as floats.
+	cpuIntervalNs, cpuIntervalMin float64
 }
 
 var compiledCache = map[Options]*compiled{}
@@ -194,6 +201,12 @@ func compile(o Options) (*compiled, error) {
 		cpuPct: [3]float64{o.LowerCPUPercentile, o.TargetCPUPercentile, o.UpperCPUPercentile},
 		memPct: [3]float64{o.LowerMemoryPercentile, o.TargetMemoryPercentile, o.UpperMemoryPercentile},
 	}
+	c.cpuAscending = c.cpuPct[0] <= c.cpuPct[1] && c.cpuPct[1] <= c.cpuPct[2]
+	c.windowNs = int64(o.MemoryAggregationInterval) * int64(o.MemoryAggregationIntervalCount)
+	c.cpuIntervalNs = float64(o.CPUConfidenceInterval)
+	c.cpuIntervalMin = o.CPUConfidenceInterval.Minutes()
+	c.plain = c.cpuAscending && o.CPUConfidenceInterval == o.MemoryConfidenceInterval &&
+		o.RoundCPUMillicores == 1 && o.RoundMemoryBytes == 1
 	optsMu.Lock()
 	compiledCache[o] = c
 	optsMu.Unlock()

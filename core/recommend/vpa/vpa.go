@@ -29,6 +29,8 @@ type Recommender struct {
 	policy model.ContainerPolicy
 	// per-container floors: the pod floors divided by the container count.
 	minCPU, minMem int64
+	// fast: options and policy allow recommendPlain.
+	fast bool
 
 	cpu DecayingHistogram
 	mem DecayingHistogram
@@ -44,10 +46,22 @@ type Recommender struct {
 	hasCPU    bool
 	hasMem    bool
 
+	// CPU percentiles followed incrementally (exact, see tracker).
+	cpuTrk tracker
 	// memory percentiles cached until the memory histogram changes.
 	memChange uint32
 	memValid  bool
 	memPct    [3]float64
+	// amounts after the margin, cached per percentile values.
+	cpuM, memM cachedMargin
+}
+
+// cachedMargin caches percentile -> amount -> amount with margin.
+type cachedMargin struct {
+	pct  [3]float64
+	base [3]int64
+	m    [3]int64
+	ok   bool
 }
 
 // New returns a recommender with options o for the container described by
@@ -68,16 +82,20 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	fraction := 1 / float64(n)
 	r.minCPU = scaleAmount(amountFromFloat(o.PodMinCPUMillicores*0.001*1000), fraction)
 	r.minMem = scaleAmount(amountFromFloat(o.PodMinMemoryMiB*1024*1024), fraction)
+	p := cfg.Policy
+	r.fast = c.plain && !p.Off && p.MinAllowed.IsZero() && p.MaxAllowed.IsZero() &&
+		p.Controls(model.CPU) && p.Controls(model.Memory)
 	r.Reset()
 	return r, nil
 }
 
 // Reset forgets every sample, keeping options and policy.
 func (r *Recommender) Reset() {
-	c, policy, minCPU, minMem := r.c, r.policy, r.minCPU, r.minMem
-	*r = Recommender{c: c, policy: policy, minCPU: minCPU, minMem: minMem}
+	c, policy, minCPU, minMem, fast := r.c, r.policy, r.minCPU, r.minMem, r.fast
+	*r = Recommender{c: c, policy: policy, minCPU: minCPU, minMem: minMem, fast: fast}
 	r.cpu.init(c.cpuOpts, c.CPUHalfLife)
 	r.mem.init(c.memOpts, c.MemoryHalfLife)
+	r.cpuTrk.p = c.cpuPct
 }
 
 // Name implements recommend.Recommender.
@@ -103,9 +121,7 @@ func amountFromFloat(x float64) int64 {
 func scaleAmount(a int64, f float64) int64 { return amountFromFloat(float64(a) * f) }
 
 // windowLength is the history after which the aggregate expires.
-func (r *Recommender) windowLength() int64 {
-	return int64(r.c.MemoryAggregationInterval) * int64(r.c.MemoryAggregationIntervalCount)
-}
+func (r *Recommender) windowLength() int64 { return r.c.windowNs }
 
 // AddSample implements recommend.Recommender. As upstream, a CPU sample not
 // newer than the last one and a memory sample older than the last one are
@@ -122,7 +138,8 @@ func (r *Recommender) AddSample(s model.Sample) {
 		cores := float64(amountFromFloat(s.CPUMillicores)) / 1000
 		// Upstream weighs a CPU sample by max(request, minSampleWeight) but
 		// feeds a request of 0: every sample weighs minSampleWeight.
-		r.cpu.AddSampleAt(cores, r.c.MinSampleWeight, t)
+		b, dw := r.cpu.addAt(cores, r.c.MinSampleWeight, t)
+		r.cpuTrk.onAdd(&r.cpu, int32(b), dw)
 		if !r.hasCPU || t < r.first {
 			r.first = t
 		}
@@ -219,14 +236,18 @@ type estimate struct {
 }
 
 func (r *Recommender) estimate(pct [3]float64, unit float64, conf float64, floor int64) estimate {
+	var cm cachedMargin
+	return r.estimateCached(&cm, pct, unit, conf, floor)
+}
+
+func (r *Recommender) estimateCached(cm *cachedMargin, pct [3]float64, unit float64, conf float64, floor int64) estimate {
 	o := &r.c.Options
 	e := estimate{pct: pct, conf: conf}
-	var m [3]int64
-	for i := range pct {
-		b := amountFromFloat(pct[i] * unit)
-		e.base[i] = b
-		m[i] = b + scaleAmount(b, o.SafetyMargin)
+	if !cm.ok || cm.pct != pct {
+		cm.set(pct, unit, o.SafetyMargin)
 	}
+	e.base = cm.base
+	m := cm.m
 	e.lowerF = confidenceFactor(o.LowerMultiplier, o.LowerExponent, conf)
 	e.upperF = confidenceFactor(o.UpperMultiplier, o.UpperExponent, conf)
 	v := [3]int64{scaleAmount(m[0], e.lowerF), m[1], scaleAmount(m[2], e.upperF)}
@@ -241,13 +262,23 @@ func (r *Recommender) estimate(pct [3]float64, unit float64, conf float64, floor
 }
 
 func (r *Recommender) estimates() (cpu, mem estimate) {
-	cpuPct := r.cpu.Percentiles3(r.c.cpuPct)
+	var cpuPct [3]float64
+	if r.c.cpuAscending {
+		cpuPct = r.cpuTrk.percentiles(&r.cpu)
+	} else {
+		cpuPct = r.cpu.Percentiles3(r.c.cpuPct)
+	}
 	if !r.memValid || r.mem.change != r.memChange {
 		r.memPct = r.mem.Percentiles3(r.c.memPct)
 		r.memChange, r.memValid = r.mem.change, true
 	}
-	cpu = r.estimate(cpuPct, 1000, r.confidence(r.c.CPUConfidenceInterval), r.minCPU)
-	mem = r.estimate(r.memPct, 1, r.confidence(r.c.MemoryConfidenceInterval), r.minMem)
+	cpuConf := r.confidence(r.c.CPUConfidenceInterval)
+	memConf := cpuConf
+	if r.c.MemoryConfidenceInterval != r.c.CPUConfidenceInterval {
+		memConf = r.confidence(r.c.MemoryConfidenceInterval)
+	}
+	cpu = r.estimateCached(&r.cpuM, cpuPct, 1000, cpuConf, r.minCPU)
+	mem = r.estimateCached(&r.memM, r.memPct, 1, memConf, r.minMem)
 	return cpu, mem
 }
 
@@ -279,16 +310,71 @@ func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	if !r.ready(now) {
 		return model.Recommendation{}, false
 	}
+	if r.fast {
+		return r.recommendPlain(), true
+	}
+	return r.recommendGeneral(), true
+}
+
+// recommendGeneral is the estimator chain followed by policy, rounding and
+// caps, step by step (also what Explain reports).
+func (r *Recommender) recommendGeneral() model.Recommendation {
 	cpu, mem := r.estimates()
 	rec, _ := r.finish(cpu, mem)
-	return rec, true
+	return rec
+}
+
+// recommendPlain is recommendGeneral for the common case: default
+// percentile order, equal confidence intervals, no rounding, a policy
+// without bounds that controls both resources. It computes the same numbers
+// (a test checks it against recommendGeneral) with less bookkeeping: the
+// margin amounts are cached per percentile values and only the confidence
+// factors change from one sample to the next.
+func (r *Recommender) recommendPlain() model.Recommendation {
+	c := r.c
+	cpuPct := r.cpuTrk.percentiles(&r.cpu)
+	if !r.memValid || r.mem.change != r.memChange {
+		r.memPct = r.mem.Percentiles3(c.memPct)
+		r.memChange, r.memValid = r.mem.change, true
+	}
+	if !r.cpuM.ok || r.cpuM.pct != cpuPct {
+		r.cpuM.set(cpuPct, 1000, c.SafetyMargin)
+	}
+	if !r.memM.ok || r.memM.pct != r.memPct {
+		r.memM.set(r.memPct, 1, c.SafetyMargin)
+	}
+	span := float64(r.last-r.first) / c.cpuIntervalNs
+	conf := float64(r.samples) / c.cpuIntervalMin
+	if span < conf {
+		conf = span
+	}
+	lf := confidenceFactor(c.LowerMultiplier, c.LowerExponent, conf)
+	uf := confidenceFactor(c.UpperMultiplier, c.UpperExponent, conf)
+	var rec model.Recommendation
+	rec.Lower.CPUMillicores = float64(max(scaleAmount(r.cpuM.m[0], lf), r.minCPU))
+	rec.Target.CPUMillicores = float64(max(r.cpuM.m[1], r.minCPU))
+	rec.Upper.CPUMillicores = float64(max(scaleAmount(r.cpuM.m[2], uf), r.minCPU))
+	rec.Lower.MemoryBytes = float64(max(scaleAmount(r.memM.m[0], lf), r.minMem))
+	rec.Target.MemoryBytes = float64(max(r.memM.m[1], r.minMem))
+	rec.Upper.MemoryBytes = float64(max(scaleAmount(r.memM.m[2], uf), r.minMem))
+	rec.UncappedTarget = rec.Target
+	return rec
+}
+
+func (cm *cachedMargin) set(pct [3]float64, unit, margin float64) {
+	for i := range pct {
+		b := amountFromFloat(pct[i] * unit)
+		cm.base[i] = b
+		cm.m[i] = b + scaleAmount(b, margin)
+	}
+	cm.pct, cm.ok = pct, true
 }
 
 func (r *Recommender) ready(now time.Time) bool {
-	if r.policy.Off || r.samples == 0 {
+	if r.samples == 0 || r.policy.Off {
 		return false
 	}
-	return now.UnixNano()-r.last < r.windowLength()
+	return now.UnixNano()-r.last < r.c.windowNs
 }
 
 // finish rounds, filters controlled resources and caps; caps lists the caps
