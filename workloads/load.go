@@ -166,16 +166,34 @@ func Import(format string, paths []string, opts ImportOptions) ([]*Trace, error)
 	if err != nil {
 		return nil, err
 	}
+	if len(traces) == 0 {
+		return nil, fmt.Errorf("%s: no usage rows found", strings.Join(usage, ", "))
+	}
 	uniqueIDs(traces)
 	for _, t := range traces {
 		t.Meta.Source = "import"
 		t.Meta.Type = format
+		if t.Meta.Interval == 0 && t.Len() < 2 {
+			t.Meta.Interval = nominalInterval(format, &opts)
+		}
 		t.finish()
 		if err := t.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: series %q: %w", strings.Join(t.Meta.Files, ","), t.Meta.Series, err)
 		}
 	}
 	return traces, nil
+}
+
+// nominalInterval is the sampling interval a format documents, used for
+// series with a single sample.
+func nominalInterval(format string, opts *ImportOptions) time.Duration {
+	switch format {
+	case FormatAlibabaMachine, FormatAlibabaContainer:
+		return 10 * time.Second
+	case FormatJobs, FormatCSV:
+		return opts.interval()
+	}
+	return 5 * time.Minute
 }
 
 // uniqueIDs makes ids unique by appending -2, -3, ... to later duplicates.

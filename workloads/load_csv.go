@@ -197,6 +197,7 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 	var cols csvColumns
 	stem := fileStem(path)
 	first := true
+	rows := 0
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -240,6 +241,7 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
+		rows++
 		key := stem
 		if cols.series >= 0 {
 			v, err := needField(path, line, rec, cols.series, colName(header, cols.series))
@@ -291,6 +293,9 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 	}
 	if first {
 		return &InputError{File: path, Msg: "empty file"}
+	}
+	if rows == 0 {
+		return &InputError{File: path, Msg: "no rows after the header"}
 	}
 	return nil
 }

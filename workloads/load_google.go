@@ -83,11 +83,13 @@ func importGoogle2011(usage []string, opts *ImportOptions) ([]*Trace, error) {
 }
 
 // flexNum is a JSON number that may also be written as a string (BigQuery
-// exports 64-bit integers as strings).
+// exports 64-bit integers as strings). Decoding never fails: a value that is
+// not a number sets err, which the caller reports with the field name.
 type flexNum struct {
 	set bool
 	v   float64
 	raw string
+	err error
 }
 
 func (n *flexNum) UnmarshalJSON(b []byte) error {
@@ -100,11 +102,8 @@ func (n *flexNum) UnmarshalJSON(b []byte) error {
 			return err
 		}
 	}
-	v, err := parseNumber(s)
-	if err != nil {
-		return err
-	}
-	n.set, n.v, n.raw = true, v, strings.TrimSpace(s)
+	n.set, n.raw = true, strings.TrimSpace(s)
+	n.v, n.err = parseNumber(s)
 	return nil
 }
 
@@ -133,17 +132,6 @@ func jsonFieldError(path string, line int, err error) error {
 		return &InputError{File: path, Line: line, Msg: "invalid JSON: " + se.Error()}
 	}
 	msg := err.Error()
-	// Errors from flexNum arrive wrapped with the field path.
-	if i := strings.Index(msg, "Go struct field "); i >= 0 {
-		rest := msg[i+len("Go struct field "):]
-		if j := strings.Index(rest, " of type"); j >= 0 {
-			f := rest[:j]
-			if k := strings.IndexByte(f, '.'); k >= 0 {
-				f = f[k+1:]
-			}
-			return &InputError{File: path, Line: line, Field: f, Msg: "not a number"}
-		}
-	}
 	return &InputError{File: path, Line: line, Msg: "invalid JSON: " + strings.TrimPrefix(msg, "json: ")}
 }
 
@@ -175,6 +163,15 @@ func importGoogle2019(usage []string, opts *ImportOptions) ([]*Trace, error) {
 			}
 			if r.AverageUsage == nil {
 				return &InputError{File: p, Line: line, Field: "average_usage", Msg: "missing"}
+			}
+			for _, f := range []struct {
+				name string
+				v    flexNum
+			}{{"start_time", r.StartTime}, {"end_time", r.EndTime}, {"collection_id", r.CollectionID}, {"instance_index", r.InstanceIndex},
+				{"average_usage.cpus", r.AverageUsage.CPUs}, {"average_usage.memory", r.AverageUsage.Memory}} {
+				if f.v.err != nil {
+					return &InputError{File: p, Line: line, Field: f.name, Msg: f.v.err.Error()}
+				}
 			}
 			s := ss.get(r.CollectionID.raw + "/" + r.InstanceIndex.raw)
 			if s == nil {
