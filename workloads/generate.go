@@ -140,7 +140,7 @@ func ParseConfig(typ string, data []byte, name string) (*GeneratorConfig, error)
 		}
 		p := g.newParams()
 		if err := strictDecode(part.raw, p); err != nil {
-			return nil, configError(name, data, part.field, err)
+			return nil, configError(name, data, part.field+culprit(g, part.raw), err)
 		}
 		if err := p.validate(); err != nil {
 			return nil, &InputError{File: name, Field: part.field + "." + fieldOf(err), Msg: msgOf(err)}
@@ -148,6 +148,28 @@ func ParseConfig(typ string, data []byte, name string) (*GeneratorConfig, error)
 		*part.dst = p
 	}
 	return cfg, nil
+}
+
+// culprit finds the field of raw whose value fails to decode on its own
+// (errors from custom decoders carry no field name): ".name" or "".
+func culprit(g genType, raw json.RawMessage) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return ""
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		var te *json.UnmarshalTypeError
+		if err := strictDecode(one, g.newParams()); err != nil && !errors.As(err, &te) && !strings.HasPrefix(err.Error(), "json: unknown field") {
+			return "." + k
+		}
+	}
+	return ""
 }
 
 func strictDecode(data []byte, v any) error {
