@@ -53,12 +53,30 @@
 //     lower, target and upper; UncappedTarget is the target before caps.
 //     Limits in proportion to requests: see updater.ProportionalLimits.
 //
-// Speed: AddSample + Recommend per sample run at several million samples per
-// second (see the benchmarks). The bucket of a value comes from a table on
-// the float's bits checked against the exact lowest value of each bucket
-// (computed once from upstream's logarithm formula, so results are
-// identical); the three percentiles come from one scan; memory percentiles
-// are cached until the memory histogram changes; confidence factors for the
-// upstream exponents avoid math.Pow with identical results. Histogram
-// weights are kept for the range of buckets in use only.
+// Speed: AddSample + Recommend per sample costs about 80 ns of CPU (see
+// BenchmarkRecommendEverySample), with results identical to the upstream
+// algorithm (tests compare every step with the plain upstream scans):
+//
+//   - the bucket of a value comes from a table on the float's bits checked
+//     against the exact lowest value of each bucket, computed once from
+//     upstream's logarithm formula, so no logarithm per sample;
+//   - the decay factor of a sample a whole number of minutes after the
+//     reference comes from a table of math.Exp2 values shared by all
+//     histograms with the same half-life (1.1 MiB for 24 h, built on first
+//     use); other offsets call math.Exp2;
+//   - the three CPU percentiles are followed incrementally (tracker): a
+//     sample adds its weight to the running sums it lies under, and a bucket
+//     is accepted only when its running sum clears the threshold by more than
+//     a bound on the rounding difference from upstream's summation;
+//     otherwise, and every 4096 updates, an exact scan resets them;
+//   - memory percentiles are recomputed only when the memory histogram
+//     changes, margins only when percentiles change;
+//   - confidence factors for upstream's exponents avoid math.Pow with the
+//     same result bit for bit.
+//
+// State per container: the struct (about 700 bytes) plus the histogram
+// weights of the bucket range in use (8 bytes per bucket, at most 176 per
+// histogram): about 1 to 1.6 KB for ordinary workloads, 2.9 KB for a
+// container swinging between 0 and 64 cores and 8 MiB and 256 GiB, 3.5 KB at
+// the theoretical maximum (every bucket of both histograms touched).
 package vpa

@@ -356,3 +356,32 @@ func TestHistogramWindowGrows(t *testing.T) {
 		t.Fatalf("median %v, want %v", got, want)
 	}
 }
+
+// TestDecayTableMatchesExp2 checks every table entry against the expression
+// upstream evaluates, and that off-minute offsets still use math.Exp2.
+func TestDecayTableMatchesExp2(t *testing.T) {
+	for _, hl := range []time.Duration{24 * time.Hour, time.Hour, 90 * time.Minute} {
+		tbl := decayTable(int64(hl))
+		if len(tbl) != int(hl/time.Minute)*100+1 {
+			t.Fatalf("half-life %v: %d entries", hl, len(tbl))
+		}
+		for i, f := range tbl {
+			if want := math.Exp2(float64(int64(i)*int64(time.Minute)) / float64(hl)); f != want {
+				t.Fatalf("half-life %v entry %d: %v, want %v", hl, i, f, want)
+			}
+		}
+	}
+	if decayTable(int64(90*time.Second)) != nil || decayTable(int64(1000*time.Hour)) != nil {
+		t.Fatal("table built for a half-life that is not whole minutes or too long")
+	}
+	c, _ := compile(DefaultOptions())
+	h := NewDecayingHistogram(c.cpuOpts, 24*time.Hour)
+	ref := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h.AddSample(1, 1, ref)
+	for _, d := range []time.Duration{time.Minute, 90 * time.Second, -time.Minute, 37*time.Hour + 17*time.Minute} {
+		ts := ref.Add(d).UnixNano()
+		if got, want := h.decayFactor(ts), math.Exp2(float64(ts-ref.UnixNano())/float64(24*time.Hour)); got != want {
+			t.Fatalf("offset %v: factor %v, want %v", d, got, want)
+		}
+	}
+}

@@ -17,12 +17,14 @@ package vpa
 // values are recomputed by an exact upstream scan.
 type tracker struct {
 	p      [3]float64
-	k      [3]int32
+	k      [3]int32 // bucket of each percentile, relative to minB
 	s      [3]float64
+	vals   [3]float64 // the percentile values of the buckets k
 	ops    uint32
 	valid  bool
 	minB   int32
 	maxB   int32
+	span   uint32 // maxB - minB + 8, for the rounding bound
 	shifts uint32
 }
 
@@ -39,14 +41,19 @@ func (tr *tracker) onAdd(h *DecayingHistogram, b int32, dw float64) {
 		tr.valid = false
 		return
 	}
-	if b < tr.minB {
+	rel := b - tr.minB
+	if rel < 0 {
 		// Below the first non-empty bucket: upstream's running sums skip it.
 		return
 	}
-	for j := range tr.k {
-		if b <= tr.k[j] {
-			tr.s[j] += dw
-		}
+	if rel <= tr.k[0] {
+		tr.s[0] += dw
+	}
+	if rel <= tr.k[1] {
+		tr.s[1] += dw
+	}
+	if rel <= tr.k[2] {
+		tr.s[2] += dw
 	}
 	tr.ops++
 }
@@ -57,8 +64,10 @@ func (tr *tracker) sync(h *DecayingHistogram) {
 	tr.ops = 0
 	tr.valid = !h.IsEmpty()
 	if !tr.valid {
+		tr.vals = [3]float64{}
 		return
 	}
+	tr.span = uint32(h.maxB-h.minB) + 8
 	b := int(h.minB)
 	w := h.w[b-int(h.off) : int(h.maxB)-int(h.off)+1]
 	last := len(w) - 1
@@ -70,48 +79,44 @@ func (tr *tracker) sync(h *DecayingHistogram) {
 			k++
 			sum += w[k]
 		}
-		tr.k[j], tr.s[j] = int32(b+k), sum
+		tr.k[j], tr.s[j] = int32(k), sum
+		tr.vals[j] = h.end(b + k)
 	}
 }
 
 // percentiles returns the three percentiles, equal to h.Percentiles3(tr.p).
 func (tr *tracker) percentiles(h *DecayingHistogram) [3]float64 {
-	var out [3]float64
-	if h.IsEmpty() {
-		tr.valid = false
-		return out
-	}
 	if !tr.valid || tr.ops > 4096 || h.minB != tr.minB || h.maxB != tr.maxB || h.shifts != tr.shifts {
 		tr.sync(h)
+		return tr.vals
 	}
-	minB, maxB := tr.minB, tr.maxB
-	off := h.off
-	w := h.w
-	delta := float64(tr.ops+uint32(maxB-minB)+8) * roundingUnit * h.total
+	total := h.total
+	delta := float64(tr.ops+tr.span) * roundingUnit * total
+	w := h.w[tr.minB-h.off : tr.maxB-h.off+1]
+	last := int32(len(w) - 1)
 	for j := range tr.k {
-		t := tr.p[j] * h.total
+		t := tr.p[j] * total
 		k, s := tr.k[j], tr.s[j]
-		for k < maxB && s < t {
+		if (k == last || s-t > delta) && (k == 0 || t-(s-w[k]) > delta) {
+			continue // still certain
+		}
+		for k < last && s < t {
 			k++
-			s += w[k-off]
+			s += w[k]
 			tr.ops++
 		}
-		for k > minB && s-w[k-off] >= t {
-			s -= w[k-off]
+		for k > 0 && s-w[k] >= t {
+			s -= w[k]
 			k--
 			tr.ops++
 		}
-		tr.k[j], tr.s[j] = k, s
-		if (k < maxB && s-t <= delta) || (k > minB && t-(s-w[k-off]) <= delta) {
+		if (k < last && s-t <= delta) || (k > 0 && t-(s-w[k]) <= delta) {
 			// Too close to call against upstream's own rounding: scan.
 			tr.sync(h)
-			return tr.exact(h)
+			return tr.vals
 		}
+		tr.k[j], tr.s[j] = k, s
+		tr.vals[j] = h.end(int(tr.minB + k))
 	}
-	return tr.exact(h)
-}
-
-// exact returns the values of the current buckets.
-func (tr *tracker) exact(h *DecayingHistogram) [3]float64 {
-	return [3]float64{h.end(int(tr.k[0])), h.end(int(tr.k[1])), h.end(int(tr.k[2]))}
+	return tr.vals
 }

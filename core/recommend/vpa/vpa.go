@@ -58,10 +58,9 @@ type Recommender struct {
 
 // cachedMargin caches percentile -> amount -> amount with margin.
 type cachedMargin struct {
-	pct  [3]float64
-	base [3]int64
-	m    [3]int64
-	ok   bool
+	pct [3]float64
+	m   [3]int64
+	ok  bool
 }
 
 // New returns a recommender with options o for the container described by
@@ -228,7 +227,6 @@ func confidenceFactor(m, e, conf float64) float64 {
 // to millicores or bytes.
 type estimate struct {
 	pct                  [3]float64
-	base                 [3]int64 // after the percentile
 	lower, target, upper int64
 	conf                 float64
 	floored              [3]bool
@@ -246,7 +244,6 @@ func (r *Recommender) estimateCached(cm *cachedMargin, pct [3]float64, unit floa
 	if !cm.ok || cm.pct != pct {
 		cm.set(pct, unit, o.SafetyMargin)
 	}
-	e.base = cm.base
 	m := cm.m
 	e.lowerF = confidenceFactor(o.LowerMultiplier, o.LowerExponent, conf)
 	e.upperF = confidenceFactor(o.UpperMultiplier, o.UpperExponent, conf)
@@ -364,7 +361,6 @@ func (r *Recommender) recommendPlain() model.Recommendation {
 func (cm *cachedMargin) set(pct [3]float64, unit, margin float64) {
 	for i := range pct {
 		b := amountFromFloat(pct[i] * unit)
-		cm.base[i] = b
 		cm.m[i] = b + scaleAmount(b, margin)
 	}
 	cm.pct, cm.ok = pct, true
