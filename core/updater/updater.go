@@ -107,6 +107,15 @@ const (
 	Rollout Action = "rollout"
 )
 
+// Reasons of the decisions to leave a pod alone (constant strings).
+const (
+	ReasonNoRecommendation = "no recommendation"
+	ReasonNoStartTime      = "pod start time unknown and requests within [lower, upper]"
+	ReasonYoungPod         = "pod younger than the lifetime threshold and requests within [lower, upper]"
+	ReasonSmallDiff        = "resource diff below the minimum change priority"
+	ReasonOOMNoChange      = "quick OOM but the update would change nothing"
+)
+
 // Policy holds the updater's options; DefaultPolicy gives the upstream defaults.
 type Policy struct {
 	// Mode says how an update is applied.
@@ -380,7 +389,7 @@ func DecidePod(now time.Time, pod Pod, p Policy) Decision {
 		}
 	}
 	if !hasRec {
-		d.Reason = "no recommendation"
+		d.Reason = ReasonNoRecommendation
 		return d
 	}
 	oom := quickOOM(pod, p)
@@ -391,22 +400,24 @@ func DecidePod(now time.Time, pod Pod, p Policy) Decision {
 	case oom:
 		why = "quick OOM"
 	default:
+		// The common outcomes use constant reasons: the simulator asks for
+		// a decision at every sample, so they must not allocate.
 		if pod.StartTime.IsZero() {
-			d.Reason = "pod start time unknown and requests within [lower, upper]"
+			d.Reason = ReasonNoStartTime
 			return d
 		}
-		if age := now.Sub(pod.StartTime); age < p.PodLifetimeUpdateThreshold {
-			d.Reason = fmt.Sprintf("pod age %s below %s and requests within [lower, upper]", age, p.PodLifetimeUpdateThreshold)
+		if now.Sub(pod.StartTime) < p.PodLifetimeUpdateThreshold {
+			d.Reason = ReasonYoungPod
 			return d
 		}
 		if prio.ResourceDiff < p.MinChangePriority {
-			d.Reason = fmt.Sprintf("resource diff %.3f below %.3f", prio.ResourceDiff, p.MinChangePriority)
+			d.Reason = ReasonSmallDiff
 			return d
 		}
 		why = fmt.Sprintf("resource diff %.3f at least %.3f after %s", prio.ResourceDiff, p.MinChangePriority, p.PodLifetimeUpdateThreshold)
 	}
 	if oom && prio.ResourceDiff == 0 {
-		d.Reason = "quick OOM but the update would change nothing"
+		d.Reason = ReasonOOMNoChange
 		return d
 	}
 	d.Action, d.Reason = actionFor(pod, p.Mode, why)

@@ -262,12 +262,12 @@ func TestDecideAgeAndDiff(t *testing.T) {
 		want   Action
 		reason string
 	}{
-		{"young pod in range", pod, 11 * time.Hour, None, "pod age 11h0m0s below 12h0m0s and requests within [lower, upper]"},
+		{"young pod in range", pod, 11 * time.Hour, None, ReasonYoungPod},
 		{"old pod diff 0.2", pod, 12 * time.Hour, InPlace, "resource diff 0.200 at least 0.100 after 12h0m0s"},
-		{"old pod small diff", PodState{Requests: model.Resources{CPUMillicores: 290, MemoryBytes: 256 * mi}, StartTime: t0}, 13 * time.Hour, None, "resource diff 0.034 below 0.100"},
-		{"unknown start", PodState{Requests: pod.Requests}, 13 * time.Hour, None, "pod start time unknown and requests within [lower, upper]"},
+		{"old pod small diff", PodState{Requests: model.Resources{CPUMillicores: 290, MemoryBytes: 256 * mi}, StartTime: t0}, 13 * time.Hour, None, ReasonSmallDiff},
+		{"unknown start", PodState{Requests: pod.Requests}, 13 * time.Hour, None, ReasonNoStartTime},
 		{"quick OOM young pod", PodState{Requests: pod.Requests, StartTime: t0, LastOOM: &OOMKill{StartedAt: t0, FinishedAt: t0.Add(9 * time.Minute)}}, time.Hour, InPlace, "quick OOM"},
-		{"slow OOM young pod", PodState{Requests: pod.Requests, StartTime: t0, LastOOM: &OOMKill{StartedAt: t0, FinishedAt: t0.Add(10 * time.Minute)}}, time.Hour, None, "pod age 1h0m0s below 12h0m0s and requests within [lower, upper]"},
+		{"slow OOM young pod", PodState{Requests: pod.Requests, StartTime: t0, LastOOM: &OOMKill{StartedAt: t0, FinishedAt: t0.Add(10 * time.Minute)}}, time.Hour, None, ReasonYoungPod},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
