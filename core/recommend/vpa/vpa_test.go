@@ -426,3 +426,33 @@ func TestRegistryAndValidation(t *testing.T) {
 		t.Fatal("negative container count accepted")
 	}
 }
+
+// TestConcurrentRecommenders runs recommenders on several goroutines, as the
+// backtest's worker pool does: the shared compiled options and decay tables
+// must be safe (run with -race) and results equal to a sequential run.
+func TestConcurrentRecommenders(t *testing.T) {
+	tr := benchTrace(8)[:3000]
+	run := func() model.Recommendation {
+		r, err := recommend.New("vpa", recommend.Config{ContainersInPod: 1})
+		if err != nil {
+			t.Error(err)
+			return model.Recommendation{}
+		}
+		var last model.Recommendation
+		for _, s := range tr {
+			r.AddSample(s)
+			last, _ = r.Recommend(s.Time)
+		}
+		return last
+	}
+	want := run()
+	results := make(chan model.Recommendation, 8)
+	for range 8 {
+		go func() { results <- run() }()
+	}
+	for range 8 {
+		if got := <-results; got != want {
+			t.Fatalf("concurrent result %+v, want %+v", got, want)
+		}
+	}
+}
