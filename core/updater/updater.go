@@ -522,8 +522,9 @@ func Order(now time.Time, pods []Pod, p Policy) []Planned {
 // nothing is disrupted when fewer than MinReplicas pods are alive; running
 // pods are disrupted only while more than configured -
 // int(configured*EvictionTolerance) remain up (one pod may go when all are
-// running and that tolerance is 0); pending pods may always be updated. In-place
-// updates count as disruptions (as upstream's in-place restriction does);
+// running and that tolerance is 0); pending pods may always be evicted, but
+// their in-place updates wait until they run. In-place updates count as
+// disruptions (as upstream's in-place restriction does);
 // rollouts are left to the controller and not restricted.
 func Plan(now time.Time, pods []Pod, g Group, p Policy) []Planned {
 	out := Order(now, pods, p)
@@ -551,6 +552,12 @@ func Plan(now time.Time, pods []Pod, g Group, p Policy) []Planned {
 			continue
 		}
 		if pods[out[k].Index].Pending {
+			// Upstream evicts a pending pod at any time but defers an
+			// in-place resize until the pod runs.
+			if d.Action == InPlace {
+				d.Reason = "pending pod: in-place update deferred (" + d.Reason + ")"
+				d.Action = None
+			}
 			continue
 		}
 		if running-disrupted > shouldBeAlive ||

@@ -172,6 +172,8 @@ func TestPlanReplicaRestrictions(t *testing.T) {
 	def := DefaultPolicy()
 	pending := func(pods []Pod, i int) []Pod { pods[i].Pending = true; return pods }
 	tol := func(f float64) Policy { p := def; p.EvictionTolerance = f; return p }
+	recreate := def
+	recreate.Mode = ModeRecreate
 	tests := []struct {
 		name       string
 		pods       []Pod
@@ -189,15 +191,56 @@ func TestPlanReplicaRestrictions(t *testing.T) {
 		{"zero tolerance lets one go", cpuPods(10, 0, 0, 2, 4, 1), 0, tol(0.1), []string{"POD3"}},
 		// configured 4 but only 3 running: 3 - 0 > 4 - 2 lets one go.
 		{"fewer running than configured", cpuPods(10, 0, 0, 2, 4, 1), 4, def, []string{"POD3"}},
-		// pending pods are always updatable and do not count as running: with
+		// pending pods can always be evicted and do not count as running: with
 		// 2 of 3 running and 2 that must stay up, POD3 must wait.
-		{"pending pod always updatable", pending(cpuPods(10, 0, 0, 2, 4, 1), 0), 0, def, []string{"POD1"}},
+		{"pending pod always evictable", pending(cpuPods(10, 0, 0, 2, 4, 1), 0), 0, recreate, []string{"POD1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := names(Plan(t0.Add(24*time.Hour), tt.pods, Group{Configured: tt.configured}, tt.p))
 			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
 				t.Fatalf("updated pods = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPlanUpstreamEviction reproduces upstream's eviction restriction tests
+// (pkg/updater/restriction): TestEvictTooFewReplicas, TestEvictionTolerance,
+// TestEvictAtLeastOne and the pending/too-few cases of TestEvictEmitEvent.
+func TestPlanUpstreamEviction(t *testing.T) {
+	recreate := func(minReplicas int, tol float64) Policy {
+		p := DefaultPolicy()
+		p.Mode, p.MinReplicas, p.EvictionTolerance = ModeRecreate, minReplicas, tol
+		return p
+	}
+	inPlace := recreate(2, 0.5)
+	inPlace.Mode = ModeInPlace
+	pending := func(pods []Pod) []Pod {
+		for i := range pods {
+			pods[i].Pending = true
+		}
+		return pods
+	}
+	tests := []struct {
+		name       string
+		pods       []Pod
+		configured int
+		p          Policy
+		wantN      int
+	}{
+		{"too few replicas (5 live, min 10)", cpuPods(10, 0, 0, 1, 1, 1, 1, 1), 5, recreate(10, 0.5), 0},
+		{"tolerance 0.8 of 5 evicts 4", cpuPods(10, 0, 0, 1, 1, 1, 1, 1), 5, recreate(2, 0.8), 4},
+		{"tolerance 0.1 of 5 evicts at least one", cpuPods(10, 0, 0, 1, 1, 1, 1, 1), 5, recreate(2, 0.1), 1},
+		{"pending pods can be evicted", pending(cpuPods(10, 0, 0, 1, 1)), 4, recreate(2, 0.5), 2},
+		{"single running pod of 4 cannot", cpuPods(10, 0, 0, 1), 4, recreate(2, 0.5), 0},
+		{"pending pods are not resized in place", pending(cpuPods(10, 0, 0, 1, 1)), 4, inPlace, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := names(Plan(t0.Add(24*time.Hour), tt.pods, Group{Configured: tt.configured}, tt.p))
+			if len(got) != tt.wantN {
+				t.Fatalf("updated %v, want %d pods", got, tt.wantN)
 			}
 		})
 	}
