@@ -1,5 +1,6 @@
 // Package vpa is a faithful port of the upstream Kubernetes Vertical Pod
-// Autoscaler recommender (kubernetes/autoscaler, vertical-pod-autoscaler v1.x:
+// Autoscaler recommender (kubernetes/autoscaler, checked against the tag
+// vertical-pod-autoscaler-1.7.0:
 // pkg/recommender/util histograms, model aggregate and container state,
 // logic estimators and recommender), for one container. It registers itself
 // as "vpa" in the recommend registry. Every parameter is an Options field with
@@ -11,10 +12,11 @@
 //     cores; memory: first 1e7 bytes, max 1e12 bytes; ratio 1.05; epsilon
 //     1e-4). A percentile is the end of the bucket, from the first non-empty
 //     one, at which the running weight reaches p x total (no interpolation);
-//     emptiness, min/max bucket tracking and subtraction follow upstream.
-//     Upstream main has a pending change to a 0.001-core first CPU bucket
-//     (kubernetes/autoscaler#7554); the default here stays 0.01, as issue 4
-//     and v1.x releases have it (Options.CPUFirstBucketCores changes it).
+//     emptiness, min/max bucket tracking and subtraction (a weight left below
+//     epsilon becomes 0) follow upstream.
+//     A proposed 0.001-core first CPU bucket (kubernetes/autoscaler#7554) is
+//     not merged; the default stays 0.01 as in v1.7.0 and issue 4
+//     (Options.CPUFirstBucketCores changes it).
 //   - Decay: weights grow as 2^((t - reference) / half-life), half-life 24 h.
 //     The reference starts at the zero time, so the first sample moves it;
 //     it moves again when a sample is more than 100 half-lives after it. It
@@ -22,11 +24,10 @@
 //     time.Time.Round (half-way rounds up, multiples counted from the zero
 //     time, i.e. midnights UTC for 24 h), and all weights are scaled by
 //     2^round((old - new) / half-life).
-//   - CPU sample weight: upstream's code weighs a CPU sample by
-//     max(request in cores, 0.1), but its feeder has passed a zero request
-//     since at least v1.3 (kubernetes/autoscaler#7818) and the request field
-//     was later removed, so every CPU sample weighs 0.1 (MinSampleWeight).
-//     This port follows that code fact: every sample at weight 0.1.
+//   - CPU sample weight: every CPU sample weighs 0.1 (MinSampleWeight), as
+//     upstream v1.7's addCPUSample does. (Older releases weighed a sample by
+//     max(request in cores, 0.1) but were fed a zero request,
+//     kubernetes/autoscaler#7818, so the weight was 0.1 there too.)
 //   - Memory: one peak per 24 h aggregation window, added at the window's
 //     end; a larger sample in the same window subtracts the old peak and adds
 //     the new one (an upstream quirk kept: a window whose first peak is 0

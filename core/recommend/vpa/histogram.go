@@ -270,8 +270,8 @@ func (h *Histogram) addToBucket(b int, w float64) {
 	}
 }
 
-// SubtractSample removes weight w at value v; a bucket left within epsilon
-// of zero is emptied (upstream semantics).
+// SubtractSample removes weight w at value v. As upstream (v1.x
+// safeSubtract), a bucket or total left below epsilon becomes 0.
 func (h *Histogram) SubtractSample(v, w float64) {
 	h.subtractFromBucket(h.opts.FindBucket(v), w)
 }
@@ -280,14 +280,20 @@ func (h *Histogram) subtractFromBucket(b int, w float64) {
 	if w < 0 {
 		panic("vpa: sample weight must be non-negative")
 	}
+	eps := h.opts.epsilon
 	i := h.slot(b)
-	if w > h.w[i]-h.opts.epsilon {
-		w = h.w[i]
-	}
-	h.total -= w
-	h.w[i] -= w
+	h.total = safeSubtract(h.total, w, eps)
+	h.w[i] = safeSubtract(h.w[i], w, eps)
 	h.change++
 	h.updateMinMax()
+}
+
+func safeSubtract(v, sub, eps float64) float64 {
+	v -= sub
+	if v < eps {
+		return 0
+	}
+	return v
 }
 
 func (h *Histogram) updateMinMax() {

@@ -135,8 +135,7 @@ func (r *Recommender) AddSample(s model.Sample) {
 	}
 	if s.CPUMillicores >= 0 && (!r.hasCPU || t > r.last) {
 		cores := float64(amountFromFloat(s.CPUMillicores)) / 1000
-		// Upstream weighs a CPU sample by max(request, minSampleWeight) but
-		// feeds a request of 0: every sample weighs minSampleWeight.
+		// Upstream v1.7 weighs every CPU sample by minSampleWeight.
 		b, dw := r.cpu.addAt(cores, r.c.MinSampleWeight, t)
 		r.cpuTrk.onAdd(&r.cpu, int32(b), dw)
 		if !r.hasCPU || t < r.first {
