@@ -43,6 +43,7 @@ import (
 	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"
 	_ "github.com/smartvpa/smartvpa/core/recommend/lstm"
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
+	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"
 )
 
 // Name is the registry name.
@@ -75,6 +76,8 @@ type Options struct {
 	// MemoryHysteresis and MemoryDecreaseGap gate memory decreases.
 	MemoryHysteresis  float64       `json:"memoryHysteresis"`
 	MemoryDecreaseGap time.Duration `json:"memoryDecreaseGap"`
+	// MemoryPeaks are built-in memory-only candidates.
+	MemoryPeaks []PeakSpec `json:"memoryPeaks"`
 }
 
 // DefaultOptions are smart's built-in defaults (the default model file, when
@@ -83,15 +86,16 @@ func DefaultOptions() Options {
 	return Options{
 		Candidates:        []string{"vpa", "forecast", "autopilot", "autopilot-window", "lstm", "rl"},
 		MinHistory:        24 * time.Hour,
-		CostHalfLife:      72 * time.Hour,
+		CostHalfLife:      14 * 24 * time.Hour,
 		WOverCPU:          8,
-		WOOM:              50,
+		WOOM:              2000,
 		WSwitch:           0.05,
 		CPUMargin:         0,
 		CPUBand:           0.05,
 		MemoryMargin:      0,
-		MemoryHysteresis:  0.25,
-		MemoryDecreaseGap: 72 * time.Hour,
+		MemoryHysteresis:  0.15,
+		MemoryDecreaseGap: 24 * time.Hour,
+		MemoryPeaks:       []PeakSpec{{Window: 48 * time.Hour, Margin: 0.1}, {Window: 7 * 24 * time.Hour, Margin: 0.2}},
 	}
 }
 
@@ -120,12 +124,13 @@ func init() {
 }
 
 type candidate struct {
-	name string
-	r    recommend.Recommender
-	rec  model.Recommendation
-	ok   bool
-	cost [2]float64
-	n    int
+	name    string
+	memOnly bool
+	r       recommend.Recommender
+	rec     model.Recommendation
+	ok      bool
+	cost    [2]float64
+	n       int
 }
 
 // Recommender is the smart ensemble for one container.
@@ -143,6 +148,7 @@ type Recommender struct {
 	lastDecr    time.Time
 	decreases   int
 	oomBump     float64
+	oomAt       time.Time
 }
 
 // New creates a smart recommender. Candidates are created with cfg but no
@@ -170,6 +176,9 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 		if name == WarmupRecommender {
 			r.warm = cd
 		}
+	}
+	for _, p := range o.MemoryPeaks {
+		r.cands = append(r.cands, &candidate{name: p.name(), memOnly: true, r: &peakCandidate{spec: p}})
 	}
 	if len(r.cands) == 0 {
 		return nil, fmt.Errorf("smart: none of the candidates %s is registered: import the recommender packages", strings.Join(o.Candidates, ", "))
@@ -207,6 +216,9 @@ func (r *Recommender) AddSample(s model.Sample) {
 	for _, c := range r.cands {
 		if c.ok {
 			for i, res := range model.AllResources {
+				if i == 0 && c.memOnly {
+					continue
+				}
 				req := c.rec.Target.Get(res)
 				cost := r.cost(i, req, u[i])
 				if c.n == 0 {
@@ -249,7 +261,7 @@ func (r *Recommender) choose() {
 	for i := range r.chosen {
 		best, bestCost := -1, math.Inf(1)
 		for j, c := range r.cands {
-			if !c.ok || c.n < minScored {
+			if !c.ok || c.n < minScored || (i == 0 && c.memOnly) {
 				continue
 			}
 			cost := c.cost[i]
@@ -274,9 +286,10 @@ func (r *Recommender) updateMemory(now time.Time) {
 	if r.warmingUp() {
 		return
 	}
-	c := r.cands[r.chosen[1]]
-	want := c.rec.Target.MemoryBytes * (1 + r.opt.MemoryMargin)
-	want = math.Max(want, r.oomBump)
+	want := r.cands[r.chosen[1]].rec.Target.MemoryBytes * (1 + r.opt.MemoryMargin)
+	if now.Sub(r.oomAt) < r.opt.MemoryDecreaseGap {
+		want = math.Max(want, r.oomBump)
+	}
 	switch {
 	case r.memTarget == 0 || want > r.memTarget:
 		r.memTarget = want
@@ -295,7 +308,7 @@ func (r *Recommender) AddOOM(e model.OOMEvent) {
 	}
 	used := math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
 	bump := math.Max(used*1.2, used+100*model.MiB)
-	r.oomBump = bump
+	r.oomBump, r.oomAt = bump, e.Time
 	if r.memTarget > 0 && bump > r.memTarget {
 		r.memTarget = bump
 	}

@@ -1,0 +1,80 @@
+package smart
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+)
+
+// PeakSpec is a built-in memory candidate: the peak memory usage over Window
+// times 1 + Margin (the Autopilot moving-window peak, without decay).
+type PeakSpec struct {
+	Window time.Duration `json:"window"`
+	Margin float64       `json:"margin"`
+}
+
+func (p PeakSpec) name() string {
+	return fmt.Sprintf("peak-%s+%.0f%%", p.Window, 100*p.Margin)
+}
+
+// peakCandidate recommends memory only (its CPU target is 0: no opinion).
+type peakCandidate struct {
+	spec  PeakSpec
+	peaks []hourPeak
+	bump  float64
+	bumpT time.Time
+}
+
+type hourPeak struct {
+	hour time.Time
+	v    float64
+}
+
+func (p *peakCandidate) Name() string { return p.spec.name() }
+
+func (p *peakCandidate) AddSample(s model.Sample) {
+	h := s.Time.Truncate(time.Hour)
+	if n := len(p.peaks); n > 0 && p.peaks[n-1].hour.Equal(h) {
+		p.peaks[n-1].v = math.Max(p.peaks[n-1].v, s.MemoryBytes)
+	} else {
+		p.peaks = append(p.peaks, hourPeak{h, s.MemoryBytes})
+	}
+	cut := 0
+	for cut < len(p.peaks) && s.Time.Sub(p.peaks[cut].hour) >= p.spec.Window {
+		cut++
+	}
+	if cut > 0 {
+		p.peaks = append(p.peaks[:0], p.peaks[cut:]...)
+	}
+}
+
+// AddOOM counts the usage at the kill as 20 % above the request for a window.
+func (p *peakCandidate) AddOOM(e model.OOMEvent) {
+	p.bump = 1.2 * math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
+	p.bumpT = e.Time
+}
+
+func (p *peakCandidate) Recommend(now time.Time) (model.Recommendation, bool) {
+	if len(p.peaks) == 0 {
+		return model.Recommendation{}, false
+	}
+	var m float64
+	for _, h := range p.peaks {
+		m = math.Max(m, h.v)
+	}
+	if now.Sub(p.bumpT) < p.spec.Window {
+		m = math.Max(m, p.bump)
+	}
+	m *= 1 + p.spec.Margin
+	r := model.Resources{MemoryBytes: m}
+	return model.Recommendation{Lower: r, Target: r, Upper: r, UncappedTarget: r}, true
+}
+
+func (p *peakCandidate) Explain(now time.Time) recommend.Explanation {
+	return recommend.Explanation{Recommender: p.Name(), Resources: map[model.Resource]recommend.Evidence{
+		model.Memory: {SampleCount: float64(len(p.peaks)), Margin: p.spec.Margin},
+	}, Notes: []string{fmt.Sprintf("peak memory over the last %s plus %.0f %%", p.spec.Window, 100*p.spec.Margin)}}
+}
