@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -174,11 +173,20 @@ func Defaults() []string {
 }
 
 // Resolve returns the model for recommender: the file at path when path is
-// not empty, else the registered default, else nil (the recommender's
-// built-in defaults). A path may also name a default as "default:NAME".
+// not empty and holds a model of that recommender, else the registered
+// default, else nil (the recommender's built-in defaults). A file of another
+// recommender is skipped, not refused, because simulate and backtest give one
+// --model to every recommender they run; a bad file (wrong format or version,
+// corrupted) is refused whoever reads it.
 func Resolve(path, recommender string) (*File, error) {
-	if path != "" && !strings.HasPrefix(path, "default:") {
-		return Read(path, recommender)
+	if path != "" {
+		f, err := Read(path, "")
+		if err != nil {
+			return nil, err
+		}
+		if f.Recommender == recommender {
+			return f, nil
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -69,6 +69,9 @@ func TestWriteAndResolve(t *testing.T) {
 	if err != nil || got.Seed != 1 {
 		t.Fatalf("resolve file: %+v %v", got, err)
 	}
+	if got, err := Resolve(path, "lstm"); got != nil || err != nil {
+		t.Fatalf("resolve an rl file for lstm = %v %v, want the default (none)", got, err)
+	}
 	if got, err := Resolve("", "nothing-registered"); got != nil || err != nil {
 		t.Fatalf("resolve without default = %v %v, want nil nil", got, err)
 	}
