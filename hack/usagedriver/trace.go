@@ -10,9 +10,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smartvpa/smartvpa/workloads"
 )
 
 // Point is one sample of a usage trace, at an offset from the start of the trace.
@@ -53,11 +56,15 @@ func (t *Trace) At(d time.Duration) Point {
 	return t.Points[lo]
 }
 
-// LoadTrace returns the trace with this id: data/workloads/<id>/trace.csv under dataDir when it
-// exists (the workloads store), otherwise a built-in generated curve chosen by the id.
+// LoadTrace returns the trace with this id, in this order:
+//   - the workloads store: dataDir/<id>/trace.csv (written by `kubectl smartvpa workload`);
+//   - when the id's kind (its prefix before '-', e.g. "step" in "step-api") is a generator of the
+//     workloads package: that generator with its shipped default config, 14 days at 5 minutes,
+//     seeded from the id, saved into the store (best effort) so the plugin sees the same trace;
+//   - otherwise a built-in curve (constant, batch, ...; see Builtin).
 func LoadTrace(dataDir, id string) (*Trace, error) {
 	if dataDir != "" {
-		path := filepath.Join(dataDir, id, "trace.csv")
+		path := filepath.Join(dataDir, id, workloads.TraceFile)
 		f, err := os.Open(path)
 		if err == nil {
 			defer f.Close()
@@ -72,7 +79,40 @@ func LoadTrace(dataDir, id string) (*Trace, error) {
 			return nil, fmt.Errorf("open trace %s: %w", path, err)
 		}
 	}
+	kind := kindOf(id)
+	if slices.Contains(workloads.GeneratorTypes(), kind) {
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(id))
+		wt, err := workloads.Generate(kind, nil, int64(h.Sum64()>>1), 14*24*time.Hour, 5*time.Minute, time.Time{})
+		if err != nil {
+			return nil, fmt.Errorf("generate trace %s (%s): %w", id, kind, err)
+		}
+		wt.ID = id
+		wt.Meta.ID = id
+		source := "generator:" + kind
+		if dataDir != "" {
+			if _, err := workloads.OpenStore(dataDir).Save(wt); err == nil {
+				source = filepath.Join(dataDir, id, workloads.TraceFile)
+			}
+		}
+		tr := &Trace{ID: id, Source: source}
+		for i := range wt.Times {
+			tr.Points = append(tr.Points, Point{
+				Offset:        wt.Times[i].Sub(wt.Times[0]),
+				CPUMillicores: max(wt.CPUMillicores[i], 1),
+				MemoryBytes:   max(wt.MemoryBytes[i], 1<<20),
+			})
+		}
+		tr.Period = tr.Points[len(tr.Points)-1].Offset + 5*time.Minute
+		return tr, nil
+	}
 	return Builtin(id), nil
+}
+
+// kindOf returns the generator kind named by a trace id: the id itself or its prefix before '-'.
+func kindOf(id string) string {
+	kind, _, _ := strings.Cut(id, "-")
+	return kind
 }
 
 // ParseTraceCSV reads the workloads store format: a header `timestamp,cpu_millicores,memory_bytes`
@@ -167,18 +207,16 @@ func parseTimestamp(s string) (time.Time, error) {
 	return t, nil
 }
 
-// Builtin kinds, chosen by the trace id (its prefix before the first '-' or '_' that is not
-// part of a kind name); unknown ids get "sinusoidal".
+// Builtin kinds, chosen by the trace id's kind (see kindOf); unknown kinds get "sinusoidal".
+// The workloads package's generators take precedence in LoadTrace; these cover the kinds it does
+// not have (constant, batch) and keep the driver working without it.
 var builtinKinds = []string{"sinusoidal", "step", "spikes", "low_high", "constant", "batch"}
 
 // Builtin generates a deterministic 14-day curve at a 5-minute step for the trace id.
 func Builtin(id string) *Trace {
-	kind := "sinusoidal"
-	for _, k := range builtinKinds {
-		if id == k || strings.HasPrefix(id, k+"-") || strings.HasPrefix(id, k+"_") {
-			kind = k
-			break
-		}
+	kind := kindOf(id)
+	if !slices.Contains(builtinKinds, kind) {
+		kind = "sinusoidal"
 	}
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(id))

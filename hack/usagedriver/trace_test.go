@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,26 @@ func TestQuantities(t *testing.T) {
 	}
 	if memQuantity(0) != "1024Ki" || memQuantity(96<<20) != "98304Ki" {
 		t.Errorf("memQuantity: %s %s", memQuantity(0), memQuantity(96<<20))
+	}
+}
+
+func TestLoadTraceGeneratesIntoStore(t *testing.T) {
+	dir := t.TempDir()
+	tr, err := LoadTrace(dir, "step-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Source != filepath.Join(dir, "step-api", "trace.csv") || len(tr.Points) != 14*24*12 {
+		t.Fatalf("source %s, %d points", tr.Source, len(tr.Points))
+	}
+	again, err := LoadTrace(dir, "step-api") // now read back from the store
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Points) != len(tr.Points) || again.Period != tr.Period || again.At(time.Hour) != tr.At(time.Hour) {
+		t.Fatalf("store round trip differs: %d/%d points, period %s/%s", len(again.Points), len(tr.Points), again.Period, tr.Period)
+	}
+	if b, err := LoadTrace(dir, "constant-agent"); err != nil || b.Source != "builtin:constant" {
+		t.Fatalf("constant-agent: %v %v", b, err)
 	}
 }
