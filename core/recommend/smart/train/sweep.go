@@ -1,0 +1,174 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/recommend"
+	"github.com/smartvpa/smartvpa/core/recommend/autopilot"
+	"github.com/smartvpa/smartvpa/core/recommend/lstm"
+	"github.com/smartvpa/smartvpa/core/recommend/rl"
+	"github.com/smartvpa/smartvpa/core/recommend/smart"
+	"github.com/smartvpa/smartvpa/core/sim"
+)
+
+// Totals are the figures of a recommender over a set of workloads, as the
+// backtest summary gives them.
+type Totals struct {
+	CPUSlackCoreHours   float64 `json:"cpuSlackCoreHours"`
+	CPURelativeSlack    float64 `json:"cpuRelativeSlack"`
+	CPUOverRequestShare float64 `json:"cpuOverRequestShare"`
+	MemorySlackGiBHours float64 `json:"memorySlackGiBHours"`
+	MemoryRelativeSlack float64 `json:"memoryRelativeSlack"`
+	OOMs                int     `json:"ooms"`
+	Restarts            int     `json:"restarts"`
+}
+
+// evaluate runs newRec on every workload and sums the results.
+func evaluate(ctx context.Context, ws []sim.Workload, newRec func(cfg recommend.Config) (recommend.Recommender, error), o Options) (Totals, error) {
+	workers := o.Workers
+	if workers <= 0 {
+		workers = 1
+	}
+	bo := sim.BacktestOptions{Options: o.Env, Seed: o.Seed, Workers: workers,
+		NewRecommender: func(_ string, _ *sim.Workload, cfg recommend.Config) (recommend.Recommender, error) {
+			return newRec(cfg)
+		}}
+	res, err := sim.Backtest(ctx, ws, []string{"candidate"}, bo)
+	if err != nil {
+		return Totals{}, err
+	}
+	s := sim.Summarize([]string{"candidate"}, relabel(res))[0]
+	return Totals{
+		CPUSlackCoreHours:   s.CPU.AbsoluteSlackCoreHours,
+		CPURelativeSlack:    s.CPU.RelativeSlack,
+		CPUOverRequestShare: s.CPU.OverRequestShare,
+		MemorySlackGiBHours: s.Memory.AbsoluteSlackGiBHours,
+		MemoryRelativeSlack: s.Memory.RelativeSlack,
+		OOMs:                s.Memory.OOMs,
+		Restarts:            s.Restarts,
+	}, nil
+}
+
+// relabel names every result "candidate" (results carry the recommender's own
+// name, which Summarize groups by).
+func relabel(res []sim.Result) []sim.Result {
+	for i := range res {
+		res[i].Recommender = "candidate"
+	}
+	return res
+}
+
+func byName(name string) func(cfg recommend.Config) (recommend.Recommender, error) {
+	return func(cfg recommend.Config) (recommend.Recommender, error) { return recommend.New(name, cfg) }
+}
+
+// Objective scores t against the vpa baseline b (lower is better): CPU and
+// memory slack relative to vpa's, plus 4 x the CPU over-request share above
+// vpa's (relative), 2 x the OOM kills relative to vpa's, and the restarts
+// above 1.2 x vpa's (relative).
+func Objective(t, b Totals) float64 {
+	j := t.CPUSlackCoreHours/math.Max(b.CPUSlackCoreHours, 1e-9) + t.MemorySlackGiBHours/math.Max(b.MemorySlackGiBHours, 1e-9)
+	j += 4 * math.Max(0, t.CPUOverRequestShare-b.CPUOverRequestShare) / math.Max(b.CPUOverRequestShare, 1e-3)
+	j += 2 * float64(t.OOMs) / math.Max(float64(b.OOMs), 1)
+	j += math.Max(0, float64(t.Restarts)-1.2*float64(b.Restarts)) / math.Max(float64(b.Restarts), 1)
+	return j
+}
+
+func sweepAutopilot(ctx context.Context, ws []sim.Workload, o Options, progress func(string)) (any, error) {
+	base, err := evaluate(ctx, ws, byName("vpa"), o)
+	if err != nil {
+		return nil, err
+	}
+	cpuW := []float64{5, 20, 80}
+	memW := []float64{30, 100, 300}
+	if o.Quick {
+		cpuW, memW = cpuW[:2], memW[:1]
+	}
+	best, bestJ := autopilot.DefaultMLOptions(), math.Inf(1)
+	n, total := 0, len(cpuW)*len(memW)
+	for _, cw := range cpuW {
+		for _, mw := range memW {
+			opt := autopilot.DefaultMLOptions()
+			opt.CPU.WOverrun, opt.Memory.WOverrun = cw, mw
+			t, err := evaluate(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return autopilot.NewML(opt, cfg), nil }, o)
+			if err != nil {
+				return nil, err
+			}
+			n++
+			j := Objective(t, base)
+			progress(fmt.Sprintf("autopilot sweep %d/%d wOverrun cpu %g memory %g: objective %.4f", n, total, cw, mw, j))
+			if j < bestJ {
+				best, bestJ = opt, j
+			}
+		}
+	}
+	return best, nil
+}
+
+func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func(string)) (any, error) {
+	base, err := evaluate(ctx, ws, byName("vpa"), o)
+	if err != nil {
+		return nil, err
+	}
+	type variant struct {
+		wOOM, cpuMargin float64
+		gap             time.Duration
+	}
+	var grid []variant
+	for _, w := range []float64{500, 2000, 8000} {
+		for _, m := range []float64{0, 0.05} {
+			grid = append(grid, variant{w, m, 24 * time.Hour})
+		}
+	}
+	if o.Quick {
+		grid = grid[:2]
+	}
+	best, bestJ := smart.DefaultOptions(), math.Inf(1)
+	for i, v := range grid {
+		opt := smart.DefaultOptions()
+		opt.WOOM, opt.CPUMargin, opt.MemoryDecreaseGap = v.wOOM, v.cpuMargin, v.gap
+		t, err := evaluate(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o)
+		if err != nil {
+			return nil, err
+		}
+		j := Objective(t, base)
+		progress(fmt.Sprintf("smart sweep %d/%d wOOM %g cpuMargin %g: objective %.4f", i+1, len(grid), v.wOOM, v.cpuMargin, j))
+		if j < bestJ {
+			best, bestJ = opt, j
+		}
+	}
+	return best, nil
+}
+
+// fromParams builds the recommender of trained parameters.
+func fromParams(params any) func(cfg recommend.Config) (recommend.Recommender, error) {
+	return func(cfg recommend.Config) (recommend.Recommender, error) {
+		switch p := params.(type) {
+		case *lstm.Params:
+			return lstm.New(p, cfg), nil
+		case *rl.Params:
+			return rl.New(p, cfg), nil
+		case autopilot.MLOptions:
+			return autopilot.NewML(p, cfg), nil
+		case smart.Options:
+			return smart.New(p, cfg)
+		}
+		return nil, fmt.Errorf("no recommender for parameters of type %T", params)
+	}
+}
+
+// validate scores the trained model and vpa on the validation workloads.
+func validate(ctx context.Context, name string, params any, ws []sim.Workload, o Options) (map[string]any, error) {
+	mine, err := evaluate(ctx, ws, fromParams(params), o)
+	if err != nil {
+		return nil, err
+	}
+	base, err := evaluate(ctx, ws, byName("vpa"), o)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"validation": map[string]Totals{name: mine, "vpa": base}}, nil
+}

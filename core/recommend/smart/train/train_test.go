@@ -1,0 +1,92 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
+	"github.com/smartvpa/smartvpa/core/sim"
+)
+
+func workloads(n, days int) []sim.Workload {
+	rng := rand.New(rand.NewPCG(3, 3))
+	t0 := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var out []sim.Workload
+	for k := 0; k < n; k++ {
+		w := sim.Workload{ID: string(rune('a' + k)), InitialRequest: model.Resources{CPUMillicores: 2000, MemoryBytes: 4 * model.GiB}}
+		base := 200 * float64(k+1)
+		for i := 0; i < days*288; i++ {
+			h := float64(i%288) / 12
+			w.Samples = append(w.Samples, model.Sample{
+				Time:          t0.Add(time.Duration(i) * 5 * time.Minute),
+				CPUMillicores: base * (1 + 0.5*math.Sin(2*math.Pi*h/24)) * (1 + 0.1*rng.Float64()),
+				MemoryBytes:   model.GiB * (1 + 0.3*math.Sin(2*math.Pi*h/24)) * (1 + 0.02*rng.Float64()),
+			})
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func TestSplitAndHash(t *testing.T) {
+	ws := workloads(5, 1)
+	tr, val := Split(ws, 3)
+	if len(tr) != 4 || len(val) != 1 || val[0].ID != "c" {
+		t.Fatalf("split: %d train, validation %v", len(tr), ids(val))
+	}
+	if Hash(ws[:2]) == Hash(ws[1:3]) || Hash(ws) != Hash(workloads(5, 1)) {
+		t.Fatal("hash does not follow the data")
+	}
+}
+
+func TestTrainDeterministic(t *testing.T) {
+	ws := workloads(3, 4)
+	for _, name := range Recommenders {
+		t.Run(name, func(t *testing.T) {
+			var outs [][]byte
+			var lines int
+			for i := 0; i < 2; i++ {
+				o := Options{Seed: 42, Holdout: 3, Env: sim.DefaultOptions(), Quick: true, Workers: 2, Progress: func(string) { lines++ }}
+				f, err := Train(context.Background(), name, ws, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := f.Marshal()
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs = append(outs, b)
+				if _, err := modelfile.Parse("m", b, name); err != nil {
+					t.Fatal(err)
+				}
+				if f.Seed != 42 || len(f.TrainingSet.Workloads) != 2 || len(f.TrainingSet.Validation) != 1 || !strings.HasPrefix(f.TrainingSet.Hash, "sha256:") {
+					t.Fatalf("envelope %+v", f.TrainingSet)
+				}
+				if f.Metrics["validation"] == nil {
+					t.Fatal("no validation metrics")
+				}
+			}
+			if !bytes.Equal(outs[0], outs[1]) {
+				t.Fatal("same seed, different model bytes")
+			}
+			if lines == 0 {
+				t.Fatal("no progress lines")
+			}
+		})
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	if _, err := Train(context.Background(), "vpa", workloads(2, 1), Options{Env: sim.DefaultOptions()}); err == nil || err.Error() != `cannot train "vpa": choose one of autopilot, lstm, rl, smart` {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := Train(context.Background(), "lstm", workloads(1, 1), Options{Holdout: 1, Env: sim.DefaultOptions()}); err == nil || !strings.HasPrefix(err.Error(), "no training workloads left") {
+		t.Fatalf("error %v", err)
+	}
+}
