@@ -68,12 +68,13 @@ func (m *Model) detailLines(w, h int) []string {
 	headLines := len(out)
 	// Two charts each of a legend line and height+1 plot lines, a blank line
 	// between them, and room for the explanation when the screen is tall.
-	room := h - headLines - 1
+	// A chart is a legend, height+1 plot lines and a time axis.
+	avail := h - headLines
 	reserve := 0
-	if room > 30 {
-		reserve = min(len(why)+1, room-30)
+	if avail > 30 {
+		reserve = min(len(why), avail-30)
 	}
-	height := max(3, (room-reserve)/2-2)
+	height := max(3, (avail-reserve-2)/2-3)
 	out = append(out, m.chartLines(cd.History, ct, model.CPU, w, height)...)
 	out = append(out, "")
 	out = append(out, m.chartLines(cd.History, ct, model.Memory, w, height)...)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/smartvpa/smartvpa/core/model"
@@ -127,6 +128,18 @@ func clipLine(s string, w int) string {
 	}
 	if sw < w {
 		return s + strings.Repeat(" ", w-sw)
+	}
+	return s
+}
+
+// fmtInterval formats a duration without zero units: "5s", "1h", "1m30s".
+func fmtInterval(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/smartvpa/smartvpa/core/model"
 )
@@ -64,6 +65,7 @@ var sortKeys = []string{"name", "drift", "saving", "confidence", "status"}
 type row struct {
 	w                              Workload
 	key                            string // lower-case ref, for the filter
+	kindName                       string
 	cpuReq, cpuRec, memReq, memRec float64
 	drift                          float64 // signed %, the resource with the largest |drift|
 	hasRec                         bool
@@ -98,16 +100,18 @@ type Model struct {
 	recIdx       int
 	shownRec     string // the recommender of the rows shown
 
-	rows     []row // every workload, sorted by name
-	view     []int // indices into rows after namespace filter, filter and sort
-	cursor   int   // index into view
-	offset   int   // first visible row of view
-	sortIdx  int
-	nsIdx    int // -1: all namespaces
-	nss      []string
-	filter   string
-	editing  bool // the filter input has focus
-	approved map[Ref]bool
+	rows    []row // every workload, sorted by name
+	view    []int // indices into rows after namespace filter, filter and sort
+	cursor  int   // index into view
+	offset  int   // first visible row of view
+	sortIdx int
+	nsIdx   int // -1: all namespaces
+	nss     []string
+	// maxNS and maxName are the widest namespace and kind/name, for the layout.
+	maxNS, maxName int
+	filter         string
+	editing        bool // the filter input has focus
+	approved       map[Ref]bool
 
 	loading bool
 	listSeq int
@@ -381,11 +385,16 @@ func (m *Model) setRows(ws []Workload, rec string) {
 		sel = m.rows[m.view[m.cursor]].w.Ref
 	}
 	m.shownRec = rec
+	m.view = m.view[:0]
 	m.rows = m.rows[:0]
 	nsSet := map[string]bool{}
+	m.maxNS, m.maxName = 0, 0
 	for _, w := range ws {
-		m.rows = append(m.rows, m.makeRow(w))
+		r := m.makeRow(w)
+		m.rows = append(m.rows, r)
 		nsSet[w.Ref.Namespace] = true
+		m.maxNS = max(m.maxNS, ansi.StringWidth(w.Ref.Namespace))
+		m.maxName = max(m.maxName, ansi.StringWidth(r.kindName))
 	}
 	sort.Slice(m.rows, func(i, j int) bool { return m.rows[i].key < m.rows[j].key })
 	var curNS string
@@ -413,7 +422,8 @@ func (m *Model) setRows(ws []Workload, rec string) {
 }
 
 func (m *Model) makeRow(w Workload) row {
-	r := row{w: w, key: strings.ToLower(w.Ref.Namespace + "/" + w.Ref.KindName()), conf: 1}
+	r := row{w: w, kindName: w.Ref.KindName(), conf: 1}
+	r.key = strings.ToLower(w.Ref.Namespace + "/" + r.kindName)
 	replicas := float64(max(w.Replicas, 1))
 	var cpuDrift, memDrift float64
 	for _, c := range w.Containers {
@@ -479,8 +489,19 @@ func statusRank(s string) int {
 	return 0
 }
 
-// rebuildView applies the namespace, the filter and the sort.
+// rebuildView applies the namespace, the filter and the sort, keeping the
+// cursor on the same workload when it is still shown.
 func (m *Model) rebuildView() {
+	sel, hadSel := m.selected()
+	var selRef Ref
+	if hadSel {
+		selRef = sel.w.Ref
+	}
+	defer func() {
+		if hadSel {
+			m.selectRef(selRef)
+		}
+	}()
 	m.view = m.view[:0]
 	f := strings.ToLower(m.filter)
 	for i := range m.rows {
@@ -620,7 +641,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.dryRunSelected()
 	}
 	if !m.perm.CanPatch && (msg.String() == "a" || msg.String() == "A" || msg.String() == "d") {
-		m.setStatus(true, "read-only: %s", m.perm.Reason)
+		m.setStatus(true, "approve, apply and dry-run are off in read-only mode")
 		return nil
 	}
 	if m.mode == modeDetail {
@@ -670,8 +691,8 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		if m.nsIdx >= len(m.nss) {
 			m.nsIdx = -1
 		}
-		m.cursor, m.offset = 0, 0
 		m.rebuildView()
+		m.cursor, m.offset = 0, 0
 	}
 	m.clampScroll()
 	return nil
@@ -723,8 +744,9 @@ func (m *Model) editFilter(msg tea.KeyPressMsg) tea.Cmd {
 			m.filter += msg.Text
 		}
 	}
-	m.cursor, m.offset = 0, 0
 	m.rebuildView()
+	m.cursor, m.offset = 0, 0
+	m.clampScroll()
 	return nil
 }
 

@@ -90,7 +90,7 @@ func (m *Model) headerLine(w int) string {
 	case m.loading:
 		right = "refreshing… "
 	default:
-		right = "every " + m.opts.Refresh.String() + " "
+		right = "every " + fmtInterval(m.opts.Refresh) + " "
 	}
 	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
@@ -118,11 +118,7 @@ func (m *Model) layout(w int) columns {
 		c.status = 12
 		flex -= 4
 	}
-	maxNS, maxName := len("NAMESPACE"), len("KIND/NAME")
-	for i := range m.rows {
-		maxNS = max(maxNS, ansi.StringWidth(m.rows[i].w.Ref.Namespace))
-		maxName = max(maxName, ansi.StringWidth(m.rows[i].w.Ref.KindName()))
-	}
+	maxNS, maxName := max(len("NAMESPACE"), m.maxNS), max(len("KIND/NAME"), m.maxName)
 	c.ns = min(maxNS, max(6, flex*2/5))
 	c.name = max(6, flex-c.ns)
 	if c.name > maxName {
@@ -192,7 +188,7 @@ func (m *Model) rowLine(r *row, c columns, w int, sel bool) string {
 	}
 	status := m.statusOf(r)
 	cells := []string{
-		fit(r.w.Ref.Namespace, c.ns), fit(r.w.Ref.KindName(), c.name),
+		fit(r.w.Ref.Namespace, c.ns), fit(r.kindName, c.name),
 		fitRight(fmt.Sprint(len(r.w.Containers)), colCtr),
 		fit(cpu, colCPU), fit(mem, colMem), fitRight(driftS, colDrift),
 		fitRight(confS, colConf), fitRight(saveS, colSave), fit(status, c.status),
@@ -354,7 +350,7 @@ func (m *Model) helpLines(w, h int) []string {
 		cols = append(cols, cur)
 	}
 	// Put as many columns side by side as the width allows; the rest below.
-	perRow := max(1, (w-2)/(colW+3))
+	perRow := max(1, (w-2+3)/(colW+3))
 	out := []string{" " + s.title.r("Keys") + s.dim.r("  (? or esc closes)"), ""}
 	for start := 0; start < len(cols); start += perRow {
 		group := cols[start:min(len(cols), start+perRow)]
