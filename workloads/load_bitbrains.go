@@ -129,7 +129,7 @@ func readBitbrains(path string, opts *ImportOptions) (*Trace, error) {
 		conv = append(conv, fmt.Sprintf("originalRequest = %q * 1000 millicores and %q * 1024 bytes of the first row with capacity", bbCores, bbMemCap))
 	}
 	if reqChanges > 0 {
-		conv = append(conv, fmt.Sprintf("the provisioned capacity changes %d times in the file; originalRequest is the first", reqChanges))
+		conv = append(conv, fmt.Sprintf("the provisioned capacity changes %d time(s) in the file; originalRequest is the first", reqChanges))
 	}
 	if msRows > 0 {
 		conv = append(conv, fmt.Sprintf("%d timestamps above 1e11 were taken as milliseconds", msRows))

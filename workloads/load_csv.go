@@ -81,7 +81,8 @@ func (m CSVMapping) normalise() (CSVMapping, error) {
 	if m.Separator == `\t` || m.Separator == "tab" {
 		m.Separator = "\t"
 	}
-	if utf8.RuneCountInString(m.Separator) != 1 || m.Separator == "\"" || m.Separator == "\n" || m.Separator == "\r" {
+	if r, _ := utf8.DecodeRuneInString(m.Separator); utf8.RuneCountInString(m.Separator) != 1 || r == utf8.RuneError ||
+		r == '"' || r == '\n' || r == '\r' || r == 0xFEFF {
 		return m, fmt.Errorf("invalid separator %q: use one character such as ',', ';' or '\\t'", m.Separator)
 	}
 	if err := oneOf("time unit", m.TimeUnit, CSVTimeUnits); err != nil {
@@ -197,7 +198,7 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 	var cols csvColumns
 	stem := fileStem(path)
 	first := true
-	rows := 0
+	rows, lastLine := 0, 0
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -214,10 +215,10 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 				}
 				return &InputError{File: path, Line: pe.Line, Msg: pe.Err.Error()}
 			}
-			line, _ := r.FieldPos(0)
-			return scanErr(path, line-1, err)
+			return scanErr(path, lastLine, err)
 		}
 		line, _ := r.FieldPos(0)
+		lastLine = line
 		if first {
 			first = false
 			if !m.NoHeader {

@@ -94,7 +94,7 @@ func TestImportFixtures(t *testing.T) {
 			cpu:     []float64{30, 10, 0, 2000},
 			mem:     []float64{1034592.8 * 1024, 458575.4666666667 * 1024, 0, 6.7108864e6 * 1024},
 			request: &model.Resources{CPUMillicores: 2000, MemoryBytes: 8218624 * 1024},
-			conv:    []string{`"CPU usage [MHZ]" / ("CPU capacity provisioned [MHZ]" / "CPU cores") * 1000`, `"Memory usage [KB]" * 1024`, "changes 1 times", "1 rows with 0 cores"},
+			conv:    []string{`"CPU usage [MHZ]" / ("CPU capacity provisioned [MHZ]" / "CPU cores") * 1000`, `"Memory usage [KB]" * 1024`, "changes 1 time(s)", "1 rows with 0 cores"},
 		}}},
 		{"jobs", FormatJobs, []string{td("jobs", "vm_42_merged.csv")}, ImportOptions{}, []want{{
 			id: "jobs-vm_42_merged", secs: []int64{0, 300, 600, 900},

@@ -48,15 +48,15 @@ otherwise. The simulator and the stress system read workloads from there.`,
 	return cmd
 }
 
-var dayPart = regexp.MustCompile(`^(\d+(?:\.\d+)?)([dw])`)
+var wlDayPart = regexp.MustCompile(`^(\d+(?:\.\d+)?)([dw])`)
 
-// parseLongDuration parses a Go duration that may start with days or weeks:
+// wlParseLongDuration parses a Go duration that may start with days or weeks:
 // "8d", "1w2d", "1d12h", "90m".
-func parseLongDuration(s string) (time.Duration, error) {
+func wlParseLongDuration(s string) (time.Duration, error) {
 	orig := s
 	var total time.Duration
 	for {
-		m := dayPart.FindStringSubmatch(s)
+		m := wlDayPart.FindStringSubmatch(s)
 		if m == nil {
 			break
 		}
@@ -84,10 +84,10 @@ func parseLongDuration(s string) (time.Duration, error) {
 	return total + d, nil
 }
 
-// durationFlag is a pflag.Value for durations with days and weeks.
-type durationFlag struct{ d *time.Duration }
+// wlDurationFlag is a pflag.Value for durations with days and weeks.
+type wlDurationFlag struct{ d *time.Duration }
 
-func (f durationFlag) String() string {
+func (f wlDurationFlag) String() string {
 	if f.d == nil || *f.d == 0 {
 		return "0s"
 	}
@@ -98,8 +98,8 @@ func (f durationFlag) String() string {
 	return d.String()
 }
 
-func (f durationFlag) Set(s string) error {
-	d, err := parseLongDuration(strings.TrimSpace(s))
+func (f wlDurationFlag) Set(s string) error {
+	d, err := wlParseLongDuration(strings.TrimSpace(s))
 	if err != nil {
 		return err
 	}
@@ -107,10 +107,10 @@ func (f durationFlag) Set(s string) error {
 	return nil
 }
 
-func (f durationFlag) Type() string { return "duration" }
+func (f wlDurationFlag) Type() string { return "duration" }
 
-// parseStart parses an RFC 3339 --start flag; "" means the default.
-func parseStart(s string, def time.Time) (time.Time, error) {
+// wlParseStart parses an RFC 3339 --start flag; "" means the default.
+func wlParseStart(s string, def time.Time) (time.Time, error) {
 	if s == "" {
 		return def, nil
 	}
@@ -121,5 +121,5 @@ func parseStart(s string, def time.Time) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// defaultStartText is DefaultStart as shown in help.
-var defaultStartText = workloads.DefaultStart.Format(time.RFC3339)
+// wlDefaultStartText is DefaultStart as shown in help.
+var wlDefaultStartText = workloads.DefaultStart.Format(time.RFC3339)

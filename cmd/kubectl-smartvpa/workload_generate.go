@@ -47,7 +47,7 @@ Each type is configured by a JSON file with a "cpu" part (millicores) and a
 "memory" part (bytes); the defaults ship in data/configs/workloads/<type>.json,
 where "_doc" documents every field, and are built into the binary. The same
 type, config, seed, duration, interval and start give byte-identical trace.csv
-files. Samples start at --start (default ` + defaultStartText + `, a Monday).
+files. Samples start at --start (default ` + wlDefaultStartText + `, a Monday).
 The id is --id, or <type>-<hash of the arguments>.`,
 		Example: `  kubectl smartvpa workload generate --type step
   kubectl smartvpa workload generate --type weekly --seed 3 --duration 14d --interval 5m
@@ -68,9 +68,9 @@ The id is --id, or <type>-<hash of the arguments>.`,
 	f.StringVar(&o.Type, "type", "", "generator type: "+strings.Join(workloads.GeneratorTypes(), ", ")+" (required)")
 	f.StringVar(&o.ConfigFile, "config", "", "JSON config file (default: the shipped data/configs/workloads/<type>.json)")
 	f.Int64Var(&o.Seed, "seed", o.Seed, "random seed; the same seed gives the same trace")
-	f.Var(durationFlag{&o.Duration}, "duration", "length of the trace (Go duration; d and w allowed, e.g. 8d)")
-	f.Var(durationFlag{&o.Interval}, "interval", "time between samples, a whole number of seconds")
-	f.StringVar(&o.Start, "start", "", "time of the first sample, RFC 3339 (default "+defaultStartText+")")
+	f.Var(wlDurationFlag{&o.Duration}, "duration", "length of the trace (Go duration; d and w allowed, e.g. 8d)")
+	f.Var(wlDurationFlag{&o.Interval}, "interval", "time between samples, a whole number of seconds")
+	f.StringVar(&o.Start, "start", "", "time of the first sample, RFC 3339 (default "+wlDefaultStartText+")")
 	f.StringVar(&o.ID, "id", "", "workload id (default <type>-<hash>)")
 	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
 	_ = cmd.RegisterFlagCompletionFunc("type", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -83,7 +83,7 @@ The id is --id, or <type>-<hash of the arguments>.`,
 func (o *WorkloadGenerateOptions) Complete(cmd *cobra.Command) error {
 	o.cmd = cmd.CommandPath()
 	var err error
-	if o.start, err = parseStart(o.Start, workloads.DefaultStart); err != nil {
+	if o.start, err = wlParseStart(o.Start, workloads.DefaultStart); err != nil {
 		return usageErrorf(o.cmd, "%v", err)
 	}
 	if o.ConfigFile != "" {

@@ -67,7 +67,7 @@ Formats and units:
                      --memory-column and their units (defaults read trace.csv)
 
 Relative timestamps (Alibaba, Azure, Google) count from --start (default
-` + defaultStartText + `). Percent formats assume the machine size above unless
+` + wlDefaultStartText + `). Percent formats assume the machine size above unless
 --machine-cpu/--machine-memory say otherwise; every conversion and assumption is
 recorded in meta.json. Everything is read and checked before anything is
 written: a bad row fails the import with file, line and field, and leaves
@@ -94,8 +94,8 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 	f.StringVar(&o.Format, "format", "", "input format: "+strings.Join(workloads.Formats, ", ")+" (required)")
 	f.IntVar(&o.Limit, "limit", 0, "import at most N series, in order of first appearance (0 = all)")
 	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
-	f.StringVar(&o.Start, "start", "", "time that relative timestamps count from, RFC 3339 (default "+defaultStartText+")")
-	f.Var(durationFlag{&o.Interval}, "interval", "time between rows for formats without timestamps (jobs, csv without a time column) (default 5m)")
+	f.StringVar(&o.Start, "start", "", "time that relative timestamps count from, RFC 3339 (default "+wlDefaultStartText+")")
+	f.Var(wlDurationFlag{&o.Interval}, "interval", "time between rows for formats without timestamps (jobs, csv without a time column) (default 5m)")
 	f.Float64Var(&o.MachineCPU, "machine-cpu", 0, "assumed machine (or VM) size in cores for percent formats (default: per format, see above)")
 	f.StringVar(&o.MachineMemory, "machine-memory", "", "assumed machine memory for percent formats, a quantity such as 32Gi (default: per format, see above)")
 	f.StringArrayVar(&o.Meta, "meta", nil, "metadata file: container_meta.csv, machine_meta.csv or vmtable.csv (repeatable; such files among the PATHs are recognised by name)")
@@ -117,7 +117,7 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 // Complete expands folders among the paths and builds the import options.
 func (o *WorkloadImportOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.cmd = cmd.CommandPath()
-	start, err := parseStart(o.Start, workloads.DefaultStart)
+	start, err := wlParseStart(o.Start, workloads.DefaultStart)
 	if err != nil {
 		return usageErrorf(o.cmd, "%v", err)
 	}
@@ -183,7 +183,7 @@ func (o *WorkloadImportOptions) Validate() error {
 
 // Run imports everything, saves it as one unit and prints the ids.
 func (o *WorkloadImportOptions) Run() error {
-	if bar := newProgressBar(o.ErrOut, append(append([]string(nil), o.Paths...), o.Meta...)); bar != nil {
+	if bar := wlNewProgressBar(o.ErrOut, append(append([]string(nil), o.Paths...), o.Meta...)); bar != nil {
 		o.opts.Progress = bar.add
 		defer bar.clear()
 	}
@@ -202,27 +202,27 @@ func (o *WorkloadImportOptions) Run() error {
 	return nil
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
+// wlIsTerminal reports whether w is a terminal.
+func wlIsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// progressBar draws "importing  42% [######......] 12.3/29.1 MB" on a
+// wlProgressBar draws "importing  42% [######......] 12.3/29.1 MB" on a
 // terminal, redrawing at most every 100 ms.
-type progressBar struct {
+type wlProgressBar struct {
 	w           io.Writer
 	total, done int64
 	last        time.Time
 }
 
-// newProgressBar returns a bar over the sizes of paths, or nil when w is not
+// wlNewProgressBar returns a bar over the sizes of paths, or nil when w is not
 // a terminal.
-func newProgressBar(w io.Writer, paths []string) *progressBar {
-	if !isTerminal(w) {
+func wlNewProgressBar(w io.Writer, paths []string) *wlProgressBar {
+	if !wlIsTerminal(w) {
 		return nil
 	}
-	b := &progressBar{w: w}
+	b := &wlProgressBar{w: w}
 	for _, p := range paths {
 		if st, err := os.Stat(p); err == nil {
 			b.total += st.Size()
@@ -234,18 +234,18 @@ func newProgressBar(w io.Writer, paths []string) *progressBar {
 	return b
 }
 
-func (b *progressBar) add(n int64) {
+func (b *wlProgressBar) add(n int64) {
 	b.done += n
 	if now := time.Now(); now.Sub(b.last) >= 100*time.Millisecond || b.done >= b.total {
 		b.last = now
-		fmt.Fprint(b.w, "\r"+renderProgress(b.done, b.total, 30))
+		fmt.Fprint(b.w, "\r"+wlRenderProgress(b.done, b.total, 30))
 	}
 }
 
-func (b *progressBar) clear() { fmt.Fprint(b.w, "\r\x1b[K") }
+func (b *wlProgressBar) clear() { fmt.Fprint(b.w, "\r\x1b[K") }
 
-// renderProgress draws one progress line of width cells.
-func renderProgress(done, total int64, width int) string {
+// wlRenderProgress draws one progress line of width cells.
+func wlRenderProgress(done, total int64, width int) string {
 	if done > total {
 		done = total
 	}

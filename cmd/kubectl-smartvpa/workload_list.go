@@ -53,10 +53,10 @@ seed, config.`,
 
 // Validate checks the flags.
 func (o *WorkloadListOptions) Validate() error {
-	return validateTableOrJSON(o.cmd, o.Output)
+	return wlValidateTableOrJSON(o.cmd, o.Output)
 }
 
-func validateTableOrJSON(cmd, output string) error {
+func wlValidateTableOrJSON(cmd, output string) error {
 	switch output {
 	case "", "table", "json":
 		return nil
@@ -74,7 +74,7 @@ func (o *WorkloadListOptions) Run() error {
 		if metas == nil {
 			metas = []workloads.Meta{}
 		}
-		return writeJSON(o.Out, metas)
+		return wlWriteJSON(o.Out, metas)
 	}
 	if len(metas) == 0 {
 		_, err := fmt.Fprintf(o.ErrOut, "No workloads in %s: create some with 'kubectl smartvpa workload generate' or 'import'.\n", o.Dir)
@@ -83,20 +83,20 @@ func (o *WorkloadListOptions) Run() error {
 	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTYPE\tSAMPLES\tINTERVAL\tSTART\tDURATION\tREQUEST")
 	for _, m := range metas {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", m.ID, m.Type, m.Samples, humanDuration(m.Interval),
-			m.Start.UTC().Format(time.RFC3339), humanDuration(m.End.Sub(m.Start)), requestText(m.OriginalRequest))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", m.ID, m.Type, m.Samples, wlHumanDuration(m.Interval),
+			m.Start.UTC().Format(time.RFC3339), wlHumanDuration(m.End.Sub(m.Start)), wlRequestText(m.OriginalRequest))
 	}
 	return tw.Flush()
 }
 
-func writeJSON(w io.Writer, v any) error {
+func wlWriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
 
-// humanDuration formats d as e.g. "29d23h55m", "5m", "30s".
-func humanDuration(d time.Duration) string {
+// wlHumanDuration formats d as e.g. "29d23h55m", "5m", "30s".
+func wlHumanDuration(d time.Duration) string {
 	if d <= 0 {
 		return "0s"
 	}
@@ -119,27 +119,27 @@ func humanDuration(d time.Duration) string {
 	return out
 }
 
-// requestText formats a request as "2000m/7.8Gi", "-" when unknown.
-func requestText(r *model.Resources) string {
+// wlRequestText formats a request as "2000m/7.8Gi", "-" when unknown.
+func wlRequestText(r *model.Resources) string {
 	if r == nil || r.IsZero() {
 		return "-"
 	}
 	cpu, mem := "-", "-"
 	if r.CPUMillicores > 0 {
-		cpu = fmt.Sprintf("%gm", round1(r.CPUMillicores))
+		cpu = fmt.Sprintf("%gm", wlRound1(r.CPUMillicores))
 	}
 	if r.MemoryBytes > 0 {
-		mem = bytesText(r.MemoryBytes)
+		mem = wlBytesText(r.MemoryBytes)
 	}
 	return cpu + "/" + mem
 }
 
-func round1(v float64) float64 {
+func wlRound1(v float64) float64 {
 	return float64(int64(v*10+0.5)) / 10
 }
 
-// bytesText formats bytes in Ki, Mi or Gi with one decimal.
-func bytesText(b float64) string {
+// wlBytesText formats bytes in Ki, Mi or Gi with one decimal.
+func wlBytesText(b float64) string {
 	switch {
 	case b >= model.GiB:
 		return fmt.Sprintf("%.1fGi", b/model.GiB)

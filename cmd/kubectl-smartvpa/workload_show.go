@@ -73,7 +73,7 @@ a trace.csv file. -o json prints {"meta": <meta.json>, "stats": {"cpuMillicores"
 
 // Validate checks the flags.
 func (o *WorkloadShowOptions) Validate() error {
-	if err := validateTableOrJSON(o.cmd, o.Output); err != nil {
+	if err := wlValidateTableOrJSON(o.cmd, o.Output); err != nil {
 		return err
 	}
 	if o.Plot && o.Output == "json" {
@@ -99,27 +99,27 @@ func (o *WorkloadShowOptions) Run() error {
 		return inputError(err)
 	}
 	if o.Output == "json" {
-		return writeJSON(o.Out, WorkloadShowJSON{Meta: t.Meta, Stats: t.Stats()})
+		return wlWriteJSON(o.Out, WorkloadShowJSON{Meta: t.Meta, Stats: t.Stats()})
 	}
-	writeShowText(o.Out, t)
+	wlWriteShowText(o.Out, t)
 	if o.Plot {
 		width := o.Width
 		if width == 0 {
-			width = terminalWidth(o.Out)
+			width = wlTerminalWidth(o.Out)
 		}
 		fmt.Fprintln(o.Out)
-		fmt.Fprint(o.Out, plotSeries(t.CPUMillicores, width, "CPU (millicores)", 0))
+		fmt.Fprint(o.Out, wlPlotSeries(t.CPUMillicores, width, "CPU (millicores)", 0))
 		fmt.Fprintln(o.Out)
 		mib := make([]float64, t.Len())
 		for i, b := range t.MemoryBytes {
 			mib[i] = b / model.MiB
 		}
-		fmt.Fprint(o.Out, plotSeries(mib, width, "memory (MiB)", 0))
+		fmt.Fprint(o.Out, wlPlotSeries(mib, width, "memory (MiB)", 0))
 	}
 	return nil
 }
 
-func writeShowText(w io.Writer, t *workloads.Trace) {
+func wlWriteShowText(w io.Writer, t *workloads.Trace) {
 	m := t.Meta
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
@@ -132,13 +132,13 @@ func writeShowText(w io.Writer, t *workloads.Trace) {
 		row("Files", strings.Join(m.Files, ", "))
 	}
 	row("Samples", strconv.Itoa(t.Len()))
-	row("Interval", humanDuration(m.Interval))
+	row("Interval", wlHumanDuration(m.Interval))
 	row("Start", m.Start.UTC().Format(time.RFC3339))
 	row("End", m.End.UTC().Format(time.RFC3339))
-	row("Duration", humanDuration(m.End.Sub(m.Start)))
-	row("Original request", requestText(m.OriginalRequest))
+	row("Duration", wlHumanDuration(m.End.Sub(m.Start)))
+	row("Original request", wlRequestText(m.OriginalRequest))
 	if m.AssumedMachine != nil {
-		row("Assumed machine", requestText(m.AssumedMachine))
+		row("Assumed machine", wlRequestText(m.AssumedMachine))
 	}
 	if m.Seed != nil {
 		row("Seed", strconv.FormatInt(*m.Seed, 10))
@@ -162,8 +162,8 @@ func writeShowText(w io.Writer, t *workloads.Trace) {
 	tw.Flush()
 }
 
-// terminalWidth is the width of w when it is a terminal, else $COLUMNS, else 80.
-func terminalWidth(w io.Writer) int {
+// wlTerminalWidth is the width of w when it is a terminal, else $COLUMNS, else 80.
+func wlTerminalWidth(w io.Writer) int {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols >= 30 {
 			return cols
@@ -175,19 +175,21 @@ func terminalWidth(w io.Writer) int {
 	return 80
 }
 
-// plotSeries draws v as an ASCII chart no wider than width columns.
-func plotSeries(v []float64, width int, caption string, precision uint) string {
+// wlPlotSeries draws v as an ASCII chart no wider than width columns.
+func wlPlotSeries(v []float64, width int, caption string, precision uint) string {
 	const height = 10
 	plotW := width - 12
 	for {
 		if plotW < 10 {
 			plotW = 10
 		}
+		// Long series: the maximum per column; short ones are stretched to
+		// the width by asciigraph's interpolation.
 		data := workloads.Downsample(v, plotW)
 		if len(data) == 1 {
 			data = []float64{data[0], data[0]}
 		}
-		out := asciigraph.Plot(data, asciigraph.Height(height), asciigraph.Width(len(data)),
+		out := asciigraph.Plot(data, asciigraph.Height(height), asciigraph.Width(plotW),
 			asciigraph.Precision(precision), asciigraph.Caption(caption+", max per column"))
 		widest := 0
 		for _, l := range strings.Split(out, "\n") {
