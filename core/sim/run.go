@@ -12,8 +12,9 @@ type Result struct {
 	Recommender string `json:"recommender"`
 	Metrics
 	// LastRecommendation is the recommender's last answer, nil if it never
-	// gave one.
-	LastRecommendation *model.Recommendation `json:"lastRecommendation,omitempty"`
+	// gave one. It is left out of the JSON: `simulate -o json` prints it per
+	// resource.
+	LastRecommendation *model.Recommendation `json:"-"`
 }
 
 // StepRecord is one step of a run, for trajectories.

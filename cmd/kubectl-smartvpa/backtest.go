@@ -1,0 +1,276 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/smartvpa/smartvpa/core/sim"
+	"github.com/smartvpa/smartvpa/workloads"
+)
+
+func init() { subcommands = append(subcommands, newBacktestCmd) }
+
+// BacktestOptions holds the flags of `backtest`.
+type BacktestOptions struct {
+	genericiooptions.IOStreams
+	simFlags
+	Workloads    []string
+	Recommenders []string
+	Workers      int
+	Output       string
+
+	cmd  string
+	opts sim.Options
+	refs []string // workload paths or ids, in order
+}
+
+func newBacktestCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &BacktestOptions{IOStreams: streams, simFlags: defaultSimFlags(), Recommenders: []string{"vpa", sim.OracleName}}
+	cmd := &cobra.Command{
+		Use:   "backtest --workloads DIR|ID|PATH... [--recommenders vpa,oracle,...] [--warmup 24h] [--seed N] [-o table|json|csv]",
+		Short: "Run recommenders x workloads in the simulator and rank them against the oracle",
+		Long: `Run every recommender on every workload in the simulator (see 'kubectl
+smartvpa simulate --help' for the model and the metrics), on a pool of
+GOMAXPROCS workers, and print one row per workload and recommender followed by
+a summary per recommender: relative slack and shares are means over
+workloads; absolute slack, OOM kills, updates and restarts are totals.
+
+--workloads takes a workload store folder (every workload in it), workload
+ids (looked up in --store, default data/workloads), workload folders or
+trace.csv files; repeat it, separate with commas, or list more after it.
+Results come in a stable order: workloads as given (a store folder sorted by
+id), then recommenders as given. The same seed prints the same bytes.
+
+-o json prints
+  {"recommenders": [...],
+   "results": [{"workload", "recommender",
+                "cpu": {"relativeSlack", "absoluteSlackCoreHours", "overRequestShare", "throttledShare"},
+                "memory": {"relativeSlack", "absoluteSlackGiBHours", "ooms"},
+                "updates", "restarts", "samples", "reward", "timeToFirstRecommendationSeconds"}],
+   "summary": [{"recommender", "cpu": {...}, "memory": {...}, "updates", "restarts", "workloads", "reward"}]}
+-o csv prints the results, one row per workload and recommender, with a header.
+A progress bar goes to stderr when it is a terminal.`,
+		Example: `  kubectl smartvpa backtest --workloads data/workloads
+  kubectl smartvpa backtest --workloads step-3f2a,sinusoidal-9c1d --recommenders vpa,autopilot,oracle -o json
+  kubectl smartvpa backtest --workloads /tmp/wl --update-mode recreate --warmup 48h -o csv > results.csv`,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.Workloads, "workloads", nil, "store folder, workload ids, workload folders or trace.csv files (required)")
+	f.StringSliceVar(&o.Recommenders, "recommenders", o.Recommenders, "recommenders to compare: "+strings.Join(sim.RecommenderNames(), ", "))
+	f.IntVar(&o.Workers, "workers", 0, "worker goroutines (default GOMAXPROCS)")
+	f.StringVarP(&o.Output, "output", "o", "table", "output format: table, json or csv")
+	o.simFlags.addFlags(f)
+	_ = cmd.RegisterFlagCompletionFunc("recommenders", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return sim.RecommenderNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Complete takes the workloads listed after --workloads as more workloads.
+func (o *BacktestOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.cmd = cmd.CommandPath()
+	o.Workloads = append(o.Workloads, args...)
+	return nil
+}
+
+// Validate checks the flags and expands a store folder into its workloads.
+func (o *BacktestOptions) Validate() error {
+	switch o.Output {
+	case "table", "json", "csv":
+	default:
+		return usageErrorf(o.cmd, "unknown output format %q: use table, json or csv", o.Output)
+	}
+	if len(o.Workloads) == 0 {
+		return usageErrorf(o.cmd, "--workloads is required: give a workload store folder, workload ids or trace files")
+	}
+	if len(o.Recommenders) == 0 {
+		return usageErrorf(o.cmd, "--recommenders is empty: name at least one, e.g. vpa,oracle")
+	}
+	seen := map[string]bool{}
+	for _, r := range o.Recommenders {
+		if err := checkRecommender(o.cmd, r); err != nil {
+			return err
+		}
+		if seen[r] {
+			return usageErrorf(o.cmd, "recommender %q is listed twice: name each once", r)
+		}
+		seen[r] = true
+	}
+	if o.Workers < 0 {
+		return usageErrorf(o.cmd, "--workers %d is negative: use 0 (GOMAXPROCS) or more", o.Workers)
+	}
+	opts, err := o.simFlags.options(o.cmd)
+	if err != nil {
+		return err
+	}
+	o.opts = opts
+	o.refs = o.refs[:0]
+	for _, ref := range o.Workloads {
+		refs, err := expandWorkloadRef(ref)
+		if err != nil {
+			return err
+		}
+		o.refs = append(o.refs, refs...)
+	}
+	if len(o.refs) == 0 {
+		return inputError(fmt.Errorf("no workloads in %s: generate some with 'kubectl smartvpa workload generate --out DIR'", strings.Join(o.Workloads, ", ")))
+	}
+	return nil
+}
+
+// expandWorkloadRef turns a store folder (a folder without trace.csv) into
+// the paths of its workloads, sorted by id; anything else stays as it is.
+func expandWorkloadRef(ref string) ([]string, error) {
+	st, err := os.Stat(ref)
+	if err != nil || !st.IsDir() {
+		return []string{ref}, nil
+	}
+	if _, err := os.Stat(filepath.Join(ref, workloads.TraceFile)); err == nil {
+		return []string{ref}, nil
+	}
+	metas, err := workloads.OpenStore(ref).List()
+	if err != nil {
+		return nil, inputError(fmt.Errorf("workload store %s: %w", ref, err))
+	}
+	out := make([]string, len(metas))
+	for i, m := range metas {
+		out[i] = filepath.Join(ref, m.ID)
+	}
+	return out, nil
+}
+
+// Run backtests and prints.
+func (o *BacktestOptions) Run(cmd *cobra.Command) error {
+	load := func(i int) (*sim.Workload, error) {
+		t, err := loadTrace(o.refs[i], o.Store)
+		if err != nil {
+			return nil, err
+		}
+		return simWorkload(t), nil
+	}
+	bo := sim.BacktestOptions{Options: o.opts, Seed: o.Seed, Config: o.config(), Workers: o.Workers}
+	if bar := newBacktestProgress(o.ErrOut, "backtest"); bar != nil {
+		bo.Progress = bar.update
+		defer bar.finish()
+	}
+	results, err := sim.BacktestLoad(cmd.Context(), len(o.refs), load, o.Recommenders, bo)
+	if err != nil {
+		return inputError(err)
+	}
+	report := sim.NewReport(o.Recommenders, results)
+	switch o.Output {
+	case "json":
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(report)
+	case "csv":
+		return writeBacktestCSV(o.Out, report)
+	}
+	return printBacktestTable(o.Out, report)
+}
+
+func printBacktestTable(out io.Writer, r sim.Report) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKLOAD\tRECOMMENDER\tCPU SLACK\tCPU CORE-H\tCPU>REQ\tTHROTTLED\tMEM SLACK\tMEM GIB-H\tOOMS\tUPDATES\tRESTARTS")
+	for _, x := range r.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\n", x.Workload, x.Recommender,
+			simPct(x.CPU.RelativeSlack), x.CPU.AbsoluteSlackCoreHours, simPct(x.CPU.OverRequestShare), simPct(x.CPU.ThrottledShare),
+			simPct(x.Memory.RelativeSlack), x.Memory.AbsoluteSlackGiBHours, x.Memory.OOMs, x.Updates, x.Restarts)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	n := 0
+	if len(r.Summary) > 0 {
+		n = r.Summary[0].Workloads
+	}
+	fmt.Fprintf(out, "\nSUMMARY over %d workload(s): slack and shares are means, core-h, GiB-h, OOMs, updates and restarts totals\n", n)
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECOMMENDER\tCPU SLACK\tCPU CORE-H\tCPU>REQ\tTHROTTLED\tMEM SLACK\tMEM GIB-H\tOOMS\tUPDATES\tRESTARTS")
+	for _, s := range r.Summary {
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\n", s.Recommender,
+			simPct(s.CPU.RelativeSlack), s.CPU.AbsoluteSlackCoreHours, simPct(s.CPU.OverRequestShare), simPct(s.CPU.ThrottledShare),
+			simPct(s.Memory.RelativeSlack), s.Memory.AbsoluteSlackGiBHours, s.Memory.OOMs, s.Updates, s.Restarts)
+	}
+	return tw.Flush()
+}
+
+// backtestCSVHeader is the header of `backtest -o csv`.
+var backtestCSVHeader = []string{
+	"workload", "recommender",
+	"cpu_relative_slack", "cpu_absolute_slack_core_hours", "cpu_over_request_share", "cpu_throttled_share",
+	"memory_relative_slack", "memory_absolute_slack_gib_hours", "memory_ooms",
+	"updates", "restarts", "samples", "reward",
+}
+
+func writeBacktestCSV(out io.Writer, r sim.Report) error {
+	cw := csv.NewWriter(out)
+	if err := cw.Write(backtestCSVHeader); err != nil {
+		return err
+	}
+	for _, x := range r.Results {
+		cw.Write([]string{x.Workload, x.Recommender,
+			simNum(x.CPU.RelativeSlack), simNum(x.CPU.AbsoluteSlackCoreHours), simNum(x.CPU.OverRequestShare), simNum(x.CPU.ThrottledShare),
+			simNum(x.Memory.RelativeSlack), simNum(x.Memory.AbsoluteSlackGiBHours), strconv.Itoa(x.Memory.OOMs),
+			strconv.Itoa(x.Updates), strconv.Itoa(x.Restarts), strconv.Itoa(x.Samples), simNum(x.Reward)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// backtestProgress draws "name [=====     ] done/total" on a terminal.
+type backtestProgress struct {
+	w    io.Writer
+	name string
+	last int
+}
+
+// newBacktestProgress returns a bar on w when w is a terminal, else nil.
+func newBacktestProgress(w io.Writer, name string) *backtestProgress {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return &backtestProgress{w: w, name: name, last: -1}
+}
+
+func (p *backtestProgress) update(done, total int) {
+	const width = 30
+	filled := width * done / max(total, 1)
+	if filled == p.last && done != total {
+		return
+	}
+	p.last = filled
+	fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d runs", p.name, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done, total)
+}
+
+func (p *backtestProgress) finish() {
+	if p.last >= 0 {
+		fmt.Fprint(p.w, "\n")
+	}
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSimulateJSON(t *testing.T) {
+	dir, ids := simStore(t)
+	code, out, stderr := runArgs("simulate", "--store", dir, "--workload", ids[0], "--recommender", "vpa", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	simGolden(t, "simulate.json", out)
+	var got SimulateResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	lr := got.LastRecommendation
+	if got.Workload != ids[0] || got.Recommender != "vpa" || got.Samples != 3*288 || lr == nil {
+		t.Fatalf("got %+v", got)
+	}
+	if !(lr.CPUMillicores.Lower <= lr.CPUMillicores.Target && lr.CPUMillicores.Target <= lr.CPUMillicores.Upper &&
+		lr.MemoryBytes.Lower <= lr.MemoryBytes.Target && lr.MemoryBytes.Target <= lr.MemoryBytes.Upper && lr.MemoryBytes.Target > 1e6) {
+		t.Fatalf("last recommendation out of order or not in bytes: %+v", lr)
+	}
+	var raw map[string]map[string]map[string]any
+	var whole map[string]json.RawMessage
+	_ = json.Unmarshal([]byte(out), &whole)
+	if err := json.Unmarshal([]byte(`{"x":`+string(whole["lastRecommendation"])+`}`), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []string{"cpuMillicores", "memoryBytes"} {
+		for _, k := range []string{"lower", "target", "upper", "uncappedTarget"} {
+			if _, ok := raw["x"][res][k]; !ok {
+				t.Fatalf("lastRecommendation.%s has no %s", res, k)
+			}
+		}
+	}
+}
+
+func TestSimulateTableAndTrajectory(t *testing.T) {
+	dir, ids := simStore(t)
+	traj := filepath.Join(t.TempDir(), "run.csv")
+	// a workload given by its folder
+	code, out, stderr := runArgs("simulate", "--workload", filepath.Join(dir, ids[1]), "--recommender", "oracle",
+		"--update-mode", "recreate", "--trajectory", traj)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	simGolden(t, "simulate.txt", out)
+	f, err := os.Open(traj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+4*288 || strings.Join(rows[0], ",") != strings.Join(trajectoryHeader, ",") {
+		t.Fatalf("%d rows, header %v", len(rows), rows[0])
+	}
+	ooms, restarts := 0, 0
+	for _, r := range rows[1:] {
+		if r[14] == "1" && r[1] == "0" {
+			ooms++
+		}
+		if r[13] == "1" {
+			restarts++
+		}
+	}
+	if ooms != 0 || restarts == 0 {
+		t.Fatalf("oracle in recreate mode: %d OOMs after the warm-up, %d restarts in the trajectory", ooms, restarts)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(traj))
+	if len(entries) != 1 {
+		t.Fatalf("trajectory folder holds %d files, want only run.csv (no temp file left)", len(entries))
+	}
+}
+
+func TestSimulateErrors(t *testing.T) {
+	dir, ids := simStore(t)
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(bad, []byte("timestamp,cpu_millicores,memory_bytes\n1,x,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no workload", []string{"simulate"},
+			"error: --workload is required: give a workload id, folder or trace.csv file; run 'kubectl smartvpa simulate --help' for usage\n"},
+		{"unknown recommender", []string{"simulate", "--workload", ids[0], "--recommender", "nope"},
+			`error: unknown recommender "nope": choose one of `},
+		{"bad output", []string{"simulate", "--workload", ids[0], "-o", "csv"},
+			"error: unknown output format \"csv\": use table or json; run 'kubectl smartvpa simulate --help' for usage\n"},
+		{"args", []string{"simulate", "x"},
+			"error: kubectl smartvpa simulate takes no arguments, got [\"x\"]; run 'kubectl smartvpa simulate --help' for usage\n"},
+		{"unknown id", []string{"simulate", "--store", dir, "--workload", "nope-1"},
+			`error: workload "nope-1" not found in ` + dir},
+		{"bad file", []string{"simulate", "--workload", bad}, "error: workload " + bad + ": "},
+		{"bad trajectory folder", []string{"simulate", "--store", dir, "--workload", ids[0], "--trajectory", filepath.Join(dir, "no", "such", "t.csv")},
+			"error: trajectory: open "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runArgs(tt.args...)
+			if code != exitUsage || !strings.HasPrefix(stderr, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want %d and prefix %q", code, stderr, exitUsage, tt.want)
+			}
+		})
+	}
+}
