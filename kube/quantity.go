@@ -1,0 +1,112 @@
+package kube
+
+import (
+	"math"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/smartvpa/smartvpa/core/model"
+)
+
+// This file is the one place where resource.Quantity meets core/model units.
+
+// CPUMillicores returns q as millicores (1 = 1000).
+func CPUMillicores(q resource.Quantity) float64 {
+	if q.IsZero() {
+		return 0
+	}
+	// MilliValue rounds up to a whole millicore and is exact below 2^63 m.
+	return float64(q.MilliValue())
+}
+
+// MemoryBytes returns q as bytes.
+func MemoryBytes(q resource.Quantity) float64 {
+	if q.IsZero() {
+		return 0
+	}
+	if v, ok := q.AsInt64(); ok {
+		return float64(v)
+	}
+	return q.AsApproximateFloat64()
+}
+
+// CPUQuantity returns millicores as a quantity, rounded up to a whole
+// millicore ("250m", "1"). Zero or less gives a zero quantity.
+func CPUQuantity(millicores float64) resource.Quantity {
+	if !(millicores > 0) || math.IsInf(millicores, 0) {
+		return resource.Quantity{Format: resource.DecimalSI}
+	}
+	return *resource.NewMilliQuantity(int64(math.Ceil(millicores-1e-9)), resource.DecimalSI)
+}
+
+// MemoryQuantity returns bytes as a quantity rounded up to a whole MiB
+// ("300Mi", "1Gi"), the unit people write requests in. Zero or less gives a
+// zero quantity.
+func MemoryQuantity(bytes float64) resource.Quantity {
+	if !(bytes > 0) || math.IsInf(bytes, 0) {
+		return resource.Quantity{Format: resource.BinarySI}
+	}
+	mib := math.Ceil(bytes/model.MiB - 1e-9)
+	return *resource.NewQuantity(int64(mib)*int64(model.MiB), resource.BinarySI)
+}
+
+// FromResourceList reads CPU and memory from a Kubernetes resource list.
+func FromResourceList(l corev1.ResourceList) model.Resources {
+	var r model.Resources
+	if q, ok := l[corev1.ResourceCPU]; ok {
+		r.CPUMillicores = CPUMillicores(q)
+	}
+	if q, ok := l[corev1.ResourceMemory]; ok {
+		r.MemoryBytes = MemoryBytes(q)
+	}
+	return r
+}
+
+// ToResourceList writes the set (non-zero) fields of r as a resource list.
+func ToResourceList(r model.Resources) corev1.ResourceList {
+	l := corev1.ResourceList{}
+	if r.CPUMillicores > 0 {
+		l[corev1.ResourceCPU] = CPUQuantity(r.CPUMillicores)
+	}
+	if r.MemoryBytes > 0 {
+		l[corev1.ResourceMemory] = MemoryQuantity(r.MemoryBytes)
+	}
+	return l
+}
+
+// FormatCPU formats millicores the way kubectl shows them ("250m", "2").
+func FormatCPU(millicores float64) string {
+	if millicores <= 0 {
+		return "-"
+	}
+	q := CPUQuantity(millicores)
+	return q.String()
+}
+
+// FormatMemory formats bytes as a quantity rounded up to MiB ("300Mi").
+func FormatMemory(bytes float64) string {
+	if bytes <= 0 {
+		return "-"
+	}
+	q := MemoryQuantity(bytes)
+	return q.String()
+}
+
+// ParseCPU parses a CPU quantity ("250m", "0.5") into millicores.
+func ParseCPU(s string) (float64, error) {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return 0, err
+	}
+	return CPUMillicores(q), nil
+}
+
+// ParseMemory parses a memory quantity ("256Mi", "1G") into bytes.
+func ParseMemory(s string) (float64, error) {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return 0, err
+	}
+	return MemoryBytes(q), nil
+}
