@@ -40,8 +40,11 @@ bench: ## run the benchmarks (histogram, backtest throughput, TUI rendering)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: demo
-demo: ## the main job on the embedded default (lands with the workloads and core issues)
-	@echo "make demo: lands with the workloads and core issues" >&2; exit 2
+demo: build ## generate step, sinusoidal and low_high workloads and backtest vpa against the oracle
+	@set -euo pipefail; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	for t in step sinusoidal low_high; do $(BIN)/kubectl-smartvpa workload generate --type $$t --seed 1 --out "$$d" >/dev/null; done; \
+	echo "backtest: vpa vs the hindsight oracle on generated step, sinusoidal and low_high workloads (8 days at 1m, 24h warm-up)"; \
+	$(BIN)/kubectl-smartvpa backtest --workloads "$$d" --recommenders vpa,oracle
 
 .PHONY: e2e
 e2e: ## end-to-end tests on the local control plane (lands with the control-plane issue)
