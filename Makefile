@@ -51,11 +51,12 @@ e2e: ## end-to-end tests on the local control plane (lands with the control-plan
 	@echo "make e2e: lands with the local control plane issue" >&2; exit 2
 
 .PHONY: dist
-dist: ## release archives and checksums (lands with the krew issue)
-	@echo "make dist: lands with the krew issue" >&2; exit 2
+dist: ## release archives for linux/darwin amd64+arm64 and windows/amd64, with sha256 sums, in dist/
+	GO="$(GO)" BUILD_VERSION="$(VERSION)" GIT_COMMIT="$(GIT_COMMIT)" LDFLAGS="$(LDFLAGS)" hack/krew-dist.sh
 
 .PHONY: clean
 clean: ## remove build outputs
 	rm -rf $(BIN) dist
 
 -include hack/*.mk
+-include krew/krew.mk
