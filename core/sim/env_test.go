@@ -305,25 +305,32 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-// TestStepDoesNotAllocate checks the simulator's own per-step code: the steps
-// run in the warm-up, where the updater is not consulted, so the figure does
-// not depend on core/updater (whose Decide is outside this package).
+// TestStepDoesNotAllocate checks that a step allocates nothing, in the
+// warm-up and after it with the updater deciding "no update" (the first,
+// unmeasured call of AllocsPerRun applies the only update).
 func TestStepDoesNotAllocate(t *testing.T) {
-	w := genWorkload("g", 2, 3*24*time.Hour, time.Minute)
-	opts := DefaultOptions()
-	opts.Warmup = 100 * 24 * time.Hour
-	env, err := NewEnv(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &peakRec{margin: 0.15}
-	obs, _, _ := env.Reset(&w, 0)
-	allocs := testing.AllocsPerRun(len(w.Samples)-2, func() {
-		rec.AddSample(obs.Sample())
-		a, _ := rec.Recommend(obs.Time)
-		obs, _, _, _, _ = env.Step(a)
-	})
-	if allocs != 0 {
-		t.Fatalf("Step allocates %.2f times per step, want 0", allocs)
+	for _, warmup := range []time.Duration{0, 100 * 24 * time.Hour} {
+		t.Run("warmup="+warmup.String(), func(t *testing.T) {
+			w := genWorkload("g", 2, 3*24*time.Hour, time.Minute)
+			opts := DefaultOptions()
+			opts.Warmup = warmup
+			env, err := NewEnv(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := constRec{exact(res(900, 900))}
+			obs, _, _ := env.Reset(&w, 0)
+			allocs := testing.AllocsPerRun(len(w.Samples)-2, func() {
+				rec.AddSample(obs.Sample())
+				a, _ := rec.Recommend(obs.Time)
+				obs, _, _, _, _ = env.Step(a)
+			})
+			if allocs != 0 {
+				t.Fatalf("Step allocates %.2f times per step, want 0", allocs)
+			}
+			if m := env.Metrics(); warmup == 0 && m.Updates != 1 {
+				t.Fatalf("%d updates, want 1: the no-update path was not measured", m.Updates)
+			}
+		})
 	}
 }

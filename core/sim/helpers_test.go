@@ -3,7 +3,6 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
@@ -109,4 +108,13 @@ func noWarmup() Options {
 	return o
 }
 
-func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+// constRec always recommends rec and records nothing.
+type constRec struct{ rec model.Recommendation }
+
+func (c constRec) Name() string                                     { return "const" }
+func (c constRec) AddSample(model.Sample)                           {}
+func (c constRec) AddOOM(model.OOMEvent)                            {}
+func (c constRec) Recommend(time.Time) (model.Recommendation, bool) { return c.rec, true }
+func (c constRec) Explain(time.Time) recommend.Explanation {
+	return recommend.Explanation{Recommender: c.Name()}
+}
