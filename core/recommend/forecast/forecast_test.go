@@ -234,3 +234,20 @@ func BenchmarkRecommenderPerSample(b *testing.B) {
 		r.Recommend(now)
 	}
 }
+
+func TestExplosiveFitIsClamped(t *testing.T) {
+	r := New("ar", DefaultOptions(MethodAR), recommend.Config{})
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	// Exponential growth: an AR fit extrapolates it without bound.
+	var now time.Time
+	for i := 0; i < 12*30; i++ {
+		now = t0.Add(time.Duration(i) * 5 * time.Minute)
+		v := math.Pow(1.05, float64(i/12))
+		r.AddSample(model.Sample{Time: now, CPUMillicores: 100 * v, MemoryBytes: model.GiB * v})
+	}
+	rec, ok := r.Recommend(now)
+	peak := math.Pow(1.05, 29)
+	if !ok || rec.Target.MemoryBytes > 2.2*model.GiB*peak*1.1 || rec.Target.CPUMillicores > 2.2*100*peak*1.05 {
+		t.Fatalf("target %+v beyond twice the history's peak", rec.Target)
+	}
+}

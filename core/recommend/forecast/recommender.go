@@ -64,6 +64,9 @@ type Options struct {
 	ResidualWindow int
 	// FollowCurrent keeps the target at least the peak of the window being filled.
 	FollowCurrent bool
+	// Mean forecasts the windows' mean usage instead of their peak (a level
+	// for a caller that scales it to a risk of its own).
+	Mean bool
 	CPU, Memory   ResourceOptions
 }
 
@@ -172,6 +175,9 @@ func (r *Recommender) refit() {
 			ro = r.opt.Memory
 		}
 		y := Peaks(ws, ri)
+		if r.opt.Mean {
+			y = Means(ws, ri)
+		}
 		fi := r.fitOne(y, ro)
 		fi.nWindows = len(ws)
 		r.fit[ri] = fi
@@ -224,9 +230,23 @@ func (r *Recommender) fitOne(y []float64, ro ResourceOptions) fitInfo {
 	if len(resid) > r.opt.ResidualWindow {
 		resid = resid[len(resid)-r.opt.ResidualWindow:]
 	}
-	fi.peakFc = maxOf(fc)
+	// An explosive fit (an AR with a root outside the unit circle, a trend
+	// running away) must not leave the range the series has seen: the forecast
+	// is kept within [0, 2 x the history's peak], residuals within ± that peak.
+	hi := maxOf(y)
+	fi.peakFc = clamp(maxOf(fc), 0, 2*hi)
 	fi.resid = [3]float64{Quantile(resid, ro.LowerQuantile), Quantile(resid, ro.TargetQuantile), Quantile(resid, ro.UpperQuantile)}
+	for i := range fi.resid {
+		fi.resid[i] = clamp(fi.resid[i], -hi, hi)
+	}
 	return fi
+}
+
+func clamp(v, lo, hi float64) float64 {
+	if math.IsNaN(v) {
+		return hi
+	}
+	return math.Min(math.Max(v, lo), hi)
 }
 
 func maxOf(xs []float64) float64 {

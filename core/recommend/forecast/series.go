@@ -93,6 +93,15 @@ func Peaks(ws []Window, r int) []float64 {
 	return out
 }
 
+// Means returns the mean series of resource index r (0 CPU, 1 memory).
+func Means(ws []Window, r int) []float64 {
+	out := make([]float64, len(ws))
+	for i, x := range ws {
+		out[i] = x.Mean[r]
+	}
+	return out
+}
+
 func windowStart(t time.Time, width time.Duration) time.Time {
 	ns := t.UnixNano()
 	w := int64(width)

@@ -40,7 +40,7 @@ import (
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
 	_ "github.com/smartvpa/smartvpa/core/recommend/autopilot" // candidates
-	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"
+	"github.com/smartvpa/smartvpa/core/recommend/forecast"
 	_ "github.com/smartvpa/smartvpa/core/recommend/lstm"
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"
@@ -59,8 +59,10 @@ type Options struct {
 	Candidates []string `json:"candidates"`
 	// MinHistory is the history needed before smart leaves vpa.
 	MinHistory time.Duration `json:"minHistory"`
-	// CostHalfLife is the half-life of the decayed cost.
-	CostHalfLife time.Duration `json:"costHalfLife"`
+	// CostHalfLife is the half-life of the decayed memory cost and
+	// CPUCostHalfLife that of the CPU cost.
+	CostHalfLife    time.Duration `json:"costHalfLife"`
+	CPUCostHalfLife time.Duration `json:"cpuCostHalfLife"`
 	// WOverCPU weighs a sample with CPU usage above the request; WOOM a
 	// sample with memory usage above the request.
 	WOverCPU float64 `json:"wOverCPU"`
@@ -71,6 +73,19 @@ type Options struct {
 	// to target / (1 + band) and target * (1 + band).
 	CPUMargin float64 `json:"cpuMargin"`
 	CPUBand   float64 `json:"cpuBand"`
+	// CPUOverTarget, when positive, steers the share of samples with CPU usage
+	// above the target towards it; when negative, towards the share vpa's
+	// target has on this container (measured in the shadow, decayed like the
+	// CPU cost, within [0.005, 0.05]): smart then takes the risk vpa takes and
+	// spends it on less slack. the chosen CPU target is scaled by a factor
+	// that grows by CPUAdaptRate x (1 - CPUOverTarget) in log space after a
+	// sample above the target and shrinks by CPUAdaptRate x CPUOverTarget
+	// after one below (online quantile tracking), within [1/4, 4].
+	CPUOverTarget float64 `json:"cpuOverTarget"`
+	CPUAdaptRate  float64 `json:"cpuAdaptRate"`
+	// CPULevel adds the built-in CPU candidate "forecast-level": the forecast
+	// of the hourly mean CPU, which the risk scaling turns into a quantile.
+	CPULevel bool `json:"cpuLevel"`
 	// MemoryMargin scales the chosen memory target.
 	MemoryMargin float64 `json:"memoryMargin"`
 	// MemoryHysteresis and MemoryDecreaseGap gate memory decreases.
@@ -87,11 +102,15 @@ func DefaultOptions() Options {
 		Candidates:        []string{"vpa", "forecast", "autopilot", "autopilot-window", "lstm", "rl"},
 		MinHistory:        24 * time.Hour,
 		CostHalfLife:      14 * 24 * time.Hour,
-		WOverCPU:          8,
+		CPUCostHalfLife:   72 * time.Hour,
+		WOverCPU:          1,
 		WOOM:              2000,
 		WSwitch:           0.05,
 		CPUMargin:         0,
 		CPUBand:           0.05,
+		CPUOverTarget:     -1,
+		CPUAdaptRate:      0.05,
+		CPULevel:          true,
 		MemoryMargin:      0,
 		MemoryHysteresis:  0.15,
 		MemoryDecreaseGap: 24 * time.Hour,
@@ -126,6 +145,8 @@ func init() {
 type candidate struct {
 	name    string
 	memOnly bool
+	cpuOnly bool
+	logK    float64 // log of the candidate's CPU risk factor
 	r       recommend.Recommender
 	rec     model.Recommendation
 	ok      bool
@@ -147,6 +168,7 @@ type Recommender struct {
 	memTarget   float64
 	lastDecr    time.Time
 	decreases   int
+	vpaOver     float64 // decayed share of samples above vpa's CPU target
 	oomBump     float64
 	oomAt       time.Time
 }
@@ -177,6 +199,12 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 			r.warm = cd
 		}
 	}
+	if o.CPULevel {
+		fo := forecast.DefaultOptions(forecast.MethodAuto)
+		fo.Mean, fo.FollowCurrent = true, false
+		fo.CPU.TargetQuantile, fo.CPU.Margin = 0.5, 0
+		r.cands = append(r.cands, &candidate{name: "forecast-level", cpuOnly: true, r: forecast.New("forecast-level", fo, ccfg)})
+	}
 	for _, p := range o.MemoryPeaks {
 		r.cands = append(r.cands, &candidate{name: p.name(), memOnly: true, r: &peakCandidate{spec: p}})
 	}
@@ -201,9 +229,17 @@ func (r *Recommender) AddSample(s model.Sample) {
 	r.samples++
 	r.last = s.Time
 	u := [2]float64{s.CPUMillicores, s.MemoryBytes}
-	d := 1.0
+	d, dc := 1.0, 1.0
 	if dt > 0 {
 		d = 1 - math.Exp2(-dt/r.opt.CostHalfLife.Seconds())
+		dc = 1 - math.Exp2(-dt/r.opt.CPUCostHalfLife.Seconds())
+	}
+	if r.warm != nil && r.warm.ok {
+		over := 0.0
+		if u[0] > r.warm.rec.Target.CPUMillicores {
+			over = 1
+		}
+		r.vpaOver += dc * (over - r.vpaOver)
 	}
 	for i := range u {
 		if r.samples == 1 {
@@ -212,19 +248,38 @@ func (r *Recommender) AddSample(s model.Sample) {
 			r.scale[i] += d * (u[i] - r.scale[i])
 		}
 	}
+	alpha := r.overTarget()
 	// Score each candidate's previous answer on this sample, then feed it.
 	for _, c := range r.cands {
 		if c.ok {
 			for i, res := range model.AllResources {
-				if i == 0 && c.memOnly {
+				if (i == 0 && c.memOnly) || (i == 1 && c.cpuOnly) {
 					continue
 				}
 				req := c.rec.Target.Get(res)
+				if i == 0 {
+					req *= math.Exp(c.logK)
+					// Each candidate's CPU target is scaled to the same risk
+					// (online quantile tracking), so costs compare slack at
+					// equal risk.
+					if alpha > 0 && req > 0 {
+						if u[0] > req {
+							c.logK += r.opt.CPUAdaptRate * (1 - alpha)
+						} else {
+							c.logK -= r.opt.CPUAdaptRate * alpha
+						}
+						c.logK = math.Max(-3, math.Min(3, c.logK))
+					}
+				}
 				cost := r.cost(i, req, u[i])
+				dd := d
+				if i == 0 {
+					dd = dc
+				}
 				if c.n == 0 {
 					c.cost[i] = cost
 				} else {
-					c.cost[i] += d * (cost - c.cost[i])
+					c.cost[i] += dd * (cost - c.cost[i])
 				}
 			}
 			c.n++
@@ -234,6 +289,7 @@ func (r *Recommender) AddSample(s model.Sample) {
 	}
 	r.choose()
 	r.updateMemory(s.Time)
+
 }
 
 func (r *Recommender) cost(i int, req, u float64) float64 {
@@ -261,7 +317,7 @@ func (r *Recommender) choose() {
 	for i := range r.chosen {
 		best, bestCost := -1, math.Inf(1)
 		for j, c := range r.cands {
-			if !c.ok || c.n < minScored || (i == 0 && c.memOnly) {
+			if !c.ok || c.n < minScored || (i == 0 && c.memOnly) || (i == 1 && c.cpuOnly) {
 				continue
 			}
 			cost := c.cost[i]
@@ -314,6 +370,22 @@ func (r *Recommender) AddOOM(e model.OOMEvent) {
 	}
 }
 
+// overTarget is the CPU over-request share the risk controller aims at (0: off).
+func (r *Recommender) overTarget() float64 {
+	switch {
+	case r.opt.CPUOverTarget > 0:
+		return r.opt.CPUOverTarget
+	case r.opt.CPUOverTarget < 0 && r.warm != nil:
+		return math.Max(0.005, math.Min(0.05, r.vpaOver))
+	}
+	return 0
+}
+
+func (r *Recommender) cpuTarget() float64 {
+	c := r.cands[r.chosen[0]]
+	return c.rec.Target.CPUMillicores * (1 + r.opt.CPUMargin) * math.Exp(c.logK)
+}
+
 // Recommend implements recommend.Recommender.
 func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	if r.warmingUp() {
@@ -323,7 +395,7 @@ func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 		return applyPolicy(r.warm.rec, r.cfg.Policy), true
 	}
 	var rec model.Recommendation
-	cpu := r.cands[r.chosen[0]].rec.Target.CPUMillicores * (1 + r.opt.CPUMargin)
+	cpu := r.cpuTarget()
 	rec.Target.CPUMillicores = cpu
 	rec.UncappedTarget.CPUMillicores = cpu
 	rec.Lower.CPUMillicores = cpu / (1 + r.opt.CPUBand)
@@ -359,7 +431,7 @@ func (r *Recommender) Explain(now time.Time) recommend.Explanation {
 		ev.HistorySpan = r.last.Sub(r.first)
 		ev.CapsApplied = policyCaps(rec, r.cfg.Policy, res)
 		if i == 0 {
-			ev.Margin = r.opt.CPUMargin
+			ev.Margin = (1+r.opt.CPUMargin)*math.Exp(c.logK) - 1
 		} else {
 			ev.Margin = r.opt.MemoryMargin
 		}
