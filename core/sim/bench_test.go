@@ -86,11 +86,15 @@ func BenchmarkStep(b *testing.B) {
 			}
 			action := exact(res(900, 900))
 			env.Reset(&w, 0)
+			cpu0 := cpuTime()
 			for b.Loop() {
 				if env.Done() {
 					env.Reset(&w, 0)
 				}
 				env.Step(action)
+			}
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}

@@ -89,6 +89,10 @@ type Env struct {
 	lastOOM                  updater.OOMKill
 	hasOOM                   bool
 
+	// obs and info are the current sample's observation and info.
+	obs  Observation
+	info Info
+
 	acc accumulator
 }
 
@@ -137,8 +141,9 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 	}
 	e.podStart, e.containerStart = e.start, e.start
 	e.hasOOM = false
-	info, _ := e.evaluate(&w.Samples[0], updater.Decision{Action: updater.None, Reason: "first sample"})
-	return e.observation(&w.Samples[0], info), info, nil
+	e.info.Decision = updater.Decision{Action: updater.None, Reason: "first sample"}
+	e.evaluate(&w.Samples[0])
+	return e.obs, e.info, nil
 }
 
 // Done reports whether the episode has no sample left.
@@ -158,30 +163,40 @@ func (e *Env) Metrics() Metrics { return e.acc.metrics() }
 // observation, the step's reward, whether the episode is over and what
 // happened. Step after the end of the episode returns an error.
 func (e *Env) Step(action model.Recommendation) (obs Observation, reward float64, done bool, info Info, err error) {
+	reward, err = e.step(&action)
+	if err != nil {
+		return Observation{}, 0, true, Info{}, err
+	}
+	return e.obs, reward, e.Done(), e.info, nil
+}
+
+// step is Step without copies: the observation and info stay in e.obs and
+// e.info.
+func (e *Env) step(action *model.Recommendation) (float64, error) {
 	if e.Done() {
-		return Observation{}, 0, true, Info{}, fmt.Errorf("step after the end of the episode: call Reset first")
+		return 0, fmt.Errorf("step after the end of the episode: call Reset first")
 	}
 	e.i++
 	s := &e.w.Samples[e.i]
-	if !e.acc.hasRec && !action.IsZero() {
+	zero := action.IsZero()
+	if !e.acc.hasRec && !zero {
 		e.acc.hasRec = true
 		e.acc.firstRec = s.Time.Sub(e.start)
 	}
-	d := updater.Decision{Action: updater.None}
+	info := &e.info
 	switch {
 	case e.i < e.warmupEnd:
-		d.Reason = "warm-up"
-	case action.IsZero():
-		d.Reason = "no recommendation"
+		info.Decision = updater.Decision{Action: updater.None, Reason: "warm-up"}
+	case zero:
+		info.Decision = updater.Decision{Action: updater.None, Reason: "no recommendation"}
 	default:
-		d = e.decide(s.Time, action)
+		info.Decision = e.decide(s.Time, action)
 	}
-	info, reward = e.evaluate(s, d)
-	return e.observation(s, info), reward, e.Done(), info, nil
+	return e.evaluate(s), nil
 }
 
 // decide asks the updater policy what to do with action at now.
-func (e *Env) decide(now time.Time, action model.Recommendation) updater.Decision {
+func (e *Env) decide(now time.Time, action *model.Recommendation) updater.Decision {
 	pod := updater.PodState{
 		Requests:  e.request,
 		Limits:    e.limit,
@@ -191,13 +206,18 @@ func (e *Env) decide(now time.Time, action model.Recommendation) updater.Decisio
 	if e.hasOOM {
 		pod.LastOOM = &e.lastOOM
 	}
-	return updater.Decide(now, pod, action, e.opts.Updater)
+	return updater.Decide(now, pod, *action, e.opts.Updater)
 }
 
-// evaluate applies decision d at sample s, runs s against the container and
-// returns what happened and the step's reward.
-func (e *Env) evaluate(s *model.Sample, d updater.Decision) (Info, float64) {
-	info := Info{Index: e.i, Warmup: e.i < e.warmupEnd, Demand: *s, Decision: d}
+// evaluate applies the decision in e.info at sample s, runs s against the
+// container, fills e.info and e.obs and returns the step's reward.
+func (e *Env) evaluate(s *model.Sample) float64 {
+	info := &e.info
+	d := &info.Decision
+	info.Index = e.i
+	info.Warmup = e.i < e.warmupEnd
+	info.Demand = *s
+	info.Updated, info.Restarted = false, false
 	if d.Action != updater.None {
 		info.Updated = true
 		info.Restarted = d.Restarts()
@@ -211,14 +231,26 @@ func (e *Env) evaluate(s *model.Sample, d updater.Decision) (Info, float64) {
 	info.OverRequest = cpu > e.request.CPUMillicores
 	info.Throttled = e.limit.CPUMillicores > 0 && cpu > e.limit.CPUMillicores
 	info.OOM = e.limit.MemoryBytes > 0 && mem > e.limit.MemoryBytes
+	info.OOMEvent = model.OOMEvent{}
 	if info.OOM {
 		info.OOMEvent = model.OOMEvent{Time: s.Time, MemoryRequestBytes: e.request.MemoryBytes, MemoryUsageBytes: e.limit.MemoryBytes}
 		e.lastOOM = updater.OOMKill{StartedAt: e.containerStart, FinishedAt: s.Time}
 		e.hasOOM = true
 		e.containerStart = s.Time
 	}
+	// What a metrics pipeline reports: usage capped at the limits.
+	o := &e.obs
+	o.Time = s.Time
+	o.CPUUsageMillicores, o.MemoryUsageBytes = cpu, mem
+	o.CPURequestMillicores, o.MemoryRequestBytes = e.request.CPUMillicores, e.request.MemoryBytes
+	if info.Throttled {
+		o.CPUUsageMillicores = e.limit.CPUMillicores
+	}
+	if info.OOM {
+		o.MemoryUsageBytes = e.limit.MemoryBytes
+	}
 	if info.Warmup {
-		return info, 0
+		return 0
 	}
 	a := &e.acc
 	a.samples++
@@ -249,23 +281,5 @@ func (e *Env) evaluate(s *model.Sample, d updater.Decision) (Info, float64) {
 		r += w.Change
 	}
 	a.reward -= r
-	return info, -r
-}
-
-// observation is what a metrics pipeline reports for s: usage capped at the limits.
-func (e *Env) observation(s *model.Sample, info Info) Observation {
-	o := Observation{
-		Time:                 s.Time,
-		CPUUsageMillicores:   s.CPUMillicores,
-		MemoryUsageBytes:     s.MemoryBytes,
-		CPURequestMillicores: e.request.CPUMillicores,
-		MemoryRequestBytes:   e.request.MemoryBytes,
-	}
-	if info.Throttled {
-		o.CPUUsageMillicores = e.limit.CPUMillicores
-	}
-	if info.OOM {
-		o.MemoryUsageBytes = e.limit.MemoryBytes
-	}
-	return o
+	return -r
 }

@@ -46,8 +46,7 @@ func RunSteps(w *Workload, r recommend.Recommender, opts Options, seed int64, on
 }
 
 func runEnv(env *Env, w *Workload, r recommend.Recommender, seed int64, onStep func(StepRecord)) (Result, error) {
-	obs, info, err := env.Reset(w, seed)
-	if err != nil {
+	if _, _, err := env.Reset(w, seed); err != nil {
 		return Result{}, err
 	}
 	var (
@@ -56,13 +55,14 @@ func runEnv(env *Env, w *Workload, r recommend.Recommender, seed int64, onStep f
 		reward  float64
 		action  model.Recommendation
 	)
+	obs, info := &env.obs, &env.info
 	for {
 		r.AddSample(obs.Sample())
 		if info.OOM {
 			r.AddOOM(info.OOMEvent)
 		}
 		if onStep != nil {
-			onStep(StepRecord{Observation: obs, Info: info, Reward: reward, Action: action})
+			onStep(StepRecord{Observation: *obs, Info: *info, Reward: reward, Action: action})
 		}
 		if env.Done() {
 			break
@@ -74,8 +74,8 @@ func runEnv(env *Env, w *Workload, r recommend.Recommender, seed int64, onStep f
 		} else {
 			action = model.Recommendation{}
 		}
-		obs, reward, _, info, err = env.Step(action)
-		if err != nil {
+		var err error
+		if reward, err = env.step(&action); err != nil {
 			return Result{}, err
 		}
 	}
