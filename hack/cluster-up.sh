@@ -22,8 +22,13 @@ START=$SECONDS
 mkdir -p "$STATE_DIR"/{pids,logs,bin}
 
 # --- binaries -------------------------------------------------------------------------------
-"$ROOT/hack/build-tools.sh" kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl metrics-server >"$STATE_DIR/logs/build-tools.log" 2>&1 ||
+components=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl metrics-server)
+# kubectl: ours (v1.36, from build-tools) when built, else any kubectl on PATH, else build it.
+command -v kubectl >/dev/null || components+=(kubectl)
+if ! "$ROOT/hack/build-tools.sh" "${components[@]}" >"$STATE_DIR/logs/build-tools.log" 2>&1; then
 	die "hack/build-tools.sh failed; see $STATE_DIR/logs/build-tools.log"
+fi
+KUBECTL=$(command -v kubectl)
 
 ensure_prometheus_package() {
 	[[ -n ${SMARTVPA_NO_PROMETHEUS:-} ]] && return 0
@@ -87,7 +92,7 @@ write_kwokctl_config() {
 			  kubeApiserverBinary: $KUBE_BIN_DIR/kube-apiserver
 			  kubeControllerManagerBinary: $KUBE_BIN_DIR/kube-controller-manager
 			  kubeSchedulerBinary: $KUBE_BIN_DIR/kube-scheduler
-			  kubectlBinary: $KUBE_BIN_DIR/kubectl
+			  kubectlBinary: $KUBECTL
 			  etcdBinary: $ETCD_BIN_DIR/etcd
 			  kwokControllerBinary: $KWOK_BIN_DIR/kwok
 			  metricsServerBinary: $METRICS_SERVER_BIN_DIR/metrics-server
