@@ -188,7 +188,9 @@ func (d *Drift) Max() float64 {
 type Duration time.Duration
 
 // MarshalJSON writes "192h0m0s".
-func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + time.Duration(d).String() + `"`), nil }
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
 
 // MarshalText writes "192h0m0s" (YAML).
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }

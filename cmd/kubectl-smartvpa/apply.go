@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/smartvpa/smartvpa/core/updater"
+	"github.com/smartvpa/smartvpa/kube"
+)
+
+func init() { subcommands = append(subcommands, newApplyCmd) }
+
+// ApplyOptions holds the flags of `apply`.
+type ApplyOptions struct {
+	genericiooptions.IOStreams
+	liveOptions
+
+	DryRun            string
+	Mode              string
+	Yes               bool
+	AllowHPA          bool
+	Watch             bool
+	WatchTimeout      time.Duration
+	MinReplicas       int
+	EvictionTolerance float64
+
+	args []string
+	now  time.Time
+	// isTerminal reports whether stdin is a terminal (tests override it).
+	isTerminal func() bool
+}
+
+func newApplyCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &ApplyOptions{IOStreams: streams, liveOptions: liveOptions{configFlags: configFlags}}
+	cmd := &cobra.Command{
+		Use:   "apply [TYPE[.VERSION][.GROUP] [NAME...] | TYPE/NAME...] [-n NS | -A] [-l SELECTOR]",
+		Short: "Apply recommended CPU and memory requests to workloads",
+		Long: `Apply the recommendations of 'recommend' (same targets, history and
+recommender flags) to the workloads.
+
+--mode patch (default) patches the controller's pod template with field
+  manager smartvpa, all containers of a workload in one request; the
+  controller rolls the pods. A Job's template is immutable and is skipped.
+--mode in-place resizes the running pods through their resize subresource
+  (the pod template is unchanged), falling back to patch where the server
+  has no resize subresource.
+--mode evict evicts the pods the updater policy selects (requests outside
+  [lower, upper], or a large change on pods older than 12 h) through the
+  Eviction API, so PodDisruptionBudgets, --min-replicas and
+  --eviction-tolerance hold. Recreated pods get their requests from the pod
+  template (or an admission controller such as upstream VPA's).
+
+--dry-run has kubectl's meaning: client prints what would change, server
+sends the requests with dryRun=All (validated, nothing persisted), none
+applies. Limits keep their ratio to the requests; requests never go below
+--min-cpu and --min-memory. A resource an HPA scales on is left unchanged
+unless --allow-hpa. On a terminal apply asks for confirmation unless --yes;
+elsewhere --yes is required. --watch follows the rollout and restores the
+previous requests when new pods are OOM-killed or crash-loop within
+--watch-timeout.`,
+		Example: `  kubectl smartvpa apply -n demo deploy/web --dry-run=server
+  kubectl smartvpa apply -n demo deploy/api --yes --watch --watch-timeout 5m
+  kubectl smartvpa apply -n demo deploy/web --allow-hpa --yes
+  kubectl smartvpa apply -n demo sts/db --mode in-place --yes
+  kubectl smartvpa apply -n demo deploy/web --mode evict --yes`,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.addFlags(cmd, true)
+	f := cmd.Flags()
+	f.StringVar(&o.DryRun, "dry-run", "none", "none, client (print only) or server (validated by the server, nothing persisted)")
+	f.Lookup("dry-run").NoOptDefVal = "client"
+	f.StringVar(&o.Mode, "mode", "patch", "patch (pod template), in-place (pods/resize) or evict (updater policy + Eviction API)")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "apply without asking")
+	f.BoolVar(&o.AllowHPA, "allow-hpa", false, "also change resources that a HorizontalPodAutoscaler scales on")
+	f.BoolVar(&o.Watch, "watch", false, "follow the rollout; restore the previous requests if new pods are OOM-killed or crash")
+	f.DurationVar(&o.WatchTimeout, "watch-timeout", 5*time.Minute, "how long --watch follows the rollout")
+	def := updater.DefaultPolicy()
+	f.IntVar(&o.MinReplicas, "min-replicas", def.MinReplicas, "evict: no pod is evicted from a workload with fewer live pods")
+	f.Float64Var(&o.EvictionTolerance, "eviction-tolerance", def.EvictionTolerance, "evict: fraction of a workload's replicas that may be down at once")
+	_ = cmd.RegisterFlagCompletionFunc("mode", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"patch", "in-place", "evict"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("dry-run", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"none", "client", "server"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Complete records the arguments.
+func (o *ApplyOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.cmd = cmd.CommandPath()
+	o.args = args
+	if o.now.IsZero() {
+		o.now = time.Now()
+	}
+	if o.isTerminal == nil {
+		o.isTerminal = func() bool {
+			f, ok := o.In.(*os.File)
+			return ok && term.IsTerminal(int(f.Fd()))
+		}
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *ApplyOptions) Validate() error {
+	switch o.DryRun {
+	case "none", "client", "server":
+	default:
+		return usageErrorf(o.cmd, "invalid --dry-run %q: use none, client or server", o.DryRun)
+	}
+	switch o.Mode {
+	case "patch", "in-place", "evict":
+	default:
+		return usageErrorf(o.cmd, "invalid --mode %q: use patch, in-place or evict", o.Mode)
+	}
+	switch {
+	case o.Watch && o.WatchTimeout <= 0:
+		return usageErrorf(o.cmd, "invalid --watch-timeout %s: use a positive duration such as 5m", o.WatchTimeout)
+	case o.Watch && o.Mode != "patch":
+		return usageErrorf(o.cmd, "--watch follows a rollout: use it with --mode patch")
+	case o.MinReplicas < 0:
+		return usageErrorf(o.cmd, "invalid --min-replicas %d: use 0 or more", o.MinReplicas)
+	case o.EvictionTolerance < 0 || o.EvictionTolerance > 1:
+		return usageErrorf(o.cmd, "invalid --eviction-tolerance %g: use a fraction between 0 and 1", o.EvictionTolerance)
+	case o.AllNamespaces && len(o.args) == 0 && o.Selector == "":
+		return usageErrorf(o.cmd, "refusing to apply to every workload of every namespace: name the workloads, or add -l")
+	}
+	return o.validate()
+}
+
+// Run recommends, shows the changes, asks, applies and optionally watches.
+func (o *ApplyOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	defer o.counter.print(o.ErrOut)
+	rep, err := o.reportAt(ctx, o.args, false, o.now)
+	if err != nil {
+		return err
+	}
+	changes := kube.Changes(rep, o.AllowHPA)
+	if len(rep.Workloads) == 0 {
+		fmt.Fprintln(o.Out, "no workloads found")
+		return nil
+	}
+	todo := 0
+	for i := range changes {
+		ch := &changes[i]
+		wr := ch.Report
+		fmt.Fprintf(o.Out, "%s/%s:\n", wr.Namespace, wr.Ref())
+		ch.Describe(o.Out)
+		todo += len(ch.New)
+	}
+	if todo == 0 {
+		fmt.Fprintln(o.Out, "nothing to change: requests already match the recommendations")
+		return nil
+	}
+	if o.DryRun == "none" && !o.Yes {
+		if !o.isTerminal() {
+			return usageErrorf(o.cmd, "refusing to apply without confirmation: stdin is not a terminal; pass --yes (or --dry-run=server to check)")
+		}
+		fmt.Fprintf(o.Out, "Apply these changes (mode %s)? [y/N] ", o.Mode)
+		line, _ := bufio.NewReader(o.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			fmt.Fprintln(o.Out, "nothing applied")
+			return nil
+		}
+	}
+	pol := updater.DefaultPolicy()
+	pol.MinReplicas, pol.EvictionTolerance = o.MinReplicas, o.EvictionTolerance
+	a := &kube.Applier{Client: o.clients.client, Mode: kube.ApplyMode(o.Mode), DryRun: kube.DryRun(o.DryRun), Policy: pol, Out: o.Out, Now: func() time.Time { return o.now }}
+	var failed []string
+	for _, ch := range changes {
+		if len(ch.New) == 0 {
+			continue
+		}
+		since := time.Now()
+		res, err := a.Apply(ctx, ch)
+		if err != nil {
+			return applyError(err)
+		}
+		if o.Watch && res.Patched && o.DryRun == "none" {
+			if err := o.watch(ctx, a, ch, since); err != nil {
+				failed = append(failed, err.Error())
+			}
+		}
+	}
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+func (o *ApplyOptions) watch(ctx context.Context, a *kube.Applier, ch kube.Change, since time.Time) error {
+	w := ch.Report.Workload()
+	fmt.Fprintf(o.Out, "%s/%s: watching the rollout for up to %s\n", w.Namespace, w.Ref(), o.WatchTimeout)
+	rw := &kube.RolloutWatcher{Client: o.clients.client, Timeout: o.WatchTimeout}
+	err := rw.Watch(ctx, w, since)
+	if err == nil {
+		fmt.Fprintf(o.Out, "%s/%s: rollout complete\n", w.Namespace, w.Ref())
+		return nil
+	}
+	var rf *kube.RolloutFailure
+	if !errors.As(err, &rf) {
+		return fmt.Errorf("%s/%s: %w", w.Namespace, w.Ref(), err)
+	}
+	fmt.Fprintf(o.Out, "%s/%s: %s; restoring the previous requests\n", w.Namespace, w.Ref(), rf)
+	back := ch
+	back.New = ch.Previous
+	if _, err := a.Apply(ctx, back); err != nil {
+		return applyError(fmt.Errorf("%s/%s: rollback failed: %w", w.Namespace, w.Ref(), err))
+	}
+	return clusterError(fmt.Errorf("%s/%s: rolled back after %s", w.Namespace, w.Ref(), rf))
+}
+
+// applyError makes API refusals readable and exit 3.
+func applyError(err error) error {
+	if apierrors.IsForbidden(err) {
+		return clusterError(fmt.Errorf("forbidden: %w; nothing was changed by this request: ask for patch rights on the workload, or use --dry-run=client", err))
+	}
+	return clusterError(err)
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/smartvpa/smartvpa/core/recommend"
+	"github.com/smartvpa/smartvpa/kube"
+	"github.com/smartvpa/smartvpa/workloads"
+)
+
+func init() { subcommands = append(subcommands, newAuditCmd) }
+
+// AuditOptions holds the flags of `audit`.
+type AuditOptions struct {
+	genericiooptions.IOStreams
+	liveOptions
+
+	Files    []string
+	Usage    string
+	MaxDrift float64
+	Output   string
+
+	args []string
+	now  time.Time
+}
+
+func newAuditCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &AuditOptions{IOStreams: streams, liveOptions: liveOptions{configFlags: configFlags}, MaxDrift: 0.3}
+	cmd := &cobra.Command{
+		Use:   "audit [TYPE[.VERSION][.GROUP] [NAME...] | TYPE/NAME...] [-n NS | -A] | -f DIR|FILE [--usage DIR]",
+		Short: "Check that requests are within --max-drift of the recommendations (for CI)",
+		Long: `Compare the containers' requests with the recommendations and fail when any
+drifts more than --max-drift, i.e. |request - target| / request > max-drift for
+CPU or memory, or a recommended resource has no request.
+
+Live: the targets of the cluster (same flags as recommend). Offline: -f reads
+YAML or JSON manifests (files or folders, multi-document), and the usage comes
+from --usage, a workload store folder (the trace of a container is the pod
+template's smartvpa.io/workload annotation, else <name>-<container>, else
+<name>), or from Prometheus (--prometheus-url).
+
+audit only reads: it works with read-only RBAC and never writes.
+Exit codes: 0 no container drifts, 1 some do, 2 usage or input error,
+3 cluster or API error.`,
+		Example: `  kubectl smartvpa audit -n demo
+  kubectl smartvpa audit -A --max-drift 0.5 -o junit > audit.xml
+  kubectl smartvpa audit -f deploy/ --usage data/workloads
+  kubectl smartvpa audit -f app.yaml --prometheus-url http://prometheus:9090 -o json`,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.addFlags(cmd, true)
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Files, "filename", "f", nil, "offline: manifest files or folders (repeatable)")
+	f.StringVar(&o.Usage, "usage", "", "offline: workload store folder with the containers' usage traces")
+	f.Float64Var(&o.MaxDrift, "max-drift", o.MaxDrift, "largest accepted |request - target| / request")
+	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(kube.AuditFormats, ", "))
+	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return kube.AuditFormats, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Complete records the arguments.
+func (o *AuditOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.cmd = cmd.CommandPath()
+	o.args = args
+	if o.now.IsZero() {
+		o.now = time.Now()
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *AuditOptions) Validate() error {
+	ok := false
+	for _, f := range kube.AuditFormats {
+		ok = ok || f == o.Output
+	}
+	switch {
+	case !ok:
+		return usageErrorf(o.cmd, "unknown output format %q: use %s", o.Output, strings.Join(kube.AuditFormats, ", "))
+	case o.MaxDrift <= 0:
+		return usageErrorf(o.cmd, "invalid --max-drift %g: use a positive fraction such as 0.3", o.MaxDrift)
+	case len(o.Files) > 0 && len(o.args) > 0:
+		return usageErrorf(o.cmd, "use either -f or targets, not both")
+	case len(o.Files) > 0 && o.Usage == "" && o.PrometheusURL == "":
+		return usageErrorf(o.cmd, "an offline audit (-f) needs usage: pass --usage DIR (workload store) or --prometheus-url")
+	case len(o.Files) == 0 && o.Usage != "":
+		return usageErrorf(o.cmd, "--usage is for offline audits: add -f with the manifests")
+	}
+	if o.Usage != "" {
+		if st, err := os.Stat(o.Usage); err != nil || !st.IsDir() {
+			return inputError(fmt.Errorf("--usage %s is not a folder: give the workload store folder (e.g. data/workloads)", o.Usage))
+		}
+	}
+	return o.validate()
+}
+
+// Run audits and maps the verdict to the exit code.
+func (o *AuditOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	defer o.counter.print(o.ErrOut)
+	var rep *kube.Report
+	var err error
+	if len(o.Files) > 0 {
+		rep, err = o.offline(ctx)
+	} else {
+		rep, err = o.reportAt(ctx, o.args, false, o.now)
+	}
+	if err != nil {
+		return err
+	}
+	a := kube.Audit(rep, o.MaxDrift)
+	if err := kube.PrintAudit(o.Out, a, o.Output); err != nil {
+		return err
+	}
+	if a.Status == kube.AuditDrift {
+		return errFound
+	}
+	return nil
+}
+
+func (o *AuditOptions) offline(ctx context.Context) (*kube.Report, error) {
+	ns := "default"
+	if o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
+		ns = *o.configFlags.Namespace
+	}
+	ws, err := kube.ReadManifests(o.Files, ns)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	e := &kube.Engine{
+		Recommender: o.Recommender, Config: recommend.Config{Seed: o.Seed, ModelFile: o.ModelFile},
+		Profile: o.profile, Floors: o.floors, CPUPrice: o.CPUPrice, MemoryPrice: o.MemoryPrice,
+	}
+	now := o.now
+	if o.Usage != "" {
+		e.Sources = []kube.HistorySource{&kube.Traces{Store: workloads.OpenStore(o.Usage), Duration: o.HistoryDuration}}
+	} else {
+		e.Sources = []kube.HistorySource{&kube.Prometheus{URL: o.PrometheusURL, Duration: o.HistoryDuration, Step: o.Step}}
+	}
+	h, notes, err := e.FetchHistory(ctx, ws, now)
+	if err != nil && !errors.Is(err, kube.ErrNoHistory) {
+		if o.Usage != "" {
+			return nil, inputError(err)
+		}
+		return nil, clusterError(err)
+	}
+	if errors.Is(err, kube.ErrNoHistory) {
+		notes = append(notes, err.Error())
+	}
+	if o.Usage != "" && h != nil {
+		now = h.End()
+	}
+	return e.Recommend(ctx, ws, h, notes, now)
+}

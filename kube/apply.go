@@ -1,0 +1,414 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/updater"
+)
+
+// ApplyMode says how apply changes requests.
+type ApplyMode string
+
+// The apply modes.
+const (
+	// ModePatch patches the controller's pod template (one request per
+	// workload, field manager smartvpa); the controller rolls the pods.
+	ModePatch ApplyMode = "patch"
+	// ModeInPlace resizes the running pods through the resize subresource,
+	// falling back to ModePatch where the server has no such subresource.
+	ModeInPlace ApplyMode = "in-place"
+	// ModeEvict evicts the pods the updater policy selects through the
+	// Eviction API, so PodDisruptionBudgets, minimum replicas and eviction
+	// tolerance hold.
+	ModeEvict ApplyMode = "evict"
+)
+
+// DryRun has kubectl's meaning: none sends, client only prints, server sends
+// with dryRun=All so the server validates and admits but persists nothing.
+type DryRun string
+
+// The dry-run modes.
+const (
+	DryRunNone   DryRun = "none"
+	DryRunClient DryRun = "client"
+	DryRunServer DryRun = "server"
+)
+
+// Change is what apply would do to one workload.
+type Change struct {
+	Report   *WorkloadReport
+	New      []ContainerResources
+	Previous []ContainerResources
+	// Skipped says what was left out and why (HPA resources, no data).
+	Skipped []string
+}
+
+// Changes returns the changes a report asks for. A resource an HPA scales on
+// is left unchanged unless allowHPA. Workloads whose requests would not
+// change are left out.
+func Changes(rep *Report, allowHPA bool) []Change {
+	var out []Change
+	for i := range rep.Workloads {
+		wr := &rep.Workloads[i]
+		ch := Change{Report: wr}
+		skip := map[model.Resource]bool{}
+		if wr.HPA != nil && !allowHPA {
+			for _, r := range wr.HPA.Resources {
+				skip[r] = true
+				ch.Skipped = append(ch.Skipped, fmt.Sprintf("%s requests left unchanged: HorizontalPodAutoscaler %s scales on %s (pass --allow-hpa to change them)", r, wr.HPA.Name, r))
+			}
+		}
+		for _, c := range wr.Containers {
+			if c.Recommendation == nil {
+				ch.Skipped = append(ch.Skipped, fmt.Sprintf("container %s left unchanged: no recommendation", c.Name))
+			}
+		}
+		for _, n := range NewResources(wr, skip) {
+			old := wr.Container(n.Name)
+			if sameQuantities(old.Requests, n.Requests) && sameQuantities(old.Limits, n.Limits) {
+				continue
+			}
+			ch.New = append(ch.New, n)
+			ch.Previous = append(ch.Previous, ContainerResources{Name: old.Name, Sidecar: old.Sidecar, Requests: old.Requests, Limits: old.Limits})
+		}
+		if len(ch.New) > 0 || len(ch.Skipped) > 0 {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// Container returns the report of container name, or nil.
+func (w *WorkloadReport) Container(name string) *ContainerReport {
+	for i := range w.Containers {
+		if w.Containers[i].Name == name {
+			return &w.Containers[i]
+		}
+	}
+	return nil
+}
+
+func sameQuantities(a, b model.Resources) bool {
+	ca, cb := CPUQuantity(a.CPUMillicores), CPUQuantity(b.CPUMillicores)
+	ma, mb := MemoryQuantity(a.MemoryBytes), MemoryQuantity(b.MemoryBytes)
+	// Unrounded memory requests (e.g. 1000M) compare by value.
+	return ca.Cmp(cb) == 0 && (ma.Cmp(mb) == 0 || a.MemoryBytes == b.MemoryBytes)
+}
+
+// Describe writes what a change sets, one line per container and resource.
+func (ch *Change) Describe(w io.Writer) {
+	for i, n := range ch.New {
+		p := ch.Previous[i]
+		fmt.Fprintf(w, "  %s: cpu %s -> %s, memory %s -> %s", n.Name, FormatCPU(p.Requests.CPUMillicores), FormatCPU(n.Requests.CPUMillicores), FormatMemory(p.Requests.MemoryBytes), FormatMemory(n.Requests.MemoryBytes))
+		if !p.Limits.IsZero() || !n.Limits.IsZero() {
+			fmt.Fprintf(w, " (limits cpu %s -> %s, memory %s -> %s)", FormatCPU(p.Limits.CPUMillicores), FormatCPU(n.Limits.CPUMillicores), FormatMemory(p.Limits.MemoryBytes), FormatMemory(n.Limits.MemoryBytes))
+		}
+		fmt.Fprintln(w)
+	}
+	for _, s := range ch.Skipped {
+		fmt.Fprintf(w, "  note: %s\n", s)
+	}
+}
+
+// Applier carries out changes.
+type Applier struct {
+	Client kubernetes.Interface
+	Mode   ApplyMode
+	DryRun DryRun
+	// Policy is the updater policy for ModeEvict (min replicas, eviction
+	// tolerance).
+	Policy updater.Policy
+	Out    io.Writer
+	Now    func() time.Time
+}
+
+// Result is what applying one change did.
+type Result struct {
+	Workload string
+	// Patched is true when the pod template was patched (or would be).
+	Patched bool
+	// ResourceVersion of the object after the patch (server answers only).
+	ResourceVersion string
+	// Resized, Evicted name the pods changed.
+	Resized []string
+	Evicted []string
+	// Refused explains why nothing (or less) was done, e.g. a PDB.
+	Refused []string
+}
+
+func (a *Applier) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Applier) dryRunOpt() []string {
+	if a.DryRun == DryRunServer {
+		return []string{metav1.DryRunAll}
+	}
+	return nil
+}
+
+func (a *Applier) printf(format string, args ...any) {
+	if a.Out != nil {
+		fmt.Fprintf(a.Out, format, args...)
+	}
+}
+
+func (a *Applier) suffix() string {
+	switch a.DryRun {
+	case DryRunClient:
+		return " (dry run)"
+	case DryRunServer:
+		return " (server dry run)"
+	}
+	return ""
+}
+
+// Apply carries out one change in the applier's mode.
+func (a *Applier) Apply(ctx context.Context, ch Change) (Result, error) {
+	w := ch.Report.workload
+	res := Result{Workload: w.Namespace + "/" + w.Ref()}
+	if len(ch.New) == 0 {
+		return res, nil
+	}
+	switch a.Mode {
+	case ModeInPlace:
+		return a.resize(ctx, w, ch, res)
+	case ModeEvict:
+		return a.evict(ctx, w, ch, res)
+	}
+	return a.patch(ctx, w, ch.New, res)
+}
+
+// patch sends the template patch: all containers of the workload in one
+// request.
+func (a *Applier) patch(ctx context.Context, w *Workload, cs []ContainerResources, res Result) (Result, error) {
+	if ok, why := PatchableTemplate(w.Kind); !ok {
+		res.Refused = append(res.Refused, why)
+		a.printf("%s/%s not patched: %s\n", w.Namespace, w.Ref(), why)
+		return res, nil
+	}
+	data, err := json.Marshal(TemplatePatch(w, cs))
+	if err != nil {
+		return res, err
+	}
+	res.Patched = true
+	if a.DryRun == DryRunClient {
+		a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.suffix())
+		return res, nil
+	}
+	rv, err := PatchWorkload(ctx, a.Client, w, data, a.dryRunOpt())
+	if err != nil {
+		return res, fmt.Errorf("patch %s/%s: %w", w.Namespace, w.Ref(), err)
+	}
+	res.ResourceVersion = rv
+	a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.suffix())
+	return res, nil
+}
+
+// PatchWorkload sends a strategic-merge patch of the workload object with
+// field manager smartvpa and returns the resourceVersion the server answered.
+func PatchWorkload(ctx context.Context, c kubernetes.Interface, w *Workload, data []byte, dryRun []string) (string, error) {
+	opts := metav1.PatchOptions{FieldManager: FieldManager, DryRun: dryRun}
+	pt := types.StrategicMergePatchType
+	var obj metav1.Object
+	var err error
+	switch w.Kind {
+	case KindDeployment:
+		obj, err = c.AppsV1().Deployments(w.Namespace).Patch(ctx, w.Name, pt, data, opts)
+	case KindStatefulSet:
+		obj, err = c.AppsV1().StatefulSets(w.Namespace).Patch(ctx, w.Name, pt, data, opts)
+	case KindDaemonSet:
+		obj, err = c.AppsV1().DaemonSets(w.Namespace).Patch(ctx, w.Name, pt, data, opts)
+	case KindReplicaSet:
+		obj, err = c.AppsV1().ReplicaSets(w.Namespace).Patch(ctx, w.Name, pt, data, opts)
+	case KindCronJob:
+		obj, err = c.BatchV1().CronJobs(w.Namespace).Patch(ctx, w.Name, pt, data, opts)
+	case KindJob:
+		obj, err = c.BatchV1().Jobs(w.Namespace).Patch(ctx, w.Name, pt, data, opts)
+	case KindPod:
+		obj, err = c.CoreV1().Pods(w.Namespace).Patch(ctx, w.Name, pt, data, opts)
+	default:
+		return "", fmt.Errorf("kind %s cannot be patched", w.Kind)
+	}
+	if err != nil {
+		return "", err
+	}
+	return obj.GetResourceVersion(), nil
+}
+
+// resize changes the running pods in place through pods/resize, falling back
+// to the template patch when the server has no resize subresource.
+func (a *Applier) resize(ctx context.Context, w *Workload, ch Change, res Result) (Result, error) {
+	data, err := json.Marshal(map[string]any{"spec": PodSpecPatch(ch.New)})
+	if err != nil {
+		return res, err
+	}
+	if len(w.Pods) == 0 {
+		res.Refused = append(res.Refused, "no running pods to resize")
+		a.printf("%s/%s: no running pods to resize\n", w.Namespace, w.Ref())
+		return res, nil
+	}
+	for _, p := range w.Pods {
+		if a.DryRun == DryRunClient {
+			res.Resized = append(res.Resized, p.Name)
+			continue
+		}
+		_, err := a.Client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, data,
+			metav1.PatchOptions{FieldManager: FieldManager, DryRun: a.dryRunOpt()}, "resize")
+		if err != nil {
+			if apierrors.IsNotFound(err) && len(res.Resized) == 0 && isSubresourceMissing(err) || apierrors.IsMethodNotSupported(err) {
+				a.printf("%s/%s: the server has no pods/resize subresource; patching the pod template instead\n", w.Namespace, w.Ref())
+				return a.patch(ctx, w, ch.New, res)
+			}
+			return res, fmt.Errorf("resize pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+		res.Resized = append(res.Resized, p.Name)
+	}
+	a.printf("%s/%s: resized %d pod(s) in place%s; the pod template is unchanged\n", w.Namespace, w.Ref(), len(res.Resized), a.suffix())
+	return res, nil
+}
+
+func isSubresourceMissing(err error) bool {
+	var st apierrors.APIStatus
+	if s, ok := err.(apierrors.APIStatus); ok {
+		st = s
+	}
+	if st == nil {
+		return false
+	}
+	d := st.Status().Details
+	// A missing pod says Name=<pod>; a missing subresource has no details or
+	// says the path is not found.
+	return d == nil || d.Name == "" || strings.Contains(st.Status().Message, "resize")
+}
+
+// evict applies the updater policy and evicts the pods it selects through
+// the Eviction API. PodDisruptionBudgets that allow no disruption are checked
+// first, so the answer names them.
+func (a *Applier) evict(ctx context.Context, w *Workload, ch Change, res Result) (Result, error) {
+	if len(w.Pods) == 0 {
+		res.Refused = append(res.Refused, "no pods to evict")
+		a.printf("%s/%s: no pods to evict\n", w.Namespace, w.Ref())
+		return res, nil
+	}
+	blocking, err := blockingPDBs(ctx, a.Client, w)
+	if err != nil {
+		return res, err
+	}
+	if len(blocking) > 0 {
+		res.Refused = append(res.Refused, blocking...)
+		a.printf("%s/%s: evicted nothing: %s\n", w.Namespace, w.Ref(), strings.Join(blocking, "; "))
+		return res, nil
+	}
+	recs := map[string]*model.Recommendation{}
+	for _, c := range ch.Report.Containers {
+		if c.Recommendation != nil {
+			recs[c.Name] = c.Recommendation
+		}
+	}
+	pods := make([]updater.Pod, len(w.Pods))
+	for i, p := range w.Pods {
+		up := updater.Pod{Name: p.Name, Pending: p.Status.Phase == corev1.PodPending}
+		if p.Status.StartTime != nil {
+			up.StartTime = p.Status.StartTime.Time
+		}
+		for _, c := range ContainersOf(&p.Spec) {
+			up.Containers = append(up.Containers, updater.Container{Name: c.Name, Requests: c.Requests, Limits: c.Limits, Recommendation: recs[c.Name]})
+		}
+		pods[i] = up
+	}
+	pol := a.Policy
+	if pol.Mode == "" {
+		pol = updater.DefaultPolicy()
+	}
+	pol.Mode = updater.ModeRecreate
+	plan := updater.Plan(a.now(), pods, updater.Group{Configured: w.Replicas}, pol)
+	for _, pl := range plan {
+		p := w.Pods[pl.Index]
+		if pl.Decision.Action != updater.Evict {
+			if pl.Decision.Action == updater.None && pl.Decision.Reason != "" {
+				res.Refused = append(res.Refused, fmt.Sprintf("pod %s: %s", p.Name, pl.Decision.Reason))
+			}
+			continue
+		}
+		if a.DryRun == DryRunClient {
+			res.Evicted = append(res.Evicted, p.Name)
+			continue
+		}
+		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}, DeleteOptions: &metav1.DeleteOptions{DryRun: a.dryRunOpt()}}
+		if err := a.Client.PolicyV1().Evictions(p.Namespace).Evict(ctx, ev); err != nil {
+			if apierrors.IsTooManyRequests(err) {
+				res.Refused = append(res.Refused, fmt.Sprintf("pod %s: eviction refused by the API server: %v", p.Name, err))
+				continue
+			}
+			return res, fmt.Errorf("evict pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+		res.Evicted = append(res.Evicted, p.Name)
+	}
+	if len(res.Evicted) == 0 {
+		a.printf("%s/%s: evicted nothing: %s\n", w.Namespace, w.Ref(), strings.Join(res.Refused, "; "))
+	} else {
+		a.printf("%s/%s: evicted %d pod(s)%s: %s\n", w.Namespace, w.Ref(), len(res.Evicted), a.suffix(), strings.Join(res.Evicted, ", "))
+		if !ownTemplateOnDelete(w) {
+			a.printf("  note: the controller recreates evicted pods from its pod template; without an admission controller that sets requests (upstream VPA), use --mode patch to change the template\n")
+		}
+	}
+	return res, nil
+}
+
+// ownTemplateOnDelete reports whether the workload's controller uses the
+// OnDelete update strategy (evicted pods then get a patched template).
+func ownTemplateOnDelete(w *Workload) bool {
+	switch o := w.Object.(type) {
+	case *appsv1.StatefulSet:
+		return o.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType
+	case *appsv1.DaemonSet:
+		return o.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType
+	}
+	return false
+}
+
+// blockingPDBs returns a sentence for each PodDisruptionBudget that selects
+// the workload's pods and allows no disruption now.
+func blockingPDBs(ctx context.Context, c kubernetes.Interface, w *Workload) ([]string, error) {
+	list, err := c.PolicyV1().PodDisruptionBudgets(w.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list poddisruptionbudgets: %w", err)
+	}
+	var out []string
+	for i := range list.Items {
+		pdb := &list.Items[i]
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err != nil || sel.Empty() {
+			continue
+		}
+		covers := false
+		for _, p := range w.Pods {
+			covers = covers || sel.Matches(labels.Set(p.Labels))
+		}
+		if covers && pdb.Status.DisruptionsAllowed <= 0 {
+			out = append(out, fmt.Sprintf("PodDisruptionBudget %s allows no disruption (%d healthy, %d required)", pdb.Name, pdb.Status.CurrentHealthy, pdb.Status.DesiredHealthy))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
