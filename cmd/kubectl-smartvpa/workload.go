@@ -89,7 +89,7 @@ type wlDurationFlag struct{ d *time.Duration }
 
 func (f wlDurationFlag) String() string {
 	if f.d == nil || *f.d == 0 {
-		return "0s"
+		return "0" // pflag shows no default for "0"
 	}
 	d := *f.d
 	if d%(24*time.Hour) == 0 {
