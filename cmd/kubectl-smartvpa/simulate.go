@@ -120,6 +120,9 @@ func loadTrace(ref, store string) (*workloads.Trace, error) {
 		}
 		return t, nil
 	}
+	if strings.ContainsRune(ref, os.PathSeparator) || strings.ContainsRune(ref, '/') || strings.HasSuffix(ref, ".csv") {
+		return nil, inputError(fmt.Errorf("workload %s: no such file or folder: give a workload folder, a trace.csv file or a workload id", ref))
+	}
 	if err := workloads.ValidateID(ref); err != nil {
 		return nil, inputError(fmt.Errorf("workload %q is neither a file nor a folder nor a workload id: %w", ref, err))
 	}

@@ -105,6 +105,12 @@ func TestSimulateErrors(t *testing.T) {
 		{"unknown id", []string{"simulate", "--store", dir, "--workload", "nope-1"},
 			`error: workload "nope-1" not found in ` + dir},
 		{"bad file", []string{"simulate", "--workload", bad}, "error: workload " + bad + ": "},
+		{"missing path", []string{"simulate", "--workload", filepath.Join(dir, "gone")},
+			"error: workload " + filepath.Join(dir, "gone") + ": no such file or folder: give a workload folder, a trace.csv file or a workload id\n"},
+		{"bad id", []string{"simulate", "--workload", "-x"}, `error: workload "-x" is neither a file nor a folder nor a workload id: `},
+		// --model reaches the recommender: lstm reads and rejects the file
+		{"model file plumbed", []string{"simulate", "--store", dir, "--workload", ids[0], "--recommender", "lstm", "--model", bad},
+			"error: recommender lstm: model file " + bad},
 		{"bad trajectory folder", []string{"simulate", "--store", dir, "--workload", ids[0], "--trajectory", filepath.Join(dir, "no", "such", "t.csv")},
 			"error: trajectory: open "},
 	}
