@@ -25,17 +25,18 @@ const DefaultOracleWindow = 24 * time.Hour
 //
 // It ignores the samples and OOM events it is fed: it already knows them.
 type Oracle struct {
-	window time.Duration
-	start  time.Time
-	times  []time.Time // sample times, shared with the workload's samples
-	peaks  []model.Resources
-	next   int // index of the first sample after the last now
+	window  time.Duration
+	start   time.Time
+	samples []model.Sample // the workload's samples, shared, read only
+	peaks   []model.Resources
+	next    int // index of the first sample after the last now
 }
 
 var _ recommend.Recommender = (*Oracle)(nil)
 
 // NewOracle builds the oracle for workload w with the given window (0 means
-// DefaultOracleWindow).
+// DefaultOracleWindow). The oracle keeps w's samples, which must stay
+// unchanged while it is used.
 func NewOracle(w *Workload, window time.Duration) (*Oracle, error) {
 	if window < 0 {
 		return nil, fmt.Errorf("negative oracle window %s: use a positive duration such as 24h", window)
@@ -46,9 +47,8 @@ func NewOracle(w *Workload, window time.Duration) (*Oracle, error) {
 	if len(w.Samples) == 0 {
 		return nil, fmt.Errorf("workload %q has no samples: the oracle needs the whole trace", w.ID)
 	}
-	o := &Oracle{window: window, start: w.Samples[0].Time, times: make([]time.Time, len(w.Samples))}
-	for i, s := range w.Samples {
-		o.times[i] = s.Time
+	o := &Oracle{window: window, start: w.Samples[0].Time, samples: w.Samples}
+	for _, s := range w.Samples {
 		k := o.windowOf(s.Time)
 		for len(o.peaks) <= k {
 			o.peaks = append(o.peaks, model.Resources{})
@@ -86,17 +86,15 @@ func (o *Oracle) AddOOM(model.OOMEvent) {}
 func (o *Oracle) target(now time.Time) model.Resources {
 	// now normally moves forward one sample at a time: advance the cursor,
 	// and search when it moved back.
-	if o.next > 0 && o.times[o.next-1].After(now) {
-		o.next = sort.Search(len(o.times), func(i int) bool { return o.times[i].After(now) })
+	ss := o.samples
+	if o.next > 0 && ss[o.next-1].Time.After(now) {
+		o.next = sort.Search(len(ss), func(i int) bool { return ss[i].Time.After(now) })
 	}
-	for o.next < len(o.times) && !o.times[o.next].After(now) {
+	for o.next < len(ss) && !ss[o.next].Time.After(now) {
 		o.next++
 	}
-	i := o.next
-	if i == len(o.times) {
-		i--
-	}
-	return o.peaks[o.windowOf(o.times[i])]
+	i := min(o.next, len(ss)-1)
+	return o.peaks[o.windowOf(ss[i].Time)]
 }
 
 // Recommend implements recommend.Recommender. It always has an answer.
@@ -110,7 +108,7 @@ func (o *Oracle) Explain(now time.Time) recommend.Explanation {
 	return recommend.Explanation{
 		Recommender: OracleName,
 		Notes: []string{fmt.Sprintf("hindsight: peak usage of the %s window of the next sample (window %d of %d)",
-			o.window, o.windowOf(o.times[min(o.next, len(o.times)-1)])+1, len(o.peaks))},
+			o.window, o.windowOf(o.samples[min(o.next, len(o.samples)-1)].Time)+1, len(o.peaks))},
 	}
 }
 
