@@ -20,8 +20,10 @@ const DefaultOracleWindow = 24 * time.Hour
 // sample's window (windows of Window from the first sample), as lower =
 // target = upper = uncapped target. It changes its answer at most once per
 // window and, with a memory limit at least the request, is never OOM-killed
-// once its recommendations are applied. It bounds what a recommender can
-// reach on slack without OOMs.
+// once its recommendations are applied. It bounds the slack a recommender can
+// reach without OOMs when it changes requests at most once per window; one
+// that updates more often (in place, many times a day) can waste less than
+// the oracle, at the cost of updates: compare with a shorter window then.
 //
 // It ignores the samples and OOM events it is fed: it already knows them.
 type Oracle struct {
