@@ -88,7 +88,8 @@
 // will be applied to, the oracle recommends the peak CPU and memory usage of
 // that sample's window as lower = target = upper, so it changes requests at
 // most once per window and, with memory limit >= request, is never OOM-killed
-// after the warm-up. It is the bound for recommenders that change requests at
+// after the warm-up (with no warm-up, the first sample still runs with the
+// initial request: no recommender acts before it). It is the bound for recommenders that change requests at
 // most once per window; one that resizes in place many times a day can have
 // less slack than a 24 h oracle (use a shorter window to compare).
 //
