@@ -249,6 +249,12 @@ func (d Decision) Restarts() bool { return d.Action == Evict || d.Action == Roll
 // the new requests and limits. Replica-group restrictions are not applied (see
 // Plan).
 func Decide(now time.Time, pod PodState, rec model.Recommendation, p Policy) Decision {
+	// Fast path for the common outcome, no update, without building a Pod:
+	// the simulator asks at every sample. It gives what DecidePod gives (a
+	// test compares them); accepted updates take the general path below.
+	if d, done := decideFast(now, &pod, &rec, &p); done {
+		return d
+	}
 	var r *model.Recommendation
 	if !rec.IsZero() {
 		r = &rec
@@ -260,6 +266,55 @@ func Decide(now time.Time, pod PodState, rec model.Recommendation, p Policy) Dec
 		d.Requests, d.Limits = Apply(c)
 	}
 	return d
+}
+
+func decideFast(now time.Time, pod *PodState, rec *model.Recommendation, p *Policy) (Decision, bool) {
+	d := Decision{Action: None, Requests: pod.Requests, Limits: pod.Limits}
+	if rec.IsZero() || pod.Policy.Off {
+		d.Reason = ReasonNoRecommendation
+		return d, true
+	}
+	var prio Priority
+	for _, res := range model.AllResources {
+		target := rec.Target.Get(res)
+		if target == 0 || !pod.Policy.Controls(res) {
+			continue
+		}
+		req := pod.Requests.Get(res)
+		if req == 0 {
+			prio.ScaleUp, prio.OutsideRecommendedRange = true, true
+		} else {
+			if target > req {
+				prio.ScaleUp = true
+			}
+			lower, upper := rec.Lower.Get(res), rec.Upper.Get(res)
+			if (lower != 0 && req < lower) || (upper != 0 && req > upper) {
+				prio.OutsideRecommendedRange = true
+			}
+		}
+		den := math.Max(req, unitOf(res))
+		prio.ResourceDiff += math.Abs(den-target) / den
+	}
+	d.Priority = prio
+	oom := pod.LastOOM != nil && pod.LastOOM.FinishedAt.Sub(pod.LastOOM.StartedAt) < p.EvictAfterOOMThreshold
+	if !prio.OutsideRecommendedRange && !oom {
+		switch {
+		case pod.StartTime.IsZero():
+			d.Reason = ReasonNoStartTime
+			return d, true
+		case now.Sub(pod.StartTime) < p.PodLifetimeUpdateThreshold:
+			d.Reason = ReasonYoungPod
+			return d, true
+		case prio.ResourceDiff < p.MinChangePriority:
+			d.Reason = ReasonSmallDiff
+			return d, true
+		}
+	}
+	if oom && prio.ResourceDiff == 0 {
+		d.Reason = ReasonOOMNoChange
+		return d, true
+	}
+	return Decision{}, false
 }
 
 // Apply returns the requests and limits container c gets when its

@@ -2,6 +2,7 @@ package updater
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -396,5 +397,49 @@ func TestPolicyValidate(t *testing.T) {
 				t.Fatalf("Validate = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecideFastMatchesGeneral compares Decide (with its fast path) with the
+// general multi-container path on random single-container pods.
+func TestDecideFastMatchesGeneral(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(vals ...float64) float64 { return vals[rng.IntN(len(vals))] }
+	policies := []model.ContainerPolicy{{}, {ControlledResources: []model.Resource{model.CPU}}, {ControlledValues: model.RequestsOnly}, {Off: true}}
+	for i := range 200000 {
+		req := model.Resources{CPUMillicores: pick(0, 100, 250, 400), MemoryBytes: pick(0, 100, 256, 300)}
+		target := model.Resources{CPUMillicores: pick(0, 100, 250, 260, 500), MemoryBytes: pick(0, 100, 256, 280, 600)}
+		rec := model.Recommendation{
+			Lower:  model.Resources{CPUMillicores: pick(0, 50, 200), MemoryBytes: pick(0, 50, 200)},
+			Target: target,
+			Upper:  model.Resources{CPUMillicores: pick(0, 300, 1000), MemoryBytes: pick(0, 300, 1000)},
+		}
+		if rng.IntN(10) == 0 {
+			rec = model.Recommendation{}
+		}
+		pod := PodState{Requests: req, Limits: model.Resources{MemoryBytes: req.MemoryBytes}, Policy: policies[rng.IntN(len(policies))]}
+		if rng.IntN(5) > 0 {
+			pod.StartTime = t0
+		}
+		if rng.IntN(4) == 0 {
+			pod.LastOOM = &OOMKill{StartedAt: t0, FinishedAt: t0.Add(time.Duration(rng.IntN(20)) * time.Minute)}
+		}
+		p := DefaultPolicy()
+		p.Mode = Modes[rng.IntN(len(Modes))]
+		now := t0.Add(time.Duration(rng.IntN(24)) * time.Hour)
+		got := Decide(now, pod, rec, p)
+		var r *model.Recommendation
+		if !rec.IsZero() {
+			r = &rec
+		}
+		c := Container{Requests: pod.Requests, Limits: pod.Limits, Recommendation: r, LastOOM: pod.LastOOM, Policy: pod.Policy}
+		want := DecidePod(now, Pod{StartTime: pod.StartTime, Containers: []Container{c}}, p)
+		want.Requests, want.Limits = pod.Requests, pod.Limits
+		if want.Action != None {
+			want.Requests, want.Limits = Apply(c)
+		}
+		if got != want {
+			t.Fatalf("case %d: Decide %+v, general %+v (pod %+v rec %+v)", i, got, want, pod, rec)
+		}
 	}
 }
