@@ -31,7 +31,9 @@
 //
 //   - memory usage above the memory limit is an OOM kill: the container
 //     restarts with the same requests and an OOM event (request at the kill,
-//     usage = the limit) is reported in Info and fed to the recommender by Run;
+//     usage = the limit) is reported in Info and fed to the recommender by Run.
+//     Restarts are instantaneous: no downtime and no crash-loop back-off, so
+//     a container whose usage stays above its limit is killed at every sample;
 //   - CPU usage above the CPU limit is throttled;
 //   - CPU usage above the CPU request counts as over-request
 //     (under-provisioned), whether or not there is a limit.
