@@ -466,8 +466,8 @@ func (r *Recommender) Explain(now time.Time) recommend.Explanation {
 			unit, h = "bytes", &r.mem
 		}
 		lo, hi := h.BucketRange()
-		ex.Notes = append(ex.Notes, fmt.Sprintf("%s: percentiles %g/%g/%g %s, lower x%.4f, upper x%.4f, histogram weight %.4g in buckets %d..%d",
-			res, e.pct[0], e.pct[1], e.pct[2], unit, e.lowerF, e.upperF, h.TotalWeight(), lo, hi))
+		ex.Notes = append(ex.Notes, fmt.Sprintf("%s: p%g/p%g/p%g = %.4g/%.4g/%.4g %s (bucket ends), lower x%.4f, upper x%.4f, histogram weight %.4g in buckets %d..%d",
+			res, pct[0]*100, pct[1]*100, pct[2]*100, e.pct[0], e.pct[1], e.pct[2], unit, e.lowerF, e.upperF, h.TotalWeight(), lo, hi))
 	}
 	if r.hasMem {
 		ex.Notes = append(ex.Notes, fmt.Sprintf("memory peaks: one per %s window, current window ends %s", r.c.MemoryAggregationInterval, time.Unix(0, r.windowEnd).UTC().Format(time.RFC3339)))
