@@ -166,3 +166,29 @@ func TestStateSize(t *testing.T) {
 	worst := int(unsafe.Sizeof(Recommender{})) + 8*2*176
 	t.Logf("theoretical maximum (CPU from <10m to >1000 cores and memory from <10 MB to >1 TB): %d bytes", worst)
 }
+
+// BenchmarkRecommendEverySampleCapped is the loop with a policy that caps
+// (the general path, no allocation per sample).
+func BenchmarkRecommendEverySampleCapped(b *testing.B) {
+	tr := benchTrace(1)
+	r, err := New(DefaultOptions(), recommend.Config{Policy: model.ContainerPolicy{
+		MinAllowed: model.Resources{MemoryBytes: 2 * model.GiB},
+		MaxAllowed: model.Resources{CPUMillicores: 600},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		k := i % len(tr)
+		if k == 0 {
+			r.Reset()
+		}
+		r.AddSample(tr[k])
+		rec, _ := r.Recommend(tr[k].Time)
+		sink += rec.Target.CPUMillicores
+	}
+	reportRate(b, b.N, cpu0)
+}

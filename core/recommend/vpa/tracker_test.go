@@ -104,16 +104,26 @@ func TestPlainMatchesGeneral(t *testing.T) {
 			MemoryBytes:   100 * model.MiB * math.Exp(rng.NormFloat64()*0.5),
 		})
 	}
+	bounds := model.ContainerPolicy{
+		MinAllowed: model.Resources{CPUMillicores: 300, MemoryBytes: 1.3 * model.GiB},
+		MaxAllowed: model.Resources{CPUMillicores: 700, MemoryBytes: 1.4 * model.GiB},
+	}
+	cpuOnly := model.ContainerPolicy{ControlledResources: []model.Resource{model.CPU}, MaxAllowed: model.Resources{MemoryBytes: model.GiB}}
+	memOnly := model.ContainerPolicy{ControlledResources: []model.Resource{model.Memory}, ControlledValues: model.RequestsOnly}
 	for name, tc := range map[string]struct {
 		tr         []model.Sample
 		containers int
+		policy     model.ContainerPolicy
 	}{
-		"sine one container":  {benchTrace(5), 1},
-		"sine two containers": {benchTrace(6), 2},
-		"idle 120 days":       {long, 3},
+		"sine one container":     {benchTrace(5), 1, model.ContainerPolicy{}},
+		"sine two containers":    {benchTrace(6), 2, model.ContainerPolicy{}},
+		"idle 120 days":          {long, 3, model.ContainerPolicy{}},
+		"sine min and max":       {benchTrace(7), 1, bounds},
+		"sine cpu only":          {benchTrace(7), 1, cpuOnly},
+		"idle memory only":       {long[:5000], 1, memOnly},
 	} {
 		t.Run(name, func(t *testing.T) {
-			r, _ := New(DefaultOptions(), recommend.Config{ContainersInPod: tc.containers})
+			r, _ := New(DefaultOptions(), recommend.Config{ContainersInPod: tc.containers, Policy: tc.policy})
 			if !r.fast {
 				t.Fatal("default options did not take the fast path")
 			}

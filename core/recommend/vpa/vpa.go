@@ -29,8 +29,9 @@ type Recommender struct {
 	policy model.ContainerPolicy
 	// per-container floors: the pod floors divided by the container count.
 	minCPU, minMem int64
-	// fast: options and policy allow recommendPlain.
-	fast bool
+	// fast: options and policy allow recommendPlain; bounded: the policy
+	// has minAllowed or maxAllowed; ctl*: the policy controls the resource.
+	fast, bounded, ctlCPU, ctlMem bool
 
 	cpu DecayingHistogram
 	mem DecayingHistogram
@@ -82,16 +83,19 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	r.minCPU = scaleAmount(amountFromFloat(o.PodMinCPUMillicores*0.001*1000), fraction)
 	r.minMem = scaleAmount(amountFromFloat(o.PodMinMemoryMiB*1024*1024), fraction)
 	p := cfg.Policy
-	r.fast = c.plain && !p.Off && p.MinAllowed.IsZero() && p.MaxAllowed.IsZero() &&
-		p.Controls(model.CPU) && p.Controls(model.Memory)
+	r.fast = c.plain && !p.Off
+	r.bounded = !p.MinAllowed.IsZero() || !p.MaxAllowed.IsZero()
+	r.ctlCPU, r.ctlMem = p.Controls(model.CPU), p.Controls(model.Memory)
 	r.Reset()
 	return r, nil
 }
 
 // Reset forgets every sample, keeping options and policy.
 func (r *Recommender) Reset() {
-	c, policy, minCPU, minMem, fast := r.c, r.policy, r.minCPU, r.minMem, r.fast
-	*r = Recommender{c: c, policy: policy, minCPU: minCPU, minMem: minMem, fast: fast}
+	keep := *r
+	*r = Recommender{c: keep.c, policy: keep.policy, minCPU: keep.minCPU, minMem: keep.minMem,
+		fast: keep.fast, bounded: keep.bounded, ctlCPU: keep.ctlCPU, ctlMem: keep.ctlMem}
+	c := r.c
 	r.cpu.init(c.cpuOpts, c.CPUHalfLife)
 	r.mem.init(c.memOpts, c.MemoryHalfLife)
 	r.cpuTrk.p = c.cpuPct
@@ -316,13 +320,13 @@ func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 // caps, step by step (also what Explain reports).
 func (r *Recommender) recommendGeneral() model.Recommendation {
 	cpu, mem := r.estimates()
-	rec, _ := r.finish(cpu, mem)
+	rec, _ := r.finish(cpu, mem, false)
 	return rec
 }
 
 // recommendPlain is recommendGeneral for the common case: default
-// percentile order, equal confidence intervals, no rounding, a policy
-// without bounds that controls both resources. It computes the same numbers
+// percentile order, equal confidence intervals, no rounding, policy on. It
+// computes the same numbers
 // (a test checks it against recommendGeneral) with less bookkeeping: the
 // margin amounts are cached per percentile values and only the confidence
 // factors change from one sample to the next.
@@ -354,6 +358,21 @@ func (r *Recommender) recommendPlain() model.Recommendation {
 	rec.Target.MemoryBytes = float64(max(r.memM.m[1], r.minMem))
 	rec.Upper.MemoryBytes = float64(max(scaleAmount(r.memM.m[2], uf), r.minMem))
 	rec.UncappedTarget = rec.Target
+	if r.bounded {
+		minA, maxA := r.policy.MinAllowed, r.policy.MaxAllowed
+		rec.Lower.CPUMillicores, _, _ = capped(rec.Lower.CPUMillicores, minA.CPUMillicores, maxA.CPUMillicores)
+		rec.Target.CPUMillicores, _, _ = capped(rec.Target.CPUMillicores, minA.CPUMillicores, maxA.CPUMillicores)
+		rec.Upper.CPUMillicores, _, _ = capped(rec.Upper.CPUMillicores, minA.CPUMillicores, maxA.CPUMillicores)
+		rec.Lower.MemoryBytes, _, _ = capped(rec.Lower.MemoryBytes, minA.MemoryBytes, maxA.MemoryBytes)
+		rec.Target.MemoryBytes, _, _ = capped(rec.Target.MemoryBytes, minA.MemoryBytes, maxA.MemoryBytes)
+		rec.Upper.MemoryBytes, _, _ = capped(rec.Upper.MemoryBytes, minA.MemoryBytes, maxA.MemoryBytes)
+	}
+	if !r.ctlCPU {
+		rec.Lower.CPUMillicores, rec.Target.CPUMillicores, rec.Upper.CPUMillicores, rec.UncappedTarget.CPUMillicores = 0, 0, 0, 0
+	}
+	if !r.ctlMem {
+		rec.Lower.MemoryBytes, rec.Target.MemoryBytes, rec.Upper.MemoryBytes, rec.UncappedTarget.MemoryBytes = 0, 0, 0, 0
+	}
 	return rec
 }
 
@@ -372,9 +391,9 @@ func (r *Recommender) ready(now time.Time) bool {
 	return now.UnixNano()-r.last < r.c.windowNs
 }
 
-// finish rounds, filters controlled resources and caps; caps lists the caps
-// applied per resource.
-func (r *Recommender) finish(cpu, mem estimate) (rec model.Recommendation, caps [2][]string) {
+// finish rounds, filters controlled resources and caps; with explain, caps
+// lists the caps applied per resource.
+func (r *Recommender) finish(cpu, mem estimate, explain bool) (rec model.Recommendation, caps [2][]string) {
 	for i, res := range model.AllResources {
 		if !r.policy.Controls(res) {
 			continue
@@ -395,10 +414,10 @@ func (r *Recommender) finish(cpu, mem estimate) (rec model.Recommendation, caps 
 		rec.Lower = rec.Lower.Set(res, lo)
 		rec.Target = rec.Target.Set(res, tg)
 		rec.Upper = rec.Upper.Set(res, up)
-		if c1 || c2 || c3 {
+		if explain && (c1 || c2 || c3) {
 			caps[i] = append(caps[i], fmt.Sprintf("minAllowed %s", formatAmount(res, minA)))
 		}
-		if m1 || m2 || m3 {
+		if explain && (m1 || m2 || m3) {
 			caps[i] = append(caps[i], fmt.Sprintf("maxAllowed %s", formatAmount(res, maxA)))
 		}
 	}
@@ -428,7 +447,7 @@ func (r *Recommender) Explain(now time.Time) recommend.Explanation {
 		return ex
 	}
 	cpu, mem := r.estimates()
-	_, caps := r.finish(cpu, mem)
+	_, caps := r.finish(cpu, mem, true)
 	span := time.Duration(r.last - r.first)
 	ex.Resources = map[model.Resource]recommend.Evidence{}
 	for i, res := range model.AllResources {
