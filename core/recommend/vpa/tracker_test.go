@@ -115,12 +115,12 @@ func TestPlainMatchesGeneral(t *testing.T) {
 		containers int
 		policy     model.ContainerPolicy
 	}{
-		"sine one container":     {benchTrace(5), 1, model.ContainerPolicy{}},
-		"sine two containers":    {benchTrace(6), 2, model.ContainerPolicy{}},
-		"idle 120 days":          {long, 3, model.ContainerPolicy{}},
-		"sine min and max":       {benchTrace(7), 1, bounds},
-		"sine cpu only":          {benchTrace(7), 1, cpuOnly},
-		"idle memory only":       {long[:5000], 1, memOnly},
+		"sine one container":  {benchTrace(5), 1, model.ContainerPolicy{}},
+		"sine two containers": {benchTrace(6), 2, model.ContainerPolicy{}},
+		"idle 120 days":       {long, 3, model.ContainerPolicy{}},
+		"sine min and max":    {benchTrace(7), 1, bounds},
+		"sine cpu only":       {benchTrace(7), 1, cpuOnly},
+		"idle memory only":    {long[:5000], 1, memOnly},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r, _ := New(DefaultOptions(), recommend.Config{ContainersInPod: tc.containers, Policy: tc.policy})
