@@ -62,27 +62,49 @@ func New(recommender string, seed int64, ts TrainingSet, params any) (*File, err
 		return nil, err
 	}
 	f := &File{Format: Format, Version: Version, Recommender: recommender, Seed: seed, TrainingSet: ts, Params: buf.Bytes()}
-	f.Checksum = checksum(f.Params)
 	return f, nil
 }
 
-func checksum(p []byte) string {
-	var c bytes.Buffer
-	if err := json.Compact(&c, p); err != nil {
-		c.Reset()
-		c.Write(p)
+// The checksum is the SHA-256 of the file's bytes with the checksum's value
+// left empty, so that any change to any byte of the file is detected.
+const checksumKey = `"checksum": "`
+
+func checksum(data []byte) (sum string, ok bool) {
+	i := bytes.LastIndex(data, []byte(checksumKey))
+	if i < 0 {
+		return "", false
 	}
-	sum := sha256.Sum256(c.Bytes())
-	return "sha256:" + hex.EncodeToString(sum[:])
+	start := i + len(checksumKey)
+	end := bytes.IndexByte(data[start:], '"')
+	if end < 0 {
+		return "", false
+	}
+	blank := append(append([]byte(nil), data[:start]...), data[start+end:]...)
+	h := sha256.Sum256(blank)
+	return "sha256:" + hex.EncodeToString(h[:]), true
 }
 
-// Marshal returns the file's bytes (stable: the same model gives the same bytes).
-func (f *File) Marshal() ([]byte, error) {
+func (f *File) encode() ([]byte, error) {
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// Marshal returns the file's bytes with their checksum (stable: the same
+// model gives the same bytes).
+func (f *File) Marshal() ([]byte, error) {
+	g := *f
+	g.Checksum = ""
+	b, err := g.encode()
+	if err != nil {
+		return nil, err
+	}
+	sum, _ := checksum(b)
+	g.Checksum = sum
+	f.Checksum = sum
+	return g.encode()
 }
 
 // WriteFile writes f to path whole (temp file + rename).
@@ -128,7 +150,7 @@ func Parse(name string, data []byte, recommender string) (*File, error) {
 	if f.Version != Version {
 		return nil, fmt.Errorf("model file %s has version %d, but this build reads version %d: %s: %w", name, f.Version, Version, retrain, ErrInvalid)
 	}
-	if len(f.Params) == 0 || f.Checksum != checksum(f.Params) {
+	if sum, ok := checksum(data); len(f.Params) == 0 || !ok || f.Checksum != sum {
 		return nil, fmt.Errorf("model file %s is corrupted (checksum mismatch): %s: %w", name, retrain, ErrInvalid)
 	}
 	if recommender != "" && f.Recommender != recommender {

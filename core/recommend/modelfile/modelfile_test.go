@@ -42,6 +42,7 @@ func TestRoundTripAndRefusals(t *testing.T) {
 		{"wrong format", strings.Replace(string(good), Format, "other", 1), "lstm", `model file m.json is not a smartvpa model (format "other"`},
 		{"wrong version", strings.Replace(string(good), `"version": 1`, `"version": 2`, 1), "lstm", "model file m.json has version 2, but this build reads version 1: retrain it with 'kubectl smartvpa train'"},
 		{"corrupted params", strings.Replace(string(good), `"a": 1.5`, `"a": 1.6`, 1), "lstm", "model file m.json is corrupted (checksum mismatch): retrain it with 'kubectl smartvpa train'"},
+		{"corrupted seed", strings.Replace(string(good), `"seed": 7`, `"seed": 8`, 1), "lstm", "model file m.json is corrupted (checksum mismatch): retrain it with 'kubectl smartvpa train'"},
 		{"wrong recommender", string(good), "rl", `model file m.json is a "lstm" model, not a "rl" one`},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	_ "github.com/smartvpa/smartvpa/core/recommend/rl"    // registers rl
+	_ "github.com/smartvpa/smartvpa/core/recommend/smart" // registers smart
+	"github.com/smartvpa/smartvpa/core/recommend/smart/train"
+	"github.com/smartvpa/smartvpa/core/sim"
+	"github.com/smartvpa/smartvpa/core/updater"
+	_ "github.com/smartvpa/smartvpa/models" // embedded default models
+	"github.com/smartvpa/smartvpa/workloads"
+)
+
+func init() { subcommands = append(subcommands, newTrainCmd) }
+
+// TrainOptions holds the flags of `train`.
+type TrainOptions struct {
+	genericiooptions.IOStreams
+	Recommender string
+	Workloads   []string
+	OutFile     string
+	Seed        int64
+	Holdout     int
+	Store       string
+	UpdateMode  string
+	Workers     int
+
+	cmd  string
+	refs []string
+	env  sim.Options
+}
+
+func newTrainCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &TrainOptions{IOStreams: streams, Seed: 1, Holdout: 3, Store: workloads.DefaultStoreDir, UpdateMode: string(updater.ModeInPlaceOrRecreate)}
+	cmd := &cobra.Command{
+		Use:   "train --recommender rl|lstm|autopilot|smart --workloads DIR|ID|PATH... --out FILE [--seed N]",
+		Short: "Train a recommender's model on workloads and write a model file",
+		Long: `Train the model of a learned recommender on workloads and write it as a
+versioned model file (format smartvpa-model, version 1) holding the seed, a
+hash and the ids of the training workloads, the ids held out for validation,
+and validation figures against vpa.
+
+  lstm       LSTM predicting the next hour's peak quantile (pinball loss, Adam)
+  rl         contextual bandit trained in the simulator
+  autopilot  sweep of the ML recommender's cost weights in the simulator
+  smart      sweep of the ensemble's cost weights in the simulator
+
+Every --holdout-th workload (in the order given, a store folder sorted by id)
+is held out: it never shapes the model and is only scored. The same workloads
+and seed give the same bytes. Pass the file to simulate or backtest with
+--model FILE; without --model they use the default models built into the
+binary (make models rebuilds them). Epochs and losses show on a progress line
+when stderr is a terminal.`,
+		Example: `  kubectl smartvpa train --recommender lstm --workloads data/workloads --out models/lstm.json
+  kubectl smartvpa train --recommender rl --workloads /tmp/wl --out /tmp/rl.json --seed 7 --holdout 4
+  kubectl smartvpa backtest --workloads /tmp/wl --recommenders rl,vpa --model /tmp/rl.json`,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Recommender, "recommender", "", "recommender to train: "+strings.Join(train.Recommenders, ", ")+" (required)")
+	f.StringSliceVar(&o.Workloads, "workloads", nil, "store folder, workload ids, workload folders or trace.csv files (required)")
+	f.StringVar(&o.OutFile, "out", "", "model file to write, e.g. models/lstm.json (required)")
+	f.Int64Var(&o.Seed, "seed", o.Seed, "random seed; the same seed and workloads give the same bytes")
+	f.IntVar(&o.Holdout, "holdout", o.Holdout, "hold out every N-th workload for validation (0: none)")
+	f.StringVar(&o.Store, "store", o.Store, "workload store folder where workload ids are looked up")
+	f.StringVar(&o.UpdateMode, "update-mode", o.UpdateMode, "simulator update mode of sweeps, episodes and validation")
+	f.IntVar(&o.Workers, "workers", 0, "simulations run at once in sweeps (default GOMAXPROCS)")
+	_ = cmd.RegisterFlagCompletionFunc("recommender", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return train.Recommenders, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Complete takes workloads listed after the flags as more workloads.
+func (o *TrainOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.cmd = cmd.CommandPath()
+	o.Workloads = append(o.Workloads, args...)
+	return nil
+}
+
+// Validate checks the flags and expands store folders.
+func (o *TrainOptions) Validate() error {
+	known := false
+	for _, r := range train.Recommenders {
+		known = known || r == o.Recommender
+	}
+	switch {
+	case o.Recommender == "":
+		return usageErrorf(o.cmd, "--recommender is required: choose one of %s", strings.Join(train.Recommenders, ", "))
+	case !known:
+		return usageErrorf(o.cmd, "cannot train %q: choose one of %s", o.Recommender, strings.Join(train.Recommenders, ", "))
+	case len(o.Workloads) == 0:
+		return usageErrorf(o.cmd, "--workloads is required: give a workload store folder, workload ids or trace files")
+	case o.OutFile == "":
+		return usageErrorf(o.cmd, "--out is required: name the model file to write, e.g. models/%s.json", o.Recommender)
+	case o.Holdout < 0 || o.Holdout == 1:
+		return usageErrorf(o.cmd, "--holdout %d would leave no training workloads: use 0 (none) or 2 or more", o.Holdout)
+	case o.Workers < 0:
+		return usageErrorf(o.cmd, "--workers %d is negative: use 0 (GOMAXPROCS) or more", o.Workers)
+	}
+	mode, err := updater.ParseMode(o.UpdateMode)
+	if err != nil {
+		return usageErrorf(o.cmd, "%s", err.Error())
+	}
+	o.env = sim.DefaultOptions()
+	o.env.Updater.Mode = mode
+	o.refs = nil
+	for _, ref := range o.Workloads {
+		refs, err := trainExpandRef(ref)
+		if err != nil {
+			return err
+		}
+		o.refs = append(o.refs, refs...)
+	}
+	if len(o.refs) == 0 {
+		return inputError(fmt.Errorf("no workloads in %s: generate some with 'kubectl smartvpa workload generate'", strings.Join(o.Workloads, ", ")))
+	}
+	return nil
+}
+
+// trainExpandRef turns a store folder into its workload folders, sorted by id.
+func trainExpandRef(ref string) ([]string, error) {
+	st, err := os.Stat(ref)
+	if err != nil || !st.IsDir() {
+		return []string{ref}, nil
+	}
+	if _, err := os.Stat(filepath.Join(ref, workloads.TraceFile)); err == nil {
+		return []string{ref}, nil
+	}
+	metas, err := workloads.OpenStore(ref).List()
+	if err != nil {
+		return nil, inputError(fmt.Errorf("workload store %s: %w", ref, err))
+	}
+	out := make([]string, len(metas))
+	for i, m := range metas {
+		out[i] = filepath.Join(ref, m.ID)
+	}
+	return out, nil
+}
+
+func (o *TrainOptions) load() ([]sim.Workload, error) {
+	ws := make([]sim.Workload, 0, len(o.refs))
+	for _, ref := range o.refs {
+		var t *workloads.Trace
+		var err error
+		if _, statErr := os.Stat(ref); statErr == nil {
+			t, err = workloads.LoadPath(ref)
+		} else if idErr := workloads.ValidateID(ref); idErr != nil {
+			return nil, inputError(fmt.Errorf("workload %q is neither a file nor a folder nor a workload id: %w", ref, idErr))
+		} else {
+			t, err = workloads.OpenStore(o.Store).Load(ref)
+		}
+		if err != nil {
+			return nil, inputError(fmt.Errorf("workload %s: %w", ref, err))
+		}
+		w := sim.Workload{ID: t.ID, Samples: t.Samples(), Interval: t.Meta.Interval}
+		if r := t.Meta.OriginalRequest; r != nil {
+			w.InitialRequest = *r
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+// Run trains and writes the model file.
+func (o *TrainOptions) Run(cmd *cobra.Command) error {
+	ws, err := o.load()
+	if err != nil {
+		return err
+	}
+	progress := trainProgress(o.ErrOut)
+	topts := train.Options{Seed: o.Seed, Holdout: o.Holdout, Env: o.env, Workers: o.Workers, Progress: progress.line}
+	if topts.Workers == 0 {
+		topts.Workers = runtime.GOMAXPROCS(0)
+	}
+	f, err := train.Train(cmd.Context(), o.Recommender, ws, topts)
+	progress.done()
+	if err != nil {
+		return inputError(fmt.Errorf("train %s: %w", o.Recommender, err))
+	}
+	if dir := filepath.Dir(o.OutFile); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return inputError(fmt.Errorf("create the folder of %s: %w", o.OutFile, err))
+		}
+	}
+	if err := f.WriteFile(o.OutFile); err != nil {
+		return inputError(err)
+	}
+	fmt.Fprintf(o.Out, "trained %s on %d workloads (%d held out for validation), seed %d, training set %s: wrote %s\n",
+		o.Recommender, len(f.TrainingSet.Workloads), len(f.TrainingSet.Validation), o.Seed, f.TrainingSet.Hash[:19], o.OutFile)
+	return nil
+}
+
+type trainProgressLine struct {
+	w    io.Writer
+	tty  bool
+	used bool
+}
+
+// trainProgress shows progress lines on stderr when it is a terminal.
+func trainProgress(w io.Writer) *trainProgressLine {
+	f, ok := w.(*os.File)
+	return &trainProgressLine{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (p *trainProgressLine) line(s string) {
+	if !p.tty {
+		return
+	}
+	p.used = true
+	fmt.Fprintf(p.w, "\r\x1b[K%s", s)
+}
+
+func (p *trainProgressLine) done() {
+	if p.used {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}
