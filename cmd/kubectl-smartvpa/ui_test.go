@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+func TestUIUsageErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no cluster source yet", []string{"ui"},
+			"error: the cluster source for ui is not available yet: run 'kubectl smartvpa ui --demo' to browse generated workloads; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"zero refresh", []string{"ui", "--demo", "--refresh", "0s"},
+			"error: invalid --refresh 0s: use a positive duration such as 5s; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"bad refresh", []string{"ui", "--demo", "--refresh", "soon"},
+			"error: invalid argument \"soon\" for \"--refresh\" flag: time: invalid duration \"soon\"; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"unknown recommender", []string{"ui", "--demo", "--recommenders", "vpa", "--recommender", "nope"},
+			"error: invalid --recommender \"nope\": choose one of vpa; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"args", []string{"ui", "extra"},
+			"error: kubectl smartvpa ui takes no arguments, got [\"extra\"]; run 'kubectl smartvpa ui --help' for usage\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runArgs(tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit code = %d, want %d", code, exitUsage)
+			}
+			if stderr != tt.wantErr {
+				t.Errorf("stderr = %q, want %q", stderr, tt.wantErr)
+			}
+		})
+	}
+	code, _, stderr := runArgs("ui", "--demo", "--recommenders", "vpa,nope", "--recommender", "vpa")
+	if code != exitUsage || !strings.HasPrefix(stderr, `error: invalid --recommenders: unknown recommender "nope"`) {
+		t.Errorf("unknown --recommenders: exit %d, %q", code, stderr)
+	}
+}
+
+func TestUIHelp(t *testing.T) {
+	code, out, _ := runArgs("ui", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, s := range []string{"kubectl smartvpa ui --demo", "--refresh duration", "NO_COLOR", "--read-only"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("help lacks %q", s)
+		}
+	}
+}
+
+// With q on its input the demo starts, quits at once with exit 0 and leaves
+// the terminal as it found it: alternate screen left, cursor shown again.
+func TestUIDemoQuitRestoresTerminal(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"ui", "--demo", "--recommenders", "vpa"},
+		genericiooptions.IOStreams{In: strings.NewReader("q"), Out: &out, ErrOut: &errOut})
+	if code != 0 || errOut.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	s := out.String()
+	enter, leave := strings.Index(s, "\x1b[?1049h"), strings.LastIndex(s, "\x1b[?1049l")
+	if enter < 0 || leave < enter {
+		t.Fatalf("alternate screen not entered and left: %q", s)
+	}
+	if !strings.Contains(s[leave:], "\x1b[?25h") {
+		t.Fatalf("cursor not shown again after quitting: %q", s[leave:])
+	}
+}
