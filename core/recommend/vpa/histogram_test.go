@@ -385,3 +385,25 @@ func TestDecayTableMatchesExp2(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFindBucket checks the table lookup against upstream's formula for any
+// float64, on the default CPU and memory schemes.
+func FuzzFindBucket(f *testing.F) {
+	for _, v := range []float64{0, 0.01, 0.5, 1e7, 1e9, 1e12, -1, math.Inf(1), math.NaN()} {
+		f.Add(v)
+	}
+	c, err := compile(DefaultOptions())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		for _, o := range []*HistogramOptions{c.cpuOpts, c.memOpts} {
+			if math.IsNaN(v) {
+				continue // upstream's int(NaN) is platform-defined; the recommender drops NaN samples
+			}
+			if got, want := o.FindBucket(v), o.slowFindBucket(v); got != want {
+				t.Fatalf("FindBucket(%v) = %d, upstream formula %d", v, got, want)
+			}
+		}
+	})
+}
