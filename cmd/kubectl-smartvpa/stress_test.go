@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/smartvpa/smartvpa/stress"
+)
+
+func TestStressUsageErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"server listen", []string{"stress", "server", "--listen", "nohost"},
+			`error: --listen "nohost" is not host:port, e.g. 127.0.0.1:8090; run 'kubectl smartvpa stress server --help' for usage` + "\n"},
+		{"server interval", []string{"stress", "server", "--interval", "0s"},
+			"error: interval must be positive, e.g. 5s; run 'kubectl smartvpa stress server --help' for usage\n"},
+		{"server memory", []string{"stress", "server", "--max-memory", "lots"},
+			`error: --max-memory "lots" is not a quantity, e.g. 64Gi; run 'kubectl smartvpa stress server --help' for usage` + "\n"},
+		{"server token twice", []string{"stress", "server", "--token", "a", "--token-file", "f"},
+			"error: give --token or --token-file, not both; run 'kubectl smartvpa stress server --help' for usage\n"},
+		{"server args", []string{"stress", "server", "extra"},
+			"error: kubectl smartvpa stress server takes no arguments, got [\"extra\"]; run 'kubectl smartvpa stress server --help' for usage\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runArgs(tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit code = %d, want %d", code, exitUsage)
+			}
+			if stderr != tt.wantErr {
+				t.Errorf("stderr = %q\nwant     %q", stderr, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestStressServerRuns(t *testing.T) {
+	var out, errOut bytes.Buffer
+	o := &StressServerOptions{IOStreams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut}, Listen: "127.0.0.1:0", Store: t.TempDir(),
+		Interval: time.Second, Speedup: 1, MaxBodyBytes: 1 << 20, MaxCPUMillicores: 1000, MaxMemory: "1Gi", Token: "tok"}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- o.Run(ctx, func(a net.Addr) { addrc <- a }) }()
+	var addr net.Addr
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	c := &stress.Client{BaseURL: "http://" + addr.String(), Token: "tok"}
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Register(ctx, stress.PodRegistration{Pod: "p", Workload: "none"})
+	if err == nil || !strings.Contains(err.Error(), `404 Not Found: workload "none" not found`) {
+		t.Fatalf("register: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "utilisation server listening on http://127.0.0.1:") {
+		t.Fatalf("stdout %q", out.String())
+	}
+}
