@@ -58,7 +58,7 @@ func defaultSimFlags() simFlags {
 func (s *simFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&s.Store, "store", s.Store, "workload store folder where workload ids are looked up")
 	f.Int64Var(&s.Seed, "seed", s.Seed, "random seed given to the recommenders; the same seed prints the same bytes")
-	f.DurationVar(&s.Warmup, "warmup", s.Warmup, "warm-up: the recommender observes, the request stays at the initial request, no metrics")
+	f.Var(wlDurationFlag{&s.Warmup}, "warmup", "warm-up: the recommender observes, the request stays at the initial request, no metrics (d and w allowed)")
 	modes := make([]string, len(updater.Modes))
 	for i, m := range updater.Modes {
 		modes[i] = string(m)
@@ -66,7 +66,7 @@ func (s *simFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&s.UpdateMode, "update-mode", s.UpdateMode, "how updates are applied: "+strings.Join(modes, ", "))
 	f.Float64Var(&s.MemoryLimitRatio, "memory-limit-ratio", s.MemoryLimitRatio, "memory limit / memory request (0: no limit, no OOM kills)")
 	f.Float64Var(&s.CPULimitRatio, "cpu-limit-ratio", s.CPULimitRatio, "cpu limit / cpu request (0: no cpu limit, no throttling)")
-	f.DurationVar(&s.OracleWindow, "oracle-window", s.OracleWindow, "window of the oracle: one change per window, at the window's peak")
+	f.Var(wlDurationFlag{&s.OracleWindow}, "oracle-window", "window of the oracle: one change per window, at the window's peak (d and w allowed)")
 	f.StringVar(&s.ModelFile, "model", "", "trained model file for recommenders that take one (default: their built-in model)")
 }
 
@@ -320,7 +320,7 @@ func (o *SimulateOptions) Run() error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	return printSimulateTable(o.Out, out, len(w.Samples), w.Interval)
+	return printSimulateTable(o.Out, out, len(w.Samples), w.SampleInterval())
 }
 
 func printSimulateTable(out io.Writer, r SimulateResult, samples int, interval time.Duration) error {

@@ -123,3 +123,12 @@ func TestSimulateErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSimulateLongDurations(t *testing.T) {
+	dir, ids := simStore(t)
+	_, a, _ := runArgs("simulate", "--store", dir, "--workload", ids[0], "--warmup", "2d", "--oracle-window", "12h", "--recommender", "oracle", "-o", "json")
+	code, b, stderr := runArgs("simulate", "--store", dir, "--workload", ids[0], "--warmup", "48h", "--oracle-window", "0.5d", "--recommender", "oracle", "-o", "json")
+	if code != 0 || a != b || !strings.Contains(a, `"warmup": "48h0m0s"`) || !strings.Contains(a, `"samples": 576`) {
+		t.Fatalf("2d and 48h differ or were not applied (exit %d, %s):\n%s\n%s", code, stderr, a, b)
+	}
+}

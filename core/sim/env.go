@@ -123,7 +123,7 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 	e.seed = seed
 	e.i = 0
 	e.start = w.Samples[0].Time
-	e.dtSec = w.interval().Seconds()
+	e.dtSec = w.SampleInterval().Seconds()
 	warmupEnd := e.start.Add(e.opts.Warmup)
 	e.warmupEnd = len(w.Samples)
 	for i, s := range w.Samples {

@@ -44,8 +44,9 @@ func (w *Workload) initialRequest() model.Resources {
 	return r
 }
 
-// interval returns the time one sample stands for.
-func (w *Workload) interval() time.Duration {
+// SampleInterval returns the time one sample stands for: Interval, else the
+// gap between the first two samples, else DefaultInterval.
+func (w *Workload) SampleInterval() time.Duration {
 	if w.Interval > 0 {
 		return w.Interval
 	}
