@@ -20,7 +20,8 @@ type BacktestOptions struct {
 	// recommend.Config.Seed of every recommender created.
 	Seed int64
 	// Config is the base configuration of registered recommenders; its Seed
-	// is replaced by Seed.
+	// is replaced by Seed. Its Policy should be Options.ContainerPolicy, so
+	// that recommenders and the updater apply the same container policy.
 	Config recommend.Config
 	// Workers is the size of the worker pool; 0 means runtime.GOMAXPROCS(0).
 	Workers int
