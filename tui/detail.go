@@ -176,11 +176,13 @@ func (m *Model) chartLines(hist []model.Sample, ct *ContainerRec, res model.Reso
 		return append(out, "  no usage history")
 	}
 	usage := downsampleMax(hist, res, cols)
-	// Bounds first, usage last: usage stays visible where they cross.
+	// Bounds first, usage last: usage stays visible where they cross. Where
+	// two bounds fall on one row the later wins: lower, upper, target, then
+	// the request on top of them.
 	var data [][]float64
 	var colors []asciigraph.AnsiColor
 	var chars []asciigraph.CharSet
-	for i := 1; i < 5; i++ {
+	for _, i := range []int{4, 2, 3, 1} {
 		if values[i] <= 0 || (i > 1 && !ct.OK) {
 			continue
 		}
