@@ -599,3 +599,19 @@ func (s *slowSource) List(ctx context.Context, _ string) ([]Workload, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
+
+func TestStartNamespace(t *testing.T) {
+	src := newDemo(t, "")
+	hs := newHarness(t, 80, 24, Options{Source: src, Namespace: "shop"})
+	if len(hs.m.view) != 4 {
+		t.Fatalf("namespace shop shows %d rows, want 4: %v", len(hs.m.view), hs.viewRefs())
+	}
+	if !strings.Contains(ansi.Strip(hs.m.Render()), "ns shop") {
+		t.Fatalf("header does not show the namespace:\n%s", ansi.Strip(hs.m.Render()))
+	}
+	// A refresh keeps the namespace.
+	hs.keys("R")
+	if len(hs.m.view) != 4 {
+		t.Fatalf("after refresh %d rows", len(hs.m.view))
+	}
+}

@@ -72,3 +72,29 @@ func TestUIDemoQuitRestoresTerminal(t *testing.T) {
 		t.Fatalf("cursor not shown again after quitting: %q", s[leave:])
 	}
 }
+
+func TestUINoColorFromEnvironment(t *testing.T) {
+	tests := []struct {
+		env  string
+		flag bool
+		want bool
+	}{
+		{"", false, false},
+		{"1", false, true},
+		{"yes", false, true}, // any non-empty value, as no-color.org says
+		{"", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Setenv("NO_COLOR", tt.env)
+			cmd := newUICmd(nil, genericiooptions.IOStreams{})
+			o := &UIOptions{NoColor: tt.flag}
+			if err := o.Complete(cmd); err != nil {
+				t.Fatal(err)
+			}
+			if o.NoColor != tt.want {
+				t.Fatalf("NO_COLOR=%q --no-color=%v: NoColor=%v, want %v", tt.env, tt.flag, o.NoColor, tt.want)
+			}
+		})
+	}
+}
