@@ -89,6 +89,10 @@ type Env struct {
 	lastOOM                  updater.OOMKill
 	hasOOM                   bool
 
+	// pod is the updater's view of the container, refreshed before each
+	// decision (its Policy is opts.ContainerPolicy, set by NewEnv).
+	pod updater.PodState
+
 	// obs and info are the current sample's observation and info.
 	obs  Observation
 	info Info
@@ -101,7 +105,7 @@ func NewEnv(opts Options) (*Env, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Env{opts: opts}, nil
+	return &Env{opts: opts, pod: updater.PodState{Policy: opts.ContainerPolicy}}, nil
 }
 
 // Options returns the environment's options.
@@ -190,23 +194,21 @@ func (e *Env) step(action *model.Recommendation) (float64, error) {
 	case zero:
 		info.Decision = updater.Decision{Action: updater.None, Reason: "no recommendation"}
 	default:
-		info.Decision = e.decide(s.Time, action)
+		e.decide(&info.Decision, s.Time, action)
 	}
 	return e.evaluate(s), nil
 }
 
-// decide asks the updater policy what to do with action at now.
-func (e *Env) decide(now time.Time, action *model.Recommendation) updater.Decision {
-	pod := updater.PodState{
-		Requests:  e.request,
-		Limits:    e.limit,
-		StartTime: e.podStart,
-		Policy:    e.opts.ContainerPolicy,
-	}
+// decide asks the updater policy what to do with action at now and writes
+// the decision to d.
+func (e *Env) decide(d *updater.Decision, now time.Time, action *model.Recommendation) {
+	pod := &e.pod
+	pod.Requests, pod.Limits, pod.StartTime = e.request, e.limit, e.podStart
+	pod.LastOOM = nil
 	if e.hasOOM {
 		pod.LastOOM = &e.lastOOM
 	}
-	return updater.Decide(now, pod, *action, e.opts.Updater)
+	updater.DecideTo(d, now, pod, action, &e.opts.Updater)
 }
 
 // evaluate applies the decision in e.info at sample s, runs s against the

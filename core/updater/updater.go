@@ -249,72 +249,103 @@ func (d Decision) Restarts() bool { return d.Action == Evict || d.Action == Roll
 // the new requests and limits. Replica-group restrictions are not applied (see
 // Plan).
 func Decide(now time.Time, pod PodState, rec model.Recommendation, p Policy) Decision {
+	var d Decision
+	DecideTo(&d, now, &pod, &rec, &p)
+	return d
+}
+
+// DecideTo is Decide writing its decision to *d, without copying its
+// arguments: for callers that decide at every sample, such as the simulator.
+// It reads pod, rec and p and does not keep them.
+func DecideTo(d *Decision, now time.Time, pod *PodState, rec *model.Recommendation, p *Policy) {
 	// Fast path for the common outcome, no update, without building a Pod:
 	// the simulator asks at every sample. It gives what DecidePod gives (a
-	// test compares them); accepted updates take the general path below.
-	if d, done := decideFast(now, &pod, &rec, &p); done {
-		return d
+	// test compares them on random pods); accepted updates take the general
+	// path below.
+	if decideFast(d, now, pod, rec, p) {
+		return
 	}
 	var r *model.Recommendation
 	if !rec.IsZero() {
-		r = &rec
+		r = rec
 	}
 	c := Container{Requests: pod.Requests, Limits: pod.Limits, Recommendation: r, LastOOM: pod.LastOOM, Policy: pod.Policy}
-	d := DecidePod(now, Pod{StartTime: pod.StartTime, Containers: []Container{c}}, p)
+	*d = DecidePod(now, Pod{StartTime: pod.StartTime, Containers: []Container{c}}, *p)
 	d.Requests, d.Limits = pod.Requests, pod.Limits
 	if d.Action != None {
 		d.Requests, d.Limits = Apply(c)
 	}
-	return d
 }
 
-func decideFast(now time.Time, pod *PodState, rec *model.Recommendation, p *Policy) (Decision, bool) {
-	d := Decision{Action: None, Requests: pod.Requests, Limits: pod.Limits}
+// decideFast decides for a single-container pod when the outcome is no
+// update, and then writes the decision to *d and returns true; otherwise it
+// returns false and leaves *d alone. It is GetPriority and the no-update
+// branches of DecidePod specialised to one container, unrolled over CPU and
+// memory (same operations in the same order, so the same floating-point
+// results).
+func decideFast(d *Decision, now time.Time, pod *PodState, rec *model.Recommendation, p *Policy) bool {
 	if rec.IsZero() || pod.Policy.Off {
-		d.Reason = ReasonNoRecommendation
-		return d, true
+		*d = Decision{Action: None, Reason: ReasonNoRecommendation, Requests: pod.Requests, Limits: pod.Limits}
+		return true
+	}
+	ctlCPU, ctlMem := true, true
+	if cr := pod.Policy.ControlledResources; len(cr) != 0 {
+		ctlCPU, ctlMem = false, false
+		for _, r := range cr {
+			switch r {
+			case model.CPU:
+				ctlCPU = true
+			case model.Memory:
+				ctlMem = true
+			}
+		}
 	}
 	var prio Priority
-	for _, res := range model.AllResources {
-		target := rec.Target.Get(res)
-		if target == 0 || !pod.Policy.Controls(res) {
-			continue
-		}
-		req := pod.Requests.Get(res)
-		if req == 0 {
-			prio.ScaleUp, prio.OutsideRecommendedRange = true, true
-		} else {
-			if target > req {
-				prio.ScaleUp = true
-			}
-			lower, upper := rec.Lower.Get(res), rec.Upper.Get(res)
-			if (lower != 0 && req < lower) || (upper != 0 && req > upper) {
-				prio.OutsideRecommendedRange = true
-			}
-		}
-		den := math.Max(req, unitOf(res))
-		prio.ResourceDiff += math.Abs(den-target) / den
+	if t := rec.Target.CPUMillicores; t != 0 && ctlCPU {
+		prio.ResourceDiff += priorityTerm(&prio, pod.Requests.CPUMillicores, t, rec.Lower.CPUMillicores, rec.Upper.CPUMillicores, unitOf(model.CPU))
 	}
-	d.Priority = prio
+	if t := rec.Target.MemoryBytes; t != 0 && ctlMem {
+		prio.ResourceDiff += priorityTerm(&prio, pod.Requests.MemoryBytes, t, rec.Lower.MemoryBytes, rec.Upper.MemoryBytes, unitOf(model.Memory))
+	}
 	oom := pod.LastOOM != nil && pod.LastOOM.FinishedAt.Sub(pod.LastOOM.StartedAt) < p.EvictAfterOOMThreshold
-	if !prio.OutsideRecommendedRange && !oom {
-		switch {
-		case pod.StartTime.IsZero():
-			d.Reason = ReasonNoStartTime
-			return d, true
-		case now.Sub(pod.StartTime) < p.PodLifetimeUpdateThreshold:
-			d.Reason = ReasonYoungPod
-			return d, true
-		case prio.ResourceDiff < p.MinChangePriority:
-			d.Reason = ReasonSmallDiff
-			return d, true
+	var reason string
+	switch {
+	case !prio.OutsideRecommendedRange && !oom && pod.StartTime.IsZero():
+		reason = ReasonNoStartTime
+	case !prio.OutsideRecommendedRange && !oom && now.Sub(pod.StartTime) < p.PodLifetimeUpdateThreshold:
+		reason = ReasonYoungPod
+	case !prio.OutsideRecommendedRange && !oom && prio.ResourceDiff < p.MinChangePriority:
+		reason = ReasonSmallDiff
+	case oom && prio.ResourceDiff == 0:
+		reason = ReasonOOMNoChange
+	default:
+		return false
+	}
+	*d = Decision{Action: None, Reason: reason, Priority: prio, Requests: pod.Requests, Limits: pod.Limits}
+	return true
+}
+
+// priorityTerm updates prio's flags for one controlled resource of one
+// container (request req, recommendation target, lower, upper) and returns
+// its resource diff |max(req, unit) - target| / max(req, unit), as
+// GetPriority computes it for a single container.
+func priorityTerm(prio *Priority, req, target, lower, upper, unit float64) float64 {
+	if req == 0 {
+		// A missing request counts as 0: always grow, always out of range.
+		prio.ScaleUp, prio.OutsideRecommendedRange = true, true
+	} else {
+		if target > req {
+			prio.ScaleUp = true
+		}
+		if (lower != 0 && req < lower) || (upper != 0 && req > upper) {
+			prio.OutsideRecommendedRange = true
 		}
 	}
-	if oom && prio.ResourceDiff == 0 {
-		d.Reason = ReasonOOMNoChange
-		return d, true
+	den := req
+	if !(req >= unit) { // math.Max(req, unit) without the call when req >= unit > 0
+		den = math.Max(req, unit)
 	}
-	return Decision{}, false
+	return math.Abs(den-target) / den
 }
 
 // Apply returns the requests and limits container c gets when its

@@ -405,10 +405,17 @@ func TestPolicyValidate(t *testing.T) {
 func TestDecideFastMatchesGeneral(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func(vals ...float64) float64 { return vals[rng.IntN(len(vals))] }
-	policies := []model.ContainerPolicy{{}, {ControlledResources: []model.Resource{model.CPU}}, {ControlledValues: model.RequestsOnly}, {Off: true}}
+	policies := []model.ContainerPolicy{
+		{}, {ControlledResources: []model.Resource{model.CPU}}, {ControlledResources: []model.Resource{model.Memory}},
+		{ControlledResources: []model.Resource{model.Memory, model.CPU}}, {ControlledValues: model.RequestsOnly}, {Off: true},
+	}
 	for i := range 200000 {
 		req := model.Resources{CPUMillicores: pick(0, 100, 250, 400), MemoryBytes: pick(0, 100, 256, 300)}
 		target := model.Resources{CPUMillicores: pick(0, 100, 250, 260, 500), MemoryBytes: pick(0, 100, 256, 280, 600)}
+		if rng.IntN(4) == 0 {
+			// Continuous values: diffs on either side of the 0.1 threshold.
+			target = model.Resources{CPUMillicores: req.CPUMillicores * (0.8 + 0.4*rng.Float64()), MemoryBytes: req.MemoryBytes * (0.8 + 0.4*rng.Float64())}
+		}
 		rec := model.Recommendation{
 			Lower:  model.Resources{CPUMillicores: pick(0, 50, 200), MemoryBytes: pick(0, 50, 200)},
 			Target: target,
@@ -428,6 +435,12 @@ func TestDecideFastMatchesGeneral(t *testing.T) {
 		p.Mode = Modes[rng.IntN(len(Modes))]
 		now := t0.Add(time.Duration(rng.IntN(24)) * time.Hour)
 		got := Decide(now, pod, rec, p)
+		// DecideTo must overwrite every field of its destination.
+		to := Decision{Action: Evict, Reason: "stale", Priority: Priority{true, true, 9}, Requests: model.Resources{CPUMillicores: 1, MemoryBytes: 1}, Limits: model.Resources{CPUMillicores: 1}}
+		DecideTo(&to, now, &pod, &rec, &p)
+		if to != got {
+			t.Fatalf("case %d: DecideTo %+v, Decide %+v", i, to, got)
+		}
 		var r *model.Recommendation
 		if !rec.IsZero() {
 			r = &rec
