@@ -91,6 +91,13 @@ type Options struct {
 	// MemoryHysteresis and MemoryDecreaseGap gate memory decreases.
 	MemoryHysteresis  float64       `json:"memoryHysteresis"`
 	MemoryDecreaseGap time.Duration `json:"memoryDecreaseGap"`
+	// MemoryCandidates, when not empty, are the only registered candidates
+	// that may be chosen for memory (the built-in peak candidates always
+	// may); the others serve CPU only.
+	MemoryCandidates []string `json:"memoryCandidates,omitempty"`
+	// OOMBumpHold is how long the memory target stays at least the bump
+	// after an OOM kill.
+	OOMBumpHold time.Duration `json:"oomBumpHold"`
 	// MemoryPeaks are built-in memory-only candidates.
 	MemoryPeaks []PeakSpec `json:"memoryPeaks"`
 }
@@ -112,9 +119,14 @@ func DefaultOptions() Options {
 		CPUAdaptRate:      0.05,
 		CPULevel:          true,
 		MemoryMargin:      0,
-		MemoryHysteresis:  0.15,
+		MemoryHysteresis:  0.2,
 		MemoryDecreaseGap: 24 * time.Hour,
-		MemoryPeaks:       []PeakSpec{{Window: 48 * time.Hour, Margin: 0.1}, {Window: 7 * 24 * time.Hour, Margin: 0.2}},
+		OOMBumpHold:       time.Hour,
+		MemoryCandidates:  []string{"vpa"},
+		MemoryPeaks: []PeakSpec{
+			{Window: 24 * time.Hour, Margin: 0.02}, {Window: 72 * time.Hour, Margin: 0.04},
+			{Window: 48 * time.Hour, Margin: 0.08}, {Window: 7 * 24 * time.Hour, Margin: 0.15},
+		},
 	}
 }
 
@@ -171,6 +183,7 @@ type Recommender struct {
 	vpaOver     float64 // decayed share of samples above vpa's CPU target
 	oomBump     float64
 	oomAt       time.Time
+	oomStreak   int
 }
 
 // New creates a smart recommender. Candidates are created with cfg but no
@@ -194,6 +207,14 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 			return nil, fmt.Errorf("smart: candidate %s: %w", name, err)
 		}
 		cd := &candidate{name: name, r: c}
+		if len(o.MemoryCandidates) > 0 {
+			cd.cpuOnly = true
+			for _, m := range o.MemoryCandidates {
+				if m == name {
+					cd.cpuOnly = false
+				}
+			}
+		}
 		r.cands = append(r.cands, cd)
 		if name == WarmupRecommender {
 			r.warm = cd
@@ -343,7 +364,7 @@ func (r *Recommender) updateMemory(now time.Time) {
 		return
 	}
 	want := r.cands[r.chosen[1]].rec.Target.MemoryBytes * (1 + r.opt.MemoryMargin)
-	if now.Sub(r.oomAt) < r.opt.MemoryDecreaseGap {
+	if now.Sub(r.oomAt) < r.opt.OOMBumpHold {
 		want = math.Max(want, r.oomBump)
 	}
 	switch {
@@ -363,7 +384,21 @@ func (r *Recommender) AddOOM(e model.OOMEvent) {
 		c.rec, c.ok = c.r.Recommend(e.Time)
 	}
 	used := math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
-	bump := math.Max(used*1.2, used+100*model.MiB)
+	// OOM kills in quick succession mean the request is far below the need
+	// (e.g. a container started with a default request): a kill less than
+	// an hour after the previous one doubles the request instead of adding
+	// 20 %. The bump holds for OOMBumpHold after the last kill; by then the
+	// candidates have seen the usage the kills hid.
+	if !r.oomAt.IsZero() && e.Time.Sub(r.oomAt) < time.Hour {
+		r.oomStreak++
+	} else {
+		r.oomStreak = 0
+	}
+	factor := 1.2
+	if r.oomStreak > 0 {
+		factor = 2
+	}
+	bump := math.Max(used*factor, used+100*model.MiB)
 	r.oomBump, r.oomAt = bump, e.Time
 	if r.memTarget > 0 && bump > r.memTarget {
 		r.memTarget = bump

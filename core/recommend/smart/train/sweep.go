@@ -114,13 +114,13 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 		return nil, err
 	}
 	type variant struct {
-		wOOM, cpuMargin float64
-		gap             time.Duration
+		wOOM, hysteresis float64
+		gap              time.Duration
 	}
 	var grid []variant
-	for _, w := range []float64{500, 2000, 8000} {
-		for _, m := range []float64{0, 0.05} {
-			grid = append(grid, variant{w, m, 24 * time.Hour})
+	for _, w := range []float64{500, 2000} {
+		for _, h := range []float64{0.15, 0.25} {
+			grid = append(grid, variant{w, h, 24 * time.Hour})
 		}
 	}
 	if o.Quick {
@@ -129,13 +129,13 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	best, bestJ := smart.DefaultOptions(), math.Inf(1)
 	for i, v := range grid {
 		opt := smart.DefaultOptions()
-		opt.WOOM, opt.CPUMargin, opt.MemoryDecreaseGap = v.wOOM, v.cpuMargin, v.gap
+		opt.WOOM, opt.MemoryHysteresis, opt.MemoryDecreaseGap = v.wOOM, v.hysteresis, v.gap
 		t, err := evaluate(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o)
 		if err != nil {
 			return nil, err
 		}
 		j := Objective(t, base)
-		progress(fmt.Sprintf("smart sweep %d/%d wOOM %g cpuMargin %g: objective %.4f", i+1, len(grid), v.wOOM, v.cpuMargin, j))
+		progress(fmt.Sprintf("smart sweep %d/%d wOOM %g memoryHysteresis %g: objective %.4f", i+1, len(grid), v.wOOM, v.hysteresis, j))
 		if j < bestJ {
 			best, bestJ = opt, j
 		}
