@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"github.com/smartvpa/smartvpa/core/recommend"
+	_ "github.com/smartvpa/smartvpa/core/recommend/smart" // registers smart
+	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"   // registers vpa
+	"github.com/smartvpa/smartvpa/core/updater"
+	"github.com/smartvpa/smartvpa/kube/operator"
+)
+
+func init() { subcommands = append(subcommands, newServeCmd) }
+
+// ServeOptions holds the flags of `serve`.
+type ServeOptions struct {
+	genericiooptions.IOStreams
+	configFlags *genericclioptions.ConfigFlags
+
+	RecommenderName     string
+	Recommender         string
+	ModelFile           string
+	Interval            time.Duration
+	MetricsAddr         string
+	CheckpointNamespace string
+	CheckpointInterval  time.Duration
+	LowConfidenceSpan   time.Duration
+	Updater             bool
+	MinReplicas         int
+	EvictionTolerance   float64
+	UpdateRate          float64
+	UpdateBurst         int
+	LeaderElect         bool
+	LeaseNamespace      string
+	LeaseName           string
+	QPS                 float32
+	Burst               int
+	LogFormat           string
+	LogLevel            string
+
+	policy updater.Policy
+	cmd    string
+}
+
+func newServeCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &ServeOptions{IOStreams: streams, configFlags: configFlags}
+	cmd := &cobra.Command{
+		Use:   "serve [--recommender-name NAME] [--interval 1m] [--updater]",
+		Short: "Run as a recommender (and optionally updater) for upstream VerticalPodAutoscaler objects",
+		Long: `Run as a custom recommender for autoscaling.k8s.io/v1 VerticalPodAutoscalers
+whose spec.recommenders names --recommender-name (default smartvpa).
+
+Every --interval, serve samples metrics.k8s.io for the pods of each VPA's
+targetRef, feeds one recommender per container (--recommender, default smart)
+and writes status.recommendation.containerRecommendations (target, lowerBound,
+upperBound, uncappedTarget) capped by spec.resourcePolicy, with the conditions
+RecommendationProvided, LowConfidence and MetricsAvailable. VPAs naming
+another recommender are left alone.
+
+State is checkpointed to ConfigMaps in --checkpoint-namespace every
+--checkpoint-interval and on shutdown, and replayed on start (or when another
+replica takes over the leader Lease).
+
+--updater applies the updater policy to VPAs in Recreate/Auto or
+InPlaceOrRecreate mode: in-place resize through pods/resize (falling back to
+eviction in InPlaceOrRecreate), evictions through the Eviction API (so
+PodDisruptionBudgets hold), --min-replicas, --eviction-tolerance and a rate
+limit of --update-rate pods per second.
+
+/metrics (Prometheus) and /healthz listen on --metrics-addr.`,
+		Example: `  # run locally against the current context, without leader election
+  kubectl smartvpa serve --leader-elect=false --metrics-addr :8080
+
+  # as deployed (deploy/): leader election, updater on
+  kubectl smartvpa serve --updater --checkpoint-namespace smartvpa-system --lease-namespace smartvpa-system`,
+		Args:         noArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.cmd = cmd.CommandPath()
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.RecommenderName, "recommender-name", "smartvpa", "serve VPAs whose spec.recommenders names this")
+	f.StringVar(&o.Recommender, "recommender", operator.DefaultRecommender(), "recommender per container: "+strings.Join(recommend.Names(), ", "))
+	f.StringVar(&o.ModelFile, "model", "", "trained model file for recommenders that take one")
+	f.DurationVar(&o.Interval, "interval", time.Minute, "time between reconcile passes (metrics sampling)")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of /metrics and /healthz (empty disables them)")
+	f.StringVar(&o.CheckpointNamespace, "checkpoint-namespace", "smartvpa-system", "namespace of the checkpoint ConfigMaps (empty disables checkpoints)")
+	f.DurationVar(&o.CheckpointInterval, "checkpoint-interval", 10*time.Minute, "time between checkpoint writes")
+	f.DurationVar(&o.LowConfidenceSpan, "low-confidence-span", 24*time.Hour, "containers with less history than this are LowConfidence")
+	f.BoolVar(&o.Updater, "updater", false, "apply recommendations to pods of VPAs whose updateMode is not Off or Initial")
+	def := updater.DefaultPolicy()
+	f.IntVar(&o.MinReplicas, "min-replicas", def.MinReplicas, "updater: leave replica groups with fewer live pods alone (a VPA's updatePolicy.minReplicas wins)")
+	f.Float64Var(&o.EvictionTolerance, "eviction-tolerance", def.EvictionTolerance, "updater: fraction of a group's replicas that may be disrupted at once")
+	f.Float64Var(&o.UpdateRate, "update-rate", 1, "updater: pod updates (resizes and evictions) per second, cluster-wide")
+	f.IntVar(&o.UpdateBurst, "update-burst", 5, "updater: burst of pod updates")
+	f.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader through a Lease so several replicas can run")
+	f.StringVar(&o.LeaseNamespace, "lease-namespace", "smartvpa-system", "namespace of the leader Lease")
+	f.StringVar(&o.LeaseName, "lease-name", "smartvpa-serve", "name of the leader Lease")
+	f.Float32Var(&o.QPS, "kube-api-qps", 50, "client-side queries per second to the API server")
+	f.IntVar(&o.Burst, "kube-api-burst", 100, "client-side burst of queries to the API server")
+	f.StringVar(&o.LogFormat, "log-format", "text", "log format: text or json (log/slog, to stderr)")
+	f.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+// Complete fills derived fields.
+func (o *ServeOptions) Complete() error {
+	o.policy = updater.DefaultPolicy()
+	o.policy.MinReplicas = o.MinReplicas
+	o.policy.EvictionTolerance = o.EvictionTolerance
+	return nil
+}
+
+// Validate checks the flags.
+func (o *ServeOptions) Validate() error {
+	known := false
+	for _, n := range recommend.Names() {
+		known = known || n == o.Recommender
+	}
+	switch {
+	case !known:
+		return usageErrorf(o.cmd, "unknown recommender %q: use one of %s", o.Recommender, strings.Join(recommend.Names(), ", "))
+	case o.RecommenderName == "":
+		return usageErrorf(o.cmd, "--recommender-name is empty: give the name VPAs list in spec.recommenders")
+	case o.Interval < time.Second:
+		return usageErrorf(o.cmd, "--interval %s is too short: use 1s or more (metrics-server resolves 15s)", o.Interval)
+	case o.CheckpointInterval < o.Interval:
+		return usageErrorf(o.cmd, "--checkpoint-interval %s is shorter than --interval %s: use at least the interval", o.CheckpointInterval, o.Interval)
+	case o.UpdateRate <= 0 || o.UpdateBurst < 1:
+		return usageErrorf(o.cmd, "--update-rate must be above 0 and --update-burst at least 1")
+	case o.LeaderElect && o.LeaseNamespace == "":
+		return usageErrorf(o.cmd, "--lease-namespace is empty: give a namespace or --leader-elect=false")
+	case o.LogFormat != "text" && o.LogFormat != "json":
+		return usageErrorf(o.cmd, "--log-format %q: use text or json", o.LogFormat)
+	case o.QPS <= 0 || o.Burst < 1:
+		return usageErrorf(o.cmd, "--kube-api-qps must be above 0 and --kube-api-burst at least 1")
+	}
+	if err := o.policy.Validate(); err != nil {
+		return usageErrorf(o.cmd, "%v", err)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(o.LogLevel)); err != nil {
+		return usageErrorf(o.cmd, "--log-level %q: use debug, info, warn or error", o.LogLevel)
+	}
+	return nil
+}
+
+// Run builds the clients and serves until SIGINT or SIGTERM.
+func (o *ServeOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(o.LogLevel))
+	hopts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler = slog.NewTextHandler(o.ErrOut, hopts)
+	if o.LogFormat == "json" {
+		h = slog.NewJSONHandler(o.ErrOut, hopts)
+	}
+	log := slog.New(h)
+
+	rc, err := o.configFlags.ToRESTConfig()
+	if err != nil {
+		return clusterError(fmt.Errorf("load kubeconfig: %w", err))
+	}
+	rc.QPS, rc.Burst = o.QPS, o.Burst
+	rc.UserAgent = "kubectl-smartvpa-serve"
+	kc, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return clusterError(err)
+	}
+	dc, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return clusterError(err)
+	}
+	mc, err := metricsclient.NewForConfig(rc)
+	if err != nil {
+		return clusterError(err)
+	}
+	c, err := operator.New(operator.Clients{Kube: kc, Dynamic: dc, Metrics: mc}, operator.Config{
+		RecommenderName:     o.RecommenderName,
+		Recommender:         o.Recommender,
+		ModelFile:           o.ModelFile,
+		Interval:            o.Interval,
+		LowConfidenceSpan:   o.LowConfidenceSpan,
+		CheckpointNamespace: o.CheckpointNamespace,
+		CheckpointInterval:  o.CheckpointInterval,
+		Updater:             o.Updater,
+		UpdatePolicy:        o.policy,
+		UpdateLimiter:       rate.NewLimiter(rate.Limit(o.UpdateRate), o.UpdateBurst),
+		Log:                 log,
+	})
+	if err != nil {
+		return usageErrorf(o.cmd, "%v", err)
+	}
+	host, _ := os.Hostname()
+	id := fmt.Sprintf("%s_%d", host, os.Getpid())
+	log.Info("starting serve", "identity", id, "metrics_addr", o.MetricsAddr, "leader_elect", o.LeaderElect)
+	err = operator.Serve(ctx, c, kc, operator.ServeOptions{
+		MetricsAddr:    o.MetricsAddr,
+		LeaderElect:    o.LeaderElect,
+		LeaseNamespace: o.LeaseNamespace,
+		LeaseName:      o.LeaseName,
+		Identity:       id,
+		LeaseDuration:  15 * time.Second,
+		RenewDeadline:  10 * time.Second,
+		RetryPeriod:    2 * time.Second,
+	})
+	if err != nil {
+		return clusterError(err)
+	}
+	log.Info("serve stopped")
+	return nil
+}

@@ -1,0 +1,162 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+)
+
+// ServeOptions are the process-level options of serve.
+type ServeOptions struct {
+	// MetricsAddr is where /metrics and /healthz listen ("" disables them).
+	MetricsAddr string
+	// LeaderElect turns on leader election through a Lease.
+	LeaderElect    bool
+	LeaseNamespace string
+	LeaseName      string
+	Identity       string
+	LeaseDuration  time.Duration
+	RenewDeadline  time.Duration
+	RetryPeriod    time.Duration
+	// Ready, if set, receives the bound metrics address once it listens.
+	Ready func(addr string)
+}
+
+// Serve runs the controller until ctx ends: the HTTP endpoints at once, the
+// informers and passes while this replica leads. On ctx's end the controller
+// writes its checkpoints before the Lease is released.
+func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeOptions) error {
+	errc := make(chan error, 1)
+	var srv *http.Server
+	if o.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(c.m.Registry, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+			if err := c.Healthy(c.cfg.Clock()); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprintln(w, "ok")
+		})
+		ln, err := net.Listen("tcp", o.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w (choose a free address)", o.MetricsAddr, err)
+		}
+		if o.Ready != nil {
+			o.Ready(ln.Addr().String())
+		}
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+	}
+	lead := func(lctx context.Context) error {
+		c.m.Leader.Set(1)
+		defer c.m.Leader.Set(0)
+		if err := c.Start(lctx); err != nil {
+			return err
+		}
+		c.log.Info("informers synced; reconciling", "interval", c.cfg.Interval, "recommender", c.cfg.Recommender,
+			"recommender_name", c.cfg.RecommenderName, "updater", c.cfg.Updater)
+		return c.Run(lctx)
+	}
+	if !o.LeaderElect {
+		go func() { errc <- lead(ctx) }()
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			return <-errc
+		}
+	}
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: o.LeaseNamespace, Name: o.LeaseName},
+		Client:     kc.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: o.Identity},
+	}
+	// The election runs under its own context, cancelled only after the
+	// controller returned (checkpoints written), so the Lease is released
+	// last.
+	leCtx, leCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer leCancel()
+	done := make(chan error, 1)
+	var leading atomic.Bool
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		LeaseDuration:   o.LeaseDuration,
+		RenewDeadline:   o.RenewDeadline,
+		RetryPeriod:     o.RetryPeriod,
+		ReleaseOnCancel: true,
+		Name:            o.LeaseName,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(lctx context.Context) {
+				leading.Store(true)
+				c.log.Info("became leader", "identity", o.Identity)
+				runCtx, cancel := context.WithCancel(ctx)
+				go func() {
+					select {
+					case <-lctx.Done():
+					case <-runCtx.Done():
+					}
+					cancel()
+				}()
+				err := lead(runCtx)
+				cancel()
+				done <- err
+				leCancel()
+			},
+			OnStoppedLeading: func() {
+				c.log.Info("stopped leading", "identity", o.Identity)
+			},
+			OnNewLeader: func(id string) {
+				if id != o.Identity {
+					c.log.Info("leader is another replica", "leader", id)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		if !leading.Load() {
+			leCancel() // not leading: nothing to checkpoint
+			return
+		}
+		select {
+		case <-time.After(30 * time.Second):
+			leCancel()
+		case <-leCtx.Done():
+		}
+	}()
+	le.Run(leCtx)
+	select {
+	case err := <-done:
+		if err == nil && ctx.Err() == nil {
+			return errors.New("lost the leader Lease: exiting so a restart campaigns again")
+		}
+		return err
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
