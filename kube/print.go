@@ -86,6 +86,9 @@ func printPatches(w io.Writer, rep *Report) error {
 	for i := range rep.Workloads {
 		wr := &rep.Workloads[i]
 		cs := NewResources(wr, nil)
+		if len(wr.Containers) == 0 {
+			continue
+		}
 		if !first {
 			fmt.Fprintln(w, "---")
 		}

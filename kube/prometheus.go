@@ -194,6 +194,14 @@ func podRegexp(ws []*Workload) string {
 	parts := make([]string, 0, len(ws))
 	for _, w := range ws {
 		parts = append(parts, w.PodNamePattern())
+		// Live pods by name too: a pod named by hand may not follow the
+		// pattern of its controller.
+		re := regexp.MustCompile("^(?:" + w.PodNamePattern() + ")$")
+		for _, p := range w.Pods {
+			if !re.MatchString(p.Name) {
+				parts = append(parts, regexp.QuoteMeta(p.Name))
+			}
+		}
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "|")

@@ -391,9 +391,9 @@ func (e *Engine) container(w *Workload, c Container, h *History, now time.Time, 
 
 func lowReason(h *History, span time.Duration) string {
 	if h.LowConfidence {
-		return fmt.Sprintf("%s history from %s sampling", span.Round(time.Second), h.Source)
+		return fmt.Sprintf("%s of history from %s sampling", shortDuration(span), h.Source)
 	}
-	return fmt.Sprintf("only %s of history", span.Round(time.Minute))
+	return fmt.Sprintf("only %s of history", shortDuration(span))
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }

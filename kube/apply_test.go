@@ -1,0 +1,274 @@
+package kube
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/updater"
+)
+
+func TestChangesHPA(t *testing.T) {
+	rep, _ := demoReport(t, ProfileBalanced, false)
+	tests := []struct {
+		name     string
+		allowHPA bool
+		wantCPU  string
+	}{
+		{"hpa resource left alone", false, "1"},
+		{"allow hpa", true, "671m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var web *Change
+			chs := Changes(rep, tt.allowHPA)
+			for i := range chs {
+				if chs[i].Report.Name == "web" {
+					web = &chs[i]
+				}
+			}
+			if web == nil || len(web.New) != 1 {
+				t.Fatalf("no change for web: %+v", chs)
+			}
+			if got := FormatCPU(web.New[0].Requests.CPUMillicores); got != tt.wantCPU {
+				t.Errorf("web cpu = %s, want %s", got, tt.wantCPU)
+			}
+			skipped := strings.Join(web.Skipped, ";")
+			if !tt.allowHPA && !strings.Contains(skipped, "HorizontalPodAutoscaler web scales on cpu") {
+				t.Errorf("skipped = %q", skipped)
+			}
+		})
+	}
+}
+
+func patchActions(c *fake.Clientset) []k8stesting.PatchAction {
+	var out []k8stesting.PatchAction
+	for _, a := range c.Actions() {
+		if p, ok := a.(k8stesting.PatchAction); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestApplyPatch(t *testing.T) {
+	rep, _ := demoReport(t, ProfileBalanced, false)
+	deps, _ := demoSnapshot()
+	for _, dry := range []DryRun{DryRunNone, DryRunServer, DryRunClient} {
+		t.Run(string(dry), func(t *testing.T) {
+			client := fake.NewSimpleClientset(deps[0], deps[1])
+			var out bytes.Buffer
+			a := &Applier{Client: client, Mode: ModePatch, DryRun: dry, Out: &out}
+			for _, ch := range Changes(rep, true) {
+				if ch.Report.Kind != KindDeployment {
+					continue
+				}
+				if _, err := a.Apply(context.Background(), ch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pas := patchActions(client)
+			if dry == DryRunClient {
+				if len(pas) != 0 {
+					t.Fatalf("client dry run sent %d patches", len(pas))
+				}
+				return
+			}
+			// One request per workload.
+			if len(pas) != 2 {
+				t.Fatalf("patches = %d, want 2 (one per deployment)", len(pas))
+			}
+			for _, p := range pas {
+				opts := p.(k8stesting.PatchActionImpl).PatchOptions
+				if opts.FieldManager != "smartvpa" {
+					t.Errorf("field manager = %q", opts.FieldManager)
+				}
+				if (dry == DryRunServer) != (len(opts.DryRun) == 1 && opts.DryRun[0] == metav1.DryRunAll) {
+					t.Errorf("dry run options = %v for %s", opts.DryRun, dry)
+				}
+				if string(p.GetPatchType()) != "application/strategic-merge-patch+json" {
+					t.Errorf("patch type = %s", p.GetPatchType())
+				}
+			}
+			if dry == DryRunNone {
+				d, err := client.AppsV1().Deployments("demo").Get(context.Background(), "api", metav1.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := d.Spec.Template.Spec.Containers[0].Resources
+				if r.Requests.Cpu().String() != "224m" || r.Limits.Cpu().String() != "448m" {
+					t.Errorf("api resources after patch = %v / %v", r.Requests, r.Limits)
+				}
+			}
+		})
+	}
+}
+
+func TestApplyRefusesJobTemplate(t *testing.T) {
+	j := job("demo", "once", "", container("main", "1", "1Gi", "", ""))
+	client := fake.NewSimpleClientset(j)
+	w := NewWorkload(j)
+	a := &Applier{Client: client, Mode: ModePatch, Out: &bytes.Buffer{}}
+	ch := Change{Report: &WorkloadReport{Namespace: "demo", Kind: KindJob, Name: "once", workload: w},
+		New: []ContainerResources{{Name: "main", Requests: model.Resources{CPUMillicores: 100, MemoryBytes: 100 * model.MiB}}}}
+	res, err := a.Apply(context.Background(), ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Patched || len(patchActions(client)) != 0 || !strings.Contains(strings.Join(res.Refused, ""), "immutable") {
+		t.Fatalf("result = %+v", res)
+	}
+}
+
+func TestApplyInPlace(t *testing.T) {
+	rep, _ := demoReport(t, ProfileBalanced, false)
+	_, snap := demoSnapshot()
+	objs := []runtime.Object{}
+	for i := range snap.Pods {
+		objs = append(objs, &snap.Pods[i])
+	}
+	client := fake.NewSimpleClientset(objs...)
+	a := &Applier{Client: client, Mode: ModeInPlace, DryRun: DryRunNone, Out: &bytes.Buffer{}}
+	for _, ch := range Changes(rep, true) {
+		if ch.Report.Name != "web" {
+			continue
+		}
+		res, err := a.Apply(context.Background(), ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Resized) != 2 || res.Patched {
+			t.Fatalf("result = %+v", res)
+		}
+	}
+	pas := patchActions(client)
+	if len(pas) != 2 {
+		t.Fatalf("patches = %d", len(pas))
+	}
+	for _, p := range pas {
+		if p.GetSubresource() != "resize" || p.GetResource().Resource != "pods" {
+			t.Errorf("patched %s/%s, want pods/resize", p.GetResource().Resource, p.GetSubresource())
+		}
+		var body map[string]any
+		_ = json.Unmarshal(p.GetPatch(), &body)
+		if _, ok := body["spec"].(map[string]any)["containers"]; !ok {
+			t.Errorf("patch body = %s", p.GetPatch())
+		}
+	}
+}
+
+func TestApplyEvict(t *testing.T) {
+	rep, _ := demoReport(t, ProfileBalanced, false)
+	_, snap := demoSnapshot()
+	pdb := func(allowed int32) *policyv1.PodDisruptionBudget {
+		min := intstr.FromInt32(2)
+		return &policyv1.PodDisruptionBudget{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "web"},
+			Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: &min, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
+			Status:     policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: allowed, CurrentHealthy: 2, DesiredHealthy: 2},
+		}
+	}
+	tests := []struct {
+		name        string
+		pdb         *policyv1.PodDisruptionBudget
+		minReplicas int
+		wantEvicted int
+		wantRefused string
+	}{
+		{"pdb allows none", pdb(0), 2, 0, "PodDisruptionBudget web allows no disruption (2 healthy, 2 required)"},
+		{"tolerance allows one", pdb(1), 2, 1, ""},
+		{"min replicas", pdb(1), 3, 0, "too few replicas: 2 live, min 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs := []runtime.Object{tt.pdb}
+			for i := range snap.Pods {
+				objs = append(objs, &snap.Pods[i])
+			}
+			client := fake.NewSimpleClientset(objs...)
+			pol := updater.DefaultPolicy()
+			pol.MinReplicas = tt.minReplicas
+			a := &Applier{Client: client, Mode: ModeEvict, Policy: pol, Out: &bytes.Buffer{}, Now: func() time.Time { return t0 }}
+			var res Result
+			for _, ch := range Changes(rep, true) {
+				if ch.Report.Name == "web" {
+					var err error
+					if res, err = a.Apply(context.Background(), ch); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if len(res.Evicted) != tt.wantEvicted {
+				t.Errorf("evicted %v, want %d (refused %q)", res.Evicted, tt.wantEvicted, res.Refused)
+			}
+			if tt.wantRefused != "" && !strings.Contains(strings.Join(res.Refused, ";"), tt.wantRefused) {
+				t.Errorf("refused = %q, want %q", res.Refused, tt.wantRefused)
+			}
+			evictions := 0
+			for _, act := range client.Actions() {
+				if act.GetSubresource() == "eviction" {
+					evictions++
+				}
+			}
+			if evictions != tt.wantEvicted {
+				t.Errorf("eviction requests = %d, want %d", evictions, tt.wantEvicted)
+			}
+		})
+	}
+}
+
+func TestWatch(t *testing.T) {
+	deps, snap := demoSnapshot()
+	oom := snap.Pods[0].DeepCopy()
+	oom.Status.ContainerStatuses[0].LastTerminationState.Terminated = &corev1.ContainerStateTerminated{Reason: "OOMKilled", FinishedAt: metav1.Time{Time: t0.Add(time.Minute)}}
+	oldOOM := snap.Pods[0].DeepCopy()
+	oldOOM.Status.ContainerStatuses[0].LastTerminationState.Terminated = &corev1.ContainerStateTerminated{Reason: "OOMKilled", FinishedAt: metav1.Time{Time: t0.Add(-time.Minute)}}
+	done := deps[0].DeepCopy()
+	done.Status = appsv1.DeploymentStatus{Replicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2}
+	tests := []struct {
+		name    string
+		objs    []runtime.Object
+		wantErr string
+	}{
+		{"oom after the patch fails", []runtime.Object{deps[0], oom}, "OOMKilled"},
+		{"oom before the patch is ignored; rollout complete", []runtime.Object{done, oldOOM}, ""},
+		{"timeout", []runtime.Object{deps[0], oldOOM}, "rollout not complete after 1m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := fake.NewSimpleClientset(tt.objs...)
+			clock := t0
+			rw := &RolloutWatcher{Client: client, Timeout: time.Minute,
+				Sleep: func(context.Context, time.Duration) error { clock = clock.Add(10 * time.Second); return nil },
+				Now:   func() time.Time { return clock }}
+			err := rw.Watch(context.Background(), NewWorkload(deps[0]), t0)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			var rf *RolloutFailure
+			if tt.wantErr == "OOMKilled" && !errors.As(err, &rf) {
+				t.Fatalf("err %T is not a RolloutFailure", err)
+			}
+		})
+	}
+}

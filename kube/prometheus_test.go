@@ -1,0 +1,157 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/smartvpa/smartvpa/core/model"
+)
+
+// fakeProm answers range queries with one series per (pod, container) of
+// series, restricted to the query's namespace and pod regexp, and records
+// every query.
+type fakeProm struct {
+	mu      sync.Mutex
+	queries []string
+	// series: namespace -> pod/container -> (cpu cores, memory bytes) per step
+	series map[string]map[string][2]float64
+}
+
+var (
+	nsRE  = regexp.MustCompile(`namespace="([^"]*)"`)
+	podRE = regexp.MustCompile(`pod=~"([^"]*)"`)
+)
+
+func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	q := r.Form.Get("query")
+	f.mu.Lock()
+	f.queries = append(f.queries, r.URL.Path+" "+q)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if strings.HasSuffix(r.URL.Path, "/query") { // throttling: no CFS series
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+		return
+	}
+	ns := nsRE.FindStringSubmatch(q)[1]
+	pods := regexp.MustCompile("^(?:" + strings.ReplaceAll(podRE.FindStringSubmatch(q)[1], `\\`, `\`) + ")$")
+	var start, end, step float64
+	fmt.Sscanf(r.Form.Get("start"), "%g", &start)
+	fmt.Sscanf(r.Form.Get("end"), "%g", &end)
+	fmt.Sscanf(r.Form.Get("step"), "%g", &step)
+	type series struct {
+		Metric map[string]string `json:"metric"`
+		Values [][2]any          `json:"values"`
+	}
+	var out []series
+	for key, v := range f.series[ns] {
+		pc := strings.SplitN(key, "/", 2)
+		if !pods.MatchString(pc[0]) {
+			continue
+		}
+		s := series{Metric: map[string]string{"pod": pc[0], "container": pc[1]}}
+		val := v[1]
+		if strings.Contains(q, "cpu_usage") {
+			val = v[0]
+		}
+		for t := start; t <= end; t += step {
+			s.Values = append(s.Values, [2]any{t, fmt.Sprint(val)})
+		}
+		out = append(out, s)
+	}
+	b, _ := json.Marshal(map[string]any{"status": "success", "data": map[string]any{"resultType": "matrix", "result": out}})
+	w.Write(b)
+}
+
+func TestPrometheusHistory(t *testing.T) {
+	deps, snap := demoSnapshot()
+	ws := Group([]runtime.Object{deps[0], deps[1]}, snap, false, labels.Everything())
+	fp := &fakeProm{series: map[string]map[string][2]float64{
+		"demo": {
+			"web-7d9c5-abcde/web":     {0.4, 400 * model.MiB},
+			"web-6b8f4c-zzzzz/web":    {0.6, 500 * model.MiB}, // a pod of an older ReplicaSet
+			"api-5f6b8-klmno/api":     {0.3, 300 * model.MiB},
+			"web-api-5f6b8-xxxxx/web": {9, 9 * model.GiB}, // another workload's pod
+			"web-7d9c5-abcde/istio":   {1, model.GiB},     // a container not in the template
+		},
+	}}
+	srv := httptest.NewServer(fp)
+	defer srv.Close()
+	p := &Prometheus{URL: srv.URL, Duration: 2 * time.Hour, Step: 5 * time.Minute}
+	h, err := p.History(context.Background(), ws, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One CPU and one memory range query for the namespace, plus the
+	// throttling instant query: never one query per pod.
+	var ranges int
+	for _, q := range fp.queries {
+		if strings.Contains(q, "query_range") {
+			ranges++
+			if !strings.Contains(q, "by (pod, container)") {
+				t.Errorf("query not grouped by (pod, container): %s", q)
+			}
+		}
+	}
+	if ranges != 2 || len(fp.queries) != 3 {
+		t.Fatalf("queries = %d (range %d), want 2 range + 1 instant:\n%s", len(fp.queries), ranges, strings.Join(fp.queries, "\n"))
+	}
+	web := ContainerKey{Workload: "demo/Deployment/web", Container: "web"}
+	api := ContainerKey{Workload: "demo/Deployment/api", Container: "api"}
+	points := int(2*time.Hour/(5*time.Minute)) + 1
+	if got := len(h.Samples[web]); got != 2*points {
+		t.Errorf("web samples = %d, want %d (two pods)", got, 2*points)
+	}
+	if got := len(h.Samples[api]); got != points {
+		t.Errorf("api samples = %d, want %d", got, points)
+	}
+	for _, s := range h.Samples[web] {
+		if s.CPUMillicores != 400 && s.CPUMillicores != 600 {
+			t.Fatalf("web sample from a foreign pod: %+v", s)
+		}
+	}
+	for i := 1; i < len(h.Samples[web]); i++ {
+		if h.Samples[web][i].Time.Before(h.Samples[web][i-1].Time) {
+			t.Fatal("samples not in time order")
+		}
+	}
+	if got := h.Span(web); got != 2*time.Hour {
+		t.Errorf("span = %s", got)
+	}
+}
+
+func TestPrometheusStepRaised(t *testing.T) {
+	p := &Prometheus{Duration: 8 * 24 * time.Hour, Step: 30 * time.Second}
+	if got := p.EffectiveStep(); int64(8*24*time.Hour/got) >= maxPoints {
+		t.Fatalf("step %s gives too many points", got)
+	}
+	p.Step = 5 * time.Minute
+	if got := p.EffectiveStep(); got != 5*time.Minute {
+		t.Fatalf("step = %s, want 5m", got)
+	}
+}
+
+func TestPrometheusError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"status":"error","errorType":"bad_data","error":"parse error"}`)
+	}))
+	defer srv.Close()
+	deps, snap := demoSnapshot()
+	ws := Group([]runtime.Object{deps[0]}, snap, false, labels.Everything())
+	_, err := (&Prometheus{URL: srv.URL}).History(context.Background(), ws, t0)
+	if err == nil || !strings.Contains(err.Error(), "cpu query for namespace demo") {
+		t.Fatalf("err = %v", err)
+	}
+}
