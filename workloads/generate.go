@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
 )
 
 // DefaultStart is the time of the first generated sample unless told
@@ -42,6 +44,9 @@ type resourceParams interface {
 	// values returns one value per time; r is this resource's own random
 	// stream, start the time of the first sample.
 	values(r *rand.Rand, times []time.Time, start time.Time) []float64
+	// peak is the highest value the parameters allow over span from the
+	// first sample, noise included (an upper bound of values).
+	peak(span time.Duration) float64
 }
 
 type genType struct {
@@ -111,25 +116,96 @@ type GeneratorConfig struct {
 	Type   string
 	CPU    resourceParams
 	Memory resourceParams
+	// Request is the config's optional "request": the container's original
+	// request, recorded in Meta.OriginalRequest. A zero field means the
+	// default, DefaultRequestFactor times the resource's peak, rounded up
+	// (see DefaultRequest).
+	Request model.Resources
+}
+
+// Default original request of generated traces: DefaultRequestFactor times
+// the peak the config allows (noise included), rounded up to a multiple of
+// CPURequestStep millicores and MemoryRequestStep bytes, as an
+// over-provisioned container would be configured.
+const (
+	DefaultRequestFactor = 1.5
+	CPURequestStep       = 100.0          // millicores
+	MemoryRequestStep    = 64 * model.MiB // bytes
+)
+
+// DefaultRequest returns the original request a generated trace of this
+// config and duration gets when the config sets no "request" (or a zero
+// field of it): DefaultRequestFactor times the peak of each resource over
+// the duration, rounded up to CPURequestStep and MemoryRequestStep, and at
+// least one step.
+func (cfg *GeneratorConfig) DefaultRequest(duration time.Duration) model.Resources {
+	return model.Resources{
+		CPUMillicores: roundUpRequest(DefaultRequestFactor*cfg.CPU.peak(duration), CPURequestStep),
+		MemoryBytes:   roundUpRequest(DefaultRequestFactor*cfg.Memory.peak(duration), MemoryRequestStep),
+	}
+}
+
+func roundUpRequest(v, step float64) float64 {
+	return math.Max(1, math.Ceil(v/step)) * step
+}
+
+// originalRequest is the config's request with zero fields set to the default.
+func (cfg *GeneratorConfig) originalRequest(duration time.Duration) model.Resources {
+	r, def := cfg.Request, cfg.DefaultRequest(duration)
+	if r.CPUMillicores == 0 {
+		r.CPUMillicores = def.CPUMillicores
+	}
+	if r.MemoryBytes == 0 {
+		r.MemoryBytes = def.MemoryBytes
+	}
+	return r
+}
+
+// requestConfig is the optional "request" of a config.
+type requestConfig struct {
+	CPUMillicores float64 `json:"cpuMillicores"`
+	MemoryBytes   float64 `json:"memoryBytes"`
 }
 
 // ParseConfig parses and validates a generator config; name is used in
 // error messages. Unknown fields are errors (a typo must not pass silently);
-// "_doc" holds documentation and is ignored.
+// "_doc" holds documentation and is ignored. Besides "cpu" and "memory", a
+// config may set "request": {"cpuMillicores": n, "memoryBytes": n}, the
+// container's original request (a field left out or 0 takes the default, see
+// GeneratorConfig.DefaultRequest).
 func ParseConfig(typ string, data []byte, name string) (*GeneratorConfig, error) {
 	g, ok := generators[typ]
 	if !ok {
 		return nil, unknownType(typ)
 	}
 	var top struct {
-		Doc    json.RawMessage `json:"_doc"`
-		CPU    json.RawMessage `json:"cpu"`
-		Memory json.RawMessage `json:"memory"`
+		Doc     json.RawMessage `json:"_doc"`
+		CPU     json.RawMessage `json:"cpu"`
+		Memory  json.RawMessage `json:"memory"`
+		Request json.RawMessage `json:"request"`
 	}
 	if err := strictDecode(data, &top); err != nil {
 		return nil, configError(name, data, "", err)
 	}
 	cfg := &GeneratorConfig{Type: typ}
+	if raw := top.Request; len(raw) != 0 && string(raw) != "null" {
+		if raw[0] != '{' {
+			return nil, &InputError{File: name, Field: "request", Msg: `want an object such as {"cpuMillicores": 1000, "memoryBytes": 1073741824}`}
+		}
+		var r requestConfig
+		if err := strictDecode(raw, &r); err != nil {
+			return nil, configError(name, data, "request", err)
+		}
+		for _, f := range []struct {
+			field string
+			v     float64
+		}{{"cpuMillicores", r.CPUMillicores}, {"memoryBytes", r.MemoryBytes}} {
+			if err := nonNeg(f.field, f.v); err != nil {
+				return nil, &InputError{File: name, Field: "request." + f.field, Msg: msgOf(err) + " (0 or left out: the default, 1.5 times the peak)"}
+			}
+		}
+		cfg.Request = model.Resources{CPUMillicores: r.CPUMillicores, MemoryBytes: r.MemoryBytes}
+	}
 	for _, part := range []struct {
 		field string
 		raw   json.RawMessage
@@ -280,7 +356,9 @@ func positiveDur(field string, d Duration) error {
 // whole number of seconds (trace.csv stores Unix seconds).
 //
 // CPU and memory draw from separate random streams, so changing the CPU part
-// of a config leaves the memory series unchanged.
+// of a config leaves the memory series unchanged. Meta.OriginalRequest is the
+// config's "request", or by default 1.5 times the config's peak (see
+// GeneratorConfig.DefaultRequest); it does not depend on the seed.
 func Generate(typ string, config []byte, seed int64, duration, interval time.Duration, start time.Time) (*Trace, error) {
 	name := "config"
 	if config == nil {
@@ -348,6 +426,7 @@ func (cfg *GeneratorConfig) Generate(raw []byte, seed int64, duration, interval 
 		return nil, err
 	}
 	s := seed
+	req := cfg.originalRequest(times[len(times)-1].Sub(start))
 	t := &Trace{
 		Times:         times,
 		CPUMillicores: cpu,
@@ -358,6 +437,8 @@ func (cfg *GeneratorConfig) Generate(raw []byte, seed int64, duration, interval 
 			Interval: interval,
 			Seed:     &s,
 			Config:   json.RawMessage(compact.Bytes()),
+
+			OriginalRequest: &req,
 		},
 	}
 	h := sha256.New()
@@ -412,6 +493,8 @@ func (p *stepParams) validate() error {
 	return fraction("noise", p.Noise)
 }
 
+func (p *stepParams) peak(time.Duration) float64 { return p.Max * (1 + p.Noise) }
+
 func (p *stepParams) values(r *rand.Rand, times []time.Time, start time.Time) []float64 {
 	out := make([]float64, len(times))
 	level := p.Min + (p.Max-p.Min)*r.Float64()
@@ -452,6 +535,10 @@ func (p *sineParams) validate() error {
 		return errf("phase", "must be a fraction of the period in [0, 1), got %g", p.Phase)
 	}
 	return fraction("noise", p.Noise)
+}
+
+func (p *sineParams) peak(time.Duration) float64 {
+	return (p.Base + p.Amplitude) * (1 + p.Noise)
 }
 
 func (p *sineParams) clean(t, start time.Time) float64 {
@@ -496,6 +583,8 @@ func (p *lowHighParams) validate() error {
 	}
 	return fraction("noise", p.Noise)
 }
+
+func (p *lowHighParams) peak(time.Duration) float64 { return p.High * (1 + p.Noise) }
 
 // isHigh reports whether the clean signal is at the high level at t.
 func (p *lowHighParams) isHigh(t, start time.Time) bool {
@@ -543,6 +632,14 @@ func (p *spikeParams) validate() error {
 		return err
 	}
 	return fraction("noise", p.Noise)
+}
+
+func (p *spikeParams) peak(time.Duration) float64 {
+	v := p.Base
+	if p.RatePerHour > 0 {
+		v += p.Height
+	}
+	return v * (1 + p.Noise)
 }
 
 func (p *spikeParams) values(r *rand.Rand, times []time.Time, start time.Time) []float64 {
@@ -593,6 +690,19 @@ func (p *trendParams) validate() error {
 	return fraction("noise", p.Noise)
 }
 
+// peak is the ceiling when there is one, else the level at the end of span
+// (or the initial level when the slope is not positive).
+func (p *trendParams) peak(span time.Duration) float64 {
+	v := p.Initial
+	switch {
+	case p.Ceiling > 0:
+		v = p.Ceiling
+	case p.SlopePerHour > 0:
+		v += p.SlopePerHour * span.Hours()
+	}
+	return v * (1 + p.Noise)
+}
+
 func (p *trendParams) clean(t, start time.Time) float64 {
 	h := t.Sub(start).Hours()
 	if p.Ceiling > 0 {
@@ -634,6 +744,10 @@ func (p *weeklyParams) validate() error {
 		return err
 	}
 	return fraction("noise", p.Noise)
+}
+
+func (p *weeklyParams) peak(time.Duration) float64 {
+	return p.Base * (1 + p.DailyAmplitude) * math.Max(1, p.WeekendFactor) * (1 + p.Noise)
 }
 
 func (p *weeklyParams) clean(t time.Time) float64 {

@@ -53,7 +53,7 @@ func TestShippedConfigsDocumentEveryField(t *testing.T) {
 			if err := json.Unmarshal(raw, &top); err != nil {
 				t.Fatal(err)
 			}
-			for _, k := range []string{"type", "cpu", "memory"} {
+			for _, k := range []string{"type", "cpu", "memory", "request"} {
 				if top.Doc[k] == "" {
 					t.Errorf("_doc has no %q entry", k)
 				}

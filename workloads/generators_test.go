@@ -245,6 +245,10 @@ func TestGenerateErrors(t *testing.T) {
 		{"sub-second interval", "step", "", time.Hour, 500 * time.Millisecond, `invalid interval 500ms: use a whole number of seconds, at least 1s`},
 		{"duration below interval", "step", "", time.Second, time.Minute, `invalid duration 1s: use at least one interval (1m0s)`},
 		{"too many samples", "step", "", 10000 * time.Hour, time.Second, `duration 10000h0m0s at interval 1s gives 36000000 samples, more than 10000000: use a longer interval or a shorter duration`},
+		{"negative request", "step", `{"cpu": ` + stepOK + `, "memory": ` + stepOK + `, "request": {"cpuMillicores": -1}}`, 0, 0, `cfg.json: field "request.cpuMillicores": must be a number >= 0, got -1 (0 or left out: the default, 1.5 times the peak)`},
+		{"unknown request field", "step", `{"cpu": ` + stepOK + `, "memory": ` + stepOK + `, "request": {"cpu": 1}}`, 0, 0, `cfg.json: field "request.cpu": unknown field: check the spelling against the shipped config`},
+		{"request not an object", "step", `{"cpu": ` + stepOK + `, "memory": ` + stepOK + `, "request": 5}`, 0, 0, `cfg.json: field "request": want an object such as {"cpuMillicores": 1000, "memoryBytes": 1073741824}`},
+		{"request wrong type", "step", `{"cpu": ` + stepOK + `, "memory": ` + stepOK + `, "request": {"memoryBytes": "1Gi"}}`, 0, 0, `cfg.json: field "request.memoryBytes": want a float64, got JSON string`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,6 +264,124 @@ func TestGenerateErrors(t *testing.T) {
 			}
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("err = %v\nwant  %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// The default original request is 1.5 times the shipped config's peak
+// (noise included), rounded up to 100 millicores and 64 MiB (8 days at 1m).
+func TestGenerateDefaultRequest(t *testing.T) {
+	const mi64 = 64 * 1024 * 1024
+	tests := []struct {
+		typ      string
+		cpu, mem float64
+	}{
+		// 1500 * 1.05 * 1.5 = 2362.5; 1.5 GiB * 1.02 * 1.5 = 36.7 * 64 MiB.
+		{"step", 2400, 37 * mi64},
+		// 800 * 1.05 * 1.5 = 1260; 1 GiB * 1.02 * 1.5 = 24.5 * 64 MiB.
+		{"sinusoidal", 1300, 25 * mi64},
+		// 1200 * 1.03 * 1.5 = 1854; 1 GiB * 1.01 * 1.5 = 24.2 * 64 MiB.
+		{"low_high", 1900, 25 * mi64},
+		// 2000 * 1.05 * 1.5 = 3150; 768 MiB * 1.01 * 1.5 = 18.2 * 64 MiB.
+		{"spikes", 3200, 19 * mi64},
+		// no ceiling: (300 + 0.5 * 191.98 h) * 1.05 * 1.5 = 623.7; ceiling 1.5 GiB * 1.01 * 1.5 = 36.4 * 64 MiB.
+		{"trend", 700, 37 * mi64},
+		// 600 * 1.6 * 1.1 * 1.5 = 1584; 1 GiB * 1.2 * 1.03 * 1.5 = 29.7 * 64 MiB.
+		{"weekly", 1600, 30 * mi64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			tr, err := Generate(tt.typ, nil, 1, 8*24*time.Hour, time.Minute, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tr.Meta.OriginalRequest
+			if got == nil || got.CPUMillicores != tt.cpu || got.MemoryBytes != tt.mem {
+				t.Fatalf("original request %+v, want cpu %v memory %v", got, tt.cpu, tt.mem)
+			}
+		})
+	}
+}
+
+// The default request is at least 1.5 times every generated sample: the peak
+// each generator reports bounds its values, so a container starting at the
+// default request is never OOM-killed (memory limit = request) nor over its
+// CPU request.
+func TestGenerateDefaultRequestCoversPeak(t *testing.T) {
+	for _, typ := range GeneratorTypes() {
+		t.Run(typ, func(t *testing.T) {
+			for seed := int64(1); seed <= 5; seed++ {
+				tr, err := Generate(typ, nil, seed, 8*24*time.Hour, time.Minute, time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, cpu := minMax(tr.CPUMillicores)
+				_, mem := minMax(tr.MemoryBytes)
+				r := tr.Meta.OriginalRequest
+				if r.CPUMillicores < DefaultRequestFactor*cpu || r.MemoryBytes < DefaultRequestFactor*mem {
+					t.Fatalf("seed %d: request %+v below 1.5 x peak (cpu %v, memory %v)", seed, *r, cpu, mem)
+				}
+			}
+		})
+	}
+}
+
+func TestGenerateExplicitRequest(t *testing.T) {
+	part := `{"min": 100, "max": 1500, "minHold": "2h", "maxHold": "12h", "noise": 0.05}`
+	def, err := Generate("step", []byte(`{"cpu": `+part+`, "memory": `+part+`}`), 3, 2*24*time.Hour, time.Minute, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, request string
+		cpu, mem      float64
+	}{
+		{"both", `{"cpuMillicores": 750, "memoryBytes": 536870912}`, 750, 536870912},
+		{"cpu only: memory defaults", `{"cpuMillicores": 750}`, 750, 0},
+		{"zero memory defaults", `{"cpuMillicores": 750, "memoryBytes": 0}`, 750, 0},
+		{"empty object: both default", `{}`, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := []byte(`{"cpu": ` + part + `, "memory": ` + part + `, "request": ` + tt.request + `}`)
+			a, err := Generate("step", cfg, 3, 2*24*time.Hour, time.Minute, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := Generate("step", cfg, 3, 2*24*time.Hour, time.Minute, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.ID != b.ID || *a.Meta.OriginalRequest != *b.Meta.OriginalRequest {
+				t.Fatalf("not deterministic: %s %+v, %s %+v", a.ID, *a.Meta.OriginalRequest, b.ID, *b.Meta.OriginalRequest)
+			}
+			parsed, err := ParseConfig("step", cfg, "cfg.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := parsed.DefaultRequest(2*24*time.Hour - time.Minute)
+			if tt.cpu != 0 {
+				want.CPUMillicores = tt.cpu
+			}
+			if tt.mem != 0 {
+				want.MemoryBytes = tt.mem
+			}
+			if got := *a.Meta.OriginalRequest; got != want {
+				t.Fatalf("original request %+v, want %+v", got, want)
+			}
+			if !strings.Contains(string(a.Meta.Config), `"request":`) {
+				t.Fatalf("config %s does not record the request", a.Meta.Config)
+			}
+			// The request is part of the config, hence of the id; the
+			// samples do not depend on it.
+			if a.ID == def.ID {
+				t.Fatalf("id %s equals the id without a request", a.ID)
+			}
+			for i := range a.MemoryBytes {
+				if a.CPUMillicores[i] != def.CPUMillicores[i] || a.MemoryBytes[i] != def.MemoryBytes[i] {
+					t.Fatalf("sample %d changed with the request", i)
+				}
 			}
 		})
 	}
