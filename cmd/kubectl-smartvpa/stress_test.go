@@ -27,6 +27,12 @@ func TestStressUsageErrors(t *testing.T) {
 			`error: --max-memory "lots" is not a quantity, e.g. 64Gi; run 'kubectl smartvpa stress server --help' for usage` + "\n"},
 		{"server token twice", []string{"stress", "server", "--token", "a", "--token-file", "f"},
 			"error: give --token or --token-file, not both; run 'kubectl smartvpa stress server --help' for usage\n"},
+		{"agent server", []string{"stress", "agent", "--server", "localhost:8090"},
+			`error: --server "localhost:8090" is not an http(s) URL, e.g. http://127.0.0.1:8090; run 'kubectl smartvpa stress agent --help' for usage` + "\n"},
+		{"agent backend", []string{"stress", "agent", "--backend", "magic"},
+			`error: unknown backend "magic": use native or stress-ng; run 'kubectl smartvpa stress agent --help' for usage` + "\n"},
+		{"agent report interval", []string{"stress", "agent", "--report-interval", "0s"},
+			"error: --report-interval must be positive, e.g. 5s; run 'kubectl smartvpa stress agent --help' for usage\n"},
 		{"server args", []string{"stress", "server", "extra"},
 			"error: kubectl smartvpa stress server takes no arguments, got [\"extra\"]; run 'kubectl smartvpa stress server --help' for usage\n"},
 	}
