@@ -86,7 +86,7 @@ ensure_wrapper() {
 		echo ")"
 	} >"$dir/tools.go"
 	rm -f "$dir/go.sum"
-	(cd "$dir" && go mod tidy)
+	(cd "$dir" && go mod tidy) || return 1
 }
 
 # build NAME OUTDIR PKG WRAPPER [LDFLAGS]: go build PKG into OUTDIR/NAME unless cached.
@@ -99,8 +99,10 @@ build() {
 	mkdir -p "$outdir"
 	log "$name: building $pkg"
 	local start=$SECONDS
-	(cd "$TOOLS/$wrapper" && go build -trimpath -ldflags "-s -w $ldflags" -o "$outdir/.$name.tmp" "$pkg")
-	mv -f "$outdir/.$name.tmp" "$outdir/$name"
+	# explicit checks: callers run this in an `if` context, where errexit does not apply
+	(cd "$TOOLS/$wrapper" && go build -trimpath -ldflags "-s -w $ldflags" -o "$outdir/.$name.tmp" "$pkg") || return 1
+	[[ -s "$outdir/.$name.tmp" ]] || { log "$name: go build wrote no binary"; return 1; }
+	mv -f "$outdir/.$name.tmp" "$outdir/$name" || return 1
 	log "$name: built in $((SECONDS - start)) s -> $outdir/$name"
 }
 
@@ -127,22 +129,22 @@ kube_wrapper() {
 build_component() {
 	case $1 in
 	kube-apiserver | kube-controller-manager | kube-scheduler | kubectl)
-		kube_wrapper
+		kube_wrapper || return 1
 		build "$1" "$KUBE_BIN_DIR" "k8s.io/kubernetes/cmd/$1" kubernetes "$(kube_ldflags)"
 		;;
 	etcd)
-		ensure_wrapper etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+		ensure_wrapper etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3 || return 1
 		build etcd "$ETCD_BIN_DIR" go.etcd.io/etcd/server/v3 etcd \
 			"-X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION"
 		;;
 	kwok | kwokctl)
-		ensure_wrapper kwok sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+		ensure_wrapper kwok sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl || return 1
 		build "$1" "$KWOK_BIN_DIR" "sigs.k8s.io/kwok/cmd/$1" kwok \
 			"-X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}"
 		;;
 	metrics-server)
 		ensure_wrapper metrics-server sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" \
-			sigs.k8s.io/metrics-server/cmd/metrics-server
+			sigs.k8s.io/metrics-server/cmd/metrics-server || return 1
 		build metrics-server "$METRICS_SERVER_BIN_DIR" sigs.k8s.io/metrics-server/cmd/metrics-server metrics-server \
 			"-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"
 		;;
