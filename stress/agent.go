@@ -113,8 +113,13 @@ func (n *Native) setDuties(cmd float64) {
 	}
 }
 
-// Run implements Backend.
+// Run implements Backend. It raises GOMAXPROCS to one more than the
+// workers, so that the memory loop and the HTTP client are not queued behind
+// busy workers.
 func (n *Native) Run(ctx context.Context) error {
+	if p := runtime.GOMAXPROCS(0); p < len(n.duties)+1 {
+		runtime.GOMAXPROCS(len(n.duties) + 1)
+	}
 	var wg sync.WaitGroup
 	for i := range n.duties {
 		wg.Add(1)

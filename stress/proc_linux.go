@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -163,3 +164,14 @@ func allocChunk(n int) (chunk, error) {
 }
 
 func (c chunk) free() { syscall.Munmap(c) }
+
+// dieWithParent makes cmd's process get SIGTERM when this process dies, so
+// that local agents never outlive stress local.
+func dieWithParent(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
+}
+
+func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }

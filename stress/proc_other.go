@@ -4,6 +4,8 @@ package stress
 
 import (
 	"errors"
+	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -46,3 +48,7 @@ type chunk []byte
 func allocChunk(n int) (chunk, error) { return make(chunk, n), nil }
 
 func (c chunk) free() { debug.FreeOSMemory() }
+
+func dieWithParent(cmd *exec.Cmd) {}
+
+func terminate(p *os.Process) error { return p.Kill() }

@@ -82,3 +82,33 @@ func TestStressServerRuns(t *testing.T) {
 		t.Fatalf("stdout %q", out.String())
 	}
 }
+
+func TestStressLocalUsageErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no workload", []string{"stress", "local"},
+			"error: --workload is required: give a workload id, folder or trace.csv file; run 'kubectl smartvpa stress local --help' for usage\n"},
+		{"agents", []string{"stress", "local", "--workload", "w", "--agents", "0"},
+			"error: --agents must be between 1 and 64, got 0; run 'kubectl smartvpa stress local --help' for usage\n"},
+		{"speedup", []string{"stress", "local", "--workload", "w", "--speedup", "0"},
+			"error: --speedup must be positive, e.g. 3600; run 'kubectl smartvpa stress local --help' for usage\n"},
+		{"output", []string{"stress", "local", "--workload", "w", "-o", "yaml"},
+			`error: unknown output format "yaml": use table or json; run 'kubectl smartvpa stress local --help' for usage` + "\n"},
+		{"missing workload", []string{"stress", "local", "--workload", "nope/trace.csv"},
+			"error: workload nope/trace.csv: no such file or folder: give a workload folder, a trace.csv file or a workload id\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runArgs(tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit code = %d, want %d", code, exitUsage)
+			}
+			if stderr != tt.wantErr {
+				t.Errorf("stderr = %q\nwant     %q", stderr, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/smartvpa/smartvpa/stress"
+	"github.com/smartvpa/smartvpa/workloads"
+)
+
+func init() { stressSubcommands = append(stressSubcommands, newStressLocalCmd) }
+
+// StressLocalOptions holds the flags of `stress local`.
+type StressLocalOptions struct {
+	genericiooptions.IOStreams
+	Workload string
+	Store    string
+	Agents   int
+	Speedup  float64
+	Interval time.Duration
+	Duration time.Duration
+	Backend  string
+	Workers  int
+	Output   string
+
+	cmd   string
+	trace *workloads.Trace
+}
+
+func newStressLocalCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &StressLocalOptions{IOStreams: streams, Store: workloads.DefaultStoreDir, Agents: 2, Speedup: 3600, Interval: 2 * time.Second,
+		Backend: "native", Output: "table"}
+	cmd := &cobra.Command{
+		Use:   "local --workload ID|PATH [--agents N] [--speedup X] [--interval 2s] [--duration D] [-o table|json]",
+		Short: "Run the utilisation server and N stress agent processes on this machine and show them follow a workload",
+		Long: `Run the utilisation server and --agents stress agent processes on loopback (no
+cluster), all following --workload at --speedup (workload seconds per wall
+second), and print every --interval, per agent, the target and the usage
+measured from /proc/<pid> of the agent process: CPU averaged over the
+interval, resident set at its end.
+
+-o json prints one JSON object per line: {agent, time, workloadTime,
+targetCpuMillicores, measuredCpuMillicores, targetMemoryBytes,
+measuredMemoryBytes}. The table ends with, per agent, how many intervals were
+within 10 % of the target, counting targets above 200m and 64 MB that held
+for the two intervals before (an agent has two intervals to switch), and
+whether the agent exited 0 on SIGTERM.
+
+The run lasts --duration, or the workload's length at the speed-up. The agents
+compete with everything else on the machine for CPU: on a busy machine they
+fall short of CPU targets.`,
+		Example: `  kubectl smartvpa workload generate --type step --duration 1d --id step-1d
+  kubectl smartvpa stress local --workload step-1d --agents 2 --speedup 3600 --duration 1m
+  kubectl smartvpa stress local --workload data/workloads/step-1d -o json | jq .`,
+		Args:         noArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return o.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
+	f.StringVar(&o.Store, "store", o.Store, "workload store folder where workload ids are looked up")
+	f.IntVar(&o.Agents, "agents", o.Agents, "number of agent processes")
+	f.Float64Var(&o.Speedup, "speedup", o.Speedup, "workload seconds per wall second")
+	f.DurationVar(&o.Interval, "interval", o.Interval, "wall time between targets and between printed measurements")
+	f.DurationVar(&o.Duration, "duration", 0, "how long to run (default: the workload's length at the speed-up)")
+	f.StringVar(&o.Backend, "backend", o.Backend, "agent backend: native or stress-ng")
+	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads per agent (default GOMAXPROCS)")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	return cmd
+}
+
+// Complete records the command path.
+func (o *StressLocalOptions) Complete(cmd *cobra.Command) error {
+	o.cmd = cmd.CommandPath()
+	return nil
+}
+
+// Validate checks the flags and loads the workload.
+func (o *StressLocalOptions) Validate() error {
+	switch {
+	case o.Workload == "":
+		return usageErrorf(o.cmd, "--workload is required: give a workload id, folder or trace.csv file")
+	case o.Agents < 1 || o.Agents > 64:
+		return usageErrorf(o.cmd, "--agents must be between 1 and 64, got %d", o.Agents)
+	case !(o.Speedup > 0):
+		return usageErrorf(o.cmd, "--speedup must be positive, e.g. 3600")
+	case o.Interval < 100*time.Millisecond:
+		return usageErrorf(o.cmd, "--interval must be at least 100ms, e.g. 2s")
+	case o.Duration < 0:
+		return usageErrorf(o.cmd, "--duration must not be negative")
+	case o.Workers < 0:
+		return usageErrorf(o.cmd, "--workers must be at least 0 (0: GOMAXPROCS)")
+	case o.Backend != "native" && o.Backend != "stress-ng":
+		return usageErrorf(o.cmd, "unknown backend %q: use native or stress-ng", o.Backend)
+	case o.Output != "table" && o.Output != "json":
+		return usageErrorf(o.cmd, "unknown output format %q: use table or json", o.Output)
+	}
+	if o.Backend == "stress-ng" {
+		if _, err := exec.LookPath("stress-ng"); err != nil {
+			return inputError(stress.ErrNoStressNG)
+		}
+	}
+	t, err := loadTrace(o.Workload, o.Store)
+	if err != nil {
+		return err
+	}
+	o.trace = t
+	return nil
+}
+
+// Run runs the server and the agents and prints the rows.
+func (o *StressLocalOptions) Run(ctx context.Context) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this program to start the agents: %w", err)
+	}
+	var print func(stress.LocalRow) error
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.Out)
+		print = func(r stress.LocalRow) error { return enc.Encode(r) }
+	} else {
+		fmt.Fprintf(o.Out, "%-9s %-8s %-20s %10s %10s %10s %10s\n", "AGENT", "TIME", "WORKLOAD TIME", "CPU TARGET", "CPU USED", "MEM TARGET", "MEM USED")
+		print = func(r stress.LocalRow) error {
+			_, err := fmt.Fprintf(o.Out, "%-9s %-8s %-20s %10s %10s %10s %10s\n", r.Agent, r.Time.Local().Format("15:04:05"),
+				r.WorkloadTime.Format("2006-01-02T15:04:05"), millis(r.TargetCPUMillicores), millis(r.MeasuredCPUMillicores),
+				mebis(r.TargetMemoryBytes), mebis(r.MeasuredMemoryBytes))
+			return err
+		}
+	}
+	fmt.Fprintf(o.ErrOut, "stress local: workload %s (%d samples), %d agents, speed-up %g, interval %s\n", o.trace.ID, o.trace.Len(), o.Agents, o.Speedup, o.Interval)
+	sums, err := stress.RunLocal(ctx, stress.LocalConfig{
+		Trace: o.trace, Agents: o.Agents, Speedup: o.Speedup, Interval: o.Interval, Duration: o.Duration,
+		AgentCommand: func(url, pod string) *exec.Cmd {
+			args := []string{"stress", "agent", "--server", url, "--pod", pod, "--backend", o.Backend,
+				"--report-interval", o.Interval.String(), "--workers", strconv.Itoa(o.Workers)}
+			return exec.Command(self, args...)
+		},
+		OnRow: print,
+	})
+	if err != nil {
+		return err
+	}
+	w := o.Out
+	if o.Output == "json" {
+		w = o.ErrOut
+	}
+	printLocalSummary(w, sums)
+	return nil
+}
+
+func printLocalSummary(w io.Writer, sums []stress.LocalSummary) {
+	fmt.Fprintf(w, "\n%-9s %-28s %-28s %s\n", "AGENT", "CPU WITHIN 10% (>200m)", "MEMORY WITHIN 10% (>64MB)", "EXIT ON SIGTERM")
+	for _, s := range sums {
+		exit := "ok"
+		if !s.ExitedOK {
+			exit = "failed"
+		}
+		fmt.Fprintf(w, "%-9s %-28s %-28s %s\n", s.Agent, fraction(s.CPUWithin, s.CPUJudged), fraction(s.MemoryWithin, s.MemoryJudged), exit)
+	}
+}
+
+func fraction(n, of int) string {
+	if of == 0 {
+		return "no interval judged"
+	}
+	return fmt.Sprintf("%d/%d intervals", n, of)
+}
+
+func millis(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "m" }
+
+func mebis(v float64) string { return strconv.FormatFloat(v/(1<<20), 'f', 1, 64) + "Mi" }
