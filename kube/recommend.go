@@ -55,12 +55,13 @@ func ParseProfile(s string) (Profile, error) {
 	return "", fmt.Errorf("unknown profile %q: use savings, balanced or reliability", s)
 }
 
-// Default prices for savings, per hour. They are round on-demand list prices
-// of general-purpose cloud VMs (about 0.03 USD per vCPU-hour and 0.004 USD per
-// GiB-hour); pass your own with --cpu-price and --memory-price.
+// Default prices for savings, per hour: the on-demand list prices of a
+// general-purpose cloud VM's vCPU and GiB (0.031611 and 0.004237 USD; 23.08
+// USD per core-month and 3.09 USD per GiB-month, as the TUI shows); pass your
+// own with --cpu-price and --memory-price.
 const (
-	DefaultCPUPrice    = 0.03  // per core-hour
-	DefaultMemoryPrice = 0.004 // per GiB-hour
+	DefaultCPUPrice    = 0.031611 // per core-hour
+	DefaultMemoryPrice = 0.004237 // per GiB-hour
 	HoursPerMonth      = 730.0
 )
 

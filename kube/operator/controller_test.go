@@ -40,9 +40,9 @@ type fixture struct {
 	dyn     *dynfake.FakeDynamicClient
 	metrics *mfake.Clientset
 
-	mu       sync.Mutex
-	now      time.Time
-	usage    map[string]model.Resources // pod -> usage of container app
+	mu         sync.Mutex
+	now        time.Time
+	usage      map[string]model.Resources // pod -> usage of container app
 	metricsErr error
 }
 
