@@ -283,6 +283,10 @@ type AgentConfig struct {
 	ReportInterval time.Duration
 	// Log receives progress lines (nothing when nil).
 	Log io.Writer
+	// Register, when set, is the registration the agent makes itself (step 2)
+	// when the server does not know its pod, as stress pods deployed by the
+	// stress controller do. Its Pod field is set to Pod.
+	Register *PodRegistration
 }
 
 // Agent is the stress pod's process: it connects to the utilisation server,
@@ -324,15 +328,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	backoff := 500 * time.Millisecond
 	for ctx.Err() == nil {
 		got := false
-		err := a.cfg.Client.Connect(ctx, a.cfg.Pod, func(t Target) error {
-			if !got {
-				fmt.Fprintf(a.cfg.Log, "connected as %s: workload %s, initial target %.0fm %.0f bytes\n", t.Pod, t.Workload, t.CPUMillicores, t.MemoryBytes)
-			}
-			got = true
-			a.target.Store(&t)
-			a.cfg.Backend.SetTarget(t.CPUMillicores, t.MemoryBytes)
-			return nil
-		})
+		err := a.register(ctx)
+		if err == nil {
+			err = a.cfg.Client.Connect(ctx, a.cfg.Pod, func(t Target) error {
+				if !got {
+					fmt.Fprintf(a.cfg.Log, "connected as %s: workload %s, initial target %.0fm %.0f bytes\n", t.Pod, t.Workload, t.CPUMillicores, t.MemoryBytes)
+				}
+				got = true
+				a.target.Store(&t)
+				a.cfg.Backend.SetTarget(t.CPUMillicores, t.MemoryBytes)
+				return nil
+			})
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -356,6 +363,26 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
+	return nil
+}
+
+// register registers the agent's pod when it is configured to and the
+// server does not know the pod yet.
+func (a *Agent) register(ctx context.Context) error {
+	if a.cfg.Register == nil {
+		return nil
+	}
+	_, err := a.cfg.Client.Pod(ctx, a.cfg.Pod)
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != 404 {
+		return err
+	}
+	reg := *a.cfg.Register
+	reg.Pod = a.cfg.Pod
+	if _, err := a.cfg.Client.Register(ctx, reg); err != nil {
+		return fmt.Errorf("register pod %s: %w", a.cfg.Pod, err)
+	}
+	fmt.Fprintf(a.cfg.Log, "registered pod %s for workload %s\n", reg.Pod, reg.Workload)
 	return nil
 }
 

@@ -134,3 +134,34 @@ func TestAgentRetriesUnknownPod(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAgentRegistersItself: an agent given a registration registers its own
+// pod (as the stress controller's pods do) and follows the workload.
+func TestAgentRegistersItself(t *testing.T) {
+	_, ts, _ := newTestServer(t, ServerConfig{Interval: 10 * time.Millisecond})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	c := &Client{BaseURL: ts.URL}
+	if _, err := c.UploadTrace(ctx, stepTrace("step")); err != nil {
+		t.Fatal(err)
+	}
+	be := &recordingBackend{}
+	a := NewAgent(AgentConfig{Client: c, Pod: "stress-7f9c", Backend: be, Register: &PodRegistration{Workload: "step", Service: "stress", Speedup: 30}})
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for a.Target() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("agent never connected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p, err := c.Pod(ctx, "stress-7f9c")
+	if err != nil || p.Service != "stress" || p.Speedup != 30 || p.Workload != "step" {
+		t.Fatalf("pod %+v, %v", p, err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -29,6 +29,10 @@ type StressAgentOptions struct {
 	Backend        string
 	Workers        int
 	ReportInterval time.Duration
+	Workload       string
+	Service        string
+	Speedup        float64
+	Loop           bool
 
 	cmd     string
 	backend stress.Backend
@@ -55,7 +59,8 @@ receives the initial usage and one target every interval, and produces it:
   stress-ng  runs stress-ng (--cpu/--cpu-load, --vm/--vm-bytes) and restarts
              it when the target moves; it must be on PATH.
 
-Every --report-interval it reports the CPU and resident set it measured. It
+With --workload the agent registers its own pod (step 2) when the server does
+not know it, as the pods of 'stress run' do. Every --report-interval it reports the CPU and resident set it measured. It
 retries when the server is unreachable or the pod is not registered yet, holds
 the last target when a workload ends, and exits 0 on SIGTERM or SIGINT after
 releasing its memory. The server defaults to $SMARTVPA_STRESS_SERVER, the pod
@@ -85,6 +90,10 @@ name to $POD_NAME or the host name, the token to $SMARTVPA_STRESS_TOKEN.`,
 	f.StringVar(&o.Backend, "backend", o.Backend, "how load is produced: native or stress-ng")
 	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads (default GOMAXPROCS)")
 	f.DurationVar(&o.ReportInterval, "report-interval", o.ReportInterval, "how often measured usage is reported")
+	f.StringVar(&o.Workload, "workload", "", "register the pod for this uploaded workload when the server does not know it (step 2)")
+	f.StringVar(&o.Service, "service", "", "with --workload: the pod's service")
+	f.Float64Var(&o.Speedup, "speedup", 0, "with --workload: the speed-up (0: the server's default)")
+	f.BoolVar(&o.Loop, "loop", false, "with --workload: replay the workload from the start when it ends")
 	return cmd
 }
 
@@ -111,6 +120,12 @@ func (o *StressAgentOptions) Validate() error {
 	if o.ReportInterval <= 0 {
 		return usageErrorf(o.cmd, "--report-interval must be positive, e.g. 5s")
 	}
+	if o.Speedup < 0 {
+		return usageErrorf(o.cmd, "--speedup must not be negative (0: the server's default)")
+	}
+	if o.Workload == "" && (o.Service != "" || o.Speedup != 0 || o.Loop) {
+		return usageErrorf(o.cmd, "--service, --speedup and --loop register the pod and need --workload")
+	}
 	switch o.Backend {
 	case "native":
 		o.backend = stress.NewNative(stress.NativeConfig{Workers: o.Workers})
@@ -128,10 +143,14 @@ func (o *StressAgentOptions) Validate() error {
 
 // Run follows the server until ctx is done.
 func (o *StressAgentOptions) Run(ctx context.Context) error {
-	a := stress.NewAgent(stress.AgentConfig{
+	cfg := stress.AgentConfig{
 		Client: &stress.Client{BaseURL: o.Server, Token: o.Token}, Pod: o.Pod, Backend: o.backend,
 		ReportInterval: o.ReportInterval, Log: o.ErrOut,
-	})
+	}
+	if o.Workload != "" {
+		cfg.Register = &stress.PodRegistration{Workload: o.Workload, Service: o.Service, Speedup: o.Speedup, Loop: o.Loop}
+	}
+	a := stress.NewAgent(cfg)
 	fmt.Fprintf(o.ErrOut, "stress agent %s (%s backend) following %s\n", o.Pod, o.Backend, o.Server)
 	err := a.Run(ctx)
 	if err != nil && !errors.Is(err, context.Canceled) {
