@@ -391,6 +391,9 @@ func (e *Engine) container(w *Workload, c Container, h *History, now time.Time, 
 }
 
 func lowReason(h *History, span time.Duration) string {
+	if h.LowConfidence && span == 0 {
+		return fmt.Sprintf("a single snapshot from %s sampling", h.Source)
+	}
 	if h.LowConfidence {
 		return fmt.Sprintf("%s of history from %s sampling", shortDuration(span), h.Source)
 	}

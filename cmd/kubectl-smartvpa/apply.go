@@ -158,7 +158,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer o.counter.print(o.ErrOut)
+	defer func() { o.counter.print(o.ErrOut) }()
 	rep, err := o.reportAt(ctx, o.args, false, o.now)
 	if err != nil {
 		return err

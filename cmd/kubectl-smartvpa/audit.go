@@ -123,7 +123,7 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer o.counter.print(o.ErrOut)
+	defer func() { o.counter.print(o.ErrOut) }()
 	var rep *kube.Report
 	var err error
 	if len(o.Files) > 0 {

@@ -124,7 +124,7 @@ func (o *RecommendOptions) Run(ctx context.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer o.counter.print(o.ErrOut)
+	defer func() { o.counter.print(o.ErrOut) }()
 	rep, err := o.report(ctx, o.Explain)
 	if err != nil {
 		return err
