@@ -201,6 +201,9 @@ func Apply(ctx context.Context, c kubernetes.Interface, d *Deployment) (Created,
 			if apierrors.IsAlreadyExists(err) {
 				return fmt.Errorf("%s %s/%s already exists: run 'kubectl smartvpa stress delete --name %s -n %s' first", kind, d.Namespace, name, d.Name, d.Namespace)
 			}
+			if apierrors.IsNotFound(err) {
+				return fmt.Errorf("create %s %s/%s: namespace %s not found: create it (kubectl create namespace %s) or choose another with -n: %w", kind, d.Namespace, name, d.Namespace, d.Namespace, err)
+			}
 			return fmt.Errorf("create %s %s/%s: %w", kind, d.Namespace, name, err)
 		}
 		out = append(out, kind+"/"+name)
