@@ -66,8 +66,8 @@ type Options struct {
 	FollowCurrent bool
 	// Mean forecasts the windows' mean usage instead of their peak (a level
 	// for a caller that scales it to a risk of its own).
-	Mean bool
-	CPU, Memory   ResourceOptions
+	Mean        bool
+	CPU, Memory ResourceOptions
 }
 
 // DefaultOptions returns the default options for method m.
