@@ -128,7 +128,7 @@ func TestLiveRecommendPrometheus(t *testing.T) {
 		t.Errorf("auto history = %s, confidence %s; want prometheus, high (8 days)", rep.History, rep.Workloads[0].Containers[0].Confidence)
 	}
 
-	r = smartvpa(t, c, c.Kubeconfig, "", "recommend", "-n", "demo", "deploy/"+name, "-o", "patch", "--allow-hpa")
+	r = smartvpa(t, c, c.Kubeconfig, "", "recommend", "-n", "demo", "deploy/"+name, "-o", "patch")
 	if r.code != 0 {
 		t.Fatalf("-o patch: exit %d %s", r.code, r.stderr)
 	}
