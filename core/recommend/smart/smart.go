@@ -95,6 +95,9 @@ type Options struct {
 	// that may be chosen for memory (the built-in peak candidates always
 	// may); the others serve CPU only.
 	MemoryCandidates []string `json:"memoryCandidates,omitempty"`
+	// MemoryPeaksOnly leaves memory to the built-in peak candidates alone
+	// (registered candidates then serve CPU only).
+	MemoryPeaksOnly bool `json:"memoryPeaksOnly"`
 	// OOMBumpHold is how long the memory target stays at least the bump
 	// after an OOM kill.
 	OOMBumpHold time.Duration `json:"oomBumpHold"`
@@ -122,7 +125,7 @@ func DefaultOptions() Options {
 		MemoryHysteresis:  0.2,
 		MemoryDecreaseGap: 24 * time.Hour,
 		OOMBumpHold:       time.Hour,
-		MemoryCandidates:  []string{"vpa"},
+		MemoryPeaksOnly:   true,
 		MemoryPeaks: []PeakSpec{
 			{Window: 24 * time.Hour, Margin: 0.02}, {Window: 72 * time.Hour, Margin: 0.04},
 			{Window: 48 * time.Hour, Margin: 0.08}, {Window: 7 * 24 * time.Hour, Margin: 0.15},
@@ -189,6 +192,9 @@ type Recommender struct {
 // New creates a smart recommender. Candidates are created with cfg but no
 // model file (each uses its default model).
 func New(o Options, cfg recommend.Config) (*Recommender, error) {
+	if o.MemoryPeaksOnly && len(o.MemoryPeaks) == 0 {
+		return nil, fmt.Errorf("smart: memoryPeaksOnly needs at least one memory peak candidate")
+	}
 	r := &Recommender{opt: o, cfg: cfg, chosen: [2]int{-1, -1}}
 	ccfg := cfg
 	ccfg.ModelFile = ""
@@ -207,10 +213,10 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 			return nil, fmt.Errorf("smart: candidate %s: %w", name, err)
 		}
 		cd := &candidate{name: name, r: c}
-		if len(o.MemoryCandidates) > 0 {
+		if len(o.MemoryCandidates) > 0 || o.MemoryPeaksOnly {
 			cd.cpuOnly = true
 			for _, m := range o.MemoryCandidates {
-				if m == name {
+				if m == name && !o.MemoryPeaksOnly {
 					cd.cpuOnly = false
 				}
 			}
