@@ -1,0 +1,37 @@
+// Package operator is the VPA recommender controller behind `kubectl
+// smartvpa serve`: it acts as a custom recommender for upstream
+// autoscaling.k8s.io/v1 VerticalPodAutoscalers that name it in
+// spec.recommenders, and optionally as their updater.
+//
+// Design, and why:
+//
+//   - VPAs are read through the dynamic client and a dynamic informer: the
+//     upstream VPA API module is not a dependency of this module, and serve
+//     needs only a few spec fields (ParseVPA) and writes only the status (a
+//     JSON merge patch of the status subresource, so spec edits never
+//     conflict with it).
+//   - Pods and workload controllers come from typed shared informers; a
+//     target's pods are those its spec.selector selects (as upstream).
+//     kube.NewWorkload gives the containers and replica count.
+//   - One reconcile pass per interval: one metrics.k8s.io list, then per VPA
+//     the new metrics windows of its pods (deduplicated per pod/container by
+//     timestamp) are fed to one recommender per container name. Replicas
+//     share metrics windows; the recommenders take samples in strictly
+//     increasing time, so samples with the same time are spread by 1 ns.
+//     Status writes and updater actions run on Config.Workers goroutines.
+//   - The policy (minAllowed, maxAllowed, controlledResources, mode Off) is
+//     applied by ApplyPolicy after the recommender, not given to it: a VPA's
+//     resourcePolicy can change without losing history.
+//   - Checkpoints are ConfigMaps holding a journal of the samples (and OOM
+//     kills) fed, replayed into a fresh recommender on restore (see
+//     checkpoint.go). This works for every registered recommender and
+//     restores it exactly while the journal covers its history.
+//
+// Gap: core/recommend/vpa exposes no way to read or set its histograms (the
+// bucket weights, reference timestamp and aggregation-window state are
+// unexported), so serve can neither write upstream-compatible
+// VerticalPodAutoscalerCheckpoint objects from its state nor load them into a
+// vpa.Recommender; the journal checkpoint stands in for both. An exported
+// State()/Restore(State) on vpa.Recommender (with bucket weights as
+// upstream's checkpoint normalises them) would close it.
+package operator
