@@ -246,15 +246,14 @@ DRIVER=$STATE_DIR/bin/usagedriver
 (cd "$ROOT" && go build -o "$DRIVER.tmp" ./hack/usagedriver && mv "$DRIVER.tmp" "$DRIVER") ||
 	die "building hack/usagedriver failed"
 
+DRIVER_ARGS=("$DRIVER" run --kubeconfig "$KUBECONFIG_ADMIN" --namespace "$DEMO_NAMESPACE" --data-dir "$ROOT/data/workloads"
+	--anchor "$ANCHOR" --history "$HISTORY" --speedup "$USAGE_SPEEDUP")
 if [[ -z ${SMARTVPA_NO_SEED:-} ]] && ! pid_alive "$STATE_DIR/pids/usagedriver.pid" usagedriver; then
 	log "starting usage driver (speed-up ${USAGE_SPEEDUP}x, anchor $ANCHOR)"
 	# apply once in the foreground so that the first scrape already sees trace values
-	(cd "$ROOT" && "$DRIVER" run --once --kubeconfig "$KUBECONFIG_ADMIN" --namespace "$DEMO_NAMESPACE" \
-		--anchor "$ANCHOR" --history "$HISTORY" --speedup "$USAGE_SPEEDUP") || log "warning: usage driver first update failed"
-	(cd "$ROOT" && setsid nohup "$DRIVER" run --kubeconfig "$KUBECONFIG_ADMIN" --namespace "$DEMO_NAMESPACE" \
-		--anchor "$ANCHOR" --history "$HISTORY" --speedup "$USAGE_SPEEDUP" \
-		>>"$STATE_DIR/logs/usagedriver.log" 2>&1 </dev/null &
-		echo $! >"$STATE_DIR/pids/usagedriver.pid")
+	"${DRIVER_ARGS[@]}" --once || log "warning: usage driver first update failed"
+	setsid nohup "${DRIVER_ARGS[@]}" >>"$STATE_DIR/logs/usagedriver.log" 2>&1 </dev/null &
+	echo $! >"$STATE_DIR/pids/usagedriver.pid"
 fi
 
 # --- Prometheus ---------------------------------------------------------------------------------
@@ -297,8 +296,8 @@ start_prometheus() {
 	mkdir -p "$pdir/data"
 	if [[ ! -f $pdir/backfilled && -z ${SMARTVPA_NO_SEED:-} ]]; then
 		log "backfilling $HISTORY of history for the demo pods (promtool)"
-		(cd "$ROOT" && "$DRIVER" backfill --kubeconfig "$KUBECONFIG_ADMIN" --namespace "$DEMO_NAMESPACE" \
-			--anchor "$ANCHOR" --history "$HISTORY" --out "$pdir/history.om") || die "usage driver backfill failed"
+		"$DRIVER" backfill --kubeconfig "$KUBECONFIG_ADMIN" --namespace "$DEMO_NAMESPACE" --data-dir "$ROOT/data/workloads" \
+			--anchor "$ANCHOR" --history "$HISTORY" --out "$pdir/history.om" || die "usage driver backfill failed"
 		promtool tsdb create-blocks-from openmetrics --max-block-duration=24h "$pdir/history.om" "$pdir/data" \
 			>"$STATE_DIR/logs/promtool.log" 2>&1 || die "promtool backfill failed; see $STATE_DIR/logs/promtool.log"
 		rm -f "$pdir/history.om"
