@@ -40,7 +40,22 @@ bench: ## run the benchmarks (histogram, backtest throughput, TUI rendering)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: demo
-demo: build ## generate step, sinusoidal and low_high workloads and backtest vpa against the oracle
+demo: build ## the live demo: local control plane (cached; cold build ~30 min), recommend -n demo from Prometheus history, next steps
+	@set -euo pipefail; \
+	hack/cluster-status.sh >/dev/null 2>&1 || hack/cluster-up.sh >/dev/null; \
+	eval "$$(hack/cluster-status.sh)"; export KUBECONFIG PROMETHEUS_URL; \
+	echo "$$ kubectl smartvpa recommend -n demo --history prometheus   (KUBECONFIG=$$KUBECONFIG, PROMETHEUS_URL=$$PROMETHEUS_URL)"; \
+	$(BIN)/kubectl-smartvpa recommend -n demo --history prometheus; \
+	echo; echo "next:"; \
+	echo "  export KUBECONFIG=$$KUBECONFIG PROMETHEUS_URL=$$PROMETHEUS_URL PATH=$$PWD/$(BIN):\$$PATH"; \
+	echo "  kubectl smartvpa recommend -n demo deploy/web --explain      # the evidence behind each number"; \
+	echo "  kubectl smartvpa apply -n demo deploy/api --dry-run=server   # then --yes (add --watch to roll back on OOM)"; \
+	echo "  kubectl smartvpa audit -n demo                               # exit 1: requests drift more than 30 %"; \
+	echo "  kubectl smartvpa ui --demo                                   # the TUI (generated workloads)"; \
+	echo "  make demo-sim                                                # the simulation demo, no cluster"
+
+.PHONY: demo-sim
+demo-sim: build ## generate step, sinusoidal and low_high workloads and backtest vpa against the oracle (no cluster)
 	@set -euo pipefail; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	for t in step sinusoidal low_high; do $(BIN)/kubectl-smartvpa workload generate --type $$t --seed 1 --out "$$d" >/dev/null; done; \
 	echo "backtest: vpa vs the hindsight oracle on generated step, sinusoidal and low_high workloads (8 days at 1m, 24h warm-up)"; \
