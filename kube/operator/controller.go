@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -474,19 +476,23 @@ func (c *Controller) target(v *VPA) (*kube.Workload, error) {
 }
 
 func selectorOf(obj runtime.Object) (labels.Selector, error) {
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return nil, err
+	var ls *metav1.LabelSelector
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		ls = o.Spec.Selector
+	case *appsv1.StatefulSet:
+		ls = o.Spec.Selector
+	case *appsv1.DaemonSet:
+		ls = o.Spec.Selector
+	case *appsv1.ReplicaSet:
+		ls = o.Spec.Selector
+	case *batchv1.Job:
+		ls = o.Spec.Selector
 	}
-	raw, ok, _ := unstructured.NestedMap(u, "spec", "selector")
-	if !ok {
+	if ls == nil {
 		return nil, errors.New("target has no spec.selector")
 	}
-	var ls metav1.LabelSelector
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &ls); err != nil {
-		return nil, fmt.Errorf("target spec.selector: %w", err)
-	}
-	sel, err := metav1.LabelSelectorAsSelector(&ls)
+	sel, err := metav1.LabelSelectorAsSelector(ls)
 	if err != nil {
 		return nil, fmt.Errorf("target spec.selector: %w", err)
 	}

@@ -76,5 +76,10 @@ func NewMetrics() *Metrics {
 	for _, k := range []string{"metrics_api", "target", "status_update", "checkpoint", "updater", "parse"} {
 		m.Errors.WithLabelValues(k)
 	}
+	for _, a := range []string{"in-place", "evict"} {
+		for _, r := range []string{"ok", "refused", "error", "rate_limited"} {
+			m.UpdaterActions.WithLabelValues(a, r)
+		}
+	}
 	return m
 }

@@ -168,14 +168,16 @@ func serveWorkload(t *testing.T, c *framework.Cluster, ns string, replicas int32
 				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{
 					"kwok.x-k8s.io/usage-cpu": "200m", "kwok.x-k8s.io/usage-memory": "300Mi"}},
 				Spec: corev1.PodSpec{
-					Tolerations: []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
+					// The demo's kwok nodes serve metrics; scale nodes (hack/scale.sh) do not.
+					NodeSelector: map[string]string{"node-role.kubernetes.io/agent": ""},
+					Tolerations:  []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
 					Containers: []corev1.Container{{Name: "app", Image: "fake", Resources: corev1.ResourceRequirements{
 						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpuReq), corev1.ResourceMemory: resource.MustParse(memReq)}}}}}}},
 	}
 	if _, err := c.Client.AppsV1().Deployments(ns).Create(context.Background(), dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	framework.Eventually(t, 90*time.Second, func() (bool, error) {
+	framework.Eventually(t, 4*time.Minute, func() (bool, error) {
 		pms, err := c.Metrics.MetricsV1beta1().PodMetricses(ns).List(context.Background(), metav1.ListOptions{})
 		if err != nil {
 			return false, err

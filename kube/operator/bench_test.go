@@ -1,0 +1,87 @@
+package operator
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynfake "k8s.io/client-go/dynamic/fake"
+	kfake "k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+	mfake "k8s.io/metrics/pkg/client/clientset/versioned/fake"
+
+	"github.com/smartvpa/smartvpa/kube"
+)
+
+// BenchmarkPass1000 runs reconcile passes over 1,000 VPAs, each on its own
+// one-pod Deployment with fresh metrics every pass, on fake clientsets (so
+// API latency is not in the figure; the status patches are). It reports the
+// live heap after the passes (MB-heap).
+func BenchmarkPass1000(b *testing.B) {
+	const n = 1000
+	var objs, vpas []k8sruntime.Object
+	one := int32(1)
+	for i := range n {
+		name := fmt.Sprintf("app-%d", i)
+		labels := map[string]string{"app": name}
+		spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}}}}}
+		objs = append(objs, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "scale"},
+			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec}}},
+			&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name + "-x", Namespace: "scale", Labels: labels}, Spec: spec,
+				Status: corev1.PodStatus{Phase: corev1.PodRunning}})
+		v := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "autoscaling.k8s.io/v1", "kind": "VerticalPodAutoscaler",
+			"metadata": map[string]any{"name": name, "namespace": "scale", "uid": "u" + name},
+			"spec": map[string]any{"targetRef": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+				"recommenders": []any{map[string]any{"name": "smartvpa"}}}}}
+		vpas = append(vpas, v)
+	}
+	kc := kfake.NewClientset(objs...)
+	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(k8sruntime.NewScheme(),
+		map[schema.GroupVersionResource]string{kube.VPAResource: "VerticalPodAutoscalerList"}, vpas...)
+	now := t0
+	mc := &mfake.Clientset{}
+	mc.AddReactor("list", "pods", func(clienttesting.Action) (bool, k8sruntime.Object, error) {
+		list := &metricsv1beta1.PodMetricsList{}
+		for i := range n {
+			list.Items = append(list.Items, metricsv1beta1.PodMetrics{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-%d-x", i), Namespace: "scale"},
+				Timestamp: metav1.NewTime(now), Containers: []metricsv1beta1.ContainerMetrics{{Name: "app", Usage: corev1.ResourceList{
+					corev1.ResourceCPU: *resource.NewMilliQuantity(int64(100+i%50), resource.DecimalSI), corev1.ResourceMemory: *resource.NewQuantity(int64(200+i%30)<<20, resource.BinarySI)}}}})
+		}
+		return true, list, nil
+	})
+	c, err := New(Clients{Kube: kc, Dynamic: dyn, Metrics: mc}, Config{Recommender: "vpa", Clock: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now = now.Add(time.Minute)
+		r := c.Pass(ctx)
+		if r.VPAs != n || r.Samples != n {
+			b.Fatalf("pass = %+v", r)
+		}
+	}
+	b.StopTimer()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/1e6, "MB-heap")
+}
