@@ -113,7 +113,21 @@ write_kwokctl_config() {
 		# pod-complete.stage.kwok.x-k8s.io/delay) instead of completing at once.
 		kwok_stage node/fast/node-initialize.yaml
 		kwok_stage node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
-		kwok_stage pod/fast/pod-ready.yaml
+		# pod-ready also reports each container's resources, as a kubelet with in-place resize
+		# does: the API server forbids a resize of a running pod whose status lacks them.
+		kwok_stage pod/fast/pod-ready.yaml | awk '
+			{ print }
+			!done && /startedAt: \{\{ \$now \| Quote \}\}/ {
+				print "        {{ with .resources }}"
+				print "        resources:"
+				print "      {{ YAML . 2 }}"
+				print "        {{ end }}"
+				print "        {{ with .resources }}{{ with .requests }}"
+				print "        allocatedResources:"
+				print "      {{ YAML . 2 }}"
+				print "        {{ end }}{{ end }}"
+				done = 1
+			}'
 		kwok_stage pod/general/pod-complete.yaml
 		kwok_stage pod/fast/pod-delete.yaml
 	} >"$cfg.tmp"
@@ -146,6 +160,7 @@ else
 		die "kwokctl create cluster failed; see $STATE_DIR/logs/kwokctl-create.log and $KWOK_CLUSTER_DIR/logs"
 	mv "$KUBECONFIG_ADMIN.tmp" "$KUBECONFIG_ADMIN"
 	chmod 0600 "$KUBECONFIG_ADMIN"
+	created=1
 fi
 
 for i in $(seq 1 120); do
@@ -154,6 +169,10 @@ for i in $(seq 1 120); do
 	sleep 0.5
 done
 log "kube-apiserver ready ($((SECONDS - START)) s)"
+# On a warm start kwokctl starts every component at once; metrics-server exits when the API server
+# is not serving yet. Starting again restarts only what is not running.
+restart_exited() { kwokctl start cluster --name "$CLUSTER_NAME" >>"$STATE_DIR/logs/kwokctl-start.log" 2>&1 || true; }
+[[ ${created:-} ]] || restart_exited
 
 # --- nodes, RBAC, CRDs, seed ------------------------------------------------------------------
 M=$ROOT/hack/cluster/manifests
@@ -231,20 +250,25 @@ if [[ -z ${SMARTVPA_NO_SEED:-} ]]; then
 		sleep 0.5
 	done
 	kc apply -f "$M/20-demo.yaml" >/dev/null
-	kc wait --for=condition=Ready node --all --timeout=60s >/dev/null
-	for w in deployment/web deployment/api deployment/worker statefulset/db daemonset/node-agent; do
-		kc -n "$DEMO_NAMESPACE" rollout status "$w" --timeout=90s >/dev/null ||
-			die "$w in namespace $DEMO_NAMESPACE did not become ready; kubectl -n $DEMO_NAMESPACE describe $w"
-	done
-	log "demo workloads ready ($((SECONDS - START)) s)"
+	# kwok keeps pod status in etcd, so a warm start finds the pods Running already.
+	if [[ ${created:-} ]]; then
+		kc wait --for=condition=Ready node --all --timeout=60s >/dev/null
+		for w in deployment/web deployment/api deployment/worker statefulset/db daemonset/node-agent; do
+			kc -n "$DEMO_NAMESPACE" rollout status "$w" --timeout=90s >/dev/null ||
+				die "$w in namespace $DEMO_NAMESPACE did not become ready; kubectl -n $DEMO_NAMESPACE describe $w"
+		done
+	fi
+	log "demo workloads applied ($((SECONDS - START)) s)"
 fi
 
 # --- usage driver -------------------------------------------------------------------------------
 [[ -f $STATE_DIR/anchor ]] || date -u +%Y-%m-%dT%H:%M:%SZ >"$STATE_DIR/anchor"
 ANCHOR=$(<"$STATE_DIR/anchor")
 DRIVER=$STATE_DIR/bin/usagedriver
-(cd "$ROOT" && go build -o "$DRIVER.tmp" ./hack/usagedriver && mv "$DRIVER.tmp" "$DRIVER") ||
-	die "building hack/usagedriver failed"
+if [[ ! -x $DRIVER || -n $(find "$ROOT/hack/usagedriver" "$ROOT/workloads" "$ROOT/go.mod" -newer "$DRIVER" -name '*.go' -o -newer "$DRIVER" -name go.mod 2>/dev/null | head -1) ]]; then
+	(cd "$ROOT" && go build -o "$DRIVER.tmp" ./hack/usagedriver && mv "$DRIVER.tmp" "$DRIVER") ||
+		die "building hack/usagedriver failed"
+fi
 
 DRIVER_ARGS=("$DRIVER" run --kubeconfig "$KUBECONFIG_ADMIN" --namespace "$DEMO_NAMESPACE" --data-dir "$ROOT/data/workloads"
 	--anchor "$ANCHOR" --history "$HISTORY" --speedup "$USAGE_SPEEDUP")
@@ -323,10 +347,11 @@ start_prometheus() {
 [[ -n ${SMARTVPA_NO_PROMETHEUS:-} ]] || start_prometheus
 
 # --- metrics API --------------------------------------------------------------------------------
-for i in $(seq 1 90); do
-	[[ $(kc get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null) == True ]] && break
-	[[ $i == 90 ]] && die "APIService v1beta1.metrics.k8s.io not Available after 45 s; see $KWOK_CLUSTER_DIR/logs/metrics-server.log"
-	sleep 0.5
+deadline=$((SECONDS + 90))
+until [[ $(kc get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null) == True ]]; do
+	((SECONDS < deadline)) || die "APIService v1beta1.metrics.k8s.io not Available after 90 s; see $KWOK_CLUSTER_DIR/logs/metrics-server.log"
+	restart_exited
+	sleep 1
 done
 log "metrics API available; cluster up in $((SECONDS - START)) s"
 
