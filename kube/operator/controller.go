@@ -837,3 +837,7 @@ func sameJSON(a, b any) bool {
 	_ = json.Unmarshal(jb, &y)
 	return reflect.DeepEqual(x, y)
 }
+
+// Fresh returns a new controller with the same clients and configuration
+// (and the same Metrics), with new informers and empty state.
+func (c *Controller) Fresh() (*Controller, error) { return New(c.cl, c.cfg) }

@@ -35,14 +35,22 @@ type ServeOptions struct {
 // Serve runs the controller until ctx ends: the HTTP endpoints at once, the
 // informers and passes while this replica leads. On ctx's end the controller
 // writes its checkpoints before the Lease is released.
+//
+// A replica that loses the Lease (e.g. the API server was unreachable for
+// longer than the renew deadline) stops its passes, writes its checkpoints
+// and campaigns again with a fresh controller (new informers, state restored
+// from the checkpoints), so serve recovers without a restart.
 func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeOptions) error {
+	var cur atomic.Pointer[Controller]
+	cur.Store(c)
 	errc := make(chan error, 1)
 	var srv *http.Server
 	if o.MetricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(c.m.Registry, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-			if err := c.Healthy(c.cfg.Clock()); err != nil {
+			hc := cur.Load()
+			if err := hc.Healthy(hc.cfg.Clock()); err != nil {
 				http.Error(w, err.Error(), http.StatusServiceUnavailable)
 				return
 			}
@@ -67,7 +75,7 @@ func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeO
 			_ = srv.Shutdown(sctx)
 		}()
 	}
-	lead := func(lctx context.Context) error {
+	lead := func(c *Controller, lctx context.Context) error {
 		c.m.Leader.Set(1)
 		defer c.m.Leader.Set(0)
 		if err := c.Start(lctx); err != nil {
@@ -78,7 +86,7 @@ func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeO
 		return c.Run(lctx)
 	}
 	if !o.LeaderElect {
-		go func() { errc <- lead(ctx) }()
+		go func() { errc <- lead(c, ctx) }()
 		select {
 		case err := <-errc:
 			return err
@@ -86,6 +94,37 @@ func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeO
 			return <-errc
 		}
 	}
+	for {
+		err := campaign(ctx, c, kc, o, lead)
+		if ctx.Err() != nil {
+			return err
+		}
+		select {
+		case err := <-errc:
+			return err
+		default:
+		}
+		if err != nil {
+			c.log.Error("leader term ended with an error", "err", err)
+		}
+		c.log.Info("lost the leader Lease; campaigning again with a fresh controller")
+		nc, nerr := c.Fresh()
+		if nerr != nil {
+			return nerr
+		}
+		c = nc
+		cur.Store(c)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(o.RetryPeriod):
+		}
+	}
+}
+
+// campaign runs one leader-election term: it returns when ctx ends or the
+// Lease is lost, after the controller wrote its checkpoints.
+func campaign(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeOptions, lead func(*Controller, context.Context) error) error {
 	lock := &resourcelock.LeaseLock{
 		LeaseMeta:  metav1.ObjectMeta{Namespace: o.LeaseNamespace, Name: o.LeaseName},
 		Client:     kc.CoordinationV1(),
@@ -117,7 +156,7 @@ func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeO
 					}
 					cancel()
 				}()
-				err := lead(runCtx)
+				err := lead(c, runCtx)
 				cancel()
 				done <- err
 				leCancel()
@@ -136,7 +175,11 @@ func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeO
 		return fmt.Errorf("leader election: %w", err)
 	}
 	go func() {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-leCtx.Done():
+			return
+		}
 		if !leading.Load() {
 			leCancel() // not leading: nothing to checkpoint
 			return
@@ -148,15 +191,14 @@ func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeO
 		}
 	}()
 	le.Run(leCtx)
+	if !leading.Load() {
+		return nil
+	}
+	// The term's controller is still writing its checkpoints.
 	select {
 	case err := <-done:
-		if err == nil && ctx.Err() == nil {
-			return errors.New("lost the leader Lease: exiting so a restart campaigns again")
-		}
 		return err
-	case err := <-errc:
-		return err
-	default:
-		return nil
+	case <-time.After(30 * time.Second):
+		return errors.New("controller did not stop within 30 s of losing the Lease")
 	}
 }
