@@ -155,3 +155,28 @@ func TestPrometheusError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestImportPrometheus(t *testing.T) {
+	deps, snap := demoSnapshot()
+	ws := Group([]runtime.Object{deps[0]}, snap, false, labels.Everything())
+	fp := &fakeProm{series: map[string]map[string][2]float64{"demo": {
+		"web-7d9c5-abcde/web": {0.2, 100 * model.MiB},
+		"web-7d9c5-fghij/web": {0.4, 300 * model.MiB},
+	}}}
+	srv := httptest.NewServer(fp)
+	defer srv.Close()
+	trs, err := ImportPrometheus(context.Background(), &Prometheus{URL: srv.URL, Duration: time.Hour, Step: 5 * time.Minute}, ws, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trs) != 1 || trs[0].ID != "demo-web-web" || trs[0].Len() != 13 {
+		t.Fatalf("traces = %+v", trs)
+	}
+	// One replica's usage: the mean over the two pods.
+	if s := trs[0].Sample(0); s.CPUMillicores != 300 || s.MemoryBytes != 200*model.MiB {
+		t.Fatalf("sample = %+v", s)
+	}
+	if trs[0].Meta.OriginalRequest == nil || trs[0].Meta.OriginalRequest.CPUMillicores != 1000 {
+		t.Fatalf("original request = %+v", trs[0].Meta.OriginalRequest)
+	}
+}
