@@ -100,7 +100,7 @@ func parseProcStat(b []byte) (ProcUsage, error) {
 	ppid, err1 := strconv.Atoi(f[1])
 	ut, err2 := strconv.ParseInt(f[11], 10, 64)
 	st, err3 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
+	if err1 != nil || err2 != nil || err3 != nil || ppid < 0 || ut < 0 || st < 0 {
 		return ProcUsage{}, fmt.Errorf("bad ppid, utime or stime")
 	}
 	return ProcUsage{PID: pid, PPID: ppid, CPUTime: time.Duration(ut+st) * time.Second / clockTicks}, nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -97,4 +98,16 @@ func TestNativeRunReleases(t *testing.T) {
 	if n.HeldBytes() != 0 {
 		t.Fatalf("still holding %d bytes after Run returned", n.HeldBytes())
 	}
+}
+
+func FuzzParseProcStat(f *testing.F) {
+	f.Add("4242 (kubectl-smartvp) S 1 4242 4242 0 -1 4194560 1200 0 0 0 250 31 0 0 20 0 5 0 100 1000 300")
+	f.Add("77 (a (b) c) R 9 77 77 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 1 1 1")
+	f.Add(") (")
+	f.Fuzz(func(t *testing.T, line string) {
+		u, err := parseProcStat([]byte(line))
+		if err == nil && (u.PPID < 0 || u.CPUTime < 0 || !strings.Contains(line, ")")) {
+			t.Fatalf("parsed %+v from %q", u, line)
+		}
+	})
 }
