@@ -25,6 +25,11 @@ if apiserver_up; then
 		say "metrics API (v1beta1.metrics.k8s.io): not available"
 		rc=1
 	fi
+	dead=$(dead_components)
+	if [[ -n $dead ]]; then
+		say "components not running: $(echo $dead); run make cluster-up"
+		rc=1
+	fi
 	running=$(kc -n "$DEMO_NAMESPACE" get pods --no-headers 2>/dev/null | awk '$3 == "Running"' | wc -l)
 	say "namespace $DEMO_NAMESPACE: $running pods Running"
 else

@@ -353,6 +353,20 @@ until [[ $(kc get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.condit
 	restart_exited
 	sleep 1
 done
+# A component that lost the race with the API server during a warm start exits a little later:
+# make sure every one is running, then runs for a few seconds more.
+for i in 1 2 3 4 5; do
+	dead=$(dead_components)
+	if [[ -z $dead ]]; then
+		sleep 3
+		[[ -z $(dead_components) ]] && break
+		dead=$(dead_components)
+	fi
+	log "restarting exited component(s): $(echo $dead)"
+	restart_exited
+	sleep 2
+done
+[[ -z $(dead_components) ]] || die "component(s) keep exiting: $(echo $(dead_components)); see $KWOK_CLUSTER_DIR/logs"
 log "metrics API available; cluster up in $((SECONDS - START)) s"
 
 "$ROOT/hack/cluster-status.sh"

@@ -75,3 +75,16 @@ apiserver_up() {
 prometheus_up() {
 	curl -fsS --max-time 3 "$PROMETHEUS_URL/-/ready" >/dev/null 2>&1
 }
+
+# Control plane components kwokctl runs (pid files under $KWOK_CLUSTER_DIR/pids).
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok-controller metrics-server)
+
+# dead_components: prints the components whose process is not running.
+dead_components() {
+	local c bin
+	for c in "${COMPONENTS[@]}"; do
+		bin=$c
+		[[ $c == kwok-controller ]] && bin=kwok
+		pid_alive "$KWOK_CLUSTER_DIR/pids/$c.pid" "$bin" || echo "$c"
+	done
+}
