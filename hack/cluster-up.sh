@@ -142,6 +142,7 @@ if cluster_exists && [[ -f $KUBECONFIG_ADMIN ]]; then
 		log "cluster $CLUSTER_NAME is running"
 	else
 		log "starting cluster $CLUSTER_NAME (warm)"
+		warm=1
 	fi
 	# starts only the components that are not running
 	kwokctl start cluster --name "$CLUSTER_NAME" >"$STATE_DIR/logs/kwokctl-start.log" 2>&1 ||
@@ -172,6 +173,18 @@ log "kube-apiserver ready ($((SECONDS - START)) s)"
 # On a warm start kwokctl starts every component at once; metrics-server exits when the API server
 # is not serving yet. Starting again restarts only what is not running.
 restart_exited() { kwokctl start cluster --name "$CLUSTER_NAME" >>"$STATE_DIR/logs/kwokctl-start.log" 2>&1 || true; }
+# Warm start: restart kwok-controller and metrics-server now that the API server is ready (they
+# raced it), and free the node leases the previous kwok-controller held.
+if [[ ${warm:-} ]]; then
+	for c in kwok-controller metrics-server; do
+		f=$KWOK_CLUSTER_DIR/pids/$c.pid
+		if pid_alive "$f"; then stop_pid "$(<"$f")" "$c"; fi
+		rm -f "$f"
+	done
+	# The node leases still name the previous kwok-controller (duration 200 s): until they
+	# expire nothing would manage those nodes' pods. Every node here is kwok's.
+	kc -n kube-node-lease delete lease --all --wait=false >/dev/null 2>&1 || true
+fi
 [[ ${created:-} ]] || restart_exited
 
 # --- nodes, RBAC, CRDs, seed ------------------------------------------------------------------
