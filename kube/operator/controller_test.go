@@ -276,6 +276,14 @@ func TestStatusNotRewrittenWhenUnchanged(t *testing.T) {
 		_, has, _ := unstructured.NestedSlice(o.(*unstructured.Unstructured).Object, "status", "recommendation", "containerRecommendations")
 		return has
 	})
+	// The informer may still hold an older status than the last patch wrote
+	// (the store catches up asynchronously, slowly on a loaded machine): wait
+	// until a pass finds nothing to write. A controller that rewrites status
+	// on every pass never gets there and fails here.
+	waitFor(t, func() bool {
+		r := c.Pass(context.Background())
+		return r.Samples == 0 && r.StatusUpdates == 0
+	})
 	// Same usage at the same time: no new sample, same status, no patch.
 	before := countPatches(f.dyn)
 	r := c.Pass(context.Background())
