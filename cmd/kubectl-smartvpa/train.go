@@ -126,7 +126,7 @@ func (o *TrainOptions) Validate() error {
 	o.env.Updater.Mode = mode
 	o.refs = nil
 	for _, ref := range o.Workloads {
-		refs, err := trainExpandRef(ref)
+		refs, err := expandWorkloadRef(ref)
 		if err != nil {
 			return err
 		}
@@ -136,26 +136,6 @@ func (o *TrainOptions) Validate() error {
 		return inputError(fmt.Errorf("no workloads in %s: generate some with 'kubectl smartvpa workload generate'", strings.Join(o.Workloads, ", ")))
 	}
 	return nil
-}
-
-// trainExpandRef turns a store folder into its workload folders, sorted by id.
-func trainExpandRef(ref string) ([]string, error) {
-	st, err := os.Stat(ref)
-	if err != nil || !st.IsDir() {
-		return []string{ref}, nil
-	}
-	if _, err := os.Stat(filepath.Join(ref, workloads.TraceFile)); err == nil {
-		return []string{ref}, nil
-	}
-	metas, err := workloads.OpenStore(ref).List()
-	if err != nil {
-		return nil, inputError(fmt.Errorf("workload store %s: %w", ref, err))
-	}
-	out := make([]string, len(metas))
-	for i, m := range metas {
-		out[i] = filepath.Join(ref, m.ID)
-	}
-	return out, nil
 }
 
 func (o *TrainOptions) load() ([]sim.Workload, error) {
