@@ -23,7 +23,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,22 +31,18 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/smartvpa/smartvpa/kube/kwokusage"
 )
 
-const (
-	annWorkload    = "smartvpa.io/workload"
-	annUsageCPU    = "kwok.x-k8s.io/usage-cpu"
-	annUsageMemory = "kwok.x-k8s.io/usage-memory"
-)
+const annWorkload = "smartvpa.io/workload"
 
 type options struct {
 	kubeconfig string
@@ -177,10 +172,8 @@ func (d *driver) pods(ctx context.Context) ([]corev1.Pod, error) {
 	return out, nil
 }
 
-func cpuQuantity(m float64) string { return strconv.FormatInt(max(int64(m+0.5), 1), 10) + "m" }
-func memQuantity(b float64) string {
-	return strconv.FormatInt(max(int64(b/1024+0.5), 1024), 10) + "Ki"
-}
+func cpuQuantity(m float64) string { return kwokusage.CPUQuantity(m) }
+func memQuantity(b float64) string { return kwokusage.MemoryQuantity(b) }
 
 func (d *driver) loop(ctx context.Context) error {
 	fmt.Fprintf(d.log, "usagedriver: namespace %s, anchor %s, speedup %gx, every %s\n",
@@ -219,16 +212,12 @@ func (d *driver) update(ctx context.Context, now time.Time) error {
 			continue
 		}
 		pt := tr.At(off)
-		cpu, mem := cpuQuantity(pt.CPUMillicores), memQuantity(pt.MemoryBytes)
-		if p.Annotations[annUsageCPU] == cpu && p.Annotations[annUsageMemory] == mem {
+		if kwokusage.Current(p.Annotations, pt.CPUMillicores, pt.MemoryBytes) {
 			continue
 		}
-		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
-			annUsageCPU: cpu, annUsageMemory: mem,
-		}}})
-		_, err = d.cs.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+		err = kwokusage.Patch(ctx, d.cs, p.Namespace, p.Name, pt.CPUMillicores, pt.MemoryBytes)
 		if err != nil && ctx.Err() == nil {
-			errs = append(errs, fmt.Errorf("patch pod %s/%s: %w", p.Namespace, p.Name, err))
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
