@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,53 +17,73 @@ import (
 	_ "github.com/smartvpa/smartvpa/core/recommend/autopilot" // registers autopilot, autopilot-window
 	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"  // registers forecast, holtwinters, ar
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"       // registers vpa
+	"github.com/smartvpa/smartvpa/kube"
 	"github.com/smartvpa/smartvpa/tui"
 )
 
 func init() { subcommands = append(subcommands, newUICmd) }
 
-// UIOptions holds the flags of `ui`.
+// demoRecommender is the recommender the demo starts on when --recommender
+// is not given (the demo's screens were made with it).
+const demoRecommender = "vpa"
+
+// UIOptions holds the flags of `ui`. The targets, history and recommender
+// flags are recommend's (liveOptions).
 type UIOptions struct {
-	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
+	liveOptions
 
 	Demo         bool
 	Refresh      time.Duration
-	Seed         int64
-	Recommender  string
 	Recommenders []string
 	NoColor      bool
 	ReadOnly     bool
 
-	cmd       string
-	namespace string
+	args          []string
+	recommenderOK bool // --recommender was given
+	names         []string
+	uiNamespace   string // -n as given, for the demo's first namespace
 }
 
 func newUICmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &UIOptions{configFlags: configFlags, IOStreams: streams, Refresh: 5 * time.Second, Seed: 1, Recommender: "vpa"}
+	o := &UIOptions{IOStreams: streams, liveOptions: liveOptions{configFlags: configFlags}, Refresh: 5 * time.Second}
 	cmd := &cobra.Command{
-		Use:   "ui [--demo] [--refresh 5s]",
+		Use:   "ui [TYPE[.VERSION][.GROUP] [NAME...] | TYPE/NAME...] [-n NS | -A] [-l SELECTOR] [--demo]",
 		Short: "Browse workloads and recommendations in a terminal UI; approve and apply them",
 		Long: `Open a k9s-style terminal UI: a table of workloads with their CPU and memory
 requests against the recommendation, drift, confidence, monthly saving and
-status; a detail view per container with charts of usage against the request
-and the recommended lower bound, target and upper bound, and the recommender's
-explanation; a confirm dialog that shows the patch and the server dry-run
-before applying the approved workloads. Press ? for the keys.
+status (approved, applied, HPA conflict); a detail view per container with
+charts of usage against the request and the recommended lower bound, target
+and upper bound, and the recommender's explanation; a confirm dialog that
+shows the patch and the server dry-run before applying the approved
+workloads. Press ? for the keys.
 
---demo runs on generated workloads (seeded by --seed) with no cluster. The
-cluster source comes with the live commands; until then use --demo.
+On a cluster the targets, history and recommender flags are recommend's
+(deploy/web, -n, -A, -l, --history, --prometheus-url, --profile, ...); r
+cycles through --recommenders. The list is read again every --refresh
+without blocking the keys; Prometheus history is fetched again at most once
+a minute. A approves nothing by itself: A opens the confirm dialog with the
+server dry-run of the approved workloads, and y applies them the way
+'apply --mode patch' does (one strategic-merge patch of the pod template per
+workload, field manager smartvpa, limits kept in proportion, a resource an
+HPA scales on left unchanged). "applied" means smartvpa set the requests last
+and they lie within the recommended bounds.
 
-Colours follow NO_COLOR and --no-color. When patching is forbidden the UI is
-read-only: the apply keys are off and the status line says why (--read-only
-shows this mode in the demo).`,
-		Example: `  kubectl smartvpa ui --demo
-  kubectl smartvpa ui --demo --refresh 10s --recommender autopilot
+When RBAC lets you patch none of the workload kinds (checked with
+SelfSubjectAccessReviews) the UI is read-only: the apply keys are off and the
+status line says why.
+
+--demo runs on generated workloads (seeded by --seed) with no cluster
+(--read-only shows the read-only mode there). Colours follow NO_COLOR and
+--no-color.`,
+		Example: `  kubectl smartvpa ui -n demo
+  kubectl smartvpa ui -A -l team=shop --refresh 10s
+  kubectl smartvpa ui -n demo deploy/web deploy/api --recommender vpa --history prometheus --prometheus-url http://127.0.0.1:9090
+  kubectl smartvpa ui --demo
   NO_COLOR=1 kubectl smartvpa ui --demo --read-only`,
-		Args:         noArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd); err != nil {
+			if err := o.Complete(cmd, args); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
@@ -71,25 +92,30 @@ shows this mode in the demo).`,
 			return o.Run(cmd.Context())
 		},
 	}
+	o.addFlags(cmd, true)
 	f := cmd.Flags()
 	f.BoolVar(&o.Demo, "demo", o.Demo, "run on generated workloads, without a cluster")
 	f.DurationVar(&o.Refresh, "refresh", o.Refresh, "interval of the live refresh")
-	f.Int64Var(&o.Seed, "seed", o.Seed, "seed of the demo workloads")
-	f.StringVar(&o.Recommender, "recommender", o.Recommender, "recommender shown first (r cycles through them)")
 	f.StringSliceVar(&o.Recommenders, "recommenders", nil, "recommenders offered by r, comma-separated (default: all registered)")
 	f.BoolVar(&o.NoColor, "no-color", false, "draw without colours (also when NO_COLOR is set)")
 	f.BoolVar(&o.ReadOnly, "read-only", false, "demo only: behave as if RBAC forbade patching")
+	f.Lookup("recommender").Usage = "recommender shown first (r cycles through --recommenders); default smart on a cluster, vpa in the demo"
+	f.Lookup("seed").Usage = "seed for recommenders that use randomness, and of the demo workloads"
 	return cmd
 }
 
 // Complete fills in the values that come from the environment.
-func (o *UIOptions) Complete(cmd *cobra.Command) error {
+func (o *UIOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.cmd = cmd.CommandPath()
+	o.args = args
 	if os.Getenv("NO_COLOR") != "" {
 		o.NoColor = true
 	}
+	if f := cmd.Flags().Lookup("recommender"); f != nil {
+		o.recommenderOK = f.Changed
+	}
 	if o.configFlags != nil && o.configFlags.Namespace != nil {
-		o.namespace = *o.configFlags.Namespace
+		o.uiNamespace = *o.configFlags.Namespace
 	}
 	return nil
 }
@@ -99,24 +125,57 @@ func (o *UIOptions) Validate() error {
 	if o.Refresh <= 0 {
 		return usageErrorf(o.cmd, "invalid --refresh %s: use a positive duration such as 5s", o.Refresh)
 	}
-	if !o.Demo {
-		return usageErrorf(o.cmd, "the cluster source for ui is not available yet: run 'kubectl smartvpa ui --demo' to browse generated workloads")
+	if o.Demo && (len(o.args) > 0 || o.AllNamespaces || o.Selector != "") {
+		return usageErrorf(o.cmd, "--demo takes no targets, -A or -l: drop them, or drop --demo to browse the cluster")
+	}
+	if !o.Demo && o.ReadOnly {
+		return usageErrorf(o.cmd, "--read-only is for the demo; on a cluster the UI is read-only when RBAC forbids patching")
+	}
+	if !o.Demo && o.AllNamespaces && len(o.args) > 0 && strings.Contains(strings.Join(o.args, " "), "/") {
+		return usageErrorf(o.cmd, "a resource cannot be named across namespaces with -A: drop -A or the name")
 	}
 	names := o.Recommenders
 	if len(names) == 0 {
 		names = recommend.Names()
 	}
-	found := false
 	for _, n := range names {
 		if _, err := recommend.New(n, recommend.Config{}); err != nil {
 			return usageErrorf(o.cmd, "invalid --recommenders: %v", err)
 		}
-		found = found || n == o.Recommender
 	}
-	if !found {
+	if !o.recommenderOK {
+		o.Recommender = firstRecommender(names, o.Recommender, o.Demo)
+	}
+	if !contains(names, o.Recommender) {
 		return usageErrorf(o.cmd, "invalid --recommender %q: choose one of %s", o.Recommender, strings.Join(names, ", "))
 	}
-	return nil
+	o.names = names
+	if o.Demo {
+		return nil
+	}
+	return o.validate()
+}
+
+// firstRecommender is the recommender the UI starts on when --recommender is
+// not given: def (recommend's default) on a cluster, vpa in the demo, or the
+// first offered when that one is not.
+func firstRecommender(names []string, def string, demo bool) string {
+	if demo {
+		def = demoRecommender
+	}
+	if !contains(names, def) && len(names) > 0 {
+		return names[0]
+	}
+	return def
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Run opens the UI on the terminal.
@@ -124,22 +183,67 @@ func (o *UIOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	readOnly := ""
-	if o.ReadOnly {
-		readOnly = "demo started with --read-only (as if RBAC forbade patch on workloads)"
-	}
-	src, err := tui.NewDemoSource(tui.DemoOptions{Seed: o.Seed, Recommenders: o.Recommenders, ReadOnly: readOnly})
-	if err != nil {
-		return inputError(err)
-	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
-	return tui.Run(ctx, tui.Options{
-		Source:      src,
-		Actions:     src,
+	opts := tui.Options{
 		Refresh:     o.Refresh,
 		Recommender: o.Recommender,
-		Namespace:   o.namespace,
+		Namespace:   o.uiNamespace,
 		NoColor:     o.NoColor,
-	}, o.In, o.Out)
+	}
+	if o.Demo {
+		readOnly := ""
+		if o.ReadOnly {
+			readOnly = "demo started with --read-only (as if RBAC forbade patch on workloads)"
+		}
+		src, err := tui.NewDemoSource(tui.DemoOptions{Seed: o.Seed, Recommenders: o.Recommenders, ReadOnly: readOnly})
+		if err != nil {
+			return inputError(err)
+		}
+		opts.Source, opts.Actions = src, src
+		return tui.Run(ctx, opts, o.In, o.Out)
+	}
+	src, err := o.clusterSource(ctx)
+	if err != nil {
+		return err
+	}
+	opts.Source, opts.Actions = src, src
+	opts.Namespace = ""
+	return tui.Run(ctx, opts, o.In, o.Out)
+}
+
+// clusterSource connects, resolves the targets once (so that a bad target or
+// an unreachable cluster fails before the screen opens, with recommend's
+// exit codes) and returns the cluster source.
+func (o *UIOptions) clusterSource(ctx context.Context) (*kube.TUISource, error) {
+	c, err := o.connect()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := o.resolve(ctx, o.args); err != nil {
+		return nil, err
+	}
+	e, err := o.engine()
+	if err != nil {
+		return nil, err
+	}
+	ns := ""
+	if !o.AllNamespaces {
+		if ns, err = o.namespace(); err != nil {
+			return nil, err
+		}
+	}
+	return &kube.TUISource{
+		Resolve: func(ctx context.Context) ([]*kube.Workload, error) {
+			ws, err := o.resolve(ctx, o.args)
+			if err != nil {
+				return nil, fmt.Errorf("list workloads: %w", err)
+			}
+			return ws, nil
+		},
+		Engine:    e,
+		Names:     o.names,
+		Client:    c.client,
+		Namespace: ns,
+	}, nil
 }

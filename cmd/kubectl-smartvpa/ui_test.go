@@ -14,16 +14,26 @@ func TestUIUsageErrors(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"no cluster source yet", []string{"ui"},
-			"error: the cluster source for ui is not available yet: run 'kubectl smartvpa ui --demo' to browse generated workloads; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"demo with targets", []string{"ui", "--demo", "deploy/web"},
+			"error: --demo takes no targets, -A or -l: drop them, or drop --demo to browse the cluster; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"demo with -A", []string{"ui", "--demo", "-A"},
+			"error: --demo takes no targets, -A or -l: drop them, or drop --demo to browse the cluster; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"read-only on a cluster", []string{"ui", "--read-only"},
+			"error: --read-only is for the demo; on a cluster the UI is read-only when RBAC forbids patching; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"name across namespaces", []string{"ui", "-A", "deploy/web"},
+			"error: a resource cannot be named across namespaces with -A: drop -A or the name; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"unknown history", []string{"ui", "--history", "tea-leaves"},
+			"error: unknown --history \"tea-leaves\": use auto, prometheus, checkpoints, live; run 'kubectl smartvpa ui --help' for usage\n"},
+		{"prometheus without url", []string{"ui", "--history", "prometheus", "--prometheus-url", ""},
+			"error: --history prometheus needs --prometheus-url (or PROMETHEUS_URL); run 'kubectl smartvpa ui --help' for usage\n"},
+		{"cluster recommender not offered", []string{"ui", "--recommenders", "vpa", "--recommender", "autopilot"},
+			"error: invalid --recommender \"autopilot\": choose one of vpa; run 'kubectl smartvpa ui --help' for usage\n"},
 		{"zero refresh", []string{"ui", "--demo", "--refresh", "0s"},
 			"error: invalid --refresh 0s: use a positive duration such as 5s; run 'kubectl smartvpa ui --help' for usage\n"},
 		{"bad refresh", []string{"ui", "--demo", "--refresh", "soon"},
 			"error: invalid argument \"soon\" for \"--refresh\" flag: time: invalid duration \"soon\"; run 'kubectl smartvpa ui --help' for usage\n"},
 		{"unknown recommender", []string{"ui", "--demo", "--recommenders", "vpa", "--recommender", "nope"},
 			"error: invalid --recommender \"nope\": choose one of vpa; run 'kubectl smartvpa ui --help' for usage\n"},
-		{"args", []string{"ui", "extra"},
-			"error: kubectl smartvpa ui takes no arguments, got [\"extra\"]; run 'kubectl smartvpa ui --help' for usage\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +57,7 @@ func TestUIHelp(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, s := range []string{"kubectl smartvpa ui --demo", "--refresh duration", "NO_COLOR", "--read-only"} {
+	for _, s := range []string{"kubectl smartvpa ui --demo", "kubectl smartvpa ui -n demo", "--refresh duration", "--history string", "--prometheus-url", "-A, --all-namespaces", "-l, --selector", "NO_COLOR", "--read-only", "read-only"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("help lacks %q", s)
 		}
@@ -89,11 +99,33 @@ func TestUINoColorFromEnvironment(t *testing.T) {
 			t.Setenv("NO_COLOR", tt.env)
 			cmd := newUICmd(nil, genericiooptions.IOStreams{})
 			o := &UIOptions{NoColor: tt.flag}
-			if err := o.Complete(cmd); err != nil {
+			if err := o.Complete(cmd, nil); err != nil {
 				t.Fatal(err)
 			}
 			if o.NoColor != tt.want {
 				t.Fatalf("NO_COLOR=%q --no-color=%v: NoColor=%v, want %v", tt.env, tt.flag, o.NoColor, tt.want)
+			}
+		})
+	}
+}
+
+func TestUIFirstRecommender(t *testing.T) {
+	tests := []struct {
+		name  string
+		names []string
+		def   string
+		demo  bool
+		want  string
+	}{
+		{"cluster: recommend's default", []string{"smart", "vpa"}, "smart", false, "smart"},
+		{"demo: vpa", []string{"autopilot", "smart", "vpa"}, "smart", true, "vpa"},
+		{"default not offered: first offered", []string{"autopilot", "vpa"}, "smart", false, "autopilot"},
+		{"demo without vpa: first offered", []string{"autopilot"}, "smart", true, "autopilot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := firstRecommender(tt.names, tt.def, tt.demo); got != tt.want {
+				t.Fatalf("firstRecommender(%v, %q, demo=%v) = %q, want %q", tt.names, tt.def, tt.demo, got, tt.want)
 			}
 		})
 	}
