@@ -71,6 +71,10 @@ type ImportOptions struct {
 	// machine_meta.csv, vmtable.csv). Such files given among the paths are
 	// recognised by name too.
 	MetaPaths []string
+	// Resample is the width of the buckets rows are resampled to (one
+	// sample per bucket: CPU mean, memory max; see Trace.Resample); 0 means
+	// the format's default (DefaultResample), NoResample keeps the rows.
+	Resample time.Duration
 	// CSV maps the columns of the generic csv format.
 	CSV CSVMapping
 	// Progress, when set, is called with the number of input bytes read since
@@ -138,11 +142,14 @@ func Import(format string, paths []string, opts ImportOptions) ([]*Trace, error)
 	if opts.Interval != 0 && (opts.Interval < time.Second || opts.Interval%time.Second != 0) {
 		return nil, fmt.Errorf("invalid interval %s: use a whole number of seconds, at least 1s", opts.Interval)
 	}
+	width, err := opts.resampleWidth(format)
+	if err != nil {
+		return nil, err
+	}
 	if len(usage) == 0 {
 		return nil, fmt.Errorf("no usage file among the paths: give at least one %s usage file", format)
 	}
 	var traces []*Trace
-	var err error
 	switch format {
 	case FormatBitbrains:
 		traces, err = importPerFile(usage, &opts, readBitbrains)
@@ -173,6 +180,7 @@ func Import(format string, paths []string, opts ImportOptions) ([]*Trace, error)
 	for _, t := range traces {
 		t.Meta.Source = "import"
 		t.Meta.Type = format
+		t.Resample(width)
 		if t.Meta.Interval == 0 && t.Len() < 2 {
 			t.Meta.Interval = nominalInterval(format, &opts)
 		}

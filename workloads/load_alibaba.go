@@ -141,8 +141,14 @@ func importAlibabaMachine(usage, meta []string, opts *ImportOptions) ([]*Trace, 
 			fmt.Sprintf("memory_bytes = mem_util_percent / 100 * %g (mem_size / 100) * %s (assumed size of a whole machine)", m.memFrac, gib(memBytes)),
 			fmt.Sprintf("timestamp = %s + time_stamp seconds (time_stamp counts from the trace start)", start.Format("2006-01-02T15:04:05Z07:00")),
 		}
+		// A machine runs with all of itself: its size is what it was
+		// provisioned with, the counterpart of Bitbrains' provisioned
+		// capacity, so it is the original request.
+		size := model.Resources{CPUMillicores: m.cores * 1000, MemoryBytes: math.Round(m.memFrac * memBytes)}
+		s.request = &size
+		conv = append(conv, "originalRequest = the machine's size above (cpu cores * 1000 millicores, mem_size share of the machine memory): what a whole machine is provisioned with")
 		t := s.trace(SanitizeID("alibaba-"+s.key), conv)
-		t.Meta.AssumedMachine = &model.Resources{CPUMillicores: m.cores * 1000, MemoryBytes: m.memFrac * memBytes}
+		t.Meta.AssumedMachine = &model.Resources{CPUMillicores: size.CPUMillicores, MemoryBytes: m.memFrac * memBytes}
 		out = append(out, t)
 	}
 	return out, nil

@@ -108,16 +108,24 @@ func TestImportFixtures(t *testing.T) {
 				cpu: []float64{6.763 / 100 * 16000}, mem: []float64{5.103 / 100 * 64 * gi},
 				conv: []string{"16 cores", "64 GiB"},
 			}}},
-		{"alibaba machine", FormatAlibabaMachine, []string{td("alibaba", "machine_usage.csv"), td("alibaba", "machine_meta.csv")}, ImportOptions{}, []want{
+		{"alibaba machine", FormatAlibabaMachine, []string{td("alibaba", "machine_usage.csv"), td("alibaba", "machine_meta.csv")}, ImportOptions{Resample: NoResample}, []want{
 			{id: "alibaba-m_1", secs: []int64{0, 10, 20, 30}, cpu: []float64{0.41 * 96000, 0.43 * 96000, 0.50 * 96000, 0.44 * 96000},
-				mem: []float64{0.92 * 512 * gi, 0.92 * 512 * gi, 0.90 * 512 * gi, 0.93 * 512 * gi}, conv: []string{"96 cores (machine_meta cpu_num)", "sorted by time"}},
+				mem:     []float64{0.92 * 512 * gi, 0.92 * 512 * gi, 0.90 * 512 * gi, 0.93 * 512 * gi},
+				request: &model.Resources{CPUMillicores: 96000, MemoryBytes: 512 * gi}, conv: []string{"96 cores (machine_meta cpu_num)", "sorted by time", "originalRequest = the machine's size"}},
 			{id: "alibaba-m_2", secs: []int64{10, 20}, cpu: []float64{0.10 * 64000, 0.12 * 64000},
-				mem: []float64{0.5 * 0.5 * 512 * gi, 0.51 * 0.5 * 512 * gi}, conv: []string{"64 cores", "0.5 (mem_size / 100)"}},
+				mem:     []float64{0.5 * 0.5 * 512 * gi, 0.51 * 0.5 * 512 * gi},
+				request: &model.Resources{CPUMillicores: 64000, MemoryBytes: 256 * gi}, conv: []string{"64 cores", "0.5 (mem_size / 100)"}},
 		}},
-		{"alibaba machine without meta, limit 1", FormatAlibabaMachine, []string{td("alibaba", "machine_usage.csv")}, ImportOptions{Limit: 1}, []want{
-			{id: "alibaba-m_1", secs: []int64{0, 10, 20, 30}, cpu: []float64{0.41 * 96000}, conv: []string{"assumed, no machine_meta row"}},
+		{"alibaba machine resampled by default", FormatAlibabaMachine, []string{td("alibaba", "machine_usage.csv"), td("alibaba", "machine_meta.csv")}, ImportOptions{}, []want{
+			{id: "alibaba-m_1", secs: []int64{0}, cpu: []float64{(0.41 + 0.43 + 0.50 + 0.44) / 4 * 96000}, mem: []float64{0.93 * 512 * gi},
+				request: &model.Resources{CPUMillicores: 96000, MemoryBytes: 512 * gi}, conv: []string{"resampled to 5m0s buckets", "4 rows became 1 samples"}},
+			{id: "alibaba-m_2", secs: []int64{0}, cpu: []float64{(0.10 + 0.12) / 2 * 64000}, mem: []float64{0.51 * 0.5 * 512 * gi},
+				request: &model.Resources{CPUMillicores: 64000, MemoryBytes: 256 * gi}},
 		}},
-		{"alibaba container", FormatAlibabaContainer, []string{td("alibaba", "container_usage.csv"), td("alibaba", "container_meta.csv")}, ImportOptions{}, []want{
+		{"alibaba machine without meta, limit 1", FormatAlibabaMachine, []string{td("alibaba", "machine_usage.csv")}, ImportOptions{Limit: 1, Resample: NoResample}, []want{
+			{id: "alibaba-m_1", secs: []int64{0, 10, 20, 30}, cpu: []float64{0.41 * 96000}, request: &model.Resources{CPUMillicores: 96000, MemoryBytes: 512 * gi}, conv: []string{"assumed, no machine_meta row"}},
+		}},
+		{"alibaba container", FormatAlibabaContainer, []string{td("alibaba", "container_usage.csv"), td("alibaba", "container_meta.csv")}, ImportOptions{Resample: NoResample}, []want{
 			{id: "alibaba-c_1", secs: []int64{100, 110, 120}, cpu: []float64{2000, 1000, 4000},
 				mem:     []float64{0.20 * 0.0156 * 512 * gi, 0.21 * 0.0156 * 512 * gi, 0.22 * 0.0156 * 512 * gi},
 				request: &model.Resources{CPUMillicores: 4000, MemoryBytes: math.Round(0.0156 * 512 * gi)}, conv: []string{"cpu_request (400) * 10"}},
@@ -293,11 +301,11 @@ func TestImportDuplicateTimestamps(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "machine_usage.csv")
 	os.WriteFile(p, []byte("m_1,10,1,1,,,,,\nm_1,10,2,2,,,,,\nm_1,5,3,3,,,,,\n"), 0o644)
-	got, err := Import(FormatAlibabaMachine, []string{p}, ImportOptions{})
+	got, err := Import(FormatAlibabaMachine, []string{p}, ImportOptions{Resample: NoResample})
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkTraces(t, got, []want{{id: "alibaba-m_1", secs: []int64{5, 10}, cpu: []float64{3 * 960, 2 * 960},
+	checkTraces(t, got, []want{{id: "alibaba-m_1", request: &model.Resources{CPUMillicores: 96000, MemoryBytes: 512 * model.GiB}, secs: []int64{5, 10}, cpu: []float64{3 * 960, 2 * 960},
 		conv: []string{"sorted by time", "1 rows shared a timestamp"}}})
 }
 

@@ -93,7 +93,7 @@ func TestRealGoogleJobs(t *testing.T) {
 
 func TestRealAlibabaMachine(t *testing.T) {
 	dir := tracesDir(t, "alibaba2018")
-	traces, err := Import(FormatAlibabaMachine, []string{filepath.Join(dir, "machine_usage.csv"), filepath.Join(dir, "machine_meta.csv")}, ImportOptions{})
+	traces, err := Import(FormatAlibabaMachine, []string{filepath.Join(dir, "machine_usage.csv"), filepath.Join(dir, "machine_meta.csv")}, ImportOptions{Resample: NoResample})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,5 +113,21 @@ func TestRealAlibabaMachine(t *testing.T) {
 	}
 	if tr.Meta.AssumedMachine == nil || tr.Meta.AssumedMachine.CPUMillicores != 96000 {
 		t.Errorf("assumed machine %+v", tr.Meta.AssumedMachine)
+	}
+}
+
+func TestRealAlibabaMachineResampled(t *testing.T) {
+	dir := tracesDir(t, "alibaba2018")
+	traces, err := Import(FormatAlibabaMachine, []string{filepath.Join(dir, "machine_usage.csv"), filepath.Join(dir, "machine_meta.csv")}, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range traces {
+		if tr.Meta.Interval != 5*time.Minute || tr.MedianInterval() != 5*time.Minute {
+			t.Errorf("%s: interval %s, median gap %s, want 5m", tr.ID, tr.Meta.Interval, tr.MedianInterval())
+		}
+		if tr.Meta.OriginalRequest == nil || tr.Meta.OriginalRequest.CPUMillicores != tr.Meta.AssumedMachine.CPUMillicores {
+			t.Errorf("%s: original request %+v, want the machine size %+v", tr.ID, tr.Meta.OriginalRequest, tr.Meta.AssumedMachine)
+		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 func init() { subcommands = append(subcommands, newWorkloadCmd) }
 
 // newWorkloadCmd groups the workload subcommands: generate, import, list, show.
-func newWorkloadCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+func newWorkloadCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "workload",
 		Short: "Generate, import, list and show usage traces (workloads)",
@@ -41,7 +41,7 @@ otherwise. The simulator and the stress system read workloads from there.`,
 	}
 	cmd.AddCommand(
 		newWorkloadGenerateCmd(streams),
-		newWorkloadImportCmd(streams),
+		newWorkloadImportCmd(configFlags, streams),
 		newWorkloadListCmd(streams),
 		newWorkloadShowCmd(streams),
 	)

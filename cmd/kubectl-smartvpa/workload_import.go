@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/workloads"
@@ -30,15 +31,20 @@ type WorkloadImportOptions struct {
 	MachineMemory string
 	Meta          []string
 	CSV           workloads.CSVMapping
+	Resample      string
+
+	// Prometheus import (--format prometheus): targets instead of paths.
+	prom promImport
 
 	opts workloads.ImportOptions
 	cmd  string
 }
 
-func newWorkloadImportCmd(streams genericiooptions.IOStreams) *cobra.Command {
+func newWorkloadImportCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &WorkloadImportOptions{IOStreams: streams, OutDir: workloads.DefaultStoreDir}
+	o.prom.live.configFlags = configFlags
 	cmd := &cobra.Command{
-		Use:   "import --format " + strings.Join(workloads.Formats, "|") + " PATH... [--limit N] [--out DIR]",
+		Use:   "import --format " + strings.Join(workloads.Formats, "|") + " PATH... [--limit N] [--out DIR] | --format prometheus TYPE/NAME...",
 		Short: "Import public usage traces as workloads and print their ids",
 		Long: `Import usage traces in a public format, one workload per series (container,
 machine, VM, task or file), and print the ids, one per line. A PATH that is a
@@ -65,11 +71,21 @@ Formats and units:
                      machine, one row per --interval (5m)
   csv                generic CSV mapped by --time-column, --cpu-column,
                      --memory-column and their units (defaults read trace.csv)
+  prometheus         a cluster's history: the arguments are workloads as for
+                     recommend (deploy/web, -n, -l, -A); each container's CPU
+                     rate and memory working set over --history-duration at
+                     --step, from --prometheus-url (cAdvisor series), mean over
+                     the workload's pods; the original request is the
+                     container's current request; ids are
+                     <namespace>-<name>-<container>
 
 Relative timestamps (Alibaba, Azure, Google) count from --start (default
 ` + wlDefaultStartText + `). Percent formats assume the machine size above unless
 --machine-cpu/--machine-memory say otherwise; every conversion and assumption is
-recorded in meta.json. Everything is read and checked before anything is
+recorded in meta.json. Alibaba rows come every 10 s to several minutes at
+irregular times, so alibaba-* series are resampled to 5-minute samples (CPU
+mean, memory max per bucket; --resample none keeps the rows, --resample 1m
+picks another width, for any format). Everything is read and checked before anything is
 written: a bad row fails the import with file, line and field, and leaves
 nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 		Example: `  kubectl smartvpa workload import --format bitbrains ../shared/traces/bitbrains-rnd-2013-7/*.csv
@@ -77,8 +93,16 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
   kubectl smartvpa workload import --format azure vm_cpu_readings-file-1-of-125.csv.gz --meta vmtable.csv
   kubectl smartvpa workload import --format jobs ../shared/traces/google2011-jobs --machine-cpu 16 --machine-memory 64Gi
   kubectl smartvpa workload import --format csv usage.csv --time-column ts --time-unit rfc3339 \
-      --cpu-column cpu --cpu-unit cores --memory-column mem --memory-unit mib`,
-		Args:         minArgs(1),
+      --cpu-column cpu --cpu-unit cores --memory-column mem --memory-unit mib
+  kubectl smartvpa workload import --format prometheus --prometheus-url http://127.0.0.1:39090 -n demo deploy/web \
+      --history-duration 8d --step 5m`,
+		// Files need at least one PATH; --format prometheus may select by -l or -A.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if f, _ := cmd.Flags().GetString("format"); f == formatPrometheus {
+				return nil
+			}
+			return minArgs(1)(cmd, args)
+		},
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(cmd, args); err != nil {
@@ -108,8 +132,10 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 	f.StringVar(&o.CSV.SeriesColumn, "series-column", "", "csv: column whose values split rows into one workload each (default: one workload per file)")
 	f.StringVar(&o.CSV.Separator, "separator", "", `csv: field separator, one character or \t (default ",")`)
 	f.BoolVar(&o.CSV.NoHeader, "no-header", false, "csv: the file has no header row; give columns by 1-based number")
+	f.StringVar(&o.Resample, "resample", "auto", "put rows in buckets of this width, one sample each (CPU mean, memory max): auto (5m for alibaba-*, else none), none, or a duration")
+	o.prom.addFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return workloads.Formats, cobra.ShellCompDirectiveNoFileComp
+		return append(append([]string(nil), workloads.Formats...), formatPrometheus), cobra.ShellCompDirectiveNoFileComp
 	})
 	return cmd
 }
@@ -117,7 +143,14 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 // Complete expands folders among the paths and builds the import options.
 func (o *WorkloadImportOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.cmd = cmd.CommandPath()
+	if o.Format == formatPrometheus {
+		return o.prom.complete(cmd, args)
+	}
 	start, err := wlParseStart(o.Start, workloads.DefaultStart)
+	if err != nil {
+		return usageErrorf(o.cmd, "%v", err)
+	}
+	resample, err := parseResample(o.Resample)
 	if err != nil {
 		return usageErrorf(o.cmd, "%v", err)
 	}
@@ -153,22 +186,25 @@ func (o *WorkloadImportOptions) Complete(cmd *cobra.Command, args []string) erro
 	}
 	o.opts = workloads.ImportOptions{
 		Limit: o.Limit, Start: start, Interval: o.Interval, MachineCores: o.MachineCPU,
-		MachineMemoryBytes: mem, MetaPaths: o.Meta, CSV: o.CSV,
+		MachineMemoryBytes: mem, MetaPaths: o.Meta, CSV: o.CSV, Resample: resample,
 	}
 	return nil
 }
 
 // Validate checks the flags.
 func (o *WorkloadImportOptions) Validate() error {
+	if o.Format == formatPrometheus {
+		return o.prom.validate()
+	}
 	known := false
 	for _, f := range workloads.Formats {
 		known = known || f == o.Format
 	}
 	switch {
 	case o.Format == "":
-		return usageErrorf(o.cmd, "--format is required: use one of %s", strings.Join(workloads.Formats, ", "))
+		return usageErrorf(o.cmd, "--format is required: use one of %s, %s", strings.Join(workloads.Formats, ", "), formatPrometheus)
 	case !known:
-		return usageErrorf(o.cmd, "unknown format %q: use one of %s", o.Format, strings.Join(workloads.Formats, ", "))
+		return usageErrorf(o.cmd, "unknown format %q: use one of %s, %s", o.Format, strings.Join(workloads.Formats, ", "), formatPrometheus)
 	case o.Limit < 0:
 		return usageErrorf(o.cmd, "invalid --limit %d: use 0 (all) or more", o.Limit)
 	case o.MachineCPU < 0:
@@ -183,6 +219,13 @@ func (o *WorkloadImportOptions) Validate() error {
 
 // Run imports everything, saves it as one unit and prints the ids.
 func (o *WorkloadImportOptions) Run() error {
+	if o.Format == formatPrometheus {
+		traces, err := o.prom.run()
+		if err != nil {
+			return err
+		}
+		return o.save(traces)
+	}
 	if bar := wlNewProgressBar(o.ErrOut, append(append([]string(nil), o.Paths...), o.Meta...)); bar != nil {
 		o.opts.Progress = bar.add
 		defer bar.clear()
@@ -191,6 +234,11 @@ func (o *WorkloadImportOptions) Run() error {
 	if err != nil {
 		return inputError(err)
 	}
+	return o.save(traces)
+}
+
+// save stores traces as one unit and prints their ids.
+func (o *WorkloadImportOptions) save(traces []*workloads.Trace) error {
 	if _, err := workloads.OpenStore(o.OutDir).SaveAll(traces); err != nil {
 		return fmt.Errorf("save workloads: %w", err)
 	}

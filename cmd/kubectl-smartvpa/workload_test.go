@@ -87,6 +87,7 @@ func TestWorkloadErrors(t *testing.T) {
 	badRow := filepath.Join(dir, "1.csv")
 	os.WriteFile(badRow, []byte("Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage [MHZ];\tMemory capacity provisioned [KB];\tMemory usage [KB]\n1;\t2;\t100;\t1;\t10;\t5\n2;\t2;\t100;\tabc;\t10;\t5\n"), 0o644)
 	out := filepath.Join(dir, "out")
+	t.Setenv("PROMETHEUS_URL", "")
 	tests := []struct {
 		name string
 		args []string
@@ -98,12 +99,16 @@ func TestWorkloadErrors(t *testing.T) {
 		{"bad interval", []string{"workload", "generate", "--type", "step", "--interval", "1500ms"}, "error: invalid --interval 1.5s: use a whole number of seconds, at least 1s; run 'kubectl smartvpa workload generate --help' for usage\n"},
 		{"bad id", []string{"workload", "generate", "--type", "step", "--id", "../x"}, "error: invalid workload id \"../x\": use letters, digits, '.', '_' and '-', starting with a letter or digit; run 'kubectl smartvpa workload generate --help' for usage\n"},
 		{"bad config", []string{"workload", "generate", "--type", "step", "--config", badCfg, "--out", out}, "error: " + badCfg + ": field \"cpu.nosie\": unknown field: check the spelling against the shipped config\n"},
-		{"unknown format", []string{"workload", "import", "--format", "parquet", badRow, "--out", out}, "error: unknown format \"parquet\": use one of alibaba-container, alibaba-machine, azure, google2011, google2019, bitbrains, jobs, csv; run 'kubectl smartvpa workload import --help' for usage\n"},
-		{"import without format", []string{"workload", "import", badRow}, "error: --format is required: use one of alibaba-container, alibaba-machine, azure, google2011, google2019, bitbrains, jobs, csv; run 'kubectl smartvpa workload import --help' for usage\n"},
+		{"unknown format", []string{"workload", "import", "--format", "parquet", badRow, "--out", out}, "error: unknown format \"parquet\": use one of alibaba-container, alibaba-machine, azure, google2011, google2019, bitbrains, jobs, csv, prometheus; run 'kubectl smartvpa workload import --help' for usage\n"},
+		{"import without format", []string{"workload", "import", badRow}, "error: --format is required: use one of alibaba-container, alibaba-machine, azure, google2011, google2019, bitbrains, jobs, csv, prometheus; run 'kubectl smartvpa workload import --help' for usage\n"},
 		{"import without paths", []string{"workload", "import", "--format", "jobs"}, "error: kubectl smartvpa workload import needs at least 1 argument(s), got 0; run 'kubectl smartvpa workload import --help' for usage\n"},
 		{"bad row", []string{"workload", "import", "--format", "bitbrains", wlFixtures + "/bitbrains/7.csv", badRow, "--out", out}, "error: " + badRow + ":3: field \"CPU usage [MHZ]\": not a number \"abc\"\n"},
 		{"missing file", []string{"workload", "import", "--format", "jobs", filepath.Join(dir, "nope.csv"), "--out", out}, "error: open input: stat " + filepath.Join(dir, "nope.csv") + ": no such file or directory\n"},
 		{"bad machine memory", []string{"workload", "import", "--format", "jobs", badRow, "--machine-memory", "lots"}, "error: invalid --machine-memory \"lots\": use a positive quantity such as 32Gi; run 'kubectl smartvpa workload import --help' for usage\n"},
+		{"bad resample", []string{"workload", "import", "--format", "jobs", badRow, "--resample", "1500ms", "--out", out}, "error: invalid --resample \"1500ms\": use auto, none or a whole number of seconds such as 5m; run 'kubectl smartvpa workload import --help' for usage\n"},
+		{"prometheus without url", []string{"workload", "import", "--format", "prometheus", "-n", "demo", "deploy/web", "--out", out}, "error: --format prometheus needs --prometheus-url (or PROMETHEUS_URL); run 'kubectl smartvpa workload import --help' for usage\n"},
+		{"prometheus without workloads", []string{"workload", "import", "--format", "prometheus", "--prometheus-url", "http://127.0.0.1:9090", "--out", out}, "error: --format prometheus needs workloads: give TYPE/NAME (e.g. deploy/web), -l SELECTOR or -A; run 'kubectl smartvpa workload import --help' for usage\n"},
+		{"prometheus bad step", []string{"workload", "import", "--format", "prometheus", "--prometheus-url", "http://127.0.0.1:9090", "deploy/web", "--step", "10ms", "--out", out}, "error: invalid --step 10ms: use 1s or more, e.g. 5m; run 'kubectl smartvpa workload import --help' for usage\n"},
 		{"unknown workload", []string{"workload", "show", "nope", "--dir", out}, "error: workload \"nope\" not found in " + out + ": run 'kubectl smartvpa workload list --dir " + out + "' to see the ids\n"},
 		{"plot with json", []string{"workload", "show", "x", "--plot", "-o", "json"}, "error: --plot draws text charts: drop it or -o json; run 'kubectl smartvpa workload show --help' for usage\n"},
 		{"list output", []string{"workload", "list", "-o", "yaml"}, "error: unknown output format \"yaml\": use json, table or leave it empty; run 'kubectl smartvpa workload list --help' for usage\n"},
