@@ -379,11 +379,11 @@ func (s *TUISource) Permission(ctx context.Context) (tui.Permission, error) {
 		}
 		denied = append(denied, k.resource)
 	}
-	who := "you"
+	who := ""
 	if u := s.userName(ctx); u != "" {
-		who = u
+		who = " for " + u
 	}
-	return tui.Permission{Reason: fmt.Sprintf("RBAC does not let %s patch %s %s", who, strings.Join(denied, ", "), scope)}, nil
+	return tui.Permission{Reason: fmt.Sprintf("RBAC forbids patching workloads %s%s (no patch on %s)", scope, who, strings.Join(denied, ", "))}, nil
 }
 
 // userName asks the server who we are (best effort).
