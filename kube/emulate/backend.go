@@ -187,4 +187,6 @@ func (s *Stress) Pod(name string, req, lim model.Resources, _ model.Sample) *cor
 }
 
 // Drive does nothing: the utilisation server pushes the usage.
-func (s *Stress) Drive(context.Context, kubernetes.Interface, *corev1.Pod, model.Sample) error { return nil }
+func (s *Stress) Drive(context.Context, kubernetes.Interface, *corev1.Pod, model.Sample) error {
+	return nil
+}

@@ -160,10 +160,13 @@ type fakeBackend struct {
 	setups int
 }
 
-func (b *fakeBackend) Name() string                                               { return "fake" }
-func (b *fakeBackend) Setup(context.Context, kubernetes.Interface, string) error    { b.setups++; return nil }
+func (b *fakeBackend) Name() string { return "fake" }
+func (b *fakeBackend) Setup(context.Context, kubernetes.Interface, string) error {
+	b.setups++
+	return nil
+}
 func (b *fakeBackend) Teardown(context.Context, kubernetes.Interface, string) error { return nil }
-func (b *fakeBackend) ClockAtPodStart() bool                                      { return false }
+func (b *fakeBackend) ClockAtPodStart() bool                                        { return false }
 func (b *fakeBackend) Pod(name string, req, lim model.Resources, u model.Sample) *corev1.Pod {
 	b.usage[name] = u
 	return &corev1.Pod{
@@ -211,7 +214,10 @@ type recorder struct {
 	asked   []time.Time
 }
 
-func (r *recorder) AddSample(s model.Sample) { r.samples = append(r.samples, s); r.Recommender.AddSample(s) }
+func (r *recorder) AddSample(s model.Sample) {
+	r.samples = append(r.samples, s)
+	r.Recommender.AddSample(s)
+}
 func (r *recorder) Recommend(now time.Time) (model.Recommendation, bool) {
 	r.asked = append(r.asked, now)
 	return r.Recommender.Recommend(now)
@@ -287,7 +293,6 @@ func TestRunPerfectPipelineMatchesSimulator(t *testing.T) {
 		})
 	}
 }
-
 
 // With metrics-server's 15 s resolution at 160x the recommender gets one
 // reading per 40 workload minutes, at workload times, in order, never after
