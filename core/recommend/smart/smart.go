@@ -83,6 +83,13 @@ type Options struct {
 	// after one below (online quantile tracking), within [1/4, 4].
 	CPUOverTarget float64 `json:"cpuOverTarget"`
 	CPUAdaptRate  float64 `json:"cpuAdaptRate"`
+	// CPURiskScale multiplies vpa's measured share when CPUOverTarget is
+	// negative (0 or 1: take vpa's share as it is). vpa's share is measured
+	// on its target, while the share that counts is over the request the
+	// updater applies, which lags the target; the sweep in train chooses the
+	// scale that keeps smart's applied share at or below vpa's on the
+	// training workloads.
+	CPURiskScale float64 `json:"cpuRiskScale,omitempty"`
 	// CPULevel adds the built-in CPU candidate "forecast-level": the forecast
 	// of the hourly mean CPU, which the risk scaling turns into a quantile.
 	CPULevel bool `json:"cpuLevel"`
@@ -417,7 +424,11 @@ func (r *Recommender) overTarget() float64 {
 	case r.opt.CPUOverTarget > 0:
 		return r.opt.CPUOverTarget
 	case r.opt.CPUOverTarget < 0 && r.warm != nil:
-		return math.Max(0.005, math.Min(0.05, r.vpaOver))
+		share := math.Max(0.005, math.Min(0.05, r.vpaOver))
+		if r.opt.CPURiskScale > 0 {
+			share *= r.opt.CPURiskScale
+		}
+		return share
 	}
 	return 0
 }

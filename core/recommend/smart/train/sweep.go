@@ -114,33 +114,46 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 		return nil, err
 	}
 	type variant struct {
-		wOOM, hysteresis float64
-		gap              time.Duration
+		wOOM, hysteresis, risk float64
+		gap                    time.Duration
 	}
 	var grid []variant
 	for _, w := range []float64{500, 2000} {
 		for _, h := range []float64{0.15, 0.25} {
-			grid = append(grid, variant{w, h, 24 * time.Hour})
+			for _, k := range []float64{1, 1.25, 1.5} {
+				grid = append(grid, variant{w, h, k, 24 * time.Hour})
+			}
 		}
 	}
 	if o.Quick {
 		grid = grid[:2]
 	}
-	best, bestJ := smart.DefaultOptions(), math.Inf(1)
+	// The best variant that keeps vpa's risk on the training workloads (CPU
+	// over-request share no higher, at most half the OOM kills, at most 1.5 x
+	// the restarts) by the objective; when none does, the best of all.
+	best, bestJ, bestFeasible := smart.DefaultOptions(), math.Inf(1), false
 	for i, v := range grid {
 		opt := smart.DefaultOptions()
-		opt.WOOM, opt.MemoryHysteresis, opt.MemoryDecreaseGap = v.wOOM, v.hysteresis, v.gap
+		opt.WOOM, opt.MemoryHysteresis, opt.MemoryDecreaseGap, opt.CPURiskScale = v.wOOM, v.hysteresis, v.gap, v.risk
 		t, err := evaluate(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o)
 		if err != nil {
 			return nil, err
 		}
 		j := Objective(t, base)
-		progress(fmt.Sprintf("smart sweep %d/%d wOOM %g memoryHysteresis %g: objective %.4f", i+1, len(grid), v.wOOM, v.hysteresis, j))
-		if j < bestJ {
-			best, bestJ = opt, j
+		feasible := Feasible(t, base)
+		progress(fmt.Sprintf("smart sweep %d/%d wOOM %g memoryHysteresis %g cpuRiskScale %g: objective %.4f, keeps vpa's risk %t", i+1, len(grid), v.wOOM, v.hysteresis, v.risk, j, feasible))
+		if (feasible && !bestFeasible) || (feasible == bestFeasible && j < bestJ) {
+			best, bestJ, bestFeasible = opt, j, feasible
 		}
 	}
 	return best, nil
+}
+
+// Feasible reports whether t keeps the risk of the vpa baseline b: a CPU
+// over-request share no higher, at most half its OOM kills (or none when it
+// has none) and at most 1.5 x its restarts.
+func Feasible(t, b Totals) bool {
+	return t.CPUOverRequestShare <= b.CPUOverRequestShare && 2*t.OOMs <= b.OOMs && 2*t.Restarts <= 3*b.Restarts
 }
 
 // fromParams builds the recommender of trained parameters.

@@ -90,3 +90,21 @@ func TestTrainErrors(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestFeasible(t *testing.T) {
+	base := Totals{CPUOverRequestShare: 0.02, OOMs: 10, Restarts: 10}
+	for _, tt := range []struct {
+		name string
+		t    Totals
+		want bool
+	}{
+		{"same risk, fewer OOMs", Totals{CPUOverRequestShare: 0.02, OOMs: 5, Restarts: 15}, true},
+		{"more CPU over-request", Totals{CPUOverRequestShare: 0.021, OOMs: 0, Restarts: 0}, false},
+		{"more than half the OOMs", Totals{CPUOverRequestShare: 0.01, OOMs: 6, Restarts: 0}, false},
+		{"more than 1.5x the restarts", Totals{CPUOverRequestShare: 0.01, OOMs: 0, Restarts: 16}, false},
+	} {
+		if got := Feasible(tt.t, base); got != tt.want {
+			t.Errorf("%s: Feasible = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}
