@@ -306,9 +306,9 @@ func TestTUISourcePermission(t *testing.T) {
 		{"deployments allowed", "demo", map[string]bool{"deployments": true}, nil, true, ""},
 		{"cronjobs only", "demo", map[string]bool{"cronjobs": true}, nil, true, ""},
 		{"view-only", "demo", nil, nil, false,
-			"RBAC forbids patching workloads in namespace demo for system:serviceaccount:smartvpa-system:viewer (no patch on deployments, statefulsets, daemonsets, replicasets, cronjobs)"},
+			"RBAC forbids patching workloads in namespace demo for system:serviceaccount:smartvpa-system:viewer"},
 		{"view-only, all namespaces", "", nil, nil, false,
-			"RBAC forbids patching workloads in all namespaces for system:serviceaccount:smartvpa-system:viewer (no patch on deployments, statefulsets, daemonsets, replicasets, cronjobs)"},
+			"RBAC forbids patching workloads in all namespaces for system:serviceaccount:smartvpa-system:viewer"},
 		{"review refused", "demo", nil, apierrors.NewForbidden(schema.GroupResource{Group: "authorization.k8s.io", Resource: "selfsubjectaccessreviews"}, "", errors.New("no")), true,
 			"permission unknown (access review refused); the dry-run will tell"},
 	}
@@ -339,6 +339,9 @@ func TestTUISourcePermission(t *testing.T) {
 			}
 			if p.CanPatch != tt.wantPatch || p.Reason != tt.wantReason {
 				t.Errorf("permission = %+v, want CanPatch %v, reason %q (asked %v)", p, tt.wantPatch, tt.wantReason, asked)
+			}
+			if !tt.wantPatch && strings.Join(asked, ",") != "deployments,statefulsets,daemonsets,replicasets,cronjobs" {
+				t.Errorf("read-only after asking about %v, want every patched kind", asked)
 			}
 		})
 	}
