@@ -1,0 +1,158 @@
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/kube"
+)
+
+// statusFor builds the status (recommendation and conditions) for v.
+func (c *Controller) statusFor(v *VPA, recs map[string]model.Recommendation, low []string, merr, terr error, now time.Time) map[string]any {
+	var conds []map[string]any
+	cond := func(typ string, ok bool, reason, msg string) {
+		s := "False"
+		if ok {
+			s = "True"
+		}
+		conds = append(conds, map[string]any{"type": typ, "status": s, "reason": reason, "message": msg})
+	}
+	switch {
+	case terr != nil:
+		cond(CondRecommendationProvided, false, "TargetNotResolved", terr.Error())
+	case len(recs) > 0:
+		cond(CondRecommendationProvided, true, "RecommendationProvided",
+			fmt.Sprintf("%d container(s) recommended by smartvpa (%s)", len(recs), c.cfg.Recommender))
+	case merr != nil:
+		cond(CondRecommendationProvided, false, "MetricsUnavailable", "no usage yet: "+merr.Error())
+	default:
+		cond(CondRecommendationProvided, false, "NotEnoughData", "no usage sample yet for the target's containers")
+	}
+	if len(recs) > 0 {
+		if len(low) > 0 {
+			cond(CondLowConfidence, true, "ShortHistory", fmt.Sprintf("less than %s of history: %s", c.cfg.LowConfidenceSpan, joinMax(low, 5)))
+		} else {
+			cond(CondLowConfidence, false, "EnoughHistory", fmt.Sprintf("every container has at least %s of history", c.cfg.LowConfidenceSpan))
+		}
+	}
+	if merr != nil {
+		cond(CondMetricsAvailable, false, "MetricsAPIError", merr.Error())
+	} else {
+		cond(CondMetricsAvailable, true, "MetricsAPIAvailable", "metrics.k8s.io answered the last read")
+	}
+	st := map[string]any{"conditions": conds}
+	if len(recs) > 0 {
+		st["recommendation"] = map[string]any{"containerRecommendations": RecommendationStatus(recs)}
+	} else {
+		st["recommendation"] = nil
+	}
+	return st
+}
+
+func joinMax(s []string, n int) string {
+	out := ""
+	for i, x := range s {
+		if i == n {
+			out += fmt.Sprintf(", and %d more", len(s)-n)
+			break
+		}
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}
+
+// writeStatus patches the VPA's status subresource when the recommendation
+// or a condition changed. lastTransitionTime is kept for conditions whose
+// status did not change.
+func (c *Controller) writeStatus(ctx context.Context, v *VPA, st map[string]any) (bool, error) {
+	obj, ok, err := c.vpaInf.GetStore().GetByKey(v.Key())
+	if err != nil || !ok {
+		return false, err
+	}
+	cur := obj.(*unstructured.Unstructured)
+	now := metav1.NewTime(c.cfg.Clock()).UTC().Format(time.RFC3339)
+	curConds, _, _ := unstructured.NestedSlice(cur.Object, "status", "conditions")
+	byType := map[string]map[string]any{}
+	for _, x := range curConds {
+		if m, ok := x.(map[string]any); ok {
+			t, _ := m["type"].(string)
+			byType[t] = m
+		}
+	}
+	newConds := st["conditions"].([]map[string]any)
+	changed := false
+	var conds []any
+	for _, nc := range newConds {
+		old := byType[nc["type"].(string)]
+		nc["lastTransitionTime"] = now
+		if old != nil && old["status"] == nc["status"] {
+			if lt, ok := old["lastTransitionTime"]; ok {
+				nc["lastTransitionTime"] = lt
+			}
+		}
+		if old == nil || old["status"] != nc["status"] || old["reason"] != nc["reason"] || old["message"] != nc["message"] {
+			changed = true
+		}
+		conds = append(conds, nc)
+	}
+	// Conditions of other writers (types we do not set) are kept.
+	for t, m := range byType {
+		mine := false
+		for _, nc := range newConds {
+			mine = mine || nc["type"] == t
+		}
+		if !mine {
+			conds = append(conds, m)
+		}
+	}
+	sort.SliceStable(conds, func(i, j int) bool {
+		return conds[i].(map[string]any)["type"].(string) < conds[j].(map[string]any)["type"].(string)
+	})
+	curRec, _, _ := unstructured.NestedFieldNoCopy(cur.Object, "status", "recommendation")
+	if !sameJSON(curRec, st["recommendation"]) {
+		changed = true
+	}
+	if !changed {
+		return false, nil
+	}
+	body := map[string]any{"status": map[string]any{"recommendation": st["recommendation"], "conditions": conds}}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return false, err
+	}
+	_, err = c.cl.Dynamic.Resource(kube.VPAResource).Namespace(v.Namespace).Patch(ctx, v.Name, types.MergePatchType, data,
+		metav1.PatchOptions{FieldManager: kube.FieldManager}, "status")
+	if err != nil {
+		c.m.Errors.WithLabelValues("status_update").Inc()
+		c.log.Warn("write status", "vpa", v.Key(), "err", err)
+		return false, fmt.Errorf("patch status of verticalpodautoscaler %s: %w", v.Key(), err)
+	}
+	c.m.StatusUpdates.Inc()
+	return true, nil
+}
+
+// sameJSON compares two values by their JSON form (the informer's object
+// holds JSON numbers and strings, ours Go maps and slices).
+func sameJSON(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	var x, y any
+	_ = json.Unmarshal(ja, &x)
+	_ = json.Unmarshal(jb, &y)
+	return reflect.DeepEqual(x, y)
+}
