@@ -1,0 +1,498 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"github.com/smartvpa/smartvpa/core/sim"
+	"github.com/smartvpa/smartvpa/core/updater"
+	"github.com/smartvpa/smartvpa/kube/emulate"
+	"github.com/smartvpa/smartvpa/stress"
+)
+
+func init() { subcommands = append(subcommands, newEmulateCmd) }
+
+// Emulation defaults and bounds.
+const (
+	defaultEmulateNamespace = "smartvpa-emulate"
+	defaultEmulateSpeedup   = 60
+	maxEmulateSpeedup       = 1000
+)
+
+// EmulateOptions holds the flags of `emulate`.
+type EmulateOptions struct {
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+	simFlags
+	Workload    string
+	Recommender string
+	Duration    time.Duration
+	Speedup     float64
+	Backend     string
+	Trajectory  string
+	Output      string
+	// stress backend
+	Image, ServerImage string
+	Interval           time.Duration
+
+	cmd  string
+	opts sim.Options
+}
+
+func newEmulateCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &EmulateOptions{configFlags: configFlags, IOStreams: streams, simFlags: defaultSimFlags(), Recommender: "vpa",
+		Speedup: defaultEmulateSpeedup, Backend: "kwok", Output: "table",
+		Image: stressImageRepo + "/smartvpa-stress-agent:" + version, ServerImage: stressImageRepo + "/smartvpa-stress-server:" + version,
+		Interval: time.Second}
+	cmd := &cobra.Command{
+		Use:   "emulate --workload ID|PATH --duration D [--recommender NAME] [--speedup X] [--backend kwok|stress] [-n NS] [--trajectory out.csv] [-o table|json]",
+		Short: "Run a recommender and the updater live against a pod that replays a workload, and compare with the simulator",
+		Long: `Deploy one pod that replays a workload's usage at a speed-up, run the
+recommender and the updater live against it, and print the simulator's
+metrics for the run, then the same workload simulated, side by side.
+
+The pod starts with the workload's original request (limits in the
+simulator's ratios). The recommender reads the pod's usage from
+metrics.k8s.io only; the updater (--update-mode, upstream VPA rules) decides at
+workload time and its decisions go through the API server: pods/resize in
+place, or the Eviction API and a new pod with the new requests. The workload's
+first --duration is played; workload time runs --speedup times faster than
+wall time.
+
+Backends:
+  kwok    a pause pod on a kwok node (the local control plane); the emulator
+          sets its kwok.x-k8s.io/usage-cpu and usage-memory annotations at
+          every sample and metrics-server scrapes what kwok reports.
+  stress  the stress controller deploys the utilisation server with the
+          workload and the pod runs the stress agent, which burns CPU and holds
+          memory for real (needs a cluster that runs containers and the
+          images of 'make images'; --update-mode in-place or off, since a new
+          agent pod would replay the workload from its start).
+
+Speed-up: metrics-server scrapes on its own period (--metric-resolution, 15 s
+on the local control plane), so the recommender gets one reading per 15 s x
+speed-up of workload time: at 20x every 5-minute sample, at 60x (the default)
+one per 15 minutes, at 160x one per 40 minutes. Up to about 200x the figures
+stay close to the simulator's on smooth workloads (1 day takes 24 min at 60x,
+9 min at 160x, 7.2 min at 200x); above that the recommender sees too few
+readings and short peaks are missed. At most 1000x.
+
+OOM kills: a kwok pod is never OOM-killed, so, as in the simulator, a sample
+whose memory demand is above the pod's memory limit counts as an OOM kill: it
+is reported to the recommender and the updater, the usage driven is capped at
+the limit, and the pod keeps running. Slack, OOM kills, updates and restarts
+are accounted per workload sample with the simulator's formulas, against the
+requests the API server holds for the pod.
+
+The pods run in their own namespace (-n, default smartvpa-emulate, created
+and deleted when missing); everything is removed on exit and on Ctrl-C.
+Progress (workload time, metrics samples, updates) goes to stderr.
+--trajectory writes one CSV row per sample in simulate's shape; its usage
+columns are the last metrics.k8s.io reading. -o json prints simulate's
+object plus "emulation" {backend, namespace, speedup, wallSeconds,
+metricsSamples, pods, failedUpdates, maxLagSeconds} and "simulated" (the
+simulator's metrics on the same workload and options).`,
+		Example: `  # 1 day of a workload in about 9 minutes on the local control plane
+  kubectl smartvpa emulate --workload step-api --duration 1d --warmup 6h --speedup 160
+  kubectl smartvpa emulate --workload sinusoidal-web --recommender autopilot --duration 12h --warmup 3h --trajectory emu.csv -o json
+  kubectl smartvpa emulate --workload step-api --duration 2d --backend stress --update-mode in-place -n load`,
+		Args:         noArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return o.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
+	f.StringVar(&o.Recommender, "recommender", o.Recommender, "recommender: "+strings.Join(sim.RecommenderNames(), ", "))
+	f.Var(wlDurationFlag{&o.Duration}, "duration", "workload time to play from the workload's start (required; d and w allowed, e.g. 1d)")
+	f.Float64Var(&o.Speedup, "speedup", o.Speedup, "workload seconds per wall second (at most 1000; see above for what works)")
+	f.StringVar(&o.Backend, "backend", o.Backend, "how the pod produces the usage: kwok or stress")
+	f.StringVar(&o.Trajectory, "trajectory", "", "write the per-sample trajectory to this CSV file")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	f.StringVar(&o.Image, "image", o.Image, "stress backend: stress agent image")
+	f.StringVar(&o.ServerImage, "server-image", o.ServerImage, "stress backend: utilisation server image")
+	f.DurationVar(&o.Interval, "interval", o.Interval, "stress backend: wall time between two targets sent to the pod")
+	o.simFlags.addFlags(f)
+	_ = cmd.RegisterFlagCompletionFunc("recommender", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return sim.RecommenderNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("backend", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"kwok", "stress"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Complete records the command path.
+func (o *EmulateOptions) Complete(cmd *cobra.Command) error {
+	o.cmd = cmd.CommandPath()
+	return nil
+}
+
+// Validate checks the flags.
+func (o *EmulateOptions) Validate() error {
+	if o.Workload == "" {
+		return usageErrorf(o.cmd, "--workload is required: give a workload id, folder or trace.csv file")
+	}
+	if o.Duration <= 0 {
+		return usageErrorf(o.cmd, "--duration is required and must be positive: give the workload time to play, e.g. 1d")
+	}
+	if !(o.Speedup > 0) || o.Speedup > maxEmulateSpeedup || math.IsNaN(o.Speedup) {
+		return usageErrorf(o.cmd, "--speedup %v is out of range: give a number above 0 and at most %d, e.g. 60", o.Speedup, maxEmulateSpeedup)
+	}
+	switch o.Output {
+	case "table", "json":
+	default:
+		return usageErrorf(o.cmd, "unknown output format %q: use table or json", o.Output)
+	}
+	if err := checkRecommender(o.cmd, o.Recommender); err != nil {
+		return err
+	}
+	opts, err := o.simFlags.options(o.cmd)
+	if err != nil {
+		return err
+	}
+	if opts.Warmup >= o.Duration {
+		return usageErrorf(o.cmd, "--warmup %s leaves nothing to measure in --duration %s: give a shorter --warmup, e.g. --warmup %s",
+			o.Warmup, o.Duration, o.Duration/4)
+	}
+	switch o.Backend {
+	case "kwok":
+	case "stress":
+		if m := opts.Updater.Mode; m != updater.ModeInPlace && m != updater.ModeOff {
+			return usageErrorf(o.cmd, "--backend stress needs --update-mode in-place or off (got %s): a new stress pod would replay the workload from its start", m)
+		}
+		if o.Interval <= 0 {
+			return usageErrorf(o.cmd, "--interval must be positive, e.g. 1s")
+		}
+		if o.Image == "" || o.ServerImage == "" {
+			return usageErrorf(o.cmd, "--image and --server-image must not be empty")
+		}
+	default:
+		return usageErrorf(o.cmd, "unknown backend %q: use kwok or stress", o.Backend)
+	}
+	o.opts = opts
+	return nil
+}
+
+// EmulateResult is the JSON shape of `emulate -o json`: simulate's object
+// for the emulated run, how the emulation went, and the simulator's metrics
+// on the same workload.
+type EmulateResult struct {
+	SimulateResult
+	Emulation EmulationJSON `json:"emulation"`
+	Simulated sim.Metrics   `json:"simulated"`
+}
+
+// EmulationJSON describes how an emulation ran.
+type EmulationJSON struct {
+	Backend        string  `json:"backend"`
+	Namespace      string  `json:"namespace"`
+	Speedup        float64 `json:"speedup"`
+	WallSeconds    float64 `json:"wallSeconds"`
+	MetricsSamples int     `json:"metricsSamples"`
+	Pods           int     `json:"pods"`
+	FailedUpdates  int     `json:"failedUpdates"`
+	MaxLagSeconds  float64 `json:"maxLagSeconds"`
+}
+
+// emulateName is the run's name (pod prefix and label value) for a workload
+// id: "emu-" and the id reduced to a DNS label.
+func emulateName(id string) string {
+	var b strings.Builder
+	b.WriteString("emu-")
+	for _, r := range strings.ToLower(id) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	name := b.String()
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return strings.TrimRight(name, "-")
+}
+
+// cutWorkload returns the samples of w within d of its first sample.
+func cutWorkload(w *sim.Workload, d time.Duration) *sim.Workload {
+	out := *w
+	end := w.Samples[0].Time.Add(d)
+	n := len(w.Samples)
+	for i, s := range w.Samples {
+		if !s.Time.Before(end) {
+			n = i
+			break
+		}
+	}
+	out.Samples = w.Samples[:n]
+	return &out
+}
+
+// Run emulates and prints.
+func (o *EmulateOptions) Run(ctx context.Context) error {
+	t, err := loadTrace(o.Workload, o.Store)
+	if err != nil {
+		return err
+	}
+	full := simWorkload(t)
+	w := cutWorkload(full, o.Duration)
+	if len(w.Samples) < 2 {
+		return inputError(fmt.Errorf("workload %s: --duration %s holds %d sample(s): give a longer --duration", w.ID, o.Duration, len(w.Samples)))
+	}
+	if len(w.Samples) == len(full.Samples) && w.Samples[len(w.Samples)-1].Time.Sub(w.Samples[0].Time)+w.SampleInterval() < o.Duration {
+		fmt.Fprintf(o.ErrOut, "emulate: workload %s is shorter than --duration %s: playing all of it\n", w.ID, o.Duration)
+	}
+	rec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts.OracleWindow)
+	if err != nil {
+		return inputError(fmt.Errorf("recommender %s: %w", o.Recommender, err))
+	}
+	simRec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts.OracleWindow)
+	if err != nil {
+		return inputError(fmt.Errorf("recommender %s: %w", o.Recommender, err))
+	}
+	simRes, err := sim.RunSteps(w, simRec, o.opts, o.Seed, nil)
+	if err != nil {
+		return inputError(fmt.Errorf("simulate %s: %w", w.ID, err))
+	}
+
+	cfg, err := o.configFlags.ToRESTConfig()
+	if err != nil {
+		return usageErrorf(o.cmd, "kubeconfig: %v", err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return clusterError(err)
+	}
+	metrics, err := metricsclient.NewForConfig(cfg)
+	if err != nil {
+		return clusterError(err)
+	}
+	ns := defaultEmulateNamespace
+	if o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
+		ns = *o.configFlags.Namespace
+	}
+	name := emulateName(w.ID)
+	var backend emulate.Backend = &emulate.Kwok{}
+	if o.Backend == "stress" {
+		dep := &stress.Deployment{Name: name, Trace: t, AgentImage: o.Image, ServerImage: o.ServerImage, Speedup: o.Speedup,
+			Interval: o.Interval.String(), CPURequest: resource.MustParse("100m"), MemoryRequest: resource.MustParse("128Mi")}
+		if _, _, _, _, err := dep.Objects(); err != nil {
+			return inputError(err)
+		}
+		backend = &emulate.Stress{Deployment: dep}
+	}
+
+	var traj *trajectoryWriter
+	if o.Trajectory != "" {
+		traj, err = newTrajectoryWriter(o.Trajectory)
+		if err != nil {
+			return inputError(err)
+		}
+		defer traj.abort()
+	}
+
+	createdNS, err := ensureNamespace(ctx, client, ns)
+	if err != nil {
+		return clusterError(err)
+	}
+	cleanup := func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := emulate.Cleanup(cctx, client, backend, ns, name)
+		if createdNS {
+			if e := client.CoreV1().Namespaces().Delete(cctx, ns, metav1.DeleteOptions{}); e != nil && !apierrors.IsNotFound(e) {
+				err = errors.Join(err, fmt.Errorf("delete namespace %s: %w", ns, e))
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(o.ErrOut, "emulate: clean-up: %v; delete the pods labelled %s=%s in %s by hand\n", err, emulate.LabelRun, name, ns)
+			return
+		}
+		what := "pods"
+		if createdNS {
+			what = "pods and namespace " + ns
+		}
+		fmt.Fprintf(o.ErrOut, "emulate: cleaned up (%s)\n", what)
+	}
+	defer cleanup()
+	// A previous run interrupted before its clean-up may have left pods.
+	if err := clearLeftovers(ctx, client, ns, name); err != nil {
+		return clusterError(err)
+	}
+
+	ecfg := emulate.Config{
+		Client: client, Usage: emulate.MetricsAPI{Client: metrics}, Backend: backend,
+		Namespace: ns, Name: name, Workload: w, Recommender: rec, Options: o.opts, Speedup: o.Speedup,
+		Progress: o.ErrOut,
+	}
+	if traj != nil {
+		ecfg.OnStep = traj.write
+	}
+	res, err := emulate.Run(ctx, ecfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("emulation interrupted at %d metrics samples: nothing printed", res.MetricsSamples)
+		}
+		return clusterError(fmt.Errorf("emulate %s: %w", w.ID, err))
+	}
+	if traj != nil {
+		if err := traj.commit(); err != nil {
+			return err
+		}
+	}
+	out := EmulateResult{
+		SimulateResult: SimulateResult{
+			Workload: res.Workload, Recommender: res.Recommender, UpdateMode: string(o.opts.Updater.Mode),
+			Warmup: o.opts.Warmup.String(), Seed: o.Seed, Metrics: res.Metrics,
+			LastRecommendation: recommendationJSON(res.LastRecommendation),
+		},
+		Emulation: EmulationJSON{
+			Backend: o.Backend, Namespace: ns, Speedup: o.Speedup, WallSeconds: res.Wall.Seconds(),
+			MetricsSamples: res.MetricsSamples, Pods: res.Pods, FailedUpdates: res.FailedUpdates, MaxLagSeconds: res.MaxLag.Seconds(),
+		},
+		Simulated: simRes.Metrics,
+	}
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if err := printSimulateTable(o.Out, out.SimulateResult, len(w.Samples), w.SampleInterval()); err != nil {
+		return err
+	}
+	return printEmulation(o.Out, out)
+}
+
+// printEmulation prints how the emulation ran and the emulated figures next
+// to the simulated ones.
+func printEmulation(out io.Writer, r EmulateResult) error {
+	e := r.Emulation
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\n")
+	fmt.Fprintf(tw, "EMULATION\t%s backend in %s at %gx: %s wall, %d metrics samples, %d pod(s), %d failed update(s), at most %s behind\n",
+		e.Backend, e.Namespace, e.Speedup, time.Duration(e.WallSeconds*float64(time.Second)).Round(time.Second), e.MetricsSamples, e.Pods,
+		e.FailedUpdates, time.Duration(e.MaxLagSeconds*float64(time.Second)).Round(time.Millisecond))
+	fmt.Fprintf(tw, "\n")
+	fmt.Fprintf(tw, "SIDE BY SIDE\tSIMULATE\tEMULATE\tDIFF\n")
+	s, m := r.Simulated, r.Metrics
+	pct := func(a, b float64) string { return simPct(a) + "\t" + simPct(b) }
+	rows := []struct {
+		name      string
+		cells     string
+		sim, emul float64
+	}{
+		{"cpu relative slack", pct(s.CPU.RelativeSlack, m.CPU.RelativeSlack), s.CPU.RelativeSlack, m.CPU.RelativeSlack},
+		{"cpu absolute slack", fmt.Sprintf("%.2f core-h\t%.2f core-h", s.CPU.AbsoluteSlackCoreHours, m.CPU.AbsoluteSlackCoreHours), s.CPU.AbsoluteSlackCoreHours, m.CPU.AbsoluteSlackCoreHours},
+		{"cpu over request", pct(s.CPU.OverRequestShare, m.CPU.OverRequestShare), s.CPU.OverRequestShare, m.CPU.OverRequestShare},
+		{"memory relative slack", pct(s.Memory.RelativeSlack, m.Memory.RelativeSlack), s.Memory.RelativeSlack, m.Memory.RelativeSlack},
+		{"memory absolute slack", fmt.Sprintf("%.2f GiB-h\t%.2f GiB-h", s.Memory.AbsoluteSlackGiBHours, m.Memory.AbsoluteSlackGiBHours), s.Memory.AbsoluteSlackGiBHours, m.Memory.AbsoluteSlackGiBHours},
+		{"OOM kills", fmt.Sprintf("%d\t%d", s.Memory.OOMs, m.Memory.OOMs), float64(s.Memory.OOMs), float64(m.Memory.OOMs)},
+		{"updates", fmt.Sprintf("%d\t%d", s.Updates, m.Updates), float64(s.Updates), float64(m.Updates)},
+		{"restarts", fmt.Sprintf("%d\t%d", s.Restarts, m.Restarts), float64(s.Restarts), float64(m.Restarts)},
+		{"reward", fmt.Sprintf("%.2f\t%.2f", s.Reward, m.Reward), s.Reward, m.Reward},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", row.name, row.cells, relDiff(row.sim, row.emul))
+	}
+	return tw.Flush()
+}
+
+// relDiff is (emulated - simulated) / |simulated| as a signed percentage;
+// "=" when both are equal and "n/a" when only the simulated one is 0.
+func relDiff(simulated, emulated float64) string {
+	if emulated == simulated {
+		return "="
+	}
+	if simulated == 0 {
+		return "n/a"
+	}
+	d := 100 * (emulated - simulated) / math.Abs(simulated)
+	return fmt.Sprintf("%+.1f%%", d)
+}
+
+// ensureNamespace creates ns when it does not exist and waits for its default
+// ServiceAccount (pods are refused until it exists); it reports whether it
+// created ns.
+func ensureNamespace(ctx context.Context, c kubernetes.Interface, ns string) (bool, error) {
+	_, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err == nil {
+		return false, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("get namespace %s: %w", ns, err)
+	}
+	_, err = c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name: ns, Labels: map[string]string{emulate.LabelManagedBy: "kubectl-smartvpa"}}}, metav1.CreateOptions{})
+	if err != nil {
+		return false, fmt.Errorf("create namespace %s: %w (give an existing one with -n)", ns, err)
+	}
+	for i := 0; i < 60; i++ {
+		if _, err := c.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return true, fmt.Errorf("namespace %s has no default ServiceAccount after 30 s: is kube-controller-manager running?", ns)
+}
+
+// clearLeftovers deletes the pods of an earlier run of the same name and
+// waits until they are gone (the new pods reuse their names).
+func clearLeftovers(ctx context.Context, c kubernetes.Interface, ns, name string) error {
+	sel := metav1.ListOptions{LabelSelector: emulate.LabelRun + "=" + name}
+	for i := 0; i < 120; i++ {
+		list, err := c.CoreV1().Pods(ns).List(ctx, sel)
+		if err != nil {
+			return fmt.Errorf("list pods in %s: %w", ns, err)
+		}
+		if len(list.Items) == 0 {
+			return nil
+		}
+		if i == 0 {
+			zero := int64(0)
+			if err := c.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, sel); err != nil {
+				return fmt.Errorf("delete the pods left by an earlier emulation in %s: %w", ns, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("pods labelled %s=%s in %s are still there after 60 s: delete them and run again", emulate.LabelRun, name, ns)
+}
