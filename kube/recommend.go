@@ -27,13 +27,6 @@ type HistorySource interface {
 	History(ctx context.Context, ws []*Workload, now time.Time) (*History, error)
 }
 
-// CheckpointLoader is implemented by recommenders that can start from an
-// upstream VPA checkpoint histogram (bucket weights normalised to 10000, the
-// total weight and the reference time of the decay), one resource at a time.
-type CheckpointLoader interface {
-	LoadCheckpoint(r model.Resource, reference time.Time, bucketWeights map[int]uint32, totalWeight float64) error
-}
-
 // Profile shapes a recommendation for a goal.
 type Profile string
 
@@ -236,13 +229,12 @@ func (e *Engine) FetchHistory(ctx context.Context, ws []*Workload, now time.Time
 			notes = append(notes, fmt.Sprintf("%s: %v", s.Name(), err))
 			continue
 		}
-		if len(h.Checkpoints) > 0 && len(h.Samples) == 0 && !e.canLoadCheckpoints() {
-			notes = append(notes, fmt.Sprintf("checkpoints: found %d upstream VPA checkpoints but recommender %q cannot load histograms", len(h.Checkpoints), e.Recommender))
-			continue
-		}
 		if h.Empty() {
 			notes = append(notes, s.Name()+": no data")
 			continue
+		}
+		if n := e.checkpointNote(h); n != "" {
+			h.Notes = append(h.Notes, n)
 		}
 		return h, append(notes, h.Notes...), nil
 	}
@@ -250,15 +242,6 @@ func (e *Engine) FetchHistory(ctx context.Context, ws []*Workload, now time.Time
 		return nil, notes, fmt.Errorf("%w: %s", ErrNoHistory, strings.Join(errs, "; "))
 	}
 	return nil, notes, ErrNoHistory
-}
-
-func (e *Engine) canLoadCheckpoints() bool {
-	r, err := recommend.New(e.Recommender, e.Config)
-	if err != nil {
-		return false
-	}
-	_, ok := r.(CheckpointLoader)
-	return ok
 }
 
 // Recommend builds the report for workloads from history h at time now.
@@ -329,13 +312,12 @@ func (e *Engine) container(w *Workload, c Container, h *History, now time.Time, 
 		return cr, err
 	}
 	if cp := h.Checkpoints[k]; cp != nil {
-		if l, ok := r.(CheckpointLoader); ok {
-			if err := l.LoadCheckpoint(model.CPU, cp.CPU.ReferenceTimestamp, cp.CPU.BucketWeights, cp.CPU.TotalWeight); err != nil {
-				return cr, fmt.Errorf("%s container %s: load cpu checkpoint: %w", w.Ref(), c.Name, err)
-			}
-			if err := l.LoadCheckpoint(model.Memory, cp.Memory.ReferenceTimestamp, cp.Memory.BucketWeights, cp.Memory.TotalWeight); err != nil {
-				return cr, fmt.Errorf("%s container %s: load memory checkpoint: %w", w.Ref(), c.Name, err)
-			}
+		var note string
+		if r, note, err = e.fromCheckpoint(r, cfg, cp); err != nil {
+			return cr, fmt.Errorf("%s container %s: %w", w.Ref(), c.Name, err)
+		}
+		if note != "" {
+			cr.Notes = append(cr.Notes, note)
 		}
 	}
 	for _, s := range h.Samples[k] {
