@@ -61,7 +61,8 @@ type Config struct {
 	// UpdateLimiter limits pod updates (in-place resizes and evictions);
 	// nil means no limit.
 	UpdateLimiter Limiter
-	// Workers is the number of concurrent status writers (default 8).
+	// Workers is the number of concurrent status writers, and of updater
+	// workers in a pass (default 8).
 	Workers int
 	// Clock returns the time (nil: wall clock).
 	Clock func() time.Time
@@ -94,6 +95,9 @@ type Controller struct {
 	factory    informers.SharedInformerFactory
 	vpaInf     cache.SharedIndexInformer
 	listers    listers
+
+	// writes queues the statuses of the passes for the writers.
+	writes *statusQueue
 
 	mu     sync.Mutex
 	states map[string]*vpaState // by VPA namespace/name
@@ -171,7 +175,7 @@ func New(cl Clients, cfg Config) (*Controller, error) {
 	if cfg.UpdatePolicy.Mode == "" {
 		cfg.UpdatePolicy = updater.DefaultPolicy()
 	}
-	c := &Controller{cfg: cfg, cl: cl, log: cfg.Log, m: cfg.Metrics, states: map[string]*vpaState{}}
+	c := &Controller{cfg: cfg, cl: cl, log: cfg.Log, m: cfg.Metrics, states: map[string]*vpaState{}, writes: newStatusQueue()}
 	c.dynFactory = dynamicinformer.NewDynamicSharedInformerFactory(cl.Dynamic, 0)
 	c.vpaInf = c.dynFactory.ForResource(kube.VPAResource).Informer()
 	c.factory = informers.NewSharedInformerFactory(cl.Kube, 0)
@@ -218,8 +222,10 @@ func DefaultRecommender() string {
 	return "vpa"
 }
 
-// Start starts the informers and waits for their caches.
+// Start starts the informers and the status writers, and waits for the
+// informers' caches. The writers stop when ctx ends.
 func (c *Controller) Start(ctx context.Context) error {
+	c.runWriters(ctx)
 	c.dynFactory.Start(ctx.Done())
 	c.factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), c.listers.synced...) {

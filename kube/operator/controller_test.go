@@ -194,6 +194,7 @@ func feed(t *testing.T, f *fixture, c *Controller, from, n int) []PassResult {
 	for i := from; i < from+n; i++ {
 		f.set(t0.Add(time.Duration(i)*time.Minute), map[string]model.Resources{"web-0": usageAt(i, 0), "web-1": usageAt(i, 1)})
 		out = append(out, c.Pass(context.Background()))
+		c.Flush()
 	}
 	return out
 }
@@ -253,6 +254,11 @@ func TestPassWritesStatusForOurVPAsOnly(t *testing.T) {
 			t.Errorf("condition %s = %v, want %s", typ, conds[typ], status)
 		}
 	}
+	// The message names the containers, not their (growing) history span,
+	// so it does not change, and the status is not rewritten, every pass.
+	if m := conds[CondLowConfidence]["message"]; m != "less than 24h0m0s of history: app" {
+		t.Errorf("LowConfidence message %q", m)
+	}
 	for _, name := range []string{"other", "none"} {
 		if _, ok := f.getVPA(t, name).Object["status"]; ok {
 			t.Errorf("VPA %s naming another recommender got a status", name)
@@ -282,13 +288,14 @@ func TestStatusNotRewrittenWhenUnchanged(t *testing.T) {
 	// on every pass never gets there and fails here.
 	waitFor(t, func() bool {
 		r := c.Pass(context.Background())
-		return r.Samples == 0 && r.StatusUpdates == 0
+		return r.Samples == 0 && c.Flush().StatusUpdates == 0
 	})
 	// Same usage at the same time: no new sample, same status, no patch.
 	before := countPatches(f.dyn)
 	r := c.Pass(context.Background())
-	if r.Samples != 0 || r.StatusUpdates != 0 || countPatches(f.dyn) != before {
-		t.Fatalf("pass with nothing new = %+v (%d patches, before %d), want no samples and no status update", r, countPatches(f.dyn), before)
+	w := c.Flush()
+	if r.Samples != 0 || w.StatusUpdates != 0 || countPatches(f.dyn) != before {
+		t.Fatalf("pass with nothing new = %+v, writes %+v (%d patches, before %d), want no samples and no status update", r, w, countPatches(f.dyn), before)
 	}
 }
 
@@ -297,6 +304,7 @@ func TestMetricsUnavailable(t *testing.T) {
 	c, _ := f.controller(t, Config{})
 	f.metricsErr = errors.New(`the server could not find the requested resource (get pods.metrics.k8s.io)`)
 	r := c.Pass(context.Background())
+	c.Flush()
 	if r.VPAs != 1 || r.Recommended != 0 {
 		t.Fatalf("pass = %+v", r)
 	}
@@ -319,6 +327,7 @@ func TestTargetNotFound(t *testing.T) {
 	f := newFixture(t, []*unstructured.Unstructured{v}, pod("web-0", "100m", "128Mi"))
 	c, _ := f.controller(t, Config{})
 	c.Pass(context.Background())
+	c.Flush()
 	conds := conditions(f.getVPA(t, "ghost"))
 	if conds[CondRecommendationProvided]["reason"] != "TargetNotResolved" {
 		t.Fatalf("conditions = %v", conds)

@@ -24,15 +24,18 @@ import (
 
 // PassResult summarises a reconcile pass (for logs and tests).
 type PassResult struct {
-	VPAs          int
-	Recommended   int // containers with a recommendation
-	Samples       int
-	StatusUpdates int
-	Errors        int
-	Duration      time.Duration
+	VPAs        int
+	Recommended int // containers with a recommendation
+	Samples     int
+	// Backlog is the number of statuses of earlier passes not yet written
+	// when this pass started (0 while the writers keep up).
+	Backlog  int
+	Duration time.Duration
 }
 
-// Pass runs one reconcile pass at the clock's time.
+// Pass runs one reconcile pass at the clock's time: it samples the metrics,
+// feeds the recommenders, queues every VPA's status for the writers (which
+// patch only those that changed; see Flush) and runs the updater.
 func (c *Controller) Pass(ctx context.Context) PassResult {
 	start := time.Now()
 	now := c.cfg.Clock()
@@ -79,37 +82,36 @@ func (c *Controller) Pass(ctx context.Context) PassResult {
 	c.m.Samples.Add(float64(res.Samples))
 	c.m.RecommendationsOK.Set(float64(res.Recommended))
 
-	// Status writes and updater actions, by a few workers.
-	var wg sync.WaitGroup
-	var rmu sync.Mutex
-	ch := make(chan job)
-	for range c.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range ch {
-				wrote, err := c.writeStatus(ctx, j.v, j.o.status)
-				rmu.Lock()
-				if err != nil {
-					res.Errors++
-				} else if wrote {
-					res.StatusUpdates++
-				}
-				rmu.Unlock()
-				if c.cfg.Updater && j.o.workload != nil && len(j.o.recs) > 0 {
+	// Statuses go to the writers (status.go), which patch those that
+	// changed; the pass does not wait for them.
+	res.Backlog = c.writes.Len()
+	for _, j := range jobs {
+		c.writes.put(j.v, j.o.status)
+	}
+	// Updater actions, by a few workers, within the pass.
+	if c.cfg.Updater {
+		var wg sync.WaitGroup
+		ch := make(chan job)
+		for range c.cfg.Workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range ch {
 					if err := c.update(ctx, j.v, j.o.workload, j.o.recs, now); err != nil {
 						c.m.Errors.WithLabelValues("updater").Inc()
 						c.log.Warn("updater", "vpa", j.v.Key(), "err", err)
 					}
 				}
+			}()
+		}
+		for _, j := range jobs {
+			if j.o.workload != nil && len(j.o.recs) > 0 {
+				ch <- j
 			}
-		}()
+		}
+		close(ch)
+		wg.Wait()
 	}
-	for _, j := range jobs {
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
 
 	res.Duration = time.Since(start)
 	c.m.ReconcileSeconds.Observe(res.Duration.Seconds())
@@ -117,7 +119,7 @@ func (c *Controller) Pass(ctx context.Context) PassResult {
 	c.lastPass = c.cfg.Clock()
 	c.mu.Unlock()
 	c.log.Info("reconcile pass", "vpas", res.VPAs, "containers_recommended", res.Recommended, "samples", res.Samples,
-		"status_updates", res.StatusUpdates, "errors", res.Errors, "duration", res.Duration)
+		"status_backlog", res.Backlog, "duration", res.Duration)
 	return res
 }
 
@@ -381,7 +383,9 @@ func (c *Controller) reconcileOne(v *VPA, pms map[string]*metricsv1beta1.PodMetr
 		recs[ct.Name] = capped
 		c.setSeries(v, ct.Name, capped)
 		if span := cs.last.Sub(cs.first); span < c.cfg.LowConfidenceSpan {
-			low = append(low, fmt.Sprintf("%s: %s of history", ct.Name, span.Round(time.Second)))
+			// Names only: a message that changed every pass (the span)
+			// would make every VPA's status be rewritten every pass.
+			low = append(low, ct.Name)
 		}
 	}
 	return outcome{status: c.statusFor(v, recs, low, merr, nil, now), recs: recs, workload: w, samples: len(fresh)}

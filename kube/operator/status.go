@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -155,4 +156,132 @@ func sameJSON(a, b any) bool {
 	_ = json.Unmarshal(ja, &x)
 	_ = json.Unmarshal(jb, &y)
 	return reflect.DeepEqual(x, y)
+}
+
+// statusQueue holds the statuses a pass computed until the writers patch
+// them: one entry per VPA, the latest status winning, in the order VPAs were
+// first queued. A backlog (writes slower than passes, e.g. the client's QPS
+// limit) never grows beyond one write per VPA, and a pass never waits for the
+// API server.
+type statusQueue struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending map[string]statusJob
+	order   []string
+	busy    int
+	closed  bool
+	written int
+	errs    int
+}
+
+type statusJob struct {
+	v  *VPA
+	st map[string]any
+}
+
+func newStatusQueue() *statusQueue {
+	q := &statusQueue{pending: map[string]statusJob{}}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// put queues v's status, replacing one still waiting for the same VPA.
+func (q *statusQueue) put(v *VPA, st map[string]any) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	if _, ok := q.pending[v.Key()]; !ok {
+		q.order = append(q.order, v.Key())
+	}
+	q.pending[v.Key()] = statusJob{v, st}
+	q.cond.Signal()
+}
+
+// take waits for a queued status; ok is false once the queue is closed.
+func (q *statusQueue) take() (statusJob, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.order) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if q.closed {
+		return statusJob{}, false
+	}
+	k := q.order[0]
+	q.order = q.order[1:]
+	j := q.pending[k]
+	delete(q.pending, k)
+	q.busy++
+	return j, true
+}
+
+func (q *statusQueue) done(wrote bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.busy--
+	switch {
+	case err != nil:
+		q.errs++
+	case wrote:
+		q.written++
+	}
+	q.cond.Broadcast()
+}
+
+func (q *statusQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	q.pending, q.order = map[string]statusJob{}, nil
+	q.cond.Broadcast()
+}
+
+// Len returns the statuses queued and being written.
+func (q *statusQueue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.order) + q.busy
+}
+
+// WriteResult counts the status writes since the last Flush.
+type WriteResult struct {
+	StatusUpdates int // patches sent (statuses that changed)
+	Errors        int
+}
+
+// runWriters drains the status queue with Config.Workers writers until ctx
+// ends.
+func (c *Controller) runWriters(ctx context.Context) {
+	go func() {
+		<-ctx.Done()
+		c.writes.close()
+	}()
+	for range c.cfg.Workers {
+		go func() {
+			for {
+				j, ok := c.writes.take()
+				if !ok {
+					return
+				}
+				wrote, err := c.writeStatus(ctx, j.v, j.st)
+				c.writes.done(wrote, err)
+			}
+		}()
+	}
+}
+
+// Flush waits until every queued status is written (or the writers stopped)
+// and returns the writes since the last Flush.
+func (c *Controller) Flush() WriteResult {
+	q := c.writes
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for (len(q.order) > 0 || q.busy > 0) && !q.closed {
+		q.cond.Wait()
+	}
+	r := WriteResult{StatusUpdates: q.written, Errors: q.errs}
+	q.written, q.errs = 0, 0
+	return r
 }
