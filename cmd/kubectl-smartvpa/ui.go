@@ -203,6 +203,7 @@ func (o *UIOptions) Run(ctx context.Context) error {
 		opts.Source, opts.Actions = src, src
 		return tui.Run(ctx, opts, o.In, o.Out)
 	}
+	defer func() { o.counter.print(o.ErrOut) }() // --debug-requests, after the screen is restored
 	src, err := o.clusterSource(ctx)
 	if err != nil {
 		return err
