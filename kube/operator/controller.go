@@ -178,17 +178,24 @@ func New(cl Clients, cfg Config) (*Controller, error) {
 	c := &Controller{cfg: cfg, cl: cl, log: cfg.Log, m: cfg.Metrics, states: map[string]*vpaState{}, writes: newStatusQueue()}
 	c.dynFactory = dynamicinformer.NewDynamicSharedInformerFactory(cl.Dynamic, 0)
 	c.vpaInf = c.dynFactory.ForResource(kube.VPAResource).Informer()
-	c.factory = informers.NewSharedInformerFactory(cl.Kube, 0)
+	// The caches hold only what serve reads (informers.go).
+	_ = c.vpaInf.SetTransform(trimObject)
+	c.factory = informers.NewSharedInformerFactoryWithOptions(cl.Kube, 0, informers.WithTransform(trimObject))
 	pods := c.factory.Core().V1().Pods()
 	deps := c.factory.Apps().V1().Deployments()
 	sts := c.factory.Apps().V1().StatefulSets()
 	dss := c.factory.Apps().V1().DaemonSets()
 	rss := c.factory.Apps().V1().ReplicaSets()
 	jobs := c.factory.Batch().V1().Jobs()
+	if err := pods.Informer().AddIndexers(cache.Indexers{podLabelIndex: podLabelKeys}); err != nil {
+		return nil, err
+	}
 	c.listers = listers{
 		podInformer: pods.Informer(),
 		pods: func(ns string, sel labels.Selector) ([]*corev1.Pod, error) {
-			return pods.Lister().Pods(ns).List(sel)
+			return selectPods(pods.Informer().GetIndexer(), ns, sel, func() ([]*corev1.Pod, error) {
+				return pods.Lister().Pods(ns).List(sel)
+			})
 		},
 		get: func(kind, ns, name string) (runtime.Object, error) {
 			switch kind {

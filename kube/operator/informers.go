@@ -1,0 +1,161 @@
+package operator
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/client-go/tools/cache"
+)
+
+// What the informer caches hold. serve reads few fields of the objects it
+// watches: of pods their labels, phase, deletion time, container names,
+// resources and statuses (OOM kills), conditions and start time; of workload
+// controllers their selector, replicas and pod template's containers. The
+// caches would otherwise hold whole objects (managed fields, the
+// last-applied annotation, environment, volumes, probes, images), most of a
+// kwok pod's size, so trimObject, the informers' transform, drops the rest
+// before an object is stored. Nothing in the caches is written back.
+
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// trimObject is the transform of every informer serve starts.
+func trimObject(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		o.ManagedFields = nil
+		o.Annotations = nil
+		trimPodSpec(&o.Spec)
+		trimPodStatus(&o.Status)
+	case *appsv1.Deployment:
+		trimMeta(&o.ObjectMeta)
+		trimTemplate(&o.Spec.Template)
+	case *appsv1.StatefulSet:
+		trimMeta(&o.ObjectMeta)
+		trimTemplate(&o.Spec.Template)
+		o.Spec.VolumeClaimTemplates = nil
+	case *appsv1.DaemonSet:
+		trimMeta(&o.ObjectMeta)
+		trimTemplate(&o.Spec.Template)
+	case *appsv1.ReplicaSet:
+		trimMeta(&o.ObjectMeta)
+		trimTemplate(&o.Spec.Template)
+	case *batchv1.Job:
+		trimMeta(&o.ObjectMeta)
+		trimTemplate(&o.Spec.Template)
+	case *unstructured.Unstructured:
+		// VPAs: their managed fields grow with every status patch.
+		unstructured.RemoveNestedField(o.Object, "metadata", "managedFields")
+		unstructured.RemoveNestedField(o.Object, "metadata", "annotations", lastApplied)
+	}
+	return obj, nil
+}
+
+func trimMeta(m *metav1.ObjectMeta) {
+	m.ManagedFields = nil
+	delete(m.Annotations, lastApplied)
+}
+
+func trimTemplate(t *corev1.PodTemplateSpec) {
+	t.Annotations = nil
+	trimPodSpec(&t.Spec)
+}
+
+// trimPodSpec keeps each container's name, resources, resize policy and
+// restart policy (native sidecars), and nothing else of the spec but the
+// node name.
+func trimPodSpec(s *corev1.PodSpec) {
+	*s = corev1.PodSpec{
+		Containers:     trimContainers(s.Containers),
+		InitContainers: trimContainers(s.InitContainers),
+		NodeName:       s.NodeName,
+		RestartPolicy:  s.RestartPolicy,
+	}
+}
+
+func trimContainers(cs []corev1.Container) []corev1.Container {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i, c := range cs {
+		out[i] = corev1.Container{Name: c.Name, Resources: c.Resources, ResizePolicy: c.ResizePolicy, RestartPolicy: c.RestartPolicy}
+	}
+	return out
+}
+
+func trimPodStatus(s *corev1.PodStatus) {
+	*s = corev1.PodStatus{
+		Phase:                 s.Phase,
+		Conditions:            s.Conditions,
+		StartTime:             s.StartTime,
+		Resize:                s.Resize,
+		ContainerStatuses:     trimStatuses(s.ContainerStatuses),
+		InitContainerStatuses: trimStatuses(s.InitContainerStatuses),
+	}
+}
+
+func trimStatuses(ss []corev1.ContainerStatus) []corev1.ContainerStatus {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]corev1.ContainerStatus, len(ss))
+	for i, st := range ss {
+		out[i] = corev1.ContainerStatus{Name: st.Name, State: st.State, LastTerminationState: st.LastTerminationState,
+			Ready: st.Ready, RestartCount: st.RestartCount, Started: st.Started,
+			AllocatedResources: st.AllocatedResources, Resources: st.Resources}
+	}
+	return out
+}
+
+// podLabelIndex indexes pods by "namespace/key=value" of each label, so a
+// VPA's pods are found from one of its selector's equality requirements
+// instead of by matching the selector against every pod of the namespace.
+const podLabelIndex = "smartvpa.io/label"
+
+func podLabelKeys(obj any) ([]string, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(p.Labels))
+	for k, v := range p.Labels {
+		keys = append(keys, p.Namespace+"/"+k+"="+v)
+	}
+	return keys, nil
+}
+
+// selectPods returns the pods of namespace ns that sel selects: from the
+// smallest label-index bucket of sel's single-value equality requirements,
+// else (no such requirement) from list.
+func selectPods(idx cache.Indexer, ns string, sel labels.Selector, list func() ([]*corev1.Pod, error)) ([]*corev1.Pod, error) {
+	reqs, _ := sel.Requirements()
+	var best []any
+	found := false
+	for _, r := range reqs {
+		op := r.Operator()
+		if (op != selection.Equals && op != selection.DoubleEquals && op != selection.In) || r.Values().Len() != 1 {
+			continue
+		}
+		items, err := idx.ByIndex(podLabelIndex, ns+"/"+r.Key()+"="+r.Values().UnsortedList()[0])
+		if err != nil {
+			return nil, err
+		}
+		if !found || len(items) < len(best) {
+			best, found = items, true
+		}
+	}
+	if !found {
+		return list()
+	}
+	out := make([]*corev1.Pod, 0, len(best))
+	for _, o := range best {
+		if p, ok := o.(*corev1.Pod); ok && p.Namespace == ns && sel.Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
