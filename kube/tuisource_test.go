@@ -469,3 +469,29 @@ func TestConfidenceScore(t *testing.T) {
 		})
 	}
 }
+
+// The UI calls the source from commands on several goroutines (go test -race).
+func TestTUISourceConcurrentCalls(t *testing.T) {
+	f := newTUIFixture(t)
+	ctx := context.Background()
+	if _, err := f.src.List(ctx, "vpa"); err != nil {
+		t.Fatal(err)
+	}
+	api := tui.Ref{Namespace: "demo", Kind: "Deployment", Name: "api"}
+	ch := tui.Change{Ref: api, Containers: []tui.ContainerChange{{Name: "api", To: model.Resources{CPUMillicores: 120, MemoryBytes: 200 * model.MiB}}}}
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for i := 0; i < 10; i++ {
+		wg.Add(3)
+		go func() { defer wg.Done(); _, err := f.src.List(ctx, "vpa"); errs <- err }()
+		go func() { defer wg.Done(); _, err := f.src.Detail(ctx, api, "vpa"); errs <- err }()
+		go func() { defer wg.Done(); _, err := f.src.DryRun(ctx, []tui.Change{ch}); errs <- err }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}

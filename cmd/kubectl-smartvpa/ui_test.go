@@ -130,3 +130,15 @@ func TestUIFirstRecommender(t *testing.T) {
 		})
 	}
 }
+
+// Without --demo an unreachable cluster fails before the screen opens, with
+// exit 3 and nothing drawn.
+func TestUIClusterUnreachable(t *testing.T) {
+	code, stdout, stderr := runArgs("ui", "--server", "https://127.0.0.1:1", "--insecure-skip-tls-verify", "-n", "demo", "--history", "live")
+	if code != exitCluster {
+		t.Fatalf("exit %d, want %d (stderr %q)", code, exitCluster, stderr)
+	}
+	if stdout != "" || !strings.Contains(stderr, "connection refused") {
+		t.Fatalf("stdout %q (want nothing drawn), stderr %q (want the connection error)", stdout, stderr)
+	}
+}

@@ -299,7 +299,8 @@ func TestUIApplyDemo(t *testing.T) {
 		if !managed {
 			t.Errorf("deploy/%s has no managedFields entry of field manager smartvpa", n)
 		}
-		t.Logf("deploy/%s requests %v -> %v", n, before[n].Spec.Template.Spec.Containers[0].Resources.Requests, d.Spec.Template.Spec.Containers[0].Resources.Requests)
+		b, a := before[n].Spec.Template.Spec.Containers[0].Resources.Requests, d.Spec.Template.Spec.Containers[0].Resources.Requests
+		t.Logf("deploy/%s requests: cpu %s -> %s, memory %s -> %s", n, b.Cpu(), a.Cpu(), b.Memory(), a.Memory())
 	}
 	pane = p.waitFor(60*time.Second, "deploy/api and deploy/worker shown applied", func(pane string) bool {
 		return strings.HasSuffix(strings.TrimSpace(rowOf(pane, "deploy/api")), "applied") &&
