@@ -87,12 +87,12 @@ func (s *vpaState) snapshot(recommender, key string, now time.Time) *Checkpoint 
 	}
 	for name, cs := range s.containers {
 		cc := ContainerCheckpoint{First: cs.first, Last: cs.last, Total: cs.samples}
-		if len(cs.journal) > 0 {
-			cc.Start = cs.journal[0].Time.UnixNano()
-		}
-		cc.Samples = make([][3]float64, len(cs.journal))
-		for i, smp := range cs.journal {
-			cc.Samples[i] = [3]float64{float64(smp.Time.UnixNano() - cc.Start), smp.CPUMillicores, smp.MemoryBytes}
+		cc.Samples = make([][3]float64, 0, cs.journal.Len())
+		for smp := range cs.journal.All() {
+			if len(cc.Samples) == 0 {
+				cc.Start = smp.Time.UnixNano()
+			}
+			cc.Samples = append(cc.Samples, [3]float64{float64(smp.Time.UnixNano() - cc.Start), smp.CPUMillicores, smp.MemoryBytes})
 		}
 		for _, o := range cs.ooms {
 			cc.OOMs = append(cc.OOMs, OOM{Time: o.Time, MemoryRequestBytes: o.MemoryRequestBytes, MemoryUsageBytes: o.MemoryUsageBytes})
@@ -162,7 +162,7 @@ func (c *Controller) restoreState(ck *Checkpoint) (*vpaState, error) {
 				cs.addOOM(model.OOMEvent{Time: cc.OOMs[oi].Time, MemoryRequestBytes: cc.OOMs[oi].MemoryRequestBytes, MemoryUsageBytes: cc.OOMs[oi].MemoryUsageBytes})
 				oi++
 			}
-			cs.add(model.Sample{Time: t, CPUMillicores: x[1], MemoryBytes: x[2]}, c.cfg.MaxJournal)
+			cs.add(model.Sample{Time: t, CPUMillicores: x[1], MemoryBytes: x[2]})
 		}
 		for ; oi < len(cc.OOMs); oi++ {
 			cs.addOOM(model.OOMEvent{Time: cc.OOMs[oi].Time, MemoryRequestBytes: cc.OOMs[oi].MemoryRequestBytes, MemoryUsageBytes: cc.OOMs[oi].MemoryUsageBytes})
@@ -186,21 +186,37 @@ func (c *Controller) Restore(ctx context.Context) (int, error) {
 	if c.cfg.CheckpointNamespace == "" {
 		return 0, nil
 	}
-	list, err := c.cl.Kube.CoreV1().ConfigMaps(c.cfg.CheckpointNamespace).List(ctx, metav1.ListOptions{LabelSelector: CheckpointLabel})
-	if err != nil {
-		return 0, fmt.Errorf("list checkpoint configmaps in %s: %w", c.cfg.CheckpointNamespace, err)
-	}
 	vpas := map[string]*VPA{}
 	for _, v := range c.ourVPAs() {
 		vpas[v.Key()] = v
 	}
 	n := 0
 	var errs []error
-	for i := range list.Items {
-		cm := &list.Items[i]
+	// In pages: 1,000 checkpoints of 8 days are tens of MB at once.
+	opts := metav1.ListOptions{LabelSelector: CheckpointLabel, Limit: 50}
+	for {
+		list, err := c.cl.Kube.CoreV1().ConfigMaps(c.cfg.CheckpointNamespace).List(ctx, opts)
+		if err != nil {
+			return n, errors.Join(append(errs, fmt.Errorf("list checkpoint configmaps in %s: %w", c.cfg.CheckpointNamespace, err))...)
+		}
+		n += c.restorePage(list.Items, vpas, &errs)
+		if list.Continue == "" {
+			break
+		}
+		opts.Continue = list.Continue
+	}
+	c.restoredFrom = n
+	return n, errors.Join(errs...)
+}
+
+// restorePage restores the checkpoints of one page and returns how many.
+func (c *Controller) restorePage(items []corev1.ConfigMap, vpas map[string]*VPA, errs *[]error) int {
+	n := 0
+	for i := range items {
+		cm := &items[i]
 		ck, err := DecodeCheckpoint(cm.BinaryData[CheckpointKey])
 		if err != nil {
-			errs = append(errs, fmt.Errorf("configmap %s/%s: %w", cm.Namespace, cm.Name, err))
+			*errs = append(*errs, fmt.Errorf("configmap %s/%s: %w", cm.Namespace, cm.Name, err))
 			continue
 		}
 		v := vpas[ck.VPA]
@@ -210,7 +226,7 @@ func (c *Controller) Restore(ctx context.Context) (int, error) {
 		}
 		s, err := c.restoreState(ck)
 		if err != nil {
-			errs = append(errs, err)
+			*errs = append(*errs, err)
 			continue
 		}
 		c.mu.Lock()
@@ -218,8 +234,7 @@ func (c *Controller) Restore(ctx context.Context) (int, error) {
 		c.mu.Unlock()
 		n++
 	}
-	c.restoredFrom = n
-	return n, errors.Join(errs...)
+	return n
 }
 
 // WriteCheckpoints writes the ConfigMap of every VPA whose state changed
@@ -230,35 +245,40 @@ func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := c.cfg.Clock()
-	type item struct {
-		key string
-		ck  *Checkpoint
-	}
-	var items []item
+	// One VPA at a time: a snapshot expands the journal (24 bytes a sample),
+	// so snapshotting every VPA first would hold them all at once.
+	var keys []string
 	c.mu.Lock()
 	for k, s := range c.states {
-		if !s.dirty {
-			continue
+		if s.dirty {
+			keys = append(keys, k)
 		}
-		items = append(items, item{k, s.snapshot(c.cfg.Recommender, k, now)})
-		s.dirty = false
 	}
 	c.mu.Unlock()
-	sort.Slice(items, func(i, j int) bool { return items[i].key < items[j].key })
+	sort.Strings(keys)
 	cms := c.cl.Kube.CoreV1().ConfigMaps(c.cfg.CheckpointNamespace)
 	written := 0
 	var errs []error
-	for _, it := range items {
-		data, err := EncodeCheckpoint(it.ck)
+	for _, key := range keys {
+		c.mu.Lock()
+		s := c.states[key]
+		if s == nil || !s.dirty {
+			c.mu.Unlock()
+			continue
+		}
+		ck := s.snapshot(c.cfg.Recommender, key, now)
+		s.dirty = false
+		c.mu.Unlock()
+		data, err := EncodeCheckpoint(ck)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		ns, name := splitKey(it.key)
+		ns, name := splitKey(key)
 		cm := &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: CheckpointName(ns, name), Namespace: c.cfg.CheckpointNamespace,
 				Labels:      map[string]string{CheckpointLabel: fmt.Sprint(CheckpointVersion), "app.kubernetes.io/managed-by": "smartvpa"},
-				Annotations: map[string]string{annotVPA: it.key}},
+				Annotations: map[string]string{annotVPA: key}},
 			BinaryData: map[string][]byte{CheckpointKey: data},
 		}
 		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{FieldManager: "smartvpa"})
@@ -266,18 +286,25 @@ func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
 			_, err = cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: "smartvpa"})
 		}
 		if err != nil {
-			c.markDirty(it.key)
-			errs = append(errs, fmt.Errorf("write checkpoint of %s: %w", it.key, err))
+			c.markDirty(key)
+			errs = append(errs, fmt.Errorf("write checkpoint of %s: %w", key, err))
 			continue
 		}
 		written++
 		c.m.Checkpoints.Inc()
 	}
-	// Garbage: checkpoints of VPAs no longer in the cache.
-	if list, err := cms.List(ctx, metav1.ListOptions{LabelSelector: CheckpointLabel}); err == nil {
-		live := map[string]bool{}
-		for _, v := range c.ourVPAs() {
-			live[CheckpointName(v.Namespace, v.Name)] = true
+	// Garbage: checkpoints of VPAs no longer in the cache (listed in pages,
+	// as Restore does).
+	live := map[string]bool{}
+	for _, v := range c.ourVPAs() {
+		live[CheckpointName(v.Namespace, v.Name)] = true
+	}
+	opts := metav1.ListOptions{LabelSelector: CheckpointLabel, Limit: 50}
+	for {
+		list, err := cms.List(ctx, opts)
+		if err != nil {
+			errs = append(errs, err)
+			break
 		}
 		for i := range list.Items {
 			if cm := &list.Items[i]; !live[cm.Name] && c.vpaInf.HasSynced() {
@@ -286,8 +313,10 @@ func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
 				}
 			}
 		}
-	} else {
-		errs = append(errs, err)
+		if list.Continue == "" {
+			break
+		}
+		opts.Continue = list.Continue
 	}
 	return written, errors.Join(errs...)
 }

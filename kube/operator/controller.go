@@ -130,7 +130,7 @@ type vpaState struct {
 // checkpoint replays.
 type containerState struct {
 	rec     recommend.Recommender
-	journal []model.Sample
+	journal *journal
 	ooms    []model.OOMEvent
 	first   time.Time
 	last    time.Time

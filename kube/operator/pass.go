@@ -234,7 +234,7 @@ func (c *Controller) newContainer() (*containerState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &containerState{rec: r}, nil
+	return &containerState{rec: r, journal: newJournal(c.cfg.MaxJournal)}, nil
 }
 
 func (s *vpaState) container(c *Controller, name string) (*containerState, error) {
@@ -249,20 +249,14 @@ func (s *vpaState) container(c *Controller, name string) (*containerState, error
 	return cs, nil
 }
 
-func (cs *containerState) add(smp model.Sample, maxJournal int) {
+func (cs *containerState) add(smp model.Sample) {
 	cs.rec.AddSample(smp)
 	if cs.samples == 0 {
 		cs.first = smp.Time
 	}
 	cs.last = smp.Time
 	cs.samples++
-	cs.journal = append(cs.journal, smp)
-	if over := len(cs.journal) - maxJournal; over > 0 {
-		// Drop in chunks so the append above stays amortised O(1).
-		drop := max(over, maxJournal/8)
-		drop = min(drop, len(cs.journal))
-		cs.journal = append(cs.journal[:0], cs.journal[drop:]...)
-	}
+	cs.journal.add(smp)
 }
 
 func (cs *containerState) addOOM(e model.OOMEvent) {
@@ -359,7 +353,7 @@ func (c *Controller) reconcileOne(v *VPA, pms map[string]*metricsv1beta1.PodMetr
 		if !cs.last.IsZero() && !ps.smp.Time.After(cs.last) {
 			ps.smp.Time = cs.last.Add(time.Nanosecond)
 		}
-		cs.add(ps.smp, c.cfg.MaxJournal)
+		cs.add(ps.smp)
 		s.dirty = true
 	}
 	recs := map[string]model.Recommendation{}

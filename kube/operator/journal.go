@@ -1,0 +1,147 @@
+package operator
+
+import (
+	"encoding/binary"
+	"iter"
+	"math"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+)
+
+// journal is the sample history a container's checkpoint replays, kept
+// compact: 8 days of 1-minute samples are 11,520 samples, 460 KB per
+// container as model.Sample values and 5-10 KB here. Samples are encoded in
+// chunks of at most chunkSize; the oldest chunk is dropped once the journal
+// holds more than max samples without it, so the journal keeps between
+// max-chunkSize and max samples.
+//
+// Encoding of a chunk, one sample after another: the time as the zigzag
+// varint of its delta-of-delta in nanoseconds (the first sample of a chunk:
+// of its Unix time), then CPU and memory each as a uvarint tag: an integral
+// value (metrics.k8s.io gives whole millicores and bytes) is the zigzag delta
+// from the chunk's previous integral value shifted left once; any other value
+// is tag 1 followed by its 8 IEEE-754 bytes. Decoding gives back the exact
+// float64 values and times.
+type journal struct {
+	max       int
+	chunkSize int
+	chunks    []jchunk
+	n         int
+}
+
+type jchunk struct {
+	data []byte
+	n    int
+	// Encoder state after the chunk's last sample.
+	lastT, lastDT int64
+	lastV         [2]int64
+}
+
+const maxExact = 1 << 53
+
+func newJournal(maxSamples int) *journal {
+	return &journal{max: maxSamples, chunkSize: min(512, max(1, maxSamples/8))}
+}
+
+// Len returns the number of samples held.
+func (j *journal) Len() int { return j.n }
+
+func appendZigzag(b []byte, v int64) []byte {
+	return binary.AppendUvarint(b, uint64(v<<1)^uint64(v>>63))
+}
+
+func readZigzag(b []byte) (int64, int) {
+	u, n := binary.Uvarint(b)
+	return int64(u>>1) ^ -int64(u&1), n
+}
+
+// add appends a sample (in time order).
+func (j *journal) add(s model.Sample) {
+	if len(j.chunks) == 0 || j.chunks[len(j.chunks)-1].n >= j.chunkSize {
+		if len(j.chunks) > 0 {
+			last := &j.chunks[len(j.chunks)-1]
+			last.data = append([]byte(nil), last.data...) // sealed: no spare capacity
+		}
+		j.chunks = append(j.chunks, jchunk{})
+	}
+	c := &j.chunks[len(j.chunks)-1]
+	t := s.Time.UnixNano()
+	if c.n == 0 {
+		c.data = appendZigzag(c.data, t)
+		c.lastDT = 0
+	} else {
+		dt := t - c.lastT
+		c.data = appendZigzag(c.data, dt-c.lastDT)
+		c.lastDT = dt
+	}
+	c.lastT = t
+	for i, v := range [2]float64{s.CPUMillicores, s.MemoryBytes} {
+		if v == math.Trunc(v) && math.Abs(v) < maxExact && !(v == 0 && math.Signbit(v)) {
+			iv := int64(v)
+			d := iv - c.lastV[i]
+			c.data = binary.AppendUvarint(c.data, (uint64(d<<1)^uint64(d>>63))<<1)
+			c.lastV[i] = iv
+		} else {
+			c.data = binary.AppendUvarint(c.data, 1)
+			c.data = binary.LittleEndian.AppendUint64(c.data, math.Float64bits(v))
+		}
+	}
+	c.n++
+	j.n++
+	for len(j.chunks) > 1 && j.n > j.max {
+		j.n -= j.chunks[0].n
+		j.chunks[0] = jchunk{}
+		j.chunks = j.chunks[1:]
+	}
+}
+
+// All yields every sample held, oldest first.
+func (j *journal) All() iter.Seq[model.Sample] {
+	return func(yield func(model.Sample) bool) {
+		j.each(yield)
+	}
+}
+
+func (j *journal) each(f func(model.Sample) bool) {
+	for _, c := range j.chunks {
+		b := c.data
+		var t, dt int64
+		var lastV [2]int64
+		for k := 0; k < c.n; k++ {
+			x, m := readZigzag(b)
+			b = b[m:]
+			if k == 0 {
+				t = x
+			} else {
+				dt += x
+				t += dt
+			}
+			var v [2]float64
+			for i := range v {
+				u, m := binary.Uvarint(b)
+				b = b[m:]
+				if u == 1 {
+					v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b))
+					b = b[8:]
+					continue
+				}
+				u >>= 1
+				lastV[i] += int64(u>>1) ^ -int64(u&1)
+				v[i] = float64(lastV[i])
+			}
+			if !f(model.Sample{Time: time.Unix(0, t).UTC(), CPUMillicores: v[0], MemoryBytes: v[1]}) {
+				return
+			}
+		}
+	}
+}
+
+// bytes returns the encoded size (for tests and benchmarks).
+func (j *journal) bytes() int {
+	n := 0
+	for _, c := range j.chunks {
+		n += cap(c.data)
+	}
+	return n
+}

@@ -1,0 +1,116 @@
+package operator
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+)
+
+func journalSamples(j *journal) []model.Sample {
+	var out []model.Sample
+	for s := range j.All() {
+		out = append(out, s)
+	}
+	return out
+}
+
+func sameSamples(a, b []model.Sample) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Time.Equal(b[i].Time) || math.Float64bits(a[i].CPUMillicores) != math.Float64bits(b[i].CPUMillicores) ||
+			math.Float64bits(a[i].MemoryBytes) != math.Float64bits(b[i].MemoryBytes) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestJournalExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	tests := []struct {
+		name string
+		gen  func(i int, prev time.Time) model.Sample
+	}{
+		{"whole millicores and bytes, a minute apart", func(i int, prev time.Time) model.Sample {
+			return model.Sample{Time: t0.Add(time.Duration(i) * time.Minute), CPUMillicores: float64(100 + rng.IntN(50)), MemoryBytes: float64(200<<20 + rng.IntN(1<<20))}
+		}},
+		{"replicas a nanosecond apart, irregular windows", func(i int, prev time.Time) model.Sample {
+			at := prev.Add(time.Nanosecond)
+			if i%3 == 0 {
+				at = prev.Add(time.Duration(10+rng.IntN(50)) * time.Second)
+			}
+			return model.Sample{Time: at, CPUMillicores: float64(rng.IntN(4000)), MemoryBytes: float64(rng.Int64N(64 << 30))}
+		}},
+		{"fractions, negatives, zeros and huge values", func(i int, prev time.Time) model.Sample {
+			vals := []float64{0.5, 1234.5678, -3, math.Copysign(0, -1), 0, 1 << 60, math.MaxFloat64, math.Inf(1), 1e-300, float64(1<<53) + 2}
+			return model.Sample{Time: prev.Add(time.Duration(rng.Int64N(int64(time.Hour)))), CPUMillicores: vals[i%len(vals)], MemoryBytes: vals[(i*7+3)%len(vals)]}
+		}},
+		{"backwards and far jumps in time", func(i int, prev time.Time) model.Sample {
+			return model.Sample{Time: t0.Add(time.Duration(rng.Int64N(1<<62) - 1<<61)), CPUMillicores: 1, MemoryBytes: 2}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := newJournal(1 << 20)
+			var want []model.Sample
+			prev := t0
+			for i := range 3000 {
+				s := tt.gen(i, prev)
+				prev = s.Time
+				j.add(s)
+				want = append(want, s)
+			}
+			if got := journalSamples(j); j.Len() != len(want) || !sameSamples(got, want) {
+				t.Fatalf("journal gave back %d samples, not the %d added exactly", len(got), len(want))
+			}
+		})
+	}
+}
+
+func TestJournalBound(t *testing.T) {
+	for _, max := range []int{1, 7, 50, 1000, 11520} {
+		j := newJournal(max)
+		var all []model.Sample
+		for i := range 3*max + 5 {
+			s := model.Sample{Time: t0.Add(time.Duration(i) * time.Minute), CPUMillicores: float64(i), MemoryBytes: float64(2 * i)}
+			j.add(s)
+			all = append(all, s)
+			if j.Len() > max {
+				t.Fatalf("max %d: journal holds %d samples", max, j.Len())
+			}
+		}
+		got := journalSamples(j)
+		if len(got) < max-j.chunkSize || !reflect.DeepEqual(got, all[len(all)-len(got):]) {
+			t.Fatalf("max %d: journal holds %d samples, want the newest %d..%d", max, len(got), max-j.chunkSize, max)
+		}
+	}
+}
+
+// BenchmarkJournal8d adds 8 days of 1-minute samples (11,520) with
+// metrics.k8s.io-like values and reports the encoded bytes per sample and
+// per container (a []model.Sample holds 40 bytes a sample).
+func BenchmarkJournal8d(b *testing.B) {
+	const n = 8 * 24 * 60
+	rng := rand.New(rand.NewPCG(1, 1))
+	samples := make([]model.Sample, n)
+	for i := range samples {
+		samples[i] = model.Sample{Time: t0.Add(time.Duration(i) * time.Minute),
+			CPUMillicores: float64(200 + rng.IntN(300)), MemoryBytes: float64(300<<20 + rng.IntN(64<<20))}
+	}
+	var j *journal
+	b.ReportAllocs()
+	for b.Loop() {
+		j = newJournal(n)
+		for _, s := range samples {
+			j.add(s)
+		}
+	}
+	b.ReportMetric(float64(j.bytes())/n, "B/sample")
+	b.ReportMetric(float64(j.bytes())/1024, "KiB/container")
+}
