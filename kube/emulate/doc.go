@@ -44,12 +44,21 @@
 // OOM kill is fed; the recommender is asked at the sample's workload time.
 //
 // metrics-server scrapes every --metric-resolution of wall time (15 s on the
-// local control plane), so the recommender gets one reading per
-// 15 s x Speedup of workload time: every 5-minute sample at 20x, one in three
-// at 60x, one per 40 minutes at 160x. CPU readings are averages over the
-// scrape window; memory readings are the working set at the scrape. This is
-// the one way the emulation's input differs from the simulator's, which
-// feeds every sample.
+// local control plane), so there is one new reading per 15 s x Speedup of
+// workload time: one per 5-minute sample at 20x, one per 15 minutes at 60x,
+// one per 45 minutes at 180x. CPU readings are averages over the scrape
+// window; memory readings are the working set at the scrape. On a real
+// cluster at 1x a recommender polling metrics-server finds a fresh reading
+// at every poll; sped up, it would find one only every few samples. With
+// Config.HoldReadings (the command's default) the recommender gets the latest
+// reading at every sample, at the sample's time, as a recommender polling
+// once per sample interval would: the same number of samples as the
+// simulator, with values up to one scrape stale. Without it, each reading is
+// fed once, at its scrape's workload time; recommenders whose confidence
+// grows with the sample count (vpa's bounds do) then stay unsure longer than
+// in the simulator and update later. Either way the stale or missing readings
+// are the one way the emulation's input differs from the simulator's, which
+// feeds every sample's usage at once.
 //
 // # Accounting and OOM kills
 //

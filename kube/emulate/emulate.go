@@ -85,6 +85,12 @@ type Config struct {
 	Options sim.Options
 	// Speedup is workload seconds per wall second.
 	Speedup float64
+	// HoldReadings feeds the recommender the latest metrics.k8s.io reading
+	// at every sample, at the sample's workload time, as a recommender that
+	// polls the metrics API once per sample interval would get it; false
+	// feeds each reading once, at its scrape's workload time. See the
+	// package doc, "Time".
+	HoldReadings bool
 	// OnStep, when set, gets every sample's record (the trajectory).
 	OnStep func(sim.StepRecord)
 	// Progress, when set, gets a progress line every ProgressEvery of wall
@@ -102,8 +108,11 @@ type Config struct {
 // Result is the outcome of a run.
 type Result struct {
 	sim.Result
-	// MetricsSamples counts the metrics.k8s.io readings fed to the recommender.
+	// MetricsSamples counts the distinct metrics.k8s.io readings (scrapes).
 	MetricsSamples int
+	// FedSamples counts the samples fed to the recommender: MetricsSamples,
+	// or with HoldReadings one per sample from the first reading on.
+	FedSamples int
 	// Pods counts the pods created (1 + restarts).
 	Pods int
 	// FailedUpdates counts updates the API server refused (logged to
@@ -323,7 +332,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		if now := cfg.Now(); !now.Before(nextProgress) || i == len(samples)-1 {
 			nextProgress = now.Add(cfg.ProgressEvery)
 			m := r.acc.Metrics()
-			r.logf("workload %s of %s (sample %d/%d), metrics samples %d, updates %d, restarts %d, OOM kills %d, behind %s",
+			r.logf("workload %s of %s (sample %d/%d), metrics readings %d, updates %d, restarts %d, OOM kills %d, behind %s",
 				fmtDur(s.Time.Sub(start)+w.SampleInterval()), fmtDur(samples[len(samples)-1].Time.Sub(start)+w.SampleInterval()),
 				i+1, len(samples), r.res.MetricsSamples, m.Updates, m.Restarts, m.Memory.OOMs, max(now.Sub(due), 0).Round(10*time.Millisecond))
 		}
@@ -364,9 +373,11 @@ func initialRequest(w *sim.Workload) model.Resources {
 	return r
 }
 
-// feed reads the metrics API and feeds a new reading to the recommender at
-// its workload time, capped at now (the current sample's workload time) so
-// the recommender never sees past the sample it answers for.
+// feed reads the metrics API and feeds the recommender (see
+// Config.HoldReadings). A new reading is placed at its workload time, capped
+// at now (the current sample's workload time) so the recommender never sees
+// past the sample it answers for, and floored at the workload's start (a
+// reading from before the clock started is of the held first sample).
 func (r *run) feed(ctx context.Context, now time.Time) error {
 	rd, ok, err := r.cfg.Usage.Usage(ctx, r.cfg.Namespace, r.pod.Name, ContainerName)
 	if err != nil {
@@ -374,27 +385,36 @@ func (r *run) feed(ctx context.Context, now time.Time) error {
 			return ctx.Err()
 		}
 		r.logf("read metrics.k8s.io: %v", err)
+		ok = false
+	}
+	fresh := ok && rd.Time.After(r.lastReading)
+	if fresh {
+		r.lastReading = rd.Time
+		r.res.MetricsSamples++
+		t := r.clock.WorkloadTime(rd.Time)
+		if t.Before(r.clock.WorkloadStart) {
+			t = r.clock.WorkloadStart
+		}
+		if t.After(now) {
+			t = now
+		}
+		r.observed = model.Sample{Time: t, CPUMillicores: rd.CPUMillicores, MemoryBytes: rd.MemoryBytes}
+	}
+	s := r.observed
+	switch {
+	case r.res.MetricsSamples == 0:
+		return nil
+	case r.cfg.HoldReadings:
+		s.Time = now
+	case !fresh:
 		return nil
 	}
-	if !ok || !rd.Time.After(r.lastReading) {
+	if r.res.FedSamples > 0 && !s.Time.After(r.lastFed) {
 		return nil
 	}
-	r.lastReading = rd.Time
-	// A reading from before the clock started is of the held first sample.
-	t := r.clock.WorkloadTime(rd.Time)
-	if t.Before(r.clock.WorkloadStart) {
-		t = r.clock.WorkloadStart
-	}
-	if t.After(now) {
-		t = now
-	}
-	if !t.After(r.lastFed) && r.res.MetricsSamples > 0 {
-		return nil
-	}
-	r.lastFed = t
-	r.observed = model.Sample{Time: t, CPUMillicores: rd.CPUMillicores, MemoryBytes: rd.MemoryBytes}
-	r.cfg.Recommender.AddSample(r.observed)
-	r.res.MetricsSamples++
+	r.lastFed = s.Time
+	r.cfg.Recommender.AddSample(s)
+	r.res.FedSamples++
 	return nil
 }
 

@@ -305,7 +305,7 @@ func TestRunMapsScrapesToWorkloadTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(rec.samples); n != got.MetricsSamples || n < 35 || n > 37 {
+	if n := len(rec.samples); n != got.MetricsSamples || n != got.FedSamples || n < 35 || n > 37 {
 		t.Fatalf("%d readings fed (result says %d), want about 24h / 40m = 36", n, got.MetricsSamples)
 	}
 	if !rec.samples[0].Time.Equal(t0) {
@@ -326,6 +326,42 @@ func TestRunMapsScrapesToWorkloadTime(t *testing.T) {
 	}
 	if len(rec.asked) != len(w.Samples) {
 		t.Errorf("asked %d times, want once per sample (%d)", len(rec.asked), len(w.Samples))
+	}
+}
+
+// Holding readings, the recommender gets one sample per workload sample, at
+// the sample's time, with the latest scrape's values.
+func TestRunHoldReadings(t *testing.T) {
+	w := testWorkload()
+	w.Samples = w.Samples[:288]
+	cfg, rec, _, _ := newRun(t, w, testOptions(6*time.Hour, updater.ModeInPlaceOrRecreate), 180, 15*time.Second)
+	cfg.HoldReadings = true
+	got, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.FedSamples != len(w.Samples) || len(rec.samples) != len(w.Samples) {
+		t.Fatalf("fed %d samples (result says %d), want one per sample (%d)", len(rec.samples), got.FedSamples, len(w.Samples))
+	}
+	if got.MetricsSamples < 31 || got.MetricsSamples > 33 {
+		t.Errorf("%d distinct readings, want about 24h / 45m = 32", got.MetricsSamples)
+	}
+	distinct := 0
+	for i, s := range rec.samples {
+		if !s.Time.Equal(w.Samples[i].Time) {
+			t.Fatalf("sample %d fed at %s, want the sample's time %s", i, s.Time, w.Samples[i].Time)
+		}
+		// the latest scrape is at a multiple of 45 workload minutes
+		scrape := i / 9 * 9
+		if s.CPUMillicores != w.Samples[scrape].CPUMillicores {
+			t.Fatalf("sample %d fed cpu %v, want the reading of sample %d (%v)", i, s.CPUMillicores, scrape, w.Samples[scrape].CPUMillicores)
+		}
+		if i == 0 || s.CPUMillicores != rec.samples[i-1].CPUMillicores {
+			distinct++
+		}
+	}
+	if distinct != got.MetricsSamples {
+		t.Errorf("%d distinct values fed, %d readings", distinct, got.MetricsSamples)
 	}
 }
 
