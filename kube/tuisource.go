@@ -33,7 +33,8 @@ import (
 // fetched history is reused for HistoryMaxAge, or until the set of workloads
 // changes; the workloads themselves are listed again on every List, so a
 // refresh shows requests changed by anyone. The methods are safe for use from
-// several goroutines; calls are served one at a time.
+// several goroutines: one List (or history fetch) runs at a time, while
+// Detail from a fresh history, DryRun and Apply do not wait for it.
 type TUISource struct {
 	// Resolve lists the target workloads with their pods.
 	Resolve func(ctx context.Context) ([]*Workload, error)
@@ -52,6 +53,9 @@ type TUISource struct {
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 
+	// fetchMu serialises listing and history fetches; mu guards the fields
+	// below it and is never held during I/O.
+	fetchMu   sync.Mutex
 	mu        sync.Mutex
 	hist      *History
 	histNotes []string
@@ -95,27 +99,32 @@ func (s *TUISource) List(ctx context.Context, recommender string) ([]tui.Workloa
 	if err := s.checkName(recommender); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.fetchMu.Lock()
+	defer s.fetchMu.Unlock()
 	ws, err := s.Resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.last = make(map[tui.Ref]*Workload, len(ws))
-	for _, w := range ws {
-		s.last[RefOf(w)] = w
-	}
-	rep, err := s.reportLocked(ctx, ws, recommender, false)
+	now := s.now()
+	h, notes, err := s.historyFetching(ctx, ws, now)
 	if err != nil {
 		return nil, err
 	}
-	s.hpa = map[tui.Ref]*HPAInfo{}
+	rep, err := s.recommend(ctx, ws, h, notes, recommender, false, now)
+	if err != nil {
+		return nil, err
+	}
+	last := make(map[tui.Ref]*Workload, len(ws))
+	hpas := make(map[tui.Ref]*HPAInfo, len(ws))
 	out := make([]tui.Workload, 0, len(rep.Workloads))
 	for i := range rep.Workloads {
 		wr := &rep.Workloads[i]
-		s.hpa[RefOf(wr.workload)] = wr.HPA
+		last[RefOf(wr.workload)], hpas[RefOf(wr.workload)] = wr.workload, wr.HPA
 		out = append(out, tuiWorkload(wr))
 	}
+	s.mu.Lock()
+	s.last, s.hpa = last, hpas
+	s.mu.Unlock()
 	return out, nil
 }
 
@@ -126,12 +135,24 @@ func (s *TUISource) Detail(ctx context.Context, ref tui.Ref, recommender string)
 		return tui.Detail{}, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	w := s.last[ref]
+	s.mu.Unlock()
 	if w == nil {
 		return tui.Detail{}, fmt.Errorf("workload %s not found: press R to refresh the list", ref)
 	}
-	rep, err := s.reportLocked(ctx, []*Workload{w}, recommender, true)
+	now := s.now()
+	ws := []*Workload{w}
+	h, notes, ok := s.cachedHistory(ws, now)
+	if !ok {
+		var err error
+		s.fetchMu.Lock()
+		h, notes, err = s.historyFetching(ctx, ws, now)
+		s.fetchMu.Unlock()
+		if err != nil {
+			return tui.Detail{}, err
+		}
+	}
+	rep, err := s.recommend(ctx, ws, h, notes, recommender, true, now)
 	if err != nil {
 		return tui.Detail{}, err
 	}
@@ -139,8 +160,8 @@ func (s *TUISource) Detail(ctx context.Context, ref tui.Ref, recommender string)
 	d := tui.Detail{Workload: tuiWorkload(wr)}
 	for _, c := range wr.Containers {
 		cd := tui.ContainerDetail{Name: c.Name}
-		if s.hist != nil {
-			cd.History = append([]model.Sample(nil), s.hist.Samples[ContainerKey{Workload: w.Key(), Container: c.Name}]...)
+		if h != nil {
+			cd.History = append([]model.Sample(nil), h.Samples[ContainerKey{Workload: w.Key(), Container: c.Name}]...)
 		}
 		if c.Explanation != nil {
 			cd.Explanation = *c.Explanation
@@ -150,45 +171,55 @@ func (s *TUISource) Detail(ctx context.Context, ref tui.Ref, recommender string)
 	return d, nil
 }
 
-// reportLocked recommends for ws with recommender, fetching the history when
-// the cached one is too old or covers other workloads.
-func (s *TUISource) reportLocked(ctx context.Context, ws []*Workload, recommender string, explain bool) (*Report, error) {
-	now := s.now()
-	if err := s.historyLocked(ctx, ws, now); err != nil {
-		return nil, err
-	}
+// recommend runs the engine with recommender over history h (read only, so
+// calls may overlap).
+func (s *TUISource) recommend(ctx context.Context, ws []*Workload, h *History, notes []string, recommender string, explain bool, now time.Time) (*Report, error) {
 	e := *s.Engine
 	e.Recommender, e.Explain = recommender, explain
-	rep, err := e.Recommend(ctx, ws, s.hist, s.histNotes, now)
-	if err != nil {
-		return nil, err
-	}
-	return rep, nil
+	return e.Recommend(ctx, ws, h, notes, now)
 }
 
-func (s *TUISource) historyLocked(ctx context.Context, ws []*Workload, now time.Time) error {
-	maxAge := s.HistoryMaxAge
-	if maxAge <= 0 {
-		maxAge = time.Minute
+func (s *TUISource) maxAge() time.Duration {
+	if s.HistoryMaxAge <= 0 {
+		return time.Minute
 	}
-	keys := workloadKeys(ws)
-	fresh := !s.histAt.IsZero() && now.Sub(s.histAt) < maxAge && now.Sub(s.histAt) >= 0
-	if fresh && (keys == s.histKeys || containsKeys(s.histKeys, ws)) {
-		return nil
+	return s.HistoryMaxAge
+}
+
+// cachedHistory returns the cached history when it is fresh and covers ws.
+func (s *TUISource) cachedHistory(ws []*Workload, now time.Time) (*History, []string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	age := now.Sub(s.histAt)
+	if s.histAt.IsZero() || age < 0 || age >= s.maxAge() || !containsKeys(s.histKeys, ws) {
+		return nil, nil, false
 	}
-	if len(ws) == 0 {
-		s.hist, s.histNotes, s.histAt, s.histKeys = nil, nil, now, keys
-		return nil
+	return s.hist, s.histNotes, true
+}
+
+// historyFetching returns the cached history or fetches it. The caller
+// holds fetchMu, so that one fetch runs at a time while dry-runs and applies
+// go on.
+func (s *TUISource) historyFetching(ctx context.Context, ws []*Workload, now time.Time) (*History, []string, error) {
+	if h, notes, ok := s.cachedHistory(ws, now); ok {
+		return h, notes, nil
 	}
-	h, notes, err := s.Engine.FetchHistory(ctx, ws, now)
-	if err != nil && !errors.Is(err, ErrNoHistory) {
-		return fmt.Errorf("history: %w", err)
+	var h *History
+	var notes []string
+	if len(ws) > 0 {
+		var err error
+		h, notes, err = s.Engine.FetchHistory(ctx, ws, now)
+		if err != nil && !errors.Is(err, ErrNoHistory) {
+			return nil, nil, fmt.Errorf("history: %w", err)
+		}
+		if errors.Is(err, ErrNoHistory) {
+			notes = append(notes, err.Error())
+		}
 	}
-	if errors.Is(err, ErrNoHistory) {
-		notes = append(notes, err.Error())
-	}
-	s.hist, s.histNotes, s.histAt, s.histKeys = h, notes, now, keys
-	return nil
+	s.mu.Lock()
+	s.hist, s.histNotes, s.histAt, s.histKeys = h, notes, now, workloadKeys(ws)
+	s.mu.Unlock()
+	return h, notes, nil
 }
 
 func workloadKeys(ws []*Workload) string {
@@ -408,26 +439,26 @@ func (s *TUISource) Apply(ctx context.Context, changes []tui.Change) ([]tui.Resu
 
 func (s *TUISource) do(ctx context.Context, changes []tui.Change, dry DryRun) ([]tui.Result, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	last, hpas := s.last, s.hpa // replaced, never changed, by List
+	s.mu.Unlock()
 	a := &Applier{Client: s.Client, Mode: ModePatch, DryRun: dry, Now: s.Now}
 	out := make([]tui.Result, 0, len(changes))
 	for _, tc := range changes {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		out = append(out, s.doOne(ctx, a, tc))
+		out = append(out, doOne(ctx, a, tc, last[tc.Ref], hpas[tc.Ref]))
 	}
 	return out, nil
 }
 
-func (s *TUISource) doOne(ctx context.Context, a *Applier, tc tui.Change) tui.Result {
+func doOne(ctx context.Context, a *Applier, tc tui.Change, w *Workload, hpa *HPAInfo) tui.Result {
 	res := tui.Result{Ref: tc.Ref}
-	w := s.last[tc.Ref]
 	if w == nil {
 		res.Err = fmt.Errorf("%s is no longer listed: press R to refresh", tc.Ref)
 		return res
 	}
-	ch, notes, err := kubeChange(w, tc, s.hpa[tc.Ref])
+	ch, notes, err := kubeChange(w, tc, hpa)
 	if err != nil {
 		res.Err = err
 		return res

@@ -495,3 +495,56 @@ func TestTUISourceConcurrentCalls(t *testing.T) {
 		}
 	}
 }
+
+// blockingSource serves a history only when released.
+type blockingSource struct {
+	h        *History
+	started  chan struct{}
+	released chan struct{}
+}
+
+func (b *blockingSource) Name() string { return "prometheus" }
+
+func (b *blockingSource) History(ctx context.Context, _ []*Workload, _ time.Time) (*History, error) {
+	b.started <- struct{}{}
+	select {
+	case <-b.released:
+		return b.h, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// A dry-run does not wait for a refresh whose history fetch is slow (e.g.
+// --history live --sample-for 2m).
+func TestTUISourceDryRunDuringSlowRefresh(t *testing.T) {
+	f := newTUIFixture(t)
+	ctx := context.Background()
+	if _, err := f.src.List(ctx, "vpa"); err != nil {
+		t.Fatal(err)
+	}
+	slow := &blockingSource{h: f.history.h, started: make(chan struct{}, 1), released: make(chan struct{})}
+	f.src.Engine.Sources = []HistorySource{slow}
+	f.now = f.now.Add(2 * time.Minute) // the cached history is stale: the next List fetches
+	listed := make(chan error, 1)
+	go func() { _, err := f.src.List(ctx, "vpa"); listed <- err }()
+	<-slow.started
+	done := make(chan []tui.Result, 1)
+	go func() {
+		res, _ := f.src.DryRun(ctx, []tui.Change{{Ref: tui.Ref{Namespace: "demo", Kind: "Deployment", Name: "api"},
+			Containers: []tui.ContainerChange{{Name: "api", To: model.Resources{CPUMillicores: 120, MemoryBytes: 200 * model.MiB}}}}})
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		if len(res) != 1 || res[0].Err != nil {
+			t.Errorf("dry-run during the fetch: %+v", res)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the dry-run waited for the history fetch")
+	}
+	close(slow.released)
+	if err := <-listed; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -61,13 +61,14 @@ workloads. Press ? for the keys.
 On a cluster the targets, history and recommender flags are recommend's
 (deploy/web, -n, -A, -l, --history, --prometheus-url, --profile, ...); r
 cycles through --recommenders. The list is read again every --refresh
-without blocking the keys; Prometheus history is fetched again at most once
-a minute. A approves nothing by itself: A opens the confirm dialog with the
-server dry-run of the approved workloads, and y applies them the way
-'apply --mode patch' does (one strategic-merge patch of the pod template per
-workload, field manager smartvpa, limits kept in proportion, a resource an
-HPA scales on left unchanged). "applied" means smartvpa set the requests last
-and they lie within the recommended bounds.
+without blocking the keys; the history is fetched again at most once a
+minute (plus --sample-for with --history live). a only marks a workload: A
+opens the confirm dialog with the patch and the server dry-run of the marked
+workloads, and y applies them the way 'apply --mode patch' does (one
+strategic-merge patch of the pod template per workload, field manager
+smartvpa, limits kept in proportion, a resource an HPA scales on left
+unchanged). "applied" means smartvpa set the requests last and they lie
+within the recommended bounds.
 
 When RBAC lets you patch none of the workload kinds (checked with
 SelfSubjectAccessReviews) the UI is read-only: the apply keys are off and the
@@ -210,6 +211,8 @@ func (o *UIOptions) Run(ctx context.Context) error {
 	}
 	opts.Source, opts.Actions = src, src
 	opts.Namespace = ""
+	// Live sampling (--sample-for) makes a history fetch last that long.
+	opts.Timeout = 30*time.Second + o.SampleFor
 	return tui.Run(ctx, opts, o.In, o.Out)
 }
 
@@ -242,9 +245,10 @@ func (o *UIOptions) clusterSource(ctx context.Context) (*kube.TUISource, error) 
 			}
 			return ws, nil
 		},
-		Engine:    e,
-		Names:     o.names,
-		Client:    c.client,
-		Namespace: ns,
+		Engine:        e,
+		Names:         o.names,
+		Client:        c.client,
+		Namespace:     ns,
+		HistoryMaxAge: time.Minute + o.SampleFor,
 	}, nil
 }
