@@ -68,6 +68,20 @@ type windowResource struct {
 	hist  *decayed
 	peaks []held // per-hour peaks for the Peak statistic
 	hold  []held // recent raw recommendations
+	// The maxima of peaks and hold, kept as values arrive and recomputed
+	// only after some left (stale): Recommend and raw run after every
+	// sample. A maximum does not depend on the order it is taken in
+	// (math.Max is commutative, NaN and signed zeros included).
+	peakMax, holdMax     float64
+	peakStale, holdStale bool
+}
+
+func maxHeld(hs []held) float64 {
+	var m float64
+	for _, h := range hs {
+		m = math.Max(m, h.v)
+	}
+	return m
 }
 
 // Window is the Autopilot moving-window recommender.
@@ -122,25 +136,28 @@ func (w *Window) AddSample(s model.Sample) {
 		for cut < len(r.peaks) && s.Time.Sub(r.peaks[cut].t) > r.opt.PeakWindow {
 			cut++
 		}
+		r.peakMax = math.Max(r.peakMax, v)
 		r.peaks = r.peaks[cut:]
+		r.peakStale = r.peakStale || cut > 0
 		raw := r.raw()
 		r.hold = append(r.hold, held{s.Time, raw})
+		r.holdMax = math.Max(r.holdMax, raw)
 		cut = 0
 		for cut < len(r.hold)-1 && s.Time.Sub(r.hold[cut].t) >= w.opt.Hold {
 			cut++
 		}
 		r.hold = r.hold[cut:]
+		r.holdStale = r.holdStale || cut > 0
 	}
 }
 
 func (r *windowResource) raw() float64 {
 	switch r.opt.Statistic {
 	case Peak:
-		var m float64
-		for _, p := range r.peaks {
-			m = math.Max(m, p.v)
+		if r.peakStale {
+			r.peakMax, r.peakStale = maxHeld(r.peaks), false
 		}
-		return m
+		return r.peakMax
 	case WeightedAverage:
 		if r.opt.LoadAdjusted {
 			// The load-adjusted mean is sum(v^2)/sum(v); approximate by the
@@ -160,6 +177,8 @@ func (w *Window) AddOOM(e model.OOMEvent) {
 	r.hist.add(v, 1, float64(e.Time.UnixNano())/1e9)
 	r.peaks = append(r.peaks, held{e.Time.Truncate(time.Hour), v})
 	r.hold = append(r.hold, held{e.Time, v})
+	r.peakMax = math.Max(r.peakMax, v)
+	r.holdMax = math.Max(r.holdMax, v)
 }
 
 // Recommend implements recommend.Recommender.
@@ -170,10 +189,10 @@ func (w *Window) Recommend(now time.Time) (model.Recommendation, bool) {
 	var rec model.Recommendation
 	for i, res := range model.AllResources {
 		r := w.res[i]
-		var hv float64
-		for _, h := range r.hold {
-			hv = math.Max(hv, h.v)
+		if r.holdStale {
+			r.holdMax, r.holdStale = maxHeld(r.hold), false
 		}
+		hv := r.holdMax
 		raw := math.Max(r.raw(), r.opt.Floor)
 		tg := math.Max(hv, r.opt.Floor) * (1 + r.opt.Margin)
 		rec.Lower = rec.Lower.Set(res, math.Min(raw, tg))

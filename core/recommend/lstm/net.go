@@ -88,12 +88,28 @@ func (n *Net) Forward(xs [][]float64, tp *tape) float64 {
 	if tp != nil {
 		*tp = tape{xs: xs}
 	}
+	// Without a tape the gates of a step are not kept: one set of buffers
+	// serves every step, and the new state is written over the old (each
+	// element reads only its own old value, and h is read by the Gemv before
+	// it is overwritten), with the same arithmetic as with a tape.
+	var buf [][]float64
+	if tp == nil {
+		buf = make([][]float64, 5)
+		for i := range buf {
+			buf[i] = make([]float64, H)
+		}
+	}
 	for _, x := range xs {
 		copy(z.Data, B)
 		blas64.Gemv(blas.NoTrans, 1, W, blas64.Vector{N: n.D, Inc: 1, Data: x}, 1, z)
 		blas64.Gemv(blas.NoTrans, 1, U, blas64.Vector{N: H, Inc: 1, Data: h}, 1, z)
-		ig, fg, og, gg := make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
-		nc, nh, tc := make([]float64, H), make([]float64, H), make([]float64, H)
+		var ig, fg, og, gg, nc, nh, tc []float64
+		if tp == nil {
+			ig, fg, og, gg, tc, nc, nh = buf[0], buf[1], buf[2], buf[3], buf[4], c, h
+		} else {
+			ig, fg, og, gg = make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
+			nc, nh, tc = make([]float64, H), make([]float64, H), make([]float64, H)
+		}
 		for k := 0; k < H; k++ {
 			ig[k] = sigmoid(z.Data[k])
 			fg[k] = sigmoid(z.Data[H+k])

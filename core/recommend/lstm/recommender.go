@@ -14,6 +14,7 @@ package lstm
 import (
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
@@ -30,6 +31,9 @@ func init() {
 		}
 		var p *Params
 		if f != nil {
+			if c, ok := decoded.Load(f.Checksum); ok {
+				return New(c.(*Params), cfg), nil
+			}
 			p = new(Params)
 			if err := f.DecodeParams(p); err != nil {
 				return nil, err
@@ -37,10 +41,17 @@ func init() {
 			if err := p.validate(); err != nil {
 				return nil, fmt.Errorf("model file %s: %w", cfg.ModelFile, err)
 			}
+			decoded.Store(f.Checksum, p)
 		}
 		return New(p, cfg), nil
 	})
 }
+
+// decoded holds the parameters of the model files decoded so far, by their
+// checksum: a recommender per container (serve, recommend -A) then neither
+// decodes the file again nor holds a copy of the weights of its own. The
+// recommenders only read their Params.
+var decoded sync.Map
 
 func (p *Params) validate() error {
 	n := Net{D: Features, H: p.Hidden}

@@ -2,6 +2,7 @@ package rl
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
@@ -33,6 +34,28 @@ func LoadParams(path string) (*Params, bool, error) {
 	return p, true, nil
 }
 
+// decoded holds the agents of the model files loaded by the registry so far,
+// by checksum: a recommender per container (serve, recommend -A) then neither
+// decodes the file again nor holds a copy of the Q table of its own. The
+// Recommender only reads its Params (LoadParams still returns a fresh copy,
+// which training may change).
+var decoded sync.Map
+
+func loadShared(path string) (*Params, bool, error) {
+	f, err := modelfile.Resolve(path, Name)
+	if err != nil || f == nil {
+		return LoadParams(path)
+	}
+	if p, ok := decoded.Load(f.Checksum); ok {
+		return p.(*Params), true, nil
+	}
+	p, trained, err := LoadParams(path)
+	if err == nil && trained {
+		decoded.Store(f.Checksum, p)
+	}
+	return p, trained, err
+}
+
 func (p *Params) validate() error {
 	if p.Window <= 0 || len(p.CPUMultipliers) == 0 || len(p.MemoryMultipliers) == 0 || len(p.Q) != NumStates || len(p.N) != NumStates {
 		return fmt.Errorf("rl model has an invalid shape (window %s, %d x %d actions, %d states): %w", p.Window, len(p.CPUMultipliers), len(p.MemoryMultipliers), len(p.Q), modelfile.ErrInvalid)
@@ -47,7 +70,7 @@ func (p *Params) validate() error {
 
 func init() {
 	recommend.Register(Name, func(cfg recommend.Config) (recommend.Recommender, error) {
-		p, trained, err := LoadParams(cfg.ModelFile)
+		p, trained, err := loadShared(cfg.ModelFile)
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,10 @@ type peakCandidate struct {
 	peaks []hourPeak
 	bump  float64
 	bumpT time.Time
+	// max caches the largest peak (valid unless stale): Recommend runs
+	// after every sample and the window holds up to a week of hours.
+	max   float64
+	stale bool
 }
 
 type hourPeak struct {
@@ -42,12 +46,17 @@ func (p *peakCandidate) AddSample(s model.Sample) {
 	} else {
 		p.peaks = append(p.peaks, hourPeak{h, s.MemoryBytes})
 	}
+	// The maximum of a set is the same in any order (math.Max is
+	// commutative, NaN and signed zeros included), so the cache grows with
+	// the new value and is recomputed only when peaks leave the window.
+	p.max = math.Max(p.max, s.MemoryBytes)
 	cut := 0
 	for cut < len(p.peaks) && s.Time.Sub(p.peaks[cut].hour) >= p.spec.Window {
 		cut++
 	}
 	if cut > 0 {
 		p.peaks = append(p.peaks[:0], p.peaks[cut:]...)
+		p.stale = true
 	}
 }
 
@@ -61,10 +70,14 @@ func (p *peakCandidate) Recommend(now time.Time) (model.Recommendation, bool) {
 	if len(p.peaks) == 0 {
 		return model.Recommendation{}, false
 	}
-	var m float64
-	for _, h := range p.peaks {
-		m = math.Max(m, h.v)
+	if p.stale {
+		p.max = 0
+		for _, h := range p.peaks {
+			p.max = math.Max(p.max, h.v)
+		}
+		p.stale = false
 	}
+	m := p.max
 	if now.Sub(p.bumpT) < p.spec.Window {
 		m = math.Max(m, p.bump)
 	}
