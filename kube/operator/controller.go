@@ -106,6 +106,8 @@ type Controller struct {
 	lastCkpt     time.Time
 	metricsErr   error
 	restoredFrom int
+	// up remembers the upstream checkpoints written (upstream_checkpoint.go).
+	up upstreamCheckpoints
 }
 
 type listers struct {
@@ -264,6 +266,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	} else {
 		c.log.Info("restored checkpoints", "vpas", n)
 	}
+	c.restoreUpstreamAtStart(ctx)
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
 	for {
@@ -290,6 +293,7 @@ func (c *Controller) checkpointAll(ctx context.Context) {
 	} else {
 		c.log.Info("wrote checkpoints", "configmaps", n)
 	}
+	c.writeUpstreamHook(ctx)
 	c.lastCkpt = c.cfg.Clock()
 }
 
