@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -258,13 +261,13 @@ func (e *Engine) Recommend(ctx context.Context, ws []*Workload, h *History, note
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range ws {
+	crs, err := e.containers(ws, h, now, hpas)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range ws {
 		wr := WorkloadReport{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name, Replicas: w.Replicas, HPA: hpas[w.Key()], workload: w}
-		for _, c := range w.Containers {
-			cr, err := e.container(w, c, h, now, wr.HPA)
-			if err != nil {
-				return nil, err
-			}
+		for _, cr := range crs[i] {
 			wr.MonthlySavings += cr.MonthlySavings
 			wr.Containers = append(wr.Containers, cr)
 		}
@@ -272,6 +275,49 @@ func (e *Engine) Recommend(ctx context.Context, ws []*Workload, h *History, note
 		rep.Workloads = append(rep.Workloads, wr)
 	}
 	return rep, nil
+}
+
+// containers computes every container's report, on GOMAXPROCS goroutines
+// (each container's recommender replays its own history: with days of
+// history per container this is most of recommend -A's time). The result is
+// indexed like ws and w.Containers, so the report does not depend on the
+// schedule; the error is the first in that order.
+func (e *Engine) containers(ws []*Workload, h *History, now time.Time, hpas map[string]*HPAInfo) ([][]ContainerReport, error) {
+	type task struct{ w, c int }
+	out := make([][]ContainerReport, len(ws))
+	errs := make([][]error, len(ws))
+	var tasks []task
+	for i, w := range ws {
+		out[i] = make([]ContainerReport, len(w.Containers))
+		errs[i] = make([]error, len(w.Containers))
+		for j := range w.Containers {
+			tasks = append(tasks, task{i, j})
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(tasks) {
+					return
+				}
+				t := tasks[k]
+				w := ws[t.w]
+				out[t.w][t.c], errs[t.w][t.c] = e.container(w, w.Containers[t.c], h, now, hpas[w.Key()])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, t := range tasks {
+		if err := errs[t.w][t.c]; err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (e *Engine) profile() Profile {
