@@ -115,10 +115,20 @@ func (p *uiPane) waitText(timeout time.Duration, text string) string {
 	return p.waitFor(timeout, fmt.Sprintf("%q", text), func(pane string) bool { return strings.Contains(pane, text) })
 }
 
-// rowStatus returns the table row of kindName ("deploy/api") in the pane.
+// rowOf returns the table row of kindName ("deploy/api") in the pane.
 func rowOf(pane, kindName string) string {
 	re := regexp.MustCompile(`(?m)^[> ] demo +` + regexp.QuoteMeta(kindName) + ` .*$`)
 	return re.FindString(pane)
+}
+
+// shownOf returns the number of rows shown, from the header's "shown/total".
+func shownOf(pane string) string {
+	first, _, _ := strings.Cut(pane, "\n")
+	m := regexp.MustCompile(` (\d+)/\d+ `).FindStringSubmatch(first)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
 
 // demoManifestResources reads the container resources of the demo
@@ -256,12 +266,12 @@ func TestUIApplyDemo(t *testing.T) {
 		p.text("deploy/" + n)
 		p.keys("Enter")
 		p.waitFor(10*time.Second, "the filter to show only deploy/"+n, func(pane string) bool {
-			return strings.HasPrefix(rowOf(pane, "deploy/"+n), ">") && strings.Contains(pane, " 1/6")
+			return strings.HasPrefix(rowOf(pane, "deploy/"+n), ">") && shownOf(pane) == "1"
 		})
 		p.keys("a")
 		p.waitText(10*time.Second, fmt.Sprintf("demo/Deployment/%s approved (%d approved; A applies)", n, i+1))
 		p.keys("Escape")
-		p.waitText(10*time.Second, " 6/6")
+		p.waitFor(10*time.Second, "the filter cleared", func(pane string) bool { return shownOf(pane) != "1" && shownOf(pane) != "" })
 	}
 
 	p.keys("A")
