@@ -202,7 +202,19 @@ func (e *Engine) fromCheckpoint(r recommend.Recommender, cfg recommend.Config, c
 	if err := l.LoadFromCheckpoint(&cp.Checkpoint); err != nil {
 		return nil, "", fmt.Errorf("load checkpoint %s/%s: %w", cp.Namespace, cp.Name, err)
 	}
+	if len(cp.MemoryHistogram.BucketWeights) == 0 && cp.TotalSamplesCount > 0 {
+		// Upstream leaves the peak of the day still open out of a checkpoint:
+		// within a container's first day its memory histogram is empty.
+		note = joinNotes(note, fmt.Sprintf("checkpoint %s holds no memory peak yet (the current day's is left out until the day ends): the memory recommendation is the floor", cp.Name))
+	}
 	return r, note, nil
+}
+
+func joinNotes(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // ParseVPACheckpoint reads an upstream VerticalPodAutoscalerCheckpoint.

@@ -267,3 +267,24 @@ func TestCheckpointsSourceAndEngine(t *testing.T) {
 		t.Fatalf("v2 checkpoint: %v, %v, %q", h.Checkpoints, err, h.Notes)
 	}
 }
+
+// TestCheckpointFirstDayNote: within a container's first day the memory
+// histogram of a checkpoint is empty (upstream leaves the open day's peak
+// out) and the output says the memory recommendation is the floor.
+func TestCheckpointFirstDayNote(t *testing.T) {
+	r, _ := vpa.New(vpa.DefaultOptions(), recommend.Config{})
+	for i := range 30 {
+		r.AddSample(model.Sample{Time: t0.Add(time.Duration(i) * time.Minute), CPUMillicores: 200, MemoryBytes: 300 * model.MiB})
+	}
+	cp := &VPACheckpoint{Namespace: "demo", Name: "v-c", VPA: "v", Container: "c", Checkpoint: r.SaveToCheckpoint(t0.Add(30 * time.Minute))}
+	e := &Engine{Recommender: "vpa"}
+	v, _ := vpa.New(vpa.DefaultOptions(), recommend.Config{})
+	_, note, err := e.fromCheckpoint(v, recommend.Config{}, cp)
+	if err != nil || note != "checkpoint v-c holds no memory peak yet (the current day's is left out until the day ends): the memory recommendation is the floor" {
+		t.Fatalf("note %q, err %v", note, err)
+	}
+	cp.Checkpoint = r.SaveToCheckpoint(t0.Add(25 * time.Hour))
+	if _, note, _ := e.fromCheckpoint(v, recommend.Config{}, cp); note != "" {
+		t.Fatalf("note after the first day: %q", note)
+	}
+}
