@@ -114,14 +114,14 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 		return nil, err
 	}
 	type variant struct {
-		wOOM, hysteresis, risk float64
-		gap                    time.Duration
+		hysteresis, risk float64
+		cpuHalfLife      time.Duration
 	}
 	var grid []variant
-	for _, w := range []float64{500, 2000} {
-		for _, h := range []float64{0.15, 0.25} {
-			for _, k := range []float64{1, 1.25, 1.5} {
-				grid = append(grid, variant{w, h, k, 24 * time.Hour})
+	for _, h := range []float64{0.15, 0.25} {
+		for _, hl := range []time.Duration{24 * time.Hour, 72 * time.Hour} {
+			for _, k := range []float64{1, 1.25} {
+				grid = append(grid, variant{h, k, hl})
 			}
 		}
 	}
@@ -134,14 +134,14 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	best, bestJ, bestFeasible := smart.DefaultOptions(), math.Inf(1), false
 	for i, v := range grid {
 		opt := smart.DefaultOptions()
-		opt.WOOM, opt.MemoryHysteresis, opt.MemoryDecreaseGap, opt.CPURiskScale = v.wOOM, v.hysteresis, v.gap, v.risk
+		opt.MemoryHysteresis, opt.CPUCostHalfLife, opt.CPURiskScale = v.hysteresis, v.cpuHalfLife, v.risk
 		t, err := evaluate(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o)
 		if err != nil {
 			return nil, err
 		}
 		j := Objective(t, base)
 		feasible := Feasible(t, base)
-		progress(fmt.Sprintf("smart sweep %d/%d wOOM %g memoryHysteresis %g cpuRiskScale %g: objective %.4f, keeps vpa's risk %t", i+1, len(grid), v.wOOM, v.hysteresis, v.risk, j, feasible))
+		progress(fmt.Sprintf("smart sweep %d/%d memoryHysteresis %g cpuCostHalfLife %s cpuRiskScale %g: objective %.4f, keeps vpa's risk %t", i+1, len(grid), v.hysteresis, v.cpuHalfLife, v.risk, j, feasible))
 		if (feasible && !bestFeasible) || (feasible == bestFeasible && j < bestJ) {
 			best, bestJ, bestFeasible = opt, j, feasible
 		}
@@ -149,11 +149,12 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	return best, nil
 }
 
-// Feasible reports whether t keeps the risk of the vpa baseline b: a CPU
-// over-request share no higher, at most half its OOM kills (or none when it
-// has none) and at most 1.5 x its restarts.
+// Feasible reports whether t keeps the risk of the vpa baseline b with a
+// margin, so that what holds on the training workloads still holds on others:
+// a CPU over-request share at most 0.9 x vpa's, at most half its OOM kills
+// (none when it has none) and at most 1.4 x its restarts.
 func Feasible(t, b Totals) bool {
-	return t.CPUOverRequestShare <= b.CPUOverRequestShare && 2*t.OOMs <= b.OOMs && 2*t.Restarts <= 3*b.Restarts
+	return t.CPUOverRequestShare <= 0.9*b.CPUOverRequestShare && 2*t.OOMs <= b.OOMs && 5*t.Restarts <= 7*b.Restarts
 }
 
 // fromParams builds the recommender of trained parameters.

@@ -98,10 +98,10 @@ func TestFeasible(t *testing.T) {
 		t    Totals
 		want bool
 	}{
-		{"same risk, fewer OOMs", Totals{CPUOverRequestShare: 0.02, OOMs: 5, Restarts: 15}, true},
-		{"more CPU over-request", Totals{CPUOverRequestShare: 0.021, OOMs: 0, Restarts: 0}, false},
+		{"less risk, half the OOMs", Totals{CPUOverRequestShare: 0.018, OOMs: 5, Restarts: 14}, true},
+		{"CPU over-request above 0.9x", Totals{CPUOverRequestShare: 0.0181, OOMs: 0, Restarts: 0}, false},
 		{"more than half the OOMs", Totals{CPUOverRequestShare: 0.01, OOMs: 6, Restarts: 0}, false},
-		{"more than 1.5x the restarts", Totals{CPUOverRequestShare: 0.01, OOMs: 0, Restarts: 16}, false},
+		{"more than 1.4x the restarts", Totals{CPUOverRequestShare: 0.01, OOMs: 0, Restarts: 15}, false},
 	} {
 		if got := Feasible(tt.t, base); got != tt.want {
 			t.Errorf("%s: Feasible = %t, want %t", tt.name, got, tt.want)
