@@ -12,6 +12,7 @@ import (
 
 	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -32,7 +33,11 @@ import (
 // History is the expensive part (Prometheus range queries over days), so a
 // fetched history is reused for HistoryMaxAge, or until the set of workloads
 // changes; the workloads themselves are listed again on every List, so a
-// refresh shows requests changed by anyone. The methods are safe for use from
+// refresh shows requests changed by anyone. Recommending is not free either
+// (smart runs its candidates), so a List's report is reused while the history
+// and the workloads (object versions, pods and their restarts) are the same;
+// HPAs are read with each new report, so a new HPA shows within
+// HistoryMaxAge. The methods are safe for use from
 // several goroutines: one List (or history fetch) runs at a time, while
 // Detail from a fresh history, DryRun and Apply do not wait for it.
 type TUISource struct {
@@ -64,6 +69,8 @@ type TUISource struct {
 	// last are the workloads of the last List, by reference; hpa their HPAs.
 	last map[tui.Ref]*Workload
 	hpa  map[tui.Ref]*HPAInfo
+	// reports are the last List's reports per recommender.
+	reports map[string]*cachedReport
 }
 
 var (
@@ -110,22 +117,71 @@ func (s *TUISource) List(ctx context.Context, recommender string) ([]tui.Workloa
 	if err != nil {
 		return nil, err
 	}
-	rep, err := s.recommend(ctx, ws, h, notes, recommender, false, now)
-	if err != nil {
-		return nil, err
+	fp := fingerprint(ws)
+	s.mu.Lock()
+	histAt := s.histAt
+	c := s.reports[recommender]
+	s.mu.Unlock()
+	var rep *Report
+	if c != nil && c.histAt.Equal(histAt) && c.fingerprint == fp {
+		rep = c.report
+	} else {
+		if rep, err = s.recommend(ctx, ws, h, notes, recommender, false, now); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if s.reports == nil {
+			s.reports = map[string]*cachedReport{}
+		}
+		s.reports[recommender] = &cachedReport{histAt: histAt, fingerprint: fp, report: rep}
+		s.mu.Unlock()
 	}
 	last := make(map[tui.Ref]*Workload, len(ws))
+	for _, w := range ws {
+		last[RefOf(w)] = w
+	}
 	hpas := make(map[tui.Ref]*HPAInfo, len(ws))
 	out := make([]tui.Workload, 0, len(rep.Workloads))
 	for i := range rep.Workloads {
 		wr := &rep.Workloads[i]
-		last[RefOf(wr.workload)], hpas[RefOf(wr.workload)] = wr.workload, wr.HPA
+		hpas[RefOf(wr.workload)] = wr.HPA
 		out = append(out, tuiWorkload(wr))
 	}
 	s.mu.Lock()
 	s.last, s.hpa = last, hpas
 	s.mu.Unlock()
 	return out, nil
+}
+
+// cachedReport is a List's report, valid while the history and the
+// workloads are the same.
+type cachedReport struct {
+	histAt      time.Time
+	fingerprint string
+	report      *Report
+}
+
+// fingerprint identifies what a report depends on besides the history: each
+// workload's object version (requests, replicas, managed fields) and its pods
+// with their restart counts (OOM kills). Pod versions are left out: usage
+// annotations and status updates change them all the time.
+func fingerprint(ws []*Workload) string {
+	var b strings.Builder
+	for _, w := range ws {
+		b.WriteString(w.Key())
+		if m, ok := w.Object.(metav1.Object); ok && m != nil {
+			b.WriteString("@" + m.GetResourceVersion())
+		}
+		for _, p := range w.Pods {
+			restarts := int32(0)
+			for _, st := range append(append([]corev1.ContainerStatus(nil), p.Status.ContainerStatuses...), p.Status.InitContainerStatuses...) {
+				restarts += st.RestartCount
+			}
+			fmt.Fprintf(&b, " %s:%d", p.Name, restarts)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // Detail implements tui.Source: the workload as last listed, the history of

@@ -22,6 +22,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/smartvpa/smartvpa/core/model"
+	_ "github.com/smartvpa/smartvpa/core/recommend/autopilot" // registers autopilot
 	"github.com/smartvpa/smartvpa/tui"
 )
 
@@ -57,6 +58,8 @@ type tuiFixture struct {
 	history *countingSource
 	now     time.Time
 	resolve int
+	// webVersion is deploy/web's resourceVersion in the next list.
+	webVersion string
 }
 
 func newTUIFixture(t *testing.T) *tuiFixture {
@@ -77,6 +80,7 @@ func newTUIFixture(t *testing.T) *tuiFixture {
 		Resolve: func(context.Context) ([]*Workload, error) {
 			f.resolve++
 			deps, snap := demoSnapshot() // fresh objects, as a new list would give
+			deps[0].ResourceVersion = f.webVersion
 			objs := []runtime.Object{deps[0], deps[1], cronJob("demo", "report", container("report", "500m", "512Mi", "", ""))}
 			return Group(objs, snap, true, labels.Everything()), nil
 		},
@@ -546,5 +550,52 @@ func TestTUISourceDryRunDuringSlowRefresh(t *testing.T) {
 	close(slow.released)
 	if err := <-listed; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// hpaLists counts the HPA list calls, one per computed report.
+func hpaLists(c *fake.Clientset) int {
+	n := 0
+	for _, a := range c.Actions() {
+		if a.GetVerb() == "list" && a.GetResource().Resource == "horizontalpodautoscalers" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestTUISourceReportCache(t *testing.T) {
+	f := newTUIFixture(t)
+	ctx := context.Background()
+	f.src.Names = []string{"vpa", "autopilot"}
+	steps := []struct {
+		name        string
+		rec         string
+		advance     time.Duration
+		webVersion  string
+		wantReports int
+	}{
+		{"first list computes", "vpa", 0, "1", 1},
+		{"same history and workloads: reused", "vpa", 10 * time.Second, "1", 1},
+		{"other recommender computes", "autopilot", 0, "1", 2},
+		{"first recommender still cached", "vpa", 0, "1", 2},
+		{"workload changed: computes", "vpa", 0, "2", 3},
+		{"new history: computes", "vpa", time.Minute, "2", 4},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			f.now = f.now.Add(s.advance)
+			f.webVersion = s.webVersion
+			rows, err := f.src.List(ctx, s.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 5 {
+				t.Fatalf("%d rows", len(rows))
+			}
+			if got := hpaLists(f.client); got != s.wantReports {
+				t.Fatalf("%d reports computed, want %d", got, s.wantReports)
+			}
+		})
 	}
 }
