@@ -49,8 +49,12 @@ History (--history):
   prometheus   range queries over container_cpu_usage_seconds_total and
                container_memory_working_set_bytes, one per namespace and
                resource, grouped by (pod, container); --history-duration, --step
-  checkpoints  upstream VerticalPodAutoscalerCheckpoint histograms (needs a
-               recommender that loads them)
+  checkpoints  upstream VerticalPodAutoscalerCheckpoint objects (written by the
+               upstream recommender, or by serve --recommender vpa) of the
+               VPAs targeting the workload, loaded into vpa; other
+               recommenders cannot start from histograms, so vpa seeded
+               with the checkpoint answers for them (each container's
+               notes say so)
   live         metrics.k8s.io sampled for --sample-for; always low confidence
   auto         the first of these with data (prometheus only with a URL); the
                output says which
