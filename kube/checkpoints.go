@@ -323,7 +323,10 @@ func formatTime(t time.Time) any {
 }
 
 func histogramStatus(h vpa.HistogramCheckpoint) map[string]any {
-	m := map[string]any{"referenceTimestamp": formatTime(h.ReferenceTimestamp), "totalWeight": h.TotalWeight}
+	m := map[string]any{"referenceTimestamp": formatTime(h.ReferenceTimestamp)}
+	if h.TotalWeight != 0 {
+		m["totalWeight"] = h.TotalWeight
+	}
 	if len(h.BucketWeights) > 0 {
 		bw := make(map[string]any, len(h.BucketWeights))
 		for b, w := range h.BucketWeights {
@@ -336,8 +339,9 @@ func histogramStatus(h vpa.HistogramCheckpoint) map[string]any {
 
 // VPACheckpointStatus is cp as the status of an upstream
 // VerticalPodAutoscalerCheckpoint object, in the JSON shape upstream's
-// types marshal to (times in whole seconds; empty bucketWeights and a zero
-// totalSamplesCount left out, as upstream's omitempty does).
+// types marshal to (times in whole seconds; empty bucketWeights, a zero
+// totalWeight and a zero totalSamplesCount left out, as upstream's omitempty
+// does).
 func VPACheckpointStatus(cp vpa.Checkpoint) map[string]any {
 	st := map[string]any{
 		"lastUpdateTime":   formatTime(cp.LastUpdateTime),
