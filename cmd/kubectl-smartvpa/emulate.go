@@ -454,14 +454,29 @@ func relDiff(simulated, emulated float64) string {
 // ServiceAccount (pods are refused until it exists); it reports whether it
 // created ns.
 func ensureNamespace(ctx context.Context, c kubernetes.Interface, ns string) (bool, error) {
-	_, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-	if err == nil {
-		return false, nil
+	// A namespace an earlier run just deleted is still terminating for a
+	// few seconds and refuses new pods: wait for it to go.
+	for i := 0; ; i++ {
+		got, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if err == nil && got.Status.Phase != corev1.NamespaceTerminating {
+			return false, nil
+		}
+		if apierrors.IsNotFound(err) {
+			break
+		}
+		if err != nil {
+			return false, fmt.Errorf("get namespace %s: %w", ns, err)
+		}
+		if i == 120 {
+			return false, fmt.Errorf("namespace %s is still terminating after 60 s: wait for it or give another one with -n", ns)
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
-	if !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("get namespace %s: %w", ns, err)
-	}
-	_, err = c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name: ns, Labels: map[string]string{emulate.LabelManagedBy: "kubectl-smartvpa"}}}, metav1.CreateOptions{})
 	if err != nil {
 		return false, fmt.Errorf("create namespace %s: %w (give an existing one with -n)", ns, err)

@@ -1,9 +1,16 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/sim"
@@ -120,4 +127,40 @@ func TestRelDiff(t *testing.T) {
 			t.Errorf("relDiff(%v, %v) = %q, want %q", tt.sim, tt.emu, got, tt.want)
 		}
 	}
+}
+
+func TestEnsureNamespace(t *testing.T) {
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "emu"}}
+	t.Run("exists", func(t *testing.T) {
+		c := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "emu"}})
+		created, err := ensureNamespace(context.Background(), c, "emu")
+		if err != nil || created {
+			t.Fatalf("created %v, err %v; want an existing namespace used as is", created, err)
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		c := fake.NewClientset(sa)
+		created, err := ensureNamespace(context.Background(), c, "emu")
+		if err != nil || !created {
+			t.Fatalf("created %v, err %v; want the namespace created", created, err)
+		}
+		if _, err := c.CoreV1().Namespaces().Get(context.Background(), "emu", metav1.GetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("terminating", func(t *testing.T) {
+		c := fake.NewClientset(sa, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "emu"}, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating}})
+		gets := 0
+		c.PrependReactor("get", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+			gets++
+			if gets > 2 { // gone after two looks
+				_ = c.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("namespaces"), "", "emu")
+			}
+			return false, nil, nil
+		})
+		created, err := ensureNamespace(context.Background(), c, "emu")
+		if err != nil || !created || gets < 3 {
+			t.Fatalf("created %v, err %v after %d gets; want a wait, then the namespace created", created, err, gets)
+		}
+	})
 }
