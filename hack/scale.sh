@@ -2,9 +2,11 @@
 # hack/scale.sh: make PODS kwok pods (default 5000) in namespace NS (default scale) on the local
 # control plane, for measuring `kubectl smartvpa recommend -A` at scale:
 #
-#   hack/scale.sh [--pods 5000] [--per-deployment 50] [--namespace scale] [--vpas] [--metrics] [--delete]
+#   hack/scale.sh [--pods 5000] [--per-deployment 50] [--namespace scale] [--vpas] [--metrics]
+#                  [--recommender-name smartvpa] [--delete]
 #
-# It adds fake nodes <NS>-node-<i> (kwok, 1000 pods each) so the demo nodes stay as they are,
+# It adds fake nodes <NS>-node-<i> (kwok, one per 1000 pods, room for 1100: DaemonSets such as the
+# demo's node-agent take a slot on every node) so the demo nodes stay as they are,
 # then PODS/PER Deployments of PER replicas each (one container, 10m / 16Mi requests, kwok usage
 # 5-49m / 12-31Mi by Deployment), and waits until every pod is Running. --delete removes the namespace and its
 # nodes.
@@ -59,8 +61,8 @@ trap 'rm -rf "$tmp"' EXIT
 		  podCIDR: 10.$((100 + i)).0.0/16
 		  podCIDRs: [10.$((100 + i)).0.0/16]
 		status:
-		  allocatable: {cpu: "1000", memory: 4Ti, pods: "1000"}
-		  capacity: {cpu: "1000", memory: 4Ti, pods: "1000"}
+		  allocatable: {cpu: "1000", memory: 4Ti, pods: "1100"}
+		  capacity: {cpu: "1000", memory: 4Ti, pods: "1100"}
 		YAML
 	done
 	printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$NS"
