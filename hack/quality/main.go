@@ -92,6 +92,12 @@ func render(sets []dataset, models map[string]*modelfile.File, command string) [
 	fmt.Fprintf(&b, "default models (models/*.json, embedded in the binary). Slack totals are core-hours and GiB-hours;\n")
 	fmt.Fprintf(&b, "relative slack and the CPU over-request share are means over workloads; OOM kills, restarts and updates\n")
 	fmt.Fprintf(&b, "are totals. The oracle knows the future (per 24 h window: that window's peak).\n\n")
+	fmt.Fprintf(&b, "How the series are replayed (`workload import`, recorded in each meta.json): Bitbrains VMs start at\n")
+	fmt.Fprintf(&b, "their provisioned CPU and memory; Alibaba machines are resampled to 5-minute samples (CPU mean,\n")
+	fmt.Fprintf(&b, "memory max per bucket; the raw rows are 10 s to minutes apart) and start at the machine's size;\n")
+	fmt.Fprintf(&b, "Google jobs have no request and start at 1000m / 1 GiB. Most of vpa's Bitbrains OOM kills come from\n")
+	fmt.Fprintf(&b, "a few VMs (bitbrains-21, -24, -25, -27, -29) whose memory reads 0 in 67-96 %% of the samples with rare\n")
+	fmt.Fprintf(&b, "spikes: vpa's memory target falls to its 250 MiB floor between spikes, as upstream's would.\n\n")
 
 	var traces []sim.Result
 	var names []string
