@@ -38,7 +38,8 @@ import (
 //     that covers everything is exact and wins.
 //
 // They are written with the journal (every --checkpoint-interval and on
-// shutdown), only when the status changed, as upstream writes them: a JSON
+// shutdown), only when the status changed, by Config.Workers writers, as
+// upstream writes them: a JSON
 // patch of /status, or a create when the object does not exist. With a CRD
 // that declares a status subresource (deploy/crds/vpa-crds.yaml does;
 // upstream's own CRD does not) the status subresource is patched as well.
@@ -113,8 +114,12 @@ func (c *Controller) WriteUpstreamCheckpoints(ctx context.Context) (int, error) 
 	if c.up.written == nil {
 		c.up.written = map[string]vpa.Checkpoint{}
 	}
-	written := 0
-	var errs []error
+	type job struct {
+		key string
+		it  upstreamItem
+		cmp vpa.Checkpoint
+	}
+	var jobs []job
 	for _, it := range items {
 		key := it.ns + "/" + kube.VPACheckpointName(it.vpaName, it.container)
 		cmp := it.cp
@@ -122,12 +127,30 @@ func (c *Controller) WriteUpstreamCheckpoints(ctx context.Context) (int, error) 
 		if prev, ok := c.up.written[key]; ok && reflect.DeepEqual(prev, cmp) {
 			continue
 		}
-		if err := c.putUpstream(ctx, it); err != nil {
-			errs = append(errs, err)
-			continue
+		jobs = append(jobs, job{key, it, cmp})
+	}
+	// Config.Workers writers: the API round trips overlap.
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(c.cfg.Workers, len(jobs)) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = c.putUpstream(ctx, jobs[i].it)
+			}
+		})
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	written := 0
+	for i, j := range jobs {
+		if errs[i] == nil {
+			c.up.written[j.key] = j.cmp
+			written++
 		}
-		c.up.written[key] = cmp
-		written++
 	}
 	if err := c.collectUpstream(ctx); err != nil {
 		errs = append(errs, err)

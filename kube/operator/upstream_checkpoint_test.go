@@ -2,11 +2,24 @@ package operator
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	dynfake "k8s.io/client-go/dynamic/fake"
+	kfake "k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+	mfake "k8s.io/metrics/pkg/client/clientset/versioned/fake"
 
 	"github.com/smartvpa/smartvpa/core/recommend/vpa"
 	"github.com/smartvpa/smartvpa/kube"
@@ -180,4 +193,75 @@ func TestUpstreamCheckpointCollectedWithItsVPA(t *testing.T) {
 	if err != nil || len(list.Items) != 0 {
 		t.Fatalf("checkpoints left after their VPA was deleted: %d (%v)", len(list.Items), err)
 	}
+}
+
+// BenchmarkWriteUpstream1000 writes the upstream checkpoints of 1,000 VPAs
+// (one container each, every one changed since the last write) on fake
+// clients: ns/op is one WriteUpstreamCheckpoints (snapshots, JSON patches,
+// the collection's list), so API latency is not in it; patches/op counts the
+// requests.
+func BenchmarkWriteUpstream1000(b *testing.B) {
+	const n = 1000
+	defer func(n int32) { watch.DefaultChanSize = n }(watch.DefaultChanSize)
+	watch.DefaultChanSize = int32(4 * n)
+	var objs, dobjs []k8sruntime.Object
+	one := int32(1)
+	for i := range n {
+		name := fmt.Sprintf("app-%d", i)
+		labels := map[string]string{"app": name}
+		spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}}
+		objs = append(objs, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "scale"},
+			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec}}},
+			&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name + "-x", Namespace: "scale", Labels: labels}, Spec: spec,
+				Status: corev1.PodStatus{Phase: corev1.PodRunning}})
+		dobjs = append(dobjs, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "autoscaling.k8s.io/v1", "kind": "VerticalPodAutoscaler",
+			"metadata": map[string]any{"name": name, "namespace": "scale", "uid": "u" + name},
+			"spec": map[string]any{"targetRef": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+				"recommenders": []any{map[string]any{"name": "smartvpa"}}}}})
+	}
+	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(k8sruntime.NewScheme(),
+		map[schema.GroupVersionResource]string{kube.VPAResource: "VerticalPodAutoscalerList", kube.VPACheckpointResource: "VerticalPodAutoscalerCheckpointList"}, dobjs...)
+	now := t0
+	mc := &mfake.Clientset{}
+	mc.AddReactor("list", "pods", func(clienttesting.Action) (bool, k8sruntime.Object, error) {
+		list := &metricsv1beta1.PodMetricsList{}
+		for i := range n {
+			list.Items = append(list.Items, metricsv1beta1.PodMetrics{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-%d-x", i), Namespace: "scale"},
+				Timestamp: metav1.NewTime(now), Containers: []metricsv1beta1.ContainerMetrics{{Name: "app", Usage: corev1.ResourceList{
+					corev1.ResourceCPU: *resource.NewMilliQuantity(int64(100+(i+now.Minute())%50), resource.DecimalSI), corev1.ResourceMemory: *resource.NewQuantity(int64(200+i%30)<<20, resource.BinarySI)}}}})
+		}
+		return true, list, nil
+	})
+	c, err := New(Clients{Kube: kfake.NewClientset(objs...), Dynamic: dyn, Metrics: mc},
+		Config{Recommender: "vpa", CheckpointNamespace: "smartvpa-system", Clock: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	c.Pass(ctx)
+	c.Flush()
+	if w, err := c.WriteUpstreamCheckpoints(ctx); err != nil || w != n {
+		b.Fatalf("first write: %d, %v", w, err)
+	}
+	patches := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		now = now.Add(time.Minute)
+		c.Pass(ctx)
+		c.Flush() // the VPA status patches are not counted
+		p0 := countPatches(dyn)
+		b.StartTimer()
+		if w, err := c.WriteUpstreamCheckpoints(ctx); err != nil || w != n {
+			b.Fatalf("write: %d, %v", w, err)
+		}
+		patches += countPatches(dyn) - p0
+	}
+	b.ReportMetric(float64(patches)/float64(b.N), "patches/op")
 }
