@@ -207,8 +207,19 @@ func podRegexp(ws []*Workload) string {
 	return strings.Join(parts, "|")
 }
 
+// maxPodPatterns bounds the workloads whose pod-name patterns a query lists:
+// beyond it (recommend -A over a namespace of 1,000 Deployments) the queries
+// take every pod of the namespace and the pod matcher keeps the workloads'
+// pods, which it does anyway, so the result is the same without a regular
+// expression of thousands of alternatives for Prometheus to match.
+var maxPodPatterns = 64
+
 func (p *Prometheus) namespaceHistory(ctx context.Context, c promv1.API, ns string, ws []*Workload, r promv1.Range, now time.Time) (*History, error) {
-	cpuQ, memQ, thrQ := p.Queries(ns, podRegexp(ws))
+	podRE := ".+"
+	if len(ws) <= maxPodPatterns {
+		podRE = podRegexp(ws)
+	}
+	cpuQ, memQ, thrQ := p.Queries(ns, podRE)
 	cpuV, _, _, err := c.QueryRange(ctx, cpuQ, r)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus %s: cpu query for namespace %s: %w", p.URL, ns, err)

@@ -75,6 +75,15 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestPrometheusHistory(t *testing.T) {
+	t.Run("pod patterns in the query", func(t *testing.T) { testPrometheusHistory(t, `pod=~"`) })
+	// Many workloads: the query takes the namespace's pods, the matcher
+	// keeps the same ones.
+	defer func(n int) { maxPodPatterns = n }(maxPodPatterns)
+	maxPodPatterns = 1
+	t.Run("namespace in the query", func(t *testing.T) { testPrometheusHistory(t, `pod=~".+"`) })
+}
+
+func testPrometheusHistory(t *testing.T, wantPods string) {
 	deps, snap := demoSnapshot()
 	ws := Group([]runtime.Object{deps[0], deps[1]}, snap, false, labels.Everything())
 	fp := &fakeProm{series: map[string]map[string][2]float64{
@@ -101,6 +110,9 @@ func TestPrometheusHistory(t *testing.T) {
 			ranges++
 			if !strings.Contains(q, "by (pod, container)") {
 				t.Errorf("query not grouped by (pod, container): %s", q)
+			}
+			if !strings.Contains(q, wantPods) || (wantPods != `pod=~".+"` && strings.Contains(q, `pod=~".+"`)) {
+				t.Errorf("query does not select pods by %s: %s", wantPods, q)
 			}
 		}
 	}
