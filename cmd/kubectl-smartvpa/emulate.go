@@ -98,9 +98,11 @@ recommender gets the latest reading at every sample, as a recommender polling
 metrics-server once per sample interval would: as many samples as in the
 simulator, up to one scrape stale. With --hold-readings=false it gets each
 reading once, at its scrape's workload time. 1 day takes 24 min at 60x, 8 min
-at 180x, 7.2 min at 200x; up to about 200x the figures stay close to the
-simulator's (slack and OOM kills within 10 % on 1-day generated workloads at
-180x); beyond, short peaks fall between scrapes. At most 1000x.
+at 180x, 7.2 min at 200x. At 180x slack and OOM kills came within 10 % of
+the simulator's on 1-day sinusoidal, step and low_high workloads, but not on
+spikes (CPU slack +36 %): a scrape that catches a 10-minute spike is held for
+45 minutes, or one that misses it hides it. Bursty workloads want a lower
+speed-up; above about 200x even smooth ones drift. At most 1000x.
 
 OOM kills: a kwok pod is never OOM-killed, so, as in the simulator, a sample
 whose memory demand is above the pod's memory limit counts as an OOM kill: it
@@ -111,15 +113,14 @@ requests the API server holds for the pod.
 
 The pods run in their own namespace (-n, default smartvpa-emulate, created
 and deleted when missing); everything is removed on exit and on Ctrl-C.
-Progress (workload time, metrics samples, updates) goes to stderr.
+Progress (workload time, metrics readings, updates) goes to stderr.
 --trajectory writes one CSV row per sample in simulate's shape; its usage
 columns are the last metrics.k8s.io reading. -o json prints simulate's
 object plus "emulation" {backend, namespace, speedup, holdReadings,
 wallSeconds, metricsSamples, fedSamples, pods, failedUpdates, maxLagSeconds}
-and "simulated" (the
-simulator's metrics on the same workload and options).`,
+and "simulated" (the simulator's metrics on the same workload and options).`,
 		Example: `  # 1 day of a workload in about 9 minutes on the local control plane
-  kubectl smartvpa emulate --workload step-api --duration 1d --warmup 6h --speedup 160
+  kubectl smartvpa emulate --workload step-api --duration 1d --warmup 6h --speedup 180
   kubectl smartvpa emulate --workload sinusoidal-web --recommender autopilot --duration 12h --warmup 3h --trajectory emu.csv -o json
   kubectl smartvpa emulate --workload step-api --duration 2d --backend stress --update-mode in-place -n load`,
 		Args:         noArgs,
