@@ -47,6 +47,17 @@ import (
 //     CPU time starts at zero); this port keeps one last-CPU-sample time per
 //     recommender, so such a sample is dropped as out of order.
 //
+// Checked against upstream's own code (v1.8.1, whose checkpoint code is
+// v1.7.0's unchanged), driven by a throwaway harness outside this repository
+// as for the port itself: 400 decaying-histogram checkpoints (random traces
+// with adds and subtracts, before and after a load and 50 more samples)
+// identical in bucket weights, total weight and reference, the 1000
+// percentiles read after loading them identical, and 120 container
+// checkpoints (upstream's AggregateContainerState fed through a
+// ContainerState, the open window's peak subtracted as its checkpoint writer
+// does; saved, loaded into a fresh aggregate and container state, fed 300
+// more samples, saved again) identical in every field but lastUpdateTime.
+//
 // What a round trip loses is the quantisation of the weights to 10000 levels
 // of the largest bucket: a bucket below 1/20000 of the largest is dropped
 // and the others move by at most 1/20000 of the largest bucket's weight,
