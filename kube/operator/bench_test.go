@@ -21,6 +21,8 @@ import (
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 	mfake "k8s.io/metrics/pkg/client/clientset/versioned/fake"
 
+	"github.com/smartvpa/smartvpa/core/model"
+	_ "github.com/smartvpa/smartvpa/core/recommend/rl" // a smart candidate, as in the binary
 	_ "github.com/smartvpa/smartvpa/core/recommend/smart"
 	"github.com/smartvpa/smartvpa/kube"
 	_ "github.com/smartvpa/smartvpa/models" // the shipped models, as the binary runs smart
@@ -31,8 +33,9 @@ import (
 // API latency is not in the figure; the status patches are), for the vpa and
 // smart recommenders. ns/op is a pass and the status writes it queued
 // (Flush); s/pass the pass alone (what smartvpa_reconcile_duration_seconds
-// observes), patches/pass the status patches sent, MB-heap the live heap
-// after the passes (fake clientsets included).
+// observes), patches/pass the status patches sent, MB-serve the live heap
+// after the passes less the fake clientsets' (informer caches, recommender
+// states, queues; the fakes' growing action log adds about 1 KB a patch).
 func BenchmarkPass1000(b *testing.B) {
 	for _, rec := range []string{"vpa", "smart"} {
 		b.Run(rec, func(b *testing.B) { benchPass(b, 1000, rec) })
@@ -77,6 +80,7 @@ func benchPass(b *testing.B, n int, recommender string) {
 		}
 		return true, list, nil
 	})
+	heap0 := liveHeap()
 	c, err := New(Clients{Kube: kc, Dynamic: dyn, Metrics: mc}, Config{Recommender: recommender, Clock: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
@@ -101,8 +105,45 @@ func benchPass(b *testing.B, n int, recommender string) {
 	b.StopTimer()
 	b.ReportMetric(passTime.Seconds()/float64(b.N), "s/pass")
 	b.ReportMetric(float64(countPatches(dyn)-patches0)/float64(b.N), "patches/pass")
+	b.ReportMetric(float64(liveHeap()-heap0)/1e6, "MB-serve")
+}
+
+// BenchmarkContainerState reports the live heap of one container's state in
+// serve (recommender and journal) after an hour and after 8 days of 1-minute
+// samples, for vpa and smart (KiB/container, over 100 containers).
+func BenchmarkContainerState(b *testing.B) {
+	for _, rec := range []string{"vpa", "smart"} {
+		for _, hours := range []int{1, 8 * 24} {
+			b.Run(fmt.Sprintf("%s/%dh", rec, hours), func(b *testing.B) {
+				const n = 100
+				c := &Controller{cfg: Config{Recommender: rec, MaxJournal: 8 * 24 * 60}}
+				var kib float64
+				for b.Loop() {
+					h0 := liveHeap()
+					states := make([]*containerState, n)
+					for i := range states {
+						cs, err := c.newContainer()
+						if err != nil {
+							b.Fatal(err)
+						}
+						for k := range hours * 60 {
+							cs.add(model.Sample{Time: t0.Add(time.Duration(k) * time.Minute),
+								CPUMillicores: float64(100 + (k*7+i)%50), MemoryBytes: float64(200+(k*3+i)%30) * model.MiB})
+						}
+						states[i] = cs
+					}
+					kib = float64(liveHeap()-h0) / n / 1024
+					runtime.KeepAlive(states)
+				}
+				b.ReportMetric(kib, "KiB/container")
+			})
+		}
+	}
+}
+
+func liveHeap() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.HeapAlloc)/1e6, "MB-heap")
+	return ms.HeapAlloc
 }

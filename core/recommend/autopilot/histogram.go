@@ -1,6 +1,9 @@
 package autopilot
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // grid is an exponential grid of bucket edges: edge(j) = first * ratio^j.
 type grid struct {
@@ -11,14 +14,24 @@ type grid struct {
 }
 
 func newGrid(first, max, ratio float64) grid {
+	k := [3]float64{first, max, ratio}
+	if g, ok := grids.Load(k); ok {
+		return g.(grid)
+	}
 	n := int(math.Ceil(math.Log(max/first)/math.Log(ratio))) + 1
 	g := grid{first: first, ratio: ratio, n: n, logRatio: math.Log(ratio)}
 	g.edges = make([]float64, n+1)
 	for j := 1; j <= n; j++ {
 		g.edges[j] = first * math.Pow(ratio, float64(j-1))
 	}
+	grids.Store(k, g)
 	return g
 }
+
+// grids holds the grids made so far: their edges are only read, so the
+// recommenders of every container (serve, recommend -A) share them instead
+// of holding a copy each (2-4 KB a grid, four grids a smart container).
+var grids sync.Map // [first, max, ratio] -> grid
 
 // edge is the start of bucket j (bucket 0 starts at 0).
 func (g grid) edge(j int) float64 {
