@@ -100,10 +100,10 @@ simulator, up to one scrape stale. With --hold-readings=false it gets each
 reading once, at its scrape's workload time. 1 day takes 24 min at 60x, 8 min
 at 180x, 7.2 min at 200x. At 180x slack and OOM kills came within 10 % of
 the simulator's on 1-day sinusoidal, step and low_high workloads, but not on
-spikes (CPU slack +36 % at 180x, +57 % at 60x): metrics-server's CPU is an
-average over its window, which smears 10-minute spikes over every window they
-overlap. Above about 200x the recommender sees too few readings even on
-smooth workloads. At most 1000x.
+spikes (CPU slack +36 % at 180x, +57 % at 60x): a few scrapes that fall in
+short spikes weigh more than the spikes' share of samples and move a
+percentile near that share. Above about 200x the recommender sees too few
+readings even on smooth workloads. At most 1000x.
 
 OOM kills: a kwok pod is never OOM-killed, so, as in the simulator, a sample
 whose memory demand is above the pod's memory limit counts as an OOM kill: it
