@@ -23,6 +23,7 @@ import (
 	_ "github.com/smartvpa/smartvpa/core/recommend/smart" // registers smart and its candidates (vpa, autopilot, forecast, lstm)
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"   // registers vpa
 	"github.com/smartvpa/smartvpa/kube"
+	"github.com/smartvpa/smartvpa/kube/operator"
 )
 
 // liveOptions are the flags recommend, apply and audit share: targets, history
@@ -47,6 +48,9 @@ type liveOptions struct {
 	MinMemory       string
 	CPUPrice        float64
 	MemoryPrice     float64
+
+	// CheckpointNamespace is where serve writes its journal ConfigMaps.
+	CheckpointNamespace string
 
 	// DebugRequests prints the API requests made, per verb and resource, to
 	// stderr (hidden flag, for measurements).
@@ -91,7 +95,8 @@ func (o *liveOptions) addFlags(cmd *cobra.Command, withSelection bool) {
 	f.StringVar(&o.ModelFile, "model", "", "trained model file for recommenders that take one")
 	f.Int64Var(&o.Seed, "seed", 1, "seed for recommenders that use randomness")
 	f.StringVar(&o.Profile, "profile", "balanced", "savings (target half-way to the lower bound), balanced (target) or reliability (half-way to the upper bound, at most 2x)")
-	f.StringVar(&o.History, "history", "auto", "usage history: auto (first with data of prometheus, checkpoints, live), prometheus, checkpoints (upstream VPA), live (metrics.k8s.io)")
+	f.StringVar(&o.History, "history", "auto", "usage history: auto (first with data of prometheus, checkpoints, live), prometheus, checkpoints (per container: the samples serve journals in --checkpoint-namespace, else the upstream VerticalPodAutoscalerCheckpoint), live (metrics.k8s.io)")
+	f.StringVar(&o.CheckpointNamespace, "checkpoint-namespace", operator.DefaultCheckpointNamespace, "namespace of serve's checkpoint ConfigMaps (serve's --checkpoint-namespace), read by --history checkpoints (empty: upstream checkpoints only)")
 	o.PrometheusURL = os.Getenv("PROMETHEUS_URL")
 	f.StringVar(&o.PrometheusURL, "prometheus-url", o.PrometheusURL, "Prometheus base URL (default $PROMETHEUS_URL)")
 	o.HistoryDuration = 8 * 24 * time.Hour
@@ -267,7 +272,16 @@ func (o *liveOptions) engine() (*kube.Engine, error) {
 		rt = o.counter.wrap(http.DefaultTransport)
 	}
 	prom := &kube.Prometheus{URL: o.PrometheusURL, Duration: o.HistoryDuration, Step: o.Step, RoundTripper: rt}
-	cps := &kube.Checkpoints{Client: c.dynamic}
+	// Per container: serve's journal (raw samples, exact), else the
+	// upstream checkpoint (a histogram).
+	var cps kube.HistorySource = &kube.Checkpoints{Client: c.dynamic}
+	if o.CheckpointNamespace != "" {
+		cps = &kube.PerContainer{Label: "checkpoints", Kinds: []string{"serve journal", "upstream VerticalPodAutoscalerCheckpoint"},
+			Sources: []kube.HistorySource{
+				&operator.JournalSource{Client: c.client, Dynamic: c.dynamic, Namespace: o.CheckpointNamespace},
+				cps,
+			}}
+	}
 	live := &kube.Live{Client: c.metrics, SampleFor: o.SampleFor, Interval: o.SampleInterval}
 	switch o.History {
 	case "prometheus":
