@@ -24,6 +24,10 @@ type History struct {
 	Checkpoints map[ContainerKey]*VPACheckpoint
 	// Throttled is the fraction of CFS periods throttled, where known.
 	Throttled map[ContainerKey]float64
+	// Partial marks containers whose samples are only the most recent part
+	// of their history (a journal that dropped older samples); PerContainer
+	// prefers a later source's whole-history checkpoint for them.
+	Partial map[ContainerKey]bool
 	// LowConfidence marks evidence too short to trust (live sampling).
 	LowConfidence bool
 	// Notes are remarks about the source, e.g. a raised step.
@@ -87,6 +91,12 @@ func (h *History) merge(o *History) {
 	}
 	for k, c := range o.Checkpoints {
 		h.Checkpoints[k] = c
+	}
+	for k, p := range o.Partial {
+		if h.Partial == nil {
+			h.Partial = map[ContainerKey]bool{}
+		}
+		h.Partial[k] = h.Partial[k] || p
 	}
 	for k, f := range o.Throttled {
 		if f > h.Throttled[k] {

@@ -35,8 +35,10 @@ func (p *PerContainer) Name() string { return p.Label }
 func (p *PerContainer) History(ctx context.Context, ws []*Workload, now time.Time) (*History, error) {
 	out := NewHistory(p.Label)
 	var errs []error
-	var counts []string
-	fallback := 0
+	from := map[ContainerKey]int{} // container -> index of its source
+	low := make([]bool, len(p.Sources))
+	answered := make([]bool, len(p.Sources))
+	replaced := 0
 	for i, s := range p.Sources {
 		h, err := s.History(ctx, ws, now)
 		if err != nil {
@@ -44,6 +46,7 @@ func (p *PerContainer) History(ctx context.Context, ws []*Workload, now time.Tim
 			out.Notes = append(out.Notes, fmt.Sprintf("%s (%s): %v", s.Name(), p.kind(i), err))
 			continue
 		}
+		answered[i], low[i] = true, h.LowConfidence
 		out.Notes = append(out.Notes, h.Notes...)
 		keys := map[ContainerKey]bool{}
 		for k, smp := range h.Samples {
@@ -54,16 +57,30 @@ func (p *PerContainer) History(ctx context.Context, ws []*Workload, now time.Tim
 		for k := range h.Checkpoints {
 			keys[k] = true
 		}
-		taken := 0
 		for k := range keys {
 			if out.Has(k) {
-				continue
+				// Samples covering only the recent part of a container's
+				// history give way to a whole-history checkpoint.
+				if !out.Partial[k] || h.Checkpoints[k] == nil || len(h.Samples[k]) > 0 {
+					continue
+				}
+				delete(out.Samples, k)
+				delete(out.Partial, k)
+				delete(out.pods, k)
+				delete(out.Throttled, k)
+				replaced++
 			}
-			taken++
+			from[k] = i
 			if len(h.Samples[k]) > 0 {
 				out.Samples[k] = h.Samples[k]
-				if p, ok := h.pods[k]; ok {
-					out.pods[k] = p
+				if h.Partial[k] {
+					if out.Partial == nil {
+						out.Partial = map[ContainerKey]bool{}
+					}
+					out.Partial[k] = true
+				}
+				if pods, ok := h.pods[k]; ok {
+					out.pods[k] = pods
 				}
 			} else {
 				out.Checkpoints[k] = h.Checkpoints[k]
@@ -72,18 +89,27 @@ func (p *PerContainer) History(ctx context.Context, ws []*Workload, now time.Tim
 				out.Throttled[k] = f
 			}
 		}
-		if taken > 0 {
-			out.LowConfidence = out.LowConfidence || h.LowConfidence
-			if i > 0 {
-				fallback += taken
-			}
-		}
-		counts = append(counts, fmt.Sprintf("%d from %s", taken, p.kind(i)))
 	}
 	if len(errs) == len(p.Sources) && len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if len(p.Sources) > 1 && fallback > 0 {
+	taken := make([]int, len(p.Sources))
+	for _, i := range from {
+		taken[i]++
+		out.LowConfidence = out.LowConfidence || low[i]
+	}
+	if replaced > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("%s: %d container(s) whose samples cover only the recent part of their history use a whole-history checkpoint instead", p.Label, replaced))
+	}
+	var counts []string
+	fallback := false
+	for i := range p.Sources {
+		if answered[i] {
+			counts = append(counts, fmt.Sprintf("%d from %s", taken[i], p.kind(i)))
+			fallback = fallback || (i > 0 && taken[i] > 0)
+		}
+	}
+	if len(p.Sources) > 1 && fallback {
 		out.Notes = append(out.Notes, fmt.Sprintf("%s: containers by source (the first with evidence for a container wins): %s", p.Label, joinFirst(counts, len(counts))))
 	}
 	return out, nil

@@ -69,6 +69,19 @@ func TestPerContainer(t *testing.T) {
 		},
 		samples: map[ContainerKey]int{a: 3, b: 1}, notes: []string{"one note", "two note"},
 	}, {
+		name: "partial samples give way to a later whole-history checkpoint, not to later samples",
+		sources: []HistorySource{
+			&stubSource{name: "one", h: func() *History {
+				h := hist("one", false, map[ContainerKey]int{a: 3, b: 4})
+				h.Partial = map[ContainerKey]bool{a: true, b: true}
+				return h
+			}()},
+			&stubSource{name: "two", h: hist("two", false, map[ContainerKey]int{b: 9}, a)},
+		},
+		samples: map[ContainerKey]int{b: 4}, checkpoints: []ContainerKey{a},
+		notes: []string{"one note", "two note", "x: 1 container(s) whose samples cover only the recent part of their history use a whole-history checkpoint instead",
+			"x: containers by source (the first with evidence for a container wins): 1 from one, 1 from two"},
+	}, {
 		name: "a failing source is a note while another answers",
 		sources: []HistorySource{
 			&stubSource{name: "one", err: errors.New("boom")},

@@ -120,6 +120,10 @@ func (s *JournalSource) History(ctx context.Context, ws []*kube.Workload, now ti
 			h.Samples[k] = expandJournal(cc)
 			used[e.configMap] = e.ck.Written
 			if cc.Total > len(cc.Samples) {
+				if h.Partial == nil {
+					h.Partial = map[kube.ContainerKey]bool{}
+				}
+				h.Partial[k] = true
 				truncated++
 			}
 		}

@@ -257,12 +257,17 @@ func TestJournalBeforeUpstreamCheckpoint(t *testing.T) {
 	cp := v.SaveToCheckpoint(t0)
 	dyn := fakeVPAs(targetVPA("demo", "web", "web"),
 		kube.NewVPACheckpointObject("demo", "web", "app", cp, nil),
-		kube.NewVPACheckpointObject("demo", "web", "side", cp, nil))
+		kube.NewVPACheckpointObject("demo", "web", "side", cp, nil),
+		kube.NewVPACheckpointObject("demo", "web", "restored", cp, nil))
+	// restored: serve restored it from the upstream checkpoint, so its
+	// journal holds only the samples since.
+	partial := journalOf(t0.Add(-5*time.Minute), 5, 100)
+	partial.Total, partial.First = 605, start
 	cms := kfake.NewClientset(checkpointConfigMap(t, "smartvpa-system", "demo/web", "uid-web", t0,
-		map[string]ContainerCheckpoint{"app": journalOf(start, 120, 100)}))
+		map[string]ContainerCheckpoint{"app": journalOf(start, 120, 100), "restored": partial}))
 	src := &kube.PerContainer{Label: "checkpoints", Kinds: []string{"serve journal", "upstream VerticalPodAutoscalerCheckpoint"},
 		Sources: []kube.HistorySource{&JournalSource{Client: cms, Dynamic: dyn}, &kube.Checkpoints{Client: dyn}}}
-	ws := []*kube.Workload{webWorkload("app", "side")}
+	ws := []*kube.Workload{webWorkload("app", "side", "restored")}
 	e := &kube.Engine{Recommender: "smart", Sources: []kube.HistorySource{src}, Floors: model.Resources{CPUMillicores: 1, MemoryBytes: 1}}
 	h, notes, err := e.FetchHistory(context.Background(), ws, t0)
 	if err != nil {
@@ -270,12 +275,18 @@ func TestJournalBeforeUpstreamCheckpoint(t *testing.T) {
 	}
 	app := kube.ContainerKey{Workload: "demo/Deployment/web", Container: "app"}
 	side := kube.ContainerKey{Workload: "demo/Deployment/web", Container: "side"}
+	restored := kube.ContainerKey{Workload: "demo/Deployment/web", Container: "restored"}
+	if len(h.Samples[restored]) != 0 || h.Checkpoints[restored] == nil {
+		t.Fatalf("restored: %d samples of a partial journal used over the upstream checkpoint", len(h.Samples[restored]))
+	}
 	if len(h.Samples[app]) != 120 || h.Checkpoints[app] != nil || h.Checkpoints[side] == nil || len(h.Samples[side]) != 0 {
 		t.Fatalf("app: %d samples, checkpoint %v; side: checkpoint %v", len(h.Samples[app]), h.Checkpoints[app] != nil, h.Checkpoints[side] != nil)
 	}
 	all := strings.Join(notes, "\n")
 	for _, n := range []string{"from the serve journal", "upstream VerticalPodAutoscalerCheckpoint object(s)",
-		"checkpoints: containers by source (the first with evidence for a container wins): 1 from serve journal, 1 from upstream VerticalPodAutoscalerCheckpoint"} {
+		"1 journal(s) hold only their most recent samples",
+		"checkpoints: 1 container(s) whose samples cover only the recent part of their history use a whole-history checkpoint instead",
+		"checkpoints: containers by source (the first with evidence for a container wins): 1 from serve journal, 2 from upstream VerticalPodAutoscalerCheckpoint"} {
 		if !strings.Contains(all, n) {
 			t.Errorf("notes %q lack %q", notes, n)
 		}
