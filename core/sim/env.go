@@ -78,7 +78,6 @@ type Env struct {
 	seed      int64
 	i         int // index of the current sample
 	warmupEnd int // index of the first sample after the warm-up
-	dtSec     float64
 	start     time.Time
 
 	request, limit model.Resources
@@ -97,7 +96,7 @@ type Env struct {
 	obs  Observation
 	info Info
 
-	acc accumulator
+	acc Accountant
 }
 
 // NewEnv returns an environment with the given options, which it validates.
@@ -127,7 +126,6 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 	e.seed = seed
 	e.i = 0
 	e.start = w.Samples[0].Time
-	e.dtSec = w.SampleInterval().Seconds()
 	warmupEnd := e.start.Add(e.opts.Warmup)
 	e.warmupEnd = len(w.Samples)
 	for i, s := range w.Samples {
@@ -136,7 +134,7 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 			break
 		}
 	}
-	e.acc = accumulator{}
+	e.acc = Accountant{Weights: e.opts.Weights, Interval: w.SampleInterval(), Start: e.start}
 	r := w.initialRequest()
 	e.request = r
 	e.limit = model.Resources{
@@ -160,7 +158,7 @@ func (e *Env) Request() model.Resources { return e.request }
 func (e *Env) Limits() model.Resources { return e.limit }
 
 // Metrics returns the metrics of the episode so far.
-func (e *Env) Metrics() Metrics { return e.acc.metrics() }
+func (e *Env) Metrics() Metrics { return e.acc.Metrics() }
 
 // Step applies action (a zero action means "no recommendation") through the
 // updater policy at the next sample, evaluates that sample and returns its
@@ -183,10 +181,7 @@ func (e *Env) step(action *model.Recommendation) (float64, error) {
 	e.i++
 	s := &e.w.Samples[e.i]
 	zero := action.IsZero()
-	if !e.acc.hasRec && !zero {
-		e.acc.hasRec = true
-		e.acc.firstRec = s.Time.Sub(e.start)
-	}
+	e.acc.Action(s.Time, action)
 	info := &e.info
 	switch {
 	case e.i < e.warmupEnd:
@@ -229,10 +224,7 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 		}
 	}
 	info.Limits = e.limit
-	cpu, mem := s.CPUMillicores, s.MemoryBytes
-	info.OverRequest = cpu > e.request.CPUMillicores
-	info.Throttled = e.limit.CPUMillicores > 0 && cpu > e.limit.CPUMillicores
-	info.OOM = e.limit.MemoryBytes > 0 && mem > e.limit.MemoryBytes
+	Judge(info, e.request)
 	info.OOMEvent = model.OOMEvent{}
 	if info.OOM {
 		info.OOMEvent = model.OOMEvent{Time: s.Time, MemoryRequestBytes: e.request.MemoryBytes, MemoryUsageBytes: e.limit.MemoryBytes}
@@ -241,47 +233,10 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 		e.containerStart = s.Time
 	}
 	// What a metrics pipeline reports: usage capped at the limits.
+	seen := Observed(info)
 	o := &e.obs
 	o.Time = s.Time
-	o.CPUUsageMillicores, o.MemoryUsageBytes = cpu, mem
+	o.CPUUsageMillicores, o.MemoryUsageBytes = seen.CPUMillicores, seen.MemoryBytes
 	o.CPURequestMillicores, o.MemoryRequestBytes = e.request.CPUMillicores, e.request.MemoryBytes
-	if info.Throttled {
-		o.CPUUsageMillicores = e.limit.CPUMillicores
-	}
-	if info.OOM {
-		o.MemoryUsageBytes = e.limit.MemoryBytes
-	}
-	if info.Warmup {
-		return 0
-	}
-	a := &e.acc
-	a.samples++
-	cs := relSlack(e.request.CPUMillicores, cpu)
-	ms := relSlack(e.request.MemoryBytes, mem)
-	a.cpuRelSlack += cs
-	a.memRelSlack += ms
-	a.cpuSlackMilliSec += absSlack(e.request.CPUMillicores, cpu) * e.dtSec
-	a.memSlackByteSec += absSlack(e.request.MemoryBytes, mem) * e.dtSec
-	w := &e.opts.Weights
-	r := w.Slack * (cs + ms) / 2
-	if info.OverRequest {
-		a.overRequest++
-	}
-	if info.Throttled {
-		a.throttled++
-		r += w.Throttle
-	}
-	if info.OOM {
-		a.ooms++
-		r += w.OOM
-	}
-	if info.Updated {
-		a.updates++
-	}
-	if info.Restarted {
-		a.restarts++
-		r += w.Change
-	}
-	a.reward -= r
-	return -r
+	return e.acc.Add(info, e.request)
 }

@@ -45,8 +45,18 @@ type Metrics struct {
 	TimeToFirstRecommendationSeconds *float64 `json:"timeToFirstRecommendationSeconds"`
 }
 
-// accumulator sums per-sample figures without allocating.
-type accumulator struct {
+// Accountant sums a run's per-sample figures into Metrics, without
+// allocating: the one place the simulator's slack, risk and reward formulas
+// live (see the package doc). Env uses it, and so does anything that measures
+// a live run the same way (kube/emulate). The zero value works with zero
+// weights and a zero interval; set Weights, Interval (the time one sample
+// stands for) and Start (the first sample's time).
+type Accountant struct {
+	Weights  Weights
+	Interval time.Duration
+	Start    time.Time
+
+	dtSec                        float64
 	samples                      int
 	cpuRelSlack, memRelSlack     float64
 	cpuSlackMilliSec             float64 // millicore-seconds
@@ -58,23 +68,83 @@ type accumulator struct {
 	hasRec                       bool
 }
 
-// relSlack is max(0, request-usage)/request, 0 without a request.
-func relSlack(request, usage float64) float64 {
-	if request <= 0 || usage >= request {
-		return 0
-	}
-	return (request - usage) / request
+// Judge fills info's OverRequest, Throttled and OOM for a sample whose demand
+// is info.Demand under request and info.Limits, by the container model:
+// CPU above the request is over-request, CPU above a CPU limit is throttled,
+// memory above a memory limit is an OOM kill.
+func Judge(info *Info, request model.Resources) {
+	cpu, mem := info.Demand.CPUMillicores, info.Demand.MemoryBytes
+	info.OverRequest = cpu > request.CPUMillicores
+	info.Throttled = info.Limits.CPUMillicores > 0 && cpu > info.Limits.CPUMillicores
+	info.OOM = info.Limits.MemoryBytes > 0 && mem > info.Limits.MemoryBytes
 }
 
-func absSlack(request, usage float64) float64 {
-	if usage >= request {
-		return 0
+// Observed returns the usage a metrics pipeline reports for the sample judged
+// in info: the demand capped at the limits (the rest of the CPU is throttled;
+// an OOM-killed container never reports more than its memory limit).
+func Observed(info *Info) model.Sample {
+	s := info.Demand
+	if info.Throttled {
+		s.CPUMillicores = info.Limits.CPUMillicores
 	}
-	return request - usage
+	if info.OOM {
+		s.MemoryBytes = info.Limits.MemoryBytes
+	}
+	return s
 }
 
-// metrics turns the sums into Metrics.
-func (a *accumulator) metrics() Metrics {
+// Action records the action given to the sample at t (zero: none), for the
+// time to the first recommendation.
+func (a *Accountant) Action(t time.Time, action *model.Recommendation) {
+	if !a.hasRec && !action.IsZero() {
+		a.hasRec = true
+		a.firstRec = t.Sub(a.Start)
+	}
+}
+
+// Add accounts one judged sample (see Judge) under request and returns its
+// reward. Samples in the warm-up count for nothing.
+func (a *Accountant) Add(info *Info, request model.Resources) float64 {
+	if info.Warmup {
+		return 0
+	}
+	if a.dtSec == 0 {
+		a.dtSec = a.Interval.Seconds()
+	}
+	cpu, mem := info.Demand.CPUMillicores, info.Demand.MemoryBytes
+	a.samples++
+	cs := relSlack(request.CPUMillicores, cpu)
+	ms := relSlack(request.MemoryBytes, mem)
+	a.cpuRelSlack += cs
+	a.memRelSlack += ms
+	a.cpuSlackMilliSec += absSlack(request.CPUMillicores, cpu) * a.dtSec
+	a.memSlackByteSec += absSlack(request.MemoryBytes, mem) * a.dtSec
+	w := &a.Weights
+	r := w.Slack * (cs + ms) / 2
+	if info.OverRequest {
+		a.overRequest++
+	}
+	if info.Throttled {
+		a.throttled++
+		r += w.Throttle
+	}
+	if info.OOM {
+		a.ooms++
+		r += w.OOM
+	}
+	if info.Updated {
+		a.updates++
+	}
+	if info.Restarted {
+		a.restarts++
+		r += w.Change
+	}
+	a.reward -= r
+	return -r
+}
+
+// Metrics returns the figures so far.
+func (a *Accountant) Metrics() Metrics {
 	m := Metrics{Samples: a.samples, Updates: a.updates, Restarts: a.restarts, Reward: a.reward}
 	m.Memory.OOMs = a.ooms
 	m.CPU.AbsoluteSlackCoreHours = a.cpuSlackMilliSec / 1000 / 3600
@@ -91,4 +161,19 @@ func (a *accumulator) metrics() Metrics {
 		m.TimeToFirstRecommendationSeconds = &s
 	}
 	return m
+}
+
+// relSlack is max(0, request-usage)/request, 0 without a request.
+func relSlack(request, usage float64) float64 {
+	if request <= 0 || usage >= request {
+		return 0
+	}
+	return (request - usage) / request
+}
+
+func absSlack(request, usage float64) float64 {
+	if usage >= request {
+		return 0
+	}
+	return request - usage
 }

@@ -63,7 +63,7 @@
 // # Accounting and OOM kills
 //
 // Slack, over-request, throttling, OOM kills, updates, restarts and reward
-// are summed by Accountant with the simulator's formulas, over the same
+// are summed by core/sim's Accountant (the simulator's own formulas), over the same
 // samples (after the same warm-up) and the same demand (the workload's
 // sample), against the request in force on the API server at that sample.
 //

@@ -148,7 +148,7 @@ func (c *Config) validate() error {
 type run struct {
 	cfg   *Config
 	clock Clock
-	acc   Accountant
+	acc   sim.Accountant
 	res   Result
 
 	pod                      *corev1.Pod
@@ -217,7 +217,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	samples := w.Samples
 	start := samples[0].Time
 	opts := &cfg.Options
-	r.acc = Accountant{Weights: opts.Weights, Interval: w.SampleInterval(), Start: start}
+	r.acc = sim.Accountant{Weights: opts.Weights, Interval: w.SampleInterval(), Start: start}
 	warmupEnd := len(samples)
 	for i, s := range samples {
 		if !s.Time.Before(start.Add(opts.Warmup)) {
@@ -233,8 +233,8 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	req := initialRequest(w)
 	lim := model.Resources{CPUMillicores: req.CPUMillicores * opts.CPULimitRatio, MemoryBytes: req.MemoryBytes * opts.MemoryLimitRatio}
 	first := sim.Info{Demand: samples[0], Limits: lim}
-	Judge(&first, req)
-	if err := r.createPod(ctx, req, lim, Observed(&first)); err != nil {
+	sim.Judge(&first, req)
+	if err := r.createPod(ctx, req, lim, sim.Observed(&first)); err != nil {
 		return r.res, err
 	}
 	wallStart, err := r.waitReady(ctx)
@@ -294,14 +294,14 @@ func (r *run) run(ctx context.Context) (Result, error) {
 			}
 		}
 		info.Limits = r.limit
-		Judge(&info, r.request)
+		sim.Judge(&info, r.request)
 		if info.OOM {
 			info.OOMEvent = model.OOMEvent{Time: s.Time, MemoryRequestBytes: r.request.MemoryBytes, MemoryUsageBytes: r.limit.MemoryBytes}
 			r.lastOOM = updater.OOMKill{StartedAt: r.containerStart, FinishedAt: s.Time}
 			r.hasOOM = true
 			r.containerStart = s.Time
 		}
-		if err := cfg.Backend.Drive(ctx, cfg.Client, r.pod, Observed(&info)); err != nil {
+		if err := cfg.Backend.Drive(ctx, cfg.Client, r.pod, sim.Observed(&info)); err != nil {
 			if ctx.Err() != nil {
 				return r.res, ctx.Err()
 			}
@@ -427,8 +427,8 @@ func (r *run) carryOut(ctx context.Context, info *sim.Info, s *model.Sample) err
 			return err
 		}
 		u := sim.Info{Demand: *s, Limits: d.Limits}
-		Judge(&u, d.Requests)
-		if err := r.createPod(ctx, d.Requests, d.Limits, Observed(&u)); err != nil {
+		sim.Judge(&u, d.Requests)
+		if err := r.createPod(ctx, d.Requests, d.Limits, sim.Observed(&u)); err != nil {
 			return err
 		}
 		if _, err := r.waitRunning(ctx); err != nil {

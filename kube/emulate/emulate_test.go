@@ -90,19 +90,19 @@ func TestAccountantMatchesSimulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			acc := Accountant{Weights: opts.Weights, Interval: w.SampleInterval(), Start: w.Samples[0].Time}
+			acc := sim.Accountant{Weights: opts.Weights, Interval: w.SampleInterval(), Start: w.Samples[0].Time}
 			var steps int
 			res, err := sim.RunSteps(w, rec, opts, 1, func(s sim.StepRecord) {
 				info := s.Info
 				req := model.Resources{CPUMillicores: s.Observation.CPURequestMillicores, MemoryBytes: s.Observation.MemoryRequestBytes}
 				// re-judge from demand, request and limits alone
 				judged := sim.Info{Warmup: info.Warmup, Demand: info.Demand, Limits: info.Limits, Updated: info.Updated, Restarted: info.Restarted}
-				Judge(&judged, req)
+				sim.Judge(&judged, req)
 				if judged.OOM != info.OOM || judged.Throttled != info.Throttled || judged.OverRequest != info.OverRequest {
 					t.Fatalf("sample %d: Judge says oom %v throttled %v over %v, the simulator %v %v %v",
 						info.Index, judged.OOM, judged.Throttled, judged.OverRequest, info.OOM, info.Throttled, info.OverRequest)
 				}
-				if got := Observed(&judged); got.CPUMillicores != s.Observation.CPUUsageMillicores || got.MemoryBytes != s.Observation.MemoryUsageBytes {
+				if got := sim.Observed(&judged); got.CPUMillicores != s.Observation.CPUUsageMillicores || got.MemoryBytes != s.Observation.MemoryUsageBytes {
 					t.Fatalf("sample %d: Observed %+v, the simulator observed %+v", info.Index, got, s.Observation)
 				}
 				if info.Index > 0 {
