@@ -38,16 +38,18 @@ func (p *PerContainer) History(ctx context.Context, ws []*Workload, now time.Tim
 	from := map[ContainerKey]int{} // container -> index of its source
 	low := make([]bool, len(p.Sources))
 	answered := make([]bool, len(p.Sources))
+	notes := make([][]string, len(p.Sources))
+	had := make([]bool, len(p.Sources)) // the source had evidence
 	replaced := 0
 	for i, s := range p.Sources {
 		h, err := s.History(ctx, ws, now)
 		if err != nil {
 			errs = append(errs, err)
-			out.Notes = append(out.Notes, fmt.Sprintf("%s (%s): %v", s.Name(), p.kind(i), err))
+			notes[i] = []string{fmt.Sprintf("%s (%s): %v", s.Name(), p.kind(i), err)}
 			continue
 		}
 		answered[i], low[i] = true, h.LowConfidence
-		out.Notes = append(out.Notes, h.Notes...)
+		notes[i] = h.Notes
 		keys := map[ContainerKey]bool{}
 		for k, smp := range h.Samples {
 			if len(smp) > 0 {
@@ -57,6 +59,7 @@ func (p *PerContainer) History(ctx context.Context, ws []*Workload, now time.Tim
 		for k := range h.Checkpoints {
 			keys[k] = true
 		}
+		had[i] = len(keys) > 0
 		for k := range keys {
 			if out.Has(k) {
 				// Samples covering only the recent part of a container's
@@ -97,6 +100,15 @@ func (p *PerContainer) History(ctx context.Context, ws []*Workload, now time.Tim
 	for _, i := range from {
 		taken[i]++
 		out.LowConfidence = out.LowConfidence || low[i]
+	}
+	// The notes of a source whose evidence was all superseded would read as
+	// if it had been used: one note says it was not.
+	for i := range p.Sources {
+		if had[i] && taken[i] == 0 {
+			out.Notes = append(out.Notes, fmt.Sprintf("%s: %s not used (an earlier source had evidence for each of its containers)", p.Label, p.kind(i)))
+			continue
+		}
+		out.Notes = append(out.Notes, notes[i]...)
 	}
 	if replaced > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("%s: %d container(s) whose samples cover only the recent part of their history use a whole-history checkpoint instead", p.Label, replaced))

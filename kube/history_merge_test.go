@@ -67,7 +67,7 @@ func TestPerContainer(t *testing.T) {
 			&stubSource{name: "one", h: hist("one", false, map[ContainerKey]int{a: 3, b: 1})},
 			&stubSource{name: "two", h: hist("two", true, map[ContainerKey]int{a: 9})},
 		},
-		samples: map[ContainerKey]int{a: 3, b: 1}, notes: []string{"one note", "two note"},
+		samples: map[ContainerKey]int{a: 3, b: 1}, notes: []string{"one note", "x: two not used (an earlier source had evidence for each of its containers)"},
 	}, {
 		name: "partial samples give way to a later whole-history checkpoint, not to later samples",
 		sources: []HistorySource{
