@@ -57,7 +57,7 @@ func NewMetrics() *Metrics {
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smartvpa_errors_total",
 			Help: "Errors by kind (metrics_api, target, status_update, checkpoint, updater, parse)."}, []string{"kind"}),
 		ReconcileSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "smartvpa_reconcile_duration_seconds",
-			Help:    "Duration of one reconcile pass over every VPA (sampling, recommending, status writes).",
+			Help:    "Duration of one reconcile pass over every VPA (sampling, recommending, queueing the statuses, updater actions; status writes run behind it, counted by smartvpa_status_updates_total).",
 			Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30}}),
 		StatusUpdates: prometheus.NewCounter(prometheus.CounterOpts{Name: "smartvpa_status_updates_total",
 			Help: "VPA status patches sent (only when the status changed)."}),
