@@ -35,6 +35,13 @@
 //     the journal is delta-encoded (journal.go: about 8 bytes a sample
 //     instead of 40), and checkpoints are encoded and restored one VPA, or
 //     one page of ConfigMaps, at a time.
+//   - Memory, measured with 1,000 VPAs on 5,000 kwok pods (smart, fresh
+//     state): 246-277 MB resident with the Go defaults, peaks of 309-331 MB
+//     while checkpoints are written; with GOMEMLIMIT=160MiB 181-190 MB and
+//     passes of 0.26-0.69 s. The recommender state grows with history
+//     (BenchmarkContainerState: smart 45 KiB a container after an hour, 209
+//     KiB after 8 days, journal included), so size GOMEMLIMIT and the
+//     container's memory for the history kept.
 //
 // Gap: core/recommend/vpa exposes no way to read or set its histograms (the
 // bucket weights, reference timestamp and aggregation-window state are
