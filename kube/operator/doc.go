@@ -43,11 +43,10 @@
 //     KiB after 8 days, journal included), so size GOMEMLIMIT and the
 //     container's memory for the history kept.
 //
-// Gap: core/recommend/vpa exposes no way to read or set its histograms (the
-// bucket weights, reference timestamp and aggregation-window state are
-// unexported), so serve can neither write upstream-compatible
-// VerticalPodAutoscalerCheckpoint objects from its state nor load them into a
-// vpa.Recommender; the journal checkpoint stands in for both. An exported
-// State()/Restore(State) on vpa.Recommender (with bucket weights as
-// upstream's checkpoint normalises them) would close it.
+// Upstream checkpoints: with the vpa recommender, serve also writes
+// upstream-format VerticalPodAutoscalerCheckpoint objects from the
+// recommender's histograms (core/recommend/vpa SaveToCheckpoint, 10000-level
+// weights as upstream normalises them) and restores from them when the
+// journal is missing or covers only part of the history
+// (upstream_checkpoint.go).
 package operator
