@@ -32,9 +32,4 @@ trap '[[ -n ${SMARTVPA_CI_KEEP_CLUSTER:-} ]] || hack/cluster-down.sh' EXIT
 start=$SECONDS
 make cluster-up
 echo "ci: cluster-up took $((SECONDS - start)) s"
-# `make e2e` in the top Makefile is a placeholder until it delegates to e2e-run (hack/cluster.mk).
-if make -n e2e 2>/dev/null | grep -q 'lands with'; then
-	make e2e-run
-else
-	make e2e
-fi
+make e2e
