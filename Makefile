@@ -51,7 +51,7 @@ demo: build ## the live demo: local control plane (cached; cold build ~30 min), 
 	echo "  kubectl smartvpa recommend -n demo deploy/web --explain      # the evidence behind each number"; \
 	echo "  kubectl smartvpa apply -n demo deploy/api --dry-run=server   # then --yes (add --watch to roll back on OOM)"; \
 	echo "  kubectl smartvpa audit -n demo                               # exit 1: requests drift more than 30 %"; \
-	echo "  kubectl smartvpa ui --demo                                   # the TUI (generated workloads)"; \
+	echo "  kubectl smartvpa ui -n demo                                  # the TUI on the cluster (ui --demo: generated workloads)"; \
 	echo "  make demo-sim                                                # the simulation demo, no cluster"
 
 .PHONY: demo-sim
