@@ -162,6 +162,51 @@ func TestWindowerFillsGaps(t *testing.T) {
 	}
 }
 
+// TestWindowerKeepAndCap checks that a bounded windower keeps the newest Cap
+// windows of the unbounded series, that KeepPeak and KeepMean keep the same
+// peaks and means as KeepAll, and that a window's Start and N survive.
+func TestWindowerKeepAndCap(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	full := Windower{Width: time.Hour, MaxGapFill: 5}
+	bounded := map[Keep]*Windower{}
+	for _, k := range []Keep{KeepAll, KeepPeak, KeepMean} {
+		bounded[k] = &Windower{Width: time.Hour, MaxGapFill: 5, Cap: 50, Keep: k}
+	}
+	at := t0
+	for i := 0; i < 5000; i++ {
+		at = at.Add(time.Duration(1+rng.IntN(20)) * time.Minute)
+		if i%900 == 899 {
+			at = at.Add(9 * time.Hour) // a gap longer than MaxGapFill
+		}
+		s := model.Sample{Time: at, CPUMillicores: rng.Float64() * 100, MemoryBytes: rng.Float64() * model.GiB}
+		full.Add(s)
+		for _, w := range bounded {
+			w.Add(s)
+		}
+		all := full.Windows()
+		want := all[max(0, len(all)-50):]
+		if got := bounded[KeepAll].Windows(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("sample %d: KeepAll with Cap 50 kept %d windows, not the newest 50 of %d", i, len(got), len(all))
+		}
+		for r := 0; r < 2; r++ {
+			peaks, means := Peaks(want, r), Means(want, r)
+			if !reflect.DeepEqual(bounded[KeepPeak].PeakSeries(r), peaks) || !reflect.DeepEqual(bounded[KeepAll].PeakSeries(r), peaks) {
+				t.Fatalf("sample %d: peak series differ", i)
+			}
+			if !reflect.DeepEqual(bounded[KeepMean].MeanSeries(r), means) || !reflect.DeepEqual(bounded[KeepAll].MeanSeries(r), means) {
+				t.Fatalf("sample %d: mean series differ", i)
+			}
+		}
+		if bounded[KeepPeak].Len() != len(want) || bounded[KeepMean].Len() != len(want) {
+			t.Fatalf("sample %d: Len %d and %d, want %d", i, bounded[KeepPeak].Len(), bounded[KeepMean].Len(), len(want))
+		}
+	}
+	if ws := full.Windows(); ws[0].N == 0 || !ws[1].Start.Equal(ws[0].Start.Add(time.Hour)) {
+		t.Fatalf("first windows %+v %+v: want N > 0 and consecutive starts", ws[0], ws[1])
+	}
+}
+
 // feed replays a daily-cycle container at 5-minute samples for days days.
 func feed(r recommend.Recommender, days int) time.Time {
 	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)

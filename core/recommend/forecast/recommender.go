@@ -130,7 +130,13 @@ type fitInfo struct {
 // New creates a forecast recommender with options o.
 func New(name string, o Options, cfg recommend.Config) *Recommender {
 	r := &Recommender{name: name, opt: o, cfg: cfg, oomBoost: 1}
-	r.win = Windower{Width: o.Window, MaxGapFill: int(24 * time.Hour / o.Window), Cap: o.History}
+	// The models read one series per resource (peaks, or means with
+	// o.Mean): the windower keeps only that one.
+	keep := KeepPeak
+	if o.Mean {
+		keep = KeepMean
+	}
+	r.win = Windower{Width: o.Window, MaxGapFill: int(24 * time.Hour / o.Window), Cap: o.History, Keep: keep}
 	return r
 }
 
@@ -164,8 +170,8 @@ func (r *Recommender) AddOOM(e model.OOMEvent) {
 }
 
 func (r *Recommender) refit() {
-	ws := r.win.Windows()
-	if len(ws) < r.opt.MinWindows {
+	nWindows := r.win.Len()
+	if nWindows < r.opt.MinWindows {
 		return
 	}
 	var rec model.Recommendation
@@ -174,12 +180,14 @@ func (r *Recommender) refit() {
 		if res == model.Memory {
 			ro = r.opt.Memory
 		}
-		y := Peaks(ws, ri)
+		var y []float64
 		if r.opt.Mean {
-			y = Means(ws, ri)
+			y = r.win.MeanSeries(ri)
+		} else {
+			y = r.win.PeakSeries(ri)
 		}
 		fi := r.fitOne(y, ro)
-		fi.nWindows = len(ws)
+		fi.nWindows = nWindows
 		r.fit[ri] = fi
 		m := 1 + ro.Margin
 		lo := math.Max(0, fi.peakFc+fi.resid[0]) * m
@@ -289,7 +297,7 @@ func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 func (r *Recommender) Explain(now time.Time) recommend.Explanation {
 	ex := recommend.Explanation{Recommender: r.name, Resources: map[model.Resource]recommend.Evidence{}}
 	if !r.fitted {
-		ex.Notes = append(ex.Notes, fmt.Sprintf("warming up: %d of %d windows of %s", len(r.win.Windows()), r.opt.MinWindows, r.opt.Window))
+		ex.Notes = append(ex.Notes, fmt.Sprintf("warming up: %d of %d windows of %s", r.win.Len(), r.opt.MinWindows, r.opt.Window))
 		return ex
 	}
 	for ri, res := range model.AllResources {

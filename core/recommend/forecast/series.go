@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend/forecast/ring"
 )
 
 // Window is the aggregate of one resource over one time window.
@@ -17,19 +18,49 @@ type Window struct {
 	N    int
 }
 
+// Keep selects what a Windower keeps of each closed window.
+type Keep uint8
+
+// What a Windower can keep. A caller that reads one series (forecast reads
+// the peaks, or the means) keeps a quarter of the bytes of a whole window:
+// serve keeps one recommender per container for weeks of windows.
+const (
+	// KeepAll keeps Start, Peak, Mean and N (the zero value).
+	KeepAll Keep = iota
+	// KeepPeak keeps Peak only.
+	KeepPeak
+	// KeepMean keeps Mean only.
+	KeepMean
+)
+
 // Windower turns a stream of samples into a series of fixed-width windows,
 // aligned on multiples of Width since the Unix epoch. A gap of missing windows
 // is filled by repeating the last closed window (at most MaxGapFill windows),
 // so seasonal lags stay aligned with wall time.
+//
+// Closed windows are kept in a ring of at most Cap, in a compact form: Start
+// as Unix nanoseconds (windows are aligned on the epoch with UnixNano, so
+// sample times are in its range, the years 1678 to 2262) and, for KeepPeak
+// and KeepMean, only the series asked for.
 type Windower struct {
 	Width      time.Duration
 	MaxGapFill int
 	// Cap bounds the number of windows kept (oldest dropped first).
 	Cap int
+	// Keep selects what closed windows keep (see Keep).
+	Keep Keep
 
 	cur     Window
 	started bool
-	windows []Window
+	all     ring.Ring[closedWindow] // KeepAll
+	one     ring.Ring[[2]float64]   // KeepPeak: Peak; KeepMean: Mean
+}
+
+// closedWindow is a Window with Start as Unix nanoseconds (48 bytes, not 64).
+type closedWindow struct {
+	start      int64
+	peak, mean [2]float64
+	n          int
 }
 
 // Add feeds a sample. It returns true when the sample closed at least one
@@ -66,19 +97,87 @@ func (w *Windower) Add(s model.Sample) bool {
 }
 
 func (w *Windower) push(x Window) {
-	w.windows = append(w.windows, x)
-	if w.Cap > 0 && len(w.windows) > 2*w.Cap {
-		n := copy(w.windows, w.windows[len(w.windows)-w.Cap:])
-		w.windows = w.windows[:n]
+	// The ring drops the oldest beyond Cap (Cap is a plain field, so it is
+	// read here rather than at construction).
+	switch w.Keep {
+	case KeepPeak:
+		w.one.Max = w.Cap
+		w.one.Push(x.Peak)
+	case KeepMean:
+		w.one.Max = w.Cap
+		w.one.Push(x.Mean)
+	default:
+		w.all.Max = w.Cap
+		w.all.Push(closedWindow{start: x.Start.UnixNano(), peak: x.Peak, mean: x.Mean, n: x.N})
 	}
 }
 
-// Windows returns the closed windows, oldest first (at most Cap of them).
-func (w *Windower) Windows() []Window {
-	if w.Cap > 0 && len(w.windows) > w.Cap {
-		return w.windows[len(w.windows)-w.Cap:]
+// Len returns the number of closed windows kept (at most Cap).
+func (w *Windower) Len() int {
+	if w.Keep == KeepAll {
+		return w.all.Len()
 	}
-	return w.windows
+	return w.one.Len()
+}
+
+// Windows returns the closed windows, oldest first (at most Cap of them), in
+// a new slice. Only the fields Keep keeps are set.
+func (w *Windower) Windows() []Window {
+	out := make([]Window, w.Len())
+	for i := range out {
+		switch w.Keep {
+		case KeepPeak:
+			out[i].Peak = w.one.At(i)
+		case KeepMean:
+			out[i].Mean = w.one.At(i)
+		default:
+			c := w.all.At(i)
+			out[i] = Window{Start: time.Unix(0, c.start).UTC(), Peak: c.peak, Mean: c.mean, N: c.n}
+		}
+	}
+	return out
+}
+
+// PeakSeries returns the peaks of resource index r (0 CPU, 1 memory) of the
+// closed windows, oldest first, in a new slice. Keep must be KeepAll or
+// KeepPeak.
+func (w *Windower) PeakSeries(r int) []float64 {
+	switch w.Keep {
+	case KeepAll:
+		return w.allSeries(func(c closedWindow) float64 { return c.peak[r] })
+	case KeepPeak:
+		return w.oneSeries(r)
+	}
+	panic("forecast: PeakSeries of a Windower that keeps means only")
+}
+
+// MeanSeries returns the means of resource index r (0 CPU, 1 memory) of the
+// closed windows, oldest first, in a new slice. Keep must be KeepAll or
+// KeepMean.
+func (w *Windower) MeanSeries(r int) []float64 {
+	switch w.Keep {
+	case KeepAll:
+		return w.allSeries(func(c closedWindow) float64 { return c.mean[r] })
+	case KeepMean:
+		return w.oneSeries(r)
+	}
+	panic("forecast: MeanSeries of a Windower that keeps peaks only")
+}
+
+func (w *Windower) allSeries(f func(closedWindow) float64) []float64 {
+	out := make([]float64, w.all.Len())
+	for i := range out {
+		out[i] = f(w.all.At(i))
+	}
+	return out
+}
+
+func (w *Windower) oneSeries(r int) []float64 {
+	out := make([]float64, w.one.Len())
+	for i := range out {
+		out[i] = w.one.At(i)[r]
+	}
+	return out
 }
 
 // Current returns the window being filled and whether it holds any sample.
