@@ -128,3 +128,70 @@ func BenchmarkMLPerSample(b *testing.B) {
 		r.Recommend(now)
 	}
 }
+
+// denseDecayed is the histogram with every bucket stored, as it was before
+// decayed kept only the range in use: the reference the stored range must
+// match bit for bit.
+type denseDecayed struct {
+	g                    grid
+	halfLife, ref, total float64
+	w                    []float64
+}
+
+func (h *denseDecayed) add(v, weight, t float64) {
+	if h.total == 0 {
+		h.ref = t
+	}
+	f := math.Exp2((t - h.ref) / h.halfLife)
+	if f > 1e50 {
+		scale := 1 / f
+		for i := range h.w {
+			h.w[i] *= scale
+		}
+		h.total *= scale
+		h.ref = t
+		f = 1
+	}
+	h.w[h.g.bucket(v)] += weight * f
+	h.total += weight * f
+}
+
+func (h *denseDecayed) percentile(p float64) float64 {
+	if h.total == 0 {
+		return 0
+	}
+	target := p * h.total
+	var c float64
+	for j, w := range h.w {
+		c += w
+		if c >= target && w > 0 {
+			return h.g.edge(j + 1)
+		}
+	}
+	return h.g.edge(h.g.n)
+}
+
+func TestDecayedMatchesDense(t *testing.T) {
+	g := newGrid(1, 1e7, 1.05)
+	rng := rand.New(rand.NewPCG(3, 4))
+	h := newDecayed(g, 3600)
+	ref := &denseDecayed{g: g, halfLife: 3600, w: make([]float64, g.n)}
+	for i := 0; i < 20000; i++ {
+		// A level that drifts over the grid, so the stored range grows at
+		// both ends, and a time long enough for several rescales.
+		v := math.Exp(8+6*math.Sin(float64(i)/3000)) * (0.5 + rng.Float64())
+		if i%1000 == 7 {
+			v = 0
+		}
+		h.add(v, math.Max(v, 1e-9), float64(i)*60)
+		ref.add(v, math.Max(v, 1e-9), float64(i)*60)
+		for _, p := range []float64{0, 0.5, 0.9, 0.95, 0.99, 1} {
+			if got, want := h.percentile(p), ref.percentile(p); got != want {
+				t.Fatalf("sample %d: p%v = %v, dense %v", i, p, got, want)
+			}
+		}
+	}
+	if len(h.w) >= g.n {
+		t.Errorf("stored %d buckets of %d", len(h.w), g.n)
+	}
+}

@@ -62,18 +62,25 @@ func (g grid) bucket(v float64) int {
 // decayed is a histogram whose sample weights grow as 2^((t-ref)/halfLife),
 // which is the same as decaying older samples; the reference moves forward
 // (and all weights shrink) when weights get large.
+//
+// Only the buckets from the lowest to the highest one used so far are
+// stored: a container's usage spans a few dozen of the grid's hundreds of
+// buckets, and serve keeps two histograms per container. The others hold 0,
+// which adds nothing to a cumulative sum and never ends a percentile search,
+// so the results are those of the whole array.
 type decayed struct {
 	g        grid
-	halfLife float64 // seconds
-	ref      float64 // seconds
-	w        []float64
+	halfLife float64   // seconds
+	ref      float64   // seconds
+	lo       int       // bucket of w[0]
+	w        []float64 // weights of buckets lo .. lo+len(w)-1
 	total    float64
 	// sum and sumW give the decayed weighted average.
 	sum float64
 }
 
 func newDecayed(g grid, halfLifeSeconds float64) *decayed {
-	return &decayed{g: g, halfLife: halfLifeSeconds, w: make([]float64, g.n)}
+	return &decayed{g: g, halfLife: halfLifeSeconds}
 }
 
 func (h *decayed) add(v, weight, t float64) {
@@ -91,9 +98,33 @@ func (h *decayed) add(v, weight, t float64) {
 		h.ref = t
 		f = 1
 	}
-	h.w[h.g.bucket(v)] += weight * f
+	*h.bucket(h.g.bucket(v)) += weight * f
 	h.total += weight * f
 	h.sum += v * weight * f
+}
+
+// spare is how many buckets beyond the one asked for the stored range grows
+// by, so that a drifting usage does not re-allocate at every new bucket.
+const spare = 4
+
+// bucket returns the weight of bucket j, widening the stored range to hold it.
+func (h *decayed) bucket(j int) *float64 {
+	if len(h.w) == 0 {
+		h.lo = j
+		h.w = make([]float64, 1)
+	}
+	if j < h.lo || j >= h.lo+len(h.w) {
+		lo, hi := min(h.lo, j), max(h.lo+len(h.w), j+1)
+		if j < h.lo {
+			lo = max(0, lo-spare)
+		} else {
+			hi = min(h.g.n, hi+spare)
+		}
+		w := make([]float64, hi-lo)
+		copy(w[h.lo-lo:], h.w)
+		h.lo, h.w = lo, w
+	}
+	return &h.w[j-h.lo]
 }
 
 // percentile returns the end of the bucket where the cumulative weight reaches
@@ -104,10 +135,10 @@ func (h *decayed) percentile(p float64) float64 {
 	}
 	target := p * h.total
 	var c float64
-	for j, w := range h.w {
+	for i, w := range h.w {
 		c += w
 		if c >= target && w > 0 {
-			return h.g.edge(j + 1)
+			return h.g.edge(h.lo + i + 1)
 		}
 	}
 	return h.g.edge(h.g.n)

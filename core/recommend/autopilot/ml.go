@@ -67,8 +67,11 @@ type mlResource struct {
 	chosen int       // m[t]
 	limit  float64   // L[t]
 	lower  float64
-	ov, un []float64 // scratch
 	steps  int
+	// best and bestCost are step's per-decay arg-min (len(d) each: the
+	// step's overrun and underrun per limit are not kept, see step).
+	best     []int
+	bestCost []float64
 }
 
 func newMLResource(o MLResource, g grid, step time.Duration) *mlResource {
@@ -82,8 +85,8 @@ func newMLResource(o MLResource, g grid, step time.Duration) *mlResource {
 	nm := len(o.HalfLives) * len(o.Margins)
 	r.lim = make([]float64, nm)
 	r.cost = make([]float64, nm)
-	r.ov = make([]float64, g.n)
-	r.un = make([]float64, g.n)
+	r.best = make([]int, len(o.HalfLives))
+	r.bestCost = make([]float64, len(o.HalfLives))
 	return r
 }
 
@@ -93,20 +96,6 @@ func (r *mlResource) step(xs []float64, stepSeconds float64) {
 		return
 	}
 	n := float64(len(xs))
-	// This step's overrun (share of samples above L) and underrun (mean
-	// relative slack below L) for every candidate limit L = edge(j+1).
-	for j := 0; j < r.g.n; j++ {
-		L := r.g.edge(j + 1)
-		var ov, un float64
-		for _, x := range xs {
-			if x > L {
-				ov++
-			} else {
-				un += (L - x) / L
-			}
-		}
-		r.ov[j], r.un[j] = ov/n, un/n
-	}
 	// Score the limits that were in force during this step (the honest cost
 	// of each model), then update the models.
 	cd := 1 - math.Exp2(-stepSeconds/r.opt.CostHalfLife.Seconds())
@@ -126,20 +115,40 @@ func (r *mlResource) step(xs []float64, stepSeconds float64) {
 			r.cost[m] = (1-cd)*r.cost[m] + cd*c
 		}
 	}
-	for di, d := range r.d {
-		o, u := r.o[di], r.u[di]
-		best, bestCost := 0, math.Inf(1)
-		for j := range o {
-			o[j] = (1-d)*o[j] + d*r.ov[j]
-			u[j] = (1-d)*u[j] + d*r.un[j]
+	// This step's overrun (share of samples above L) and underrun (mean
+	// relative slack below L) for every candidate limit L = edge(j+1),
+	// folded into every decay's history at once, so that they need no
+	// array of their own (serve keeps one recommender per container). Each
+	// decay still meets the limits in increasing order, so its arg-min,
+	// ties included, is the same.
+	for di := range r.d {
+		r.best[di], r.bestCost[di] = 0, math.Inf(1)
+	}
+	for j := 0; j < r.g.n; j++ {
+		L := r.g.edge(j + 1)
+		var ov, un float64
+		for _, x := range xs {
+			if x > L {
+				ov++
+			} else {
+				un += (L - x) / L
+			}
+		}
+		ovj, unj := ov/n, un/n
+		for di, d := range r.d {
+			o, u := r.o[di], r.u[di]
+			o[j] = (1-d)*o[j] + d*ovj
+			u[j] = (1-d)*u[j] + d*unj
 			c := r.opt.WOverrun*o[j] + r.opt.WUnderrun*u[j]
 			if r.lp[di] >= 0 && j != r.lp[di] {
 				c += r.opt.WChangeLimit
 			}
-			if c < bestCost {
-				best, bestCost = j, c
+			if c < r.bestCost[di] {
+				r.best[di], r.bestCost[di] = j, c
 			}
 		}
+	}
+	for di, best := range r.best {
 		r.lp[di] = best
 		base := math.Max(r.g.edge(best+1), r.opt.Floor)
 		for mi, M := range r.opt.Margins {

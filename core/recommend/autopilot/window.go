@@ -8,6 +8,7 @@ import (
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/recommend/forecast"
+	"github.com/smartvpa/smartvpa/core/recommend/forecast/ring"
 )
 
 // Statistic is how a moving-window recommender summarises history.
@@ -58,16 +59,32 @@ func DefaultWindowOptions() WindowOptions {
 	}
 }
 
-type held struct {
-	t time.Time
-	v float64
+// hourPeak is the peak of one hour; the hour's start is kept as Unix
+// seconds (exact for any time: it is a whole second), 16 bytes rather than
+// the 32 of a time.Time and a float64.
+type hourPeak struct {
+	hour int64
+	v    float64
+}
+
+// heldValue is a raw recommendation and the time it was made, as nanoseconds
+// since the resource's holdRef (exact while the times held are within 146
+// years of the first one).
+type heldValue struct {
+	at int64
+	v  float64
 }
 
 type windowResource struct {
-	opt   WindowResource
-	hist  *decayed
-	peaks []held // per-hour peaks for the Peak statistic
-	hold  []held // recent raw recommendations
+	opt  WindowResource
+	hist *decayed
+	// peaks are the per-hour peaks, kept only for the Peak statistic (the
+	// only one that reads them); hold the recent raw recommendations.
+	// Both are rings: serve keeps one recommender per container, and a
+	// re-sliced slice that is appended to keeps slack and dead prefixes.
+	peaks   ring.Ring[hourPeak]
+	hold    ring.Ring[heldValue]
+	holdRef time.Time
 	// The maxima of peaks and hold, kept as values arrive and recomputed
 	// only after some left (stale): Recommend and raw run after every
 	// sample. A maximum does not depend on the order it is taken in
@@ -76,10 +93,42 @@ type windowResource struct {
 	peakStale, holdStale bool
 }
 
-func maxHeld(hs []held) float64 {
+// addPeak merges v into the peak of the hour of t, or starts a new hour.
+func (r *windowResource) addPeak(t time.Time, v float64, merge bool) {
+	hour := t.Truncate(time.Hour).Unix()
+	if n := r.peaks.Len(); merge && n > 0 && r.peaks.At(n-1).hour == hour {
+		p := r.peaks.Ptr(n - 1)
+		p.v = math.Max(p.v, v)
+	} else {
+		r.peaks.Push(hourPeak{hour, v})
+	}
+	r.peakMax = math.Max(r.peakMax, v)
+}
+
+func (r *windowResource) addHold(t time.Time, v float64) {
+	if r.hold.Len() == 0 {
+		r.holdRef = t // no offset is in use: rebase
+	}
+	r.hold.Push(heldValue{int64(t.Sub(r.holdRef)), v})
+	r.holdMax = math.Max(r.holdMax, v)
+}
+
+func (r *windowResource) holdTime(i int) time.Time {
+	return r.holdRef.Add(time.Duration(r.hold.At(i).at))
+}
+
+func (r *windowResource) maxPeaks() float64 {
 	var m float64
-	for _, h := range hs {
-		m = math.Max(m, h.v)
+	for i := range r.peaks.Len() {
+		m = math.Max(m, r.peaks.At(i).v)
+	}
+	return m
+}
+
+func (r *windowResource) maxHold() float64 {
+	var m float64
+	for i := range r.hold.Len() {
+		m = math.Max(m, r.hold.At(i).v)
 	}
 	return m
 }
@@ -126,27 +175,21 @@ func (w *Window) AddSample(s model.Sample) {
 			weight = math.Max(v, 1e-9)
 		}
 		r.hist.add(v, weight, ts)
-		hour := s.Time.Truncate(time.Hour)
-		if n := len(r.peaks); n > 0 && r.peaks[n-1].t.Equal(hour) {
-			r.peaks[n-1].v = math.Max(r.peaks[n-1].v, v)
-		} else {
-			r.peaks = append(r.peaks, held{hour, v})
+		if r.opt.Statistic == Peak {
+			r.addPeak(s.Time, v, true)
+			cut := 0
+			for cut < r.peaks.Len() && s.Time.Sub(time.Unix(r.peaks.At(cut).hour, 0)) > r.opt.PeakWindow {
+				cut++
+			}
+			r.peaks.DropFront(cut)
+			r.peakStale = r.peakStale || cut > 0
 		}
+		r.addHold(s.Time, r.raw())
 		cut := 0
-		for cut < len(r.peaks) && s.Time.Sub(r.peaks[cut].t) > r.opt.PeakWindow {
+		for cut < r.hold.Len()-1 && s.Time.Sub(r.holdTime(cut)) >= w.opt.Hold {
 			cut++
 		}
-		r.peakMax = math.Max(r.peakMax, v)
-		r.peaks = r.peaks[cut:]
-		r.peakStale = r.peakStale || cut > 0
-		raw := r.raw()
-		r.hold = append(r.hold, held{s.Time, raw})
-		r.holdMax = math.Max(r.holdMax, raw)
-		cut = 0
-		for cut < len(r.hold)-1 && s.Time.Sub(r.hold[cut].t) >= w.opt.Hold {
-			cut++
-		}
-		r.hold = r.hold[cut:]
+		r.hold.DropFront(cut)
 		r.holdStale = r.holdStale || cut > 0
 	}
 }
@@ -155,7 +198,7 @@ func (r *windowResource) raw() float64 {
 	switch r.opt.Statistic {
 	case Peak:
 		if r.peakStale {
-			r.peakMax, r.peakStale = maxHeld(r.peaks), false
+			r.peakMax, r.peakStale = r.maxPeaks(), false
 		}
 		return r.peakMax
 	case WeightedAverage:
@@ -175,10 +218,10 @@ func (w *Window) AddOOM(e model.OOMEvent) {
 	r := w.res[1]
 	v := 1.2 * math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
 	r.hist.add(v, 1, float64(e.Time.UnixNano())/1e9)
-	r.peaks = append(r.peaks, held{e.Time.Truncate(time.Hour), v})
-	r.hold = append(r.hold, held{e.Time, v})
-	r.peakMax = math.Max(r.peakMax, v)
-	r.holdMax = math.Max(r.holdMax, v)
+	if r.opt.Statistic == Peak {
+		r.addPeak(e.Time, v, false) // an hour of its own, as a sample of its own
+	}
+	r.addHold(e.Time, v)
 }
 
 // Recommend implements recommend.Recommender.
@@ -190,7 +233,7 @@ func (w *Window) Recommend(now time.Time) (model.Recommendation, bool) {
 	for i, res := range model.AllResources {
 		r := w.res[i]
 		if r.holdStale {
-			r.holdMax, r.holdStale = maxHeld(r.hold), false
+			r.holdMax, r.holdStale = r.maxHold(), false
 		}
 		hv := r.holdMax
 		raw := math.Max(r.raw(), r.opt.Floor)
