@@ -38,6 +38,7 @@ type ServeOptions struct {
 	ModelFile           string
 	Interval            time.Duration
 	MetricsAddr         string
+	Profiling           bool
 	CheckpointNamespace string
 	CheckpointInterval  time.Duration
 	LowConfidenceSpan   time.Duration
@@ -108,6 +109,7 @@ limit of --update-rate pods per second.
 	f.StringVar(&o.ModelFile, "model", "", "trained model file for recommenders that take one")
 	f.DurationVar(&o.Interval, "interval", time.Minute, "time between reconcile passes (metrics sampling)")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of /metrics and /healthz (empty disables them)")
+	f.BoolVar(&o.Profiling, "profiling", false, "also serve Go's pprof profiles under /debug/pprof/ on --metrics-addr (heap, CPU, goroutines)")
 	f.StringVar(&o.CheckpointNamespace, "checkpoint-namespace", "smartvpa-system", "namespace of the checkpoint ConfigMaps (empty disables checkpoints)")
 	f.DurationVar(&o.CheckpointInterval, "checkpoint-interval", 10*time.Minute, "time between checkpoint writes")
 	f.DurationVar(&o.LowConfidenceSpan, "low-confidence-span", 24*time.Hour, "containers with less history than this are LowConfidence")
@@ -152,6 +154,8 @@ func (o *ServeOptions) Validate() error {
 		return usageErrorf(o.cmd, "--checkpoint-interval %s is shorter than --interval %s: use at least the interval", o.CheckpointInterval, o.Interval)
 	case o.UpdateRate <= 0 || o.UpdateBurst < 1:
 		return usageErrorf(o.cmd, "--update-rate must be above 0 and --update-burst at least 1")
+	case o.Profiling && o.MetricsAddr == "":
+		return usageErrorf(o.cmd, "--profiling needs --metrics-addr: profiles are served on the metrics address")
 	case o.LeaderElect && o.LeaseNamespace == "":
 		return usageErrorf(o.cmd, "--lease-namespace is empty: give a namespace or --leader-elect=false")
 	case o.LogFormat != "text" && o.LogFormat != "json":
@@ -224,6 +228,7 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 	log.Info("starting serve", "identity", id, "metrics_addr", o.MetricsAddr, "leader_elect", o.LeaderElect)
 	err = operator.Serve(ctx, c, kc, operator.ServeOptions{
 		MetricsAddr:    o.MetricsAddr,
+		Profiling:      o.Profiling,
 		LeaderElect:    o.LeaderElect,
 		LeaseNamespace: o.LeaseNamespace,
 		LeaseName:      o.LeaseName,

@@ -110,8 +110,9 @@ func benchPass(b *testing.B, n int, recommender string) {
 }
 
 // BenchmarkContainerState reports the live heap of one container's state in
-// serve (recommender and journal) after an hour and after 8 days of 1-minute
-// samples, for vpa and smart (KiB/container, over 100 containers).
+// serve (recommender and the samples not yet checkpointed, written every 10
+// minutes) after an hour and after 8 days of 1-minute samples, for vpa and
+// smart (KiB/container, over 100 containers).
 func BenchmarkContainerState(b *testing.B) {
 	for _, rec := range []string{"vpa", "smart"} {
 		for _, hours := range []int{1, 8 * 24} {
@@ -130,6 +131,11 @@ func BenchmarkContainerState(b *testing.B) {
 						for k := range hours * 60 {
 							cs.add(model.Sample{Time: t0.Add(time.Duration(k) * time.Minute),
 								CPUMillicores: float64(100 + (k*7+i)%50), MemoryBytes: float64(200+(k*3+i)%30) * model.MiB})
+							if k%10 == 9 {
+								// A checkpoint write every 10 minutes takes the
+								// pending samples to the ConfigMap.
+								cs.pending = cs.pending.after(cs.pending.Len())
+							}
 						}
 						states[i] = cs
 					}

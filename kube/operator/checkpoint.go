@@ -5,11 +5,14 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"sort"
 	"time"
 
@@ -25,17 +28,36 @@ import (
 // into a fresh recommender, which then holds the state it had (exactly, while
 // the journal covers the whole history; older samples than MaxJournal are
 // dropped). One ConfigMap per VPA in the checkpoint namespace, named
-// smartvpa-ckpt-<hash of namespace/name>, labelled CheckpointLabel, holding
-// binaryData[CheckpointKey]: gzip of the JSON Checkpoint below. Version says
-// which shape; readers refuse versions they do not know.
+// smartvpa-ckpt-<hash of namespace/name>, labelled CheckpointLabel.
+//
+// The journal lives in the ConfigMap, not in serve's memory: serve keeps
+// only the samples fed since the last write, and a write reads the
+// ConfigMap, appends them to its journal (dropping the oldest past
+// MaxJournal) and updates it with the resourceVersion it read, so two
+// replicas cannot overwrite each other's samples.
+//
+// Version 2 (written) holds binaryData[JournalKey]: JournalMagic, the
+// uvarint length of a JSON header (checkpointMeta: VPA, UID, recommender,
+// per container its history bounds and OOM kills), the header, then per
+// container in header order its journal in journal.appendTo's binary form
+// (delta-encoded, about 8 bytes a sample, exact). Version 1 (read, converted
+// on the next write) held binaryData[CheckpointKey]: gzip of the JSON
+// Checkpoint with samples as [offset, CPU, memory] triples. Readers refuse
+// versions they do not know.
 const (
 	CheckpointLabel   = "smartvpa.io/checkpoint"
 	CheckpointKey     = "state.json.gz"
-	CheckpointVersion = 1
+	JournalKey        = "journal.v2"
+	JournalMagic      = "svj\x02"
+	CheckpointVersion = 2
 	annotVPA          = "smartvpa.io/vpa"
+	// maxCheckpointBytes keeps a ConfigMap under the API server's 1 MiB
+	// limit: a larger journal loses its oldest chunks first.
+	maxCheckpointBytes = 900 << 10
 )
 
-// Checkpoint is the versioned state of one VPA.
+// Checkpoint is the versioned state of one VPA, as readers see it (the
+// journals expanded into samples).
 type Checkpoint struct {
 	Version     int                            `json:"version"`
 	Recommender string                         `json:"recommender"`
@@ -75,34 +97,235 @@ func CheckpointName(namespace, name string) string {
 	return "smartvpa-ckpt-" + hex.EncodeToString(h[:8])
 }
 
-// snapshot returns the checkpoint of a VPA's state (called with c.mu held).
-func (s *vpaState) snapshot(recommender, key string, now time.Time) *Checkpoint {
-	ck := &Checkpoint{Version: CheckpointVersion, Recommender: recommender, VPA: key, UID: s.uid, Written: now.UTC(),
-		Containers: map[string]ContainerCheckpoint{}, Seen: map[string]time.Time{}, OOMSeen: map[string]time.Time{}}
-	for k, t := range s.seen {
-		ck.Seen[k] = t
+// checkpointMeta is the JSON header of a version 2 checkpoint.
+type checkpointMeta struct {
+	Version     int                  `json:"version"`
+	Recommender string               `json:"recommender"`
+	VPA         string               `json:"vpa"`
+	UID         string               `json:"uid"`
+	Written     time.Time            `json:"written"`
+	Seen        map[string]time.Time `json:"seen,omitempty"`
+	OOMSeen     map[string]time.Time `json:"oomSeen,omitempty"`
+	Containers  []containerMeta      `json:"containers"`
+}
+
+type containerMeta struct {
+	Name  string    `json:"name"`
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+	Total int       `json:"total"`
+	OOMs  []OOM     `json:"ooms,omitempty"`
+}
+
+// journalFile is a decoded version 2 checkpoint: the header and each
+// container's journal, still encoded.
+type journalFile struct {
+	meta     checkpointMeta
+	journals map[string]*journal
+}
+
+// encode returns the binaryData[JournalKey] bytes.
+func (f *journalFile) encode() ([]byte, error) {
+	f.meta.Version = CheckpointVersion
+	hdr, err := json.Marshal(f.meta)
+	if err != nil {
+		return nil, err
 	}
-	for k, t := range s.oomSeen {
-		ck.OOMSeen[k] = t
+	n := len(JournalMagic) + binary.MaxVarintLen64 + len(hdr)
+	for _, j := range f.journals {
+		n += j.bytes() + 16*len(j.chunks) + binary.MaxVarintLen64
 	}
-	for name, cs := range s.containers {
-		cc := ContainerCheckpoint{First: cs.first, Last: cs.last, Total: cs.samples}
-		cc.Samples = make([][3]float64, 0, cs.journal.Len())
-		for smp := range cs.journal.All() {
-			if len(cc.Samples) == 0 {
-				cc.Start = smp.Time.UnixNano()
+	b := make([]byte, 0, n)
+	b = append(b, JournalMagic...)
+	b = binary.AppendUvarint(b, uint64(len(hdr)))
+	b = append(b, hdr...)
+	for _, cm := range f.meta.Containers {
+		j := f.journals[cm.Name]
+		if j == nil {
+			j = newJournal(1)
+		}
+		b = j.appendTo(b)
+	}
+	return b, nil
+}
+
+// decodeJournalFile reads what encode wrote, journals bounded by maxSamples.
+func decodeJournalFile(b []byte, maxSamples int) (*journalFile, error) {
+	if len(b) < len(JournalMagic) || string(b[:len(JournalMagic)]) != JournalMagic {
+		return nil, fmt.Errorf("%s is not a smartvpa journal (version %d)", JournalKey, CheckpointVersion)
+	}
+	b = b[len(JournalMagic):]
+	hl, n := binary.Uvarint(b)
+	if n <= 0 || hl > uint64(len(b)-n) {
+		return nil, errJournalTruncated
+	}
+	f := &journalFile{journals: map[string]*journal{}}
+	if err := json.Unmarshal(b[n:n+int(hl)], &f.meta); err != nil {
+		return nil, fmt.Errorf("checkpoint header: %w", err)
+	}
+	if f.meta.Version != CheckpointVersion {
+		return nil, fmt.Errorf("checkpoint version %d is not supported (this serve reads versions 1 and %d)", f.meta.Version, CheckpointVersion)
+	}
+	b = b[n+int(hl):]
+	for _, cm := range f.meta.Containers {
+		j, rest, err := readJournal(b, maxSamples)
+		if err != nil {
+			return nil, fmt.Errorf("journal of container %s: %w", cm.Name, err)
+		}
+		f.journals[cm.Name], b = j, rest
+	}
+	return f, nil
+}
+
+// journalFileFromV1 converts a version 1 checkpoint.
+func journalFileFromV1(ck *Checkpoint, maxSamples int) *journalFile {
+	f := &journalFile{meta: checkpointMeta{Recommender: ck.Recommender, VPA: ck.VPA, UID: ck.UID, Written: ck.Written,
+		Seen: ck.Seen, OOMSeen: ck.OOMSeen}, journals: map[string]*journal{}}
+	for _, name := range sortedKeys(ck.Containers) {
+		cc := ck.Containers[name]
+		f.meta.Containers = append(f.meta.Containers, containerMeta{Name: name, First: cc.First, Last: cc.Last, Total: cc.Total, OOMs: cc.OOMs})
+		j := newJournal(maxSamples)
+		for _, x := range cc.Samples {
+			j.add(model.Sample{Time: time.Unix(0, cc.Start+int64(x[0])).UTC(), CPUMillicores: x[1], MemoryBytes: x[2]})
+		}
+		f.journals[name] = j
+	}
+	return f
+}
+
+// checkpoint expands the file into the readers' form.
+func (f *journalFile) checkpoint() *Checkpoint {
+	m := f.meta
+	ck := &Checkpoint{Version: CheckpointVersion, Recommender: m.Recommender, VPA: m.VPA, UID: m.UID, Written: m.Written,
+		Containers: map[string]ContainerCheckpoint{}, Seen: m.Seen, OOMSeen: m.OOMSeen}
+	for _, cm := range m.Containers {
+		cc := ContainerCheckpoint{First: cm.First, Last: cm.Last, Total: cm.Total, OOMs: cm.OOMs}
+		if j := f.journals[cm.Name]; j != nil {
+			cc.Samples = make([][3]float64, 0, j.Len())
+			for smp := range j.All() {
+				if len(cc.Samples) == 0 {
+					cc.Start = smp.Time.UnixNano()
+				}
+				cc.Samples = append(cc.Samples, [3]float64{float64(smp.Time.UnixNano() - cc.Start), smp.CPUMillicores, smp.MemoryBytes})
 			}
-			cc.Samples = append(cc.Samples, [3]float64{float64(smp.Time.UnixNano() - cc.Start), smp.CPUMillicores, smp.MemoryBytes})
 		}
-		for _, o := range cs.ooms {
-			cc.OOMs = append(cc.OOMs, OOM{Time: o.Time, MemoryRequestBytes: o.MemoryRequestBytes, MemoryUsageBytes: o.MemoryUsageBytes})
-		}
-		ck.Containers[name] = cc
+		ck.Containers[cm.Name] = cc
 	}
 	return ck
 }
 
-// EncodeCheckpoint returns the gzip of the checkpoint's JSON.
+// readJournalFile decodes a checkpoint ConfigMap of either version.
+func readJournalFile(cm *corev1.ConfigMap, maxSamples int) (*journalFile, error) {
+	if b, ok := cm.BinaryData[JournalKey]; ok {
+		return decodeJournalFile(b, maxSamples)
+	}
+	if b, ok := cm.BinaryData[CheckpointKey]; ok {
+		ck, err := DecodeCheckpoint(b)
+		if err != nil {
+			return nil, err
+		}
+		return journalFileFromV1(ck, maxSamples), nil
+	}
+	return nil, fmt.Errorf("no %s or %s in binaryData", JournalKey, CheckpointKey)
+}
+
+// ReadCheckpoint decodes a checkpoint ConfigMap (version 1 or 2) into the
+// readers' form.
+func ReadCheckpoint(cm *corev1.ConfigMap) (*Checkpoint, error) {
+	if b, ok := cm.BinaryData[JournalKey]; ok {
+		f, err := decodeJournalFile(b, math.MaxInt)
+		if err != nil {
+			return nil, err
+		}
+		return f.checkpoint(), nil
+	}
+	if b, ok := cm.BinaryData[CheckpointKey]; ok {
+		return DecodeCheckpoint(b)
+	}
+	return nil, fmt.Errorf("no %s or %s in binaryData", JournalKey, CheckpointKey)
+}
+
+// merge writes the VPA's current header into f and appends each container's
+// samples fed since the last write; containers no longer in the state leave
+// the file.
+func (f *journalFile) merge(meta checkpointMeta, fresh map[string][]model.Sample, maxSamples int) {
+	old := f.journals
+	f.meta = meta
+	f.journals = map[string]*journal{}
+	for _, cm := range meta.Containers {
+		j := old[cm.Name]
+		if j == nil {
+			j = newJournal(maxSamples)
+		}
+		j.max = maxSamples
+		for _, smp := range fresh[cm.Name] {
+			j.add(smp)
+		}
+		j.trim()
+		f.journals[cm.Name] = j
+	}
+}
+
+// fit drops the oldest chunks of the longest journals until the file
+// encodes within limit bytes, and returns the encoding.
+func (f *journalFile) fit(limit int) ([]byte, error) {
+	for {
+		b, err := f.encode()
+		if err != nil || len(b) <= limit {
+			return b, err
+		}
+		var longest *journal
+		for _, j := range f.journals {
+			if len(j.chunks) > 1 && (longest == nil || j.bytes() > longest.bytes()) {
+				longest = j
+			}
+		}
+		if longest == nil {
+			return nil, fmt.Errorf("checkpoint is %d bytes even with one chunk per container (limit %d)", len(b), limit)
+		}
+		longest.n -= longest.chunks[0].n
+		longest.chunks = longest.chunks[1:]
+	}
+}
+
+// pendingWrite is what a checkpoint write takes from a VPA's state under
+// the lock: the header and the samples fed since the last write.
+type pendingWrite struct {
+	meta  checkpointMeta
+	fresh map[string][]model.Sample
+}
+
+// takePending returns the VPA's header and unwritten samples (called with
+// c.mu held). The samples stay pending until the write succeeds.
+func (s *vpaState) takePending(recommender, key string, now time.Time) pendingWrite {
+	pw := pendingWrite{meta: checkpointMeta{Recommender: recommender, VPA: key, UID: s.uid, Written: now.UTC(),
+		Seen: maps.Clone(s.seen), OOMSeen: maps.Clone(s.oomSeen)}, fresh: map[string][]model.Sample{}}
+	for _, name := range sortedKeys(s.containers) {
+		cs := s.containers[name]
+		cm := containerMeta{Name: name, First: cs.first, Last: cs.last, Total: cs.samples}
+		for _, o := range cs.ooms {
+			cm.OOMs = append(cm.OOMs, OOM{Time: o.Time, MemoryRequestBytes: o.MemoryRequestBytes, MemoryUsageBytes: o.MemoryUsageBytes})
+		}
+		pw.meta.Containers = append(pw.meta.Containers, cm)
+		smps := make([]model.Sample, 0, cs.pending.Len())
+		for smp := range cs.pending.All() {
+			smps = append(smps, smp)
+		}
+		pw.fresh[name] = smps
+	}
+	return pw
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// EncodeCheckpoint returns the gzip of the checkpoint's JSON (version 1).
 func EncodeCheckpoint(ck *Checkpoint) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -115,7 +338,7 @@ func EncodeCheckpoint(ck *Checkpoint) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// DecodeCheckpoint reads what EncodeCheckpoint wrote.
+// DecodeCheckpoint reads what EncodeCheckpoint wrote (version 1).
 func DecodeCheckpoint(data []byte) (*Checkpoint, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -129,52 +352,53 @@ func DecodeCheckpoint(data []byte) (*Checkpoint, error) {
 	if err := json.Unmarshal(raw, &ck); err != nil {
 		return nil, fmt.Errorf("checkpoint JSON: %w", err)
 	}
-	if ck.Version != CheckpointVersion {
-		return nil, fmt.Errorf("checkpoint version %d is not supported (this serve reads version %d)", ck.Version, CheckpointVersion)
+	if ck.Version != 1 {
+		return nil, fmt.Errorf("checkpoint version %d is not supported in %s (this serve reads versions 1 and %d)", ck.Version, CheckpointKey, CheckpointVersion)
 	}
 	return &ck, nil
 }
 
-// restoreState replays a checkpoint into fresh recommenders.
-func (c *Controller) restoreState(ck *Checkpoint) (*vpaState, error) {
-	s := &vpaState{uid: ck.UID, containers: map[string]*containerState{}, seen: map[string]time.Time{}, oomSeen: map[string]time.Time{}}
-	for k, t := range ck.Seen {
-		s.seen[k] = t
-	}
-	for k, t := range ck.OOMSeen {
-		s.oomSeen[k] = t
-	}
-	names := make([]string, 0, len(ck.Containers))
-	for n := range ck.Containers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		cc := ck.Containers[name]
+// restoreState replays a checkpoint's journals into fresh recommenders.
+func (c *Controller) restoreState(f *journalFile) (*vpaState, error) {
+	m := f.meta
+	s := &vpaState{uid: m.UID, containers: map[string]*containerState{}, seen: map[string]time.Time{}, oomSeen: map[string]time.Time{}}
+	maps.Copy(s.seen, m.Seen)
+	maps.Copy(s.oomSeen, m.OOMSeen)
+	for _, cm := range m.Containers {
 		cs, err := c.newContainer()
 		if err != nil {
 			return nil, err
 		}
+		oom := func(o OOM) {
+			cs.addOOM(model.OOMEvent{Time: o.Time, MemoryRequestBytes: o.MemoryRequestBytes, MemoryUsageBytes: o.MemoryUsageBytes})
+		}
 		oi := 0
-		for _, x := range cc.Samples {
-			t := time.Unix(0, cc.Start+int64(x[0])).UTC()
-			for oi < len(cc.OOMs) && !cc.OOMs[oi].Time.After(t) {
-				cs.addOOM(model.OOMEvent{Time: cc.OOMs[oi].Time, MemoryRequestBytes: cc.OOMs[oi].MemoryRequestBytes, MemoryUsageBytes: cc.OOMs[oi].MemoryUsageBytes})
+		j := f.journals[cm.Name]
+		if j == nil {
+			j = newJournal(c.cfg.MaxJournal)
+		}
+		for smp := range j.All() {
+			for oi < len(cm.OOMs) && !cm.OOMs[oi].Time.After(smp.Time) {
+				oom(cm.OOMs[oi])
 				oi++
 			}
-			cs.add(model.Sample{Time: t, CPUMillicores: x[1], MemoryBytes: x[2]})
+			cs.feed(smp)
 		}
-		for ; oi < len(cc.OOMs); oi++ {
-			cs.addOOM(model.OOMEvent{Time: cc.OOMs[oi].Time, MemoryRequestBytes: cc.OOMs[oi].MemoryRequestBytes, MemoryUsageBytes: cc.OOMs[oi].MemoryUsageBytes})
+		for ; oi < len(cm.OOMs); oi++ {
+			oom(cm.OOMs[oi])
+		}
+		cs.journaled = j.Len()
+		if c.UpstreamCheckpoints() {
+			cs.restored = j // for RestoreUpstream's replay, dropped after it
 		}
 		// The whole history's bounds, beyond the journal.
-		if cc.Total > cs.samples {
-			cs.samples = cc.Total
+		if cm.Total > cs.samples {
+			cs.samples = cm.Total
 		}
-		if !cc.First.IsZero() && (cs.first.IsZero() || cc.First.Before(cs.first)) {
-			cs.first = cc.First
+		if !cm.First.IsZero() && (cs.first.IsZero() || cm.First.Before(cs.first)) {
+			cs.first = cm.First
 		}
-		s.containers[name] = cs
+		s.containers[cm.Name] = cs
 	}
 	return s, nil
 }
@@ -214,23 +438,23 @@ func (c *Controller) restorePage(items []corev1.ConfigMap, vpas map[string]*VPA,
 	n := 0
 	for i := range items {
 		cm := &items[i]
-		ck, err := DecodeCheckpoint(cm.BinaryData[CheckpointKey])
+		f, err := readJournalFile(cm, c.cfg.MaxJournal)
 		if err != nil {
 			*errs = append(*errs, fmt.Errorf("configmap %s/%s: %w", cm.Namespace, cm.Name, err))
 			continue
 		}
-		v := vpas[ck.VPA]
-		if v == nil || v.UID != ck.UID || ck.Recommender != c.cfg.Recommender {
-			c.log.Info("skip checkpoint", "configmap", cm.Name, "vpa", ck.VPA, "recommender", ck.Recommender)
+		v := vpas[f.meta.VPA]
+		if v == nil || v.UID != f.meta.UID || f.meta.Recommender != c.cfg.Recommender {
+			c.log.Info("skip checkpoint", "configmap", cm.Name, "vpa", f.meta.VPA, "recommender", f.meta.Recommender)
 			continue
 		}
-		s, err := c.restoreState(ck)
+		s, err := c.restoreState(f)
 		if err != nil {
 			*errs = append(*errs, err)
 			continue
 		}
 		c.mu.Lock()
-		c.states[ck.VPA] = s
+		c.states[f.meta.VPA] = s
 		c.mu.Unlock()
 		n++
 	}
@@ -245,8 +469,6 @@ func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := c.cfg.Clock()
-	// One VPA at a time: a snapshot expands the journal (24 bytes a sample),
-	// so snapshotting every VPA first would hold them all at once.
 	var keys []string
 	c.mu.Lock()
 	for k, s := range c.states {
@@ -259,39 +481,18 @@ func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
 	cms := c.cl.Kube.CoreV1().ConfigMaps(c.cfg.CheckpointNamespace)
 	written := 0
 	var errs []error
+	// One VPA at a time: each write holds that VPA's journal only.
 	for _, key := range keys {
-		c.mu.Lock()
-		s := c.states[key]
-		if s == nil || !s.dirty {
-			c.mu.Unlock()
-			continue
-		}
-		ck := s.snapshot(c.cfg.Recommender, key, now)
-		s.dirty = false
-		c.mu.Unlock()
-		data, err := EncodeCheckpoint(ck)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ns, name := splitKey(key)
-		cm := &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: CheckpointName(ns, name), Namespace: c.cfg.CheckpointNamespace,
-				Labels:      map[string]string{CheckpointLabel: fmt.Sprint(CheckpointVersion), "app.kubernetes.io/managed-by": "smartvpa"},
-				Annotations: map[string]string{annotVPA: key}},
-			BinaryData: map[string][]byte{CheckpointKey: data},
-		}
-		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{FieldManager: "smartvpa"})
-		if apierrors.IsNotFound(err) {
-			_, err = cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: "smartvpa"})
-		}
+		ok, err := c.writeCheckpoint(ctx, key, now)
 		if err != nil {
 			c.markDirty(key)
 			errs = append(errs, fmt.Errorf("write checkpoint of %s: %w", key, err))
 			continue
 		}
-		written++
-		c.m.Checkpoints.Inc()
+		if ok {
+			written++
+			c.m.Checkpoints.Inc()
+		}
 	}
 	// Garbage: checkpoints of VPAs no longer in the cache (listed in pages,
 	// as Restore does).
@@ -319,6 +520,75 @@ func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
 		opts.Continue = list.Continue
 	}
 	return written, errors.Join(errs...)
+}
+
+// writeCheckpoint appends a VPA's unwritten samples to the journal in its
+// ConfigMap (read, append, update with the resourceVersion read) and, once
+// written, drops them from memory. It returns false when there was nothing
+// to write.
+func (c *Controller) writeCheckpoint(ctx context.Context, key string, now time.Time) (bool, error) {
+	c.mu.Lock()
+	s := c.states[key]
+	if s == nil || !s.dirty {
+		c.mu.Unlock()
+		return false, nil
+	}
+	pw := s.takePending(c.cfg.Recommender, key, now)
+	s.dirty = false
+	c.mu.Unlock()
+
+	ns, name := splitKey(key)
+	cms := c.cl.Kube.CoreV1().ConfigMaps(c.cfg.CheckpointNamespace)
+	cm, err := cms.Get(ctx, CheckpointName(ns, name), metav1.GetOptions{})
+	exists := err == nil
+	if err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("read configmap: %w", err)
+	}
+	f := &journalFile{}
+	if exists {
+		old, err := readJournalFile(cm, c.cfg.MaxJournal)
+		switch {
+		case err != nil:
+			c.log.Warn("checkpoint unreadable: starting its journal again", "configmap", cm.Name, "vpa", key, "err", err)
+		case old.meta.UID != pw.meta.UID || old.meta.Recommender != pw.meta.Recommender:
+			c.log.Info("checkpoint of an earlier VPA or another recommender: starting its journal again", "configmap", cm.Name, "vpa", key,
+				"uid", old.meta.UID, "recommender", old.meta.Recommender)
+		default:
+			f = old
+		}
+	}
+	f.merge(pw.meta, pw.fresh, c.cfg.MaxJournal)
+	data, err := f.fit(maxCheckpointBytes)
+	if err != nil {
+		return false, err
+	}
+	out := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: CheckpointName(ns, name), Namespace: c.cfg.CheckpointNamespace,
+			Labels:      map[string]string{CheckpointLabel: fmt.Sprint(CheckpointVersion), "app.kubernetes.io/managed-by": "smartvpa"},
+			Annotations: map[string]string{annotVPA: key}},
+		BinaryData: map[string][]byte{JournalKey: data},
+	}
+	if exists {
+		out.ResourceVersion = cm.ResourceVersion
+		_, err = cms.Update(ctx, out, metav1.UpdateOptions{FieldManager: "smartvpa"})
+	} else {
+		_, err = cms.Create(ctx, out, metav1.CreateOptions{FieldManager: "smartvpa"})
+	}
+	if err != nil {
+		return false, err
+	}
+	// Written: those samples leave memory (samples fed meanwhile stay).
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s2 := c.states[key]; s2 == s {
+		for name, smps := range pw.fresh {
+			if cs := s.containers[name]; cs != nil {
+				cs.pending = cs.pending.after(len(smps))
+				cs.journaled = f.journals[name].Len()
+			}
+		}
+	}
+	return true, nil
 }
 
 func (c *Controller) markDirty(key string) {

@@ -128,15 +128,21 @@ type vpaState struct {
 	dirty   bool
 }
 
-// containerState is one container's recommender and the journal its
-// checkpoint replays.
+// containerState is one container's recommender and the samples fed since
+// its checkpoint was last written (the journal itself is in the ConfigMap).
 type containerState struct {
-	rec     recommend.Recommender
-	journal *journal
-	ooms    []model.OOMEvent
-	first   time.Time
-	last    time.Time
-	samples int
+	rec recommend.Recommender
+	// pending are the samples not yet in the checkpoint ConfigMap.
+	pending *journal
+	// journaled is the number of samples the ConfigMap's journal held when
+	// last read or written; restored is that journal between a restore and
+	// the upstream checkpoint restore that may replay it (nil otherwise).
+	journaled int
+	restored  *journal
+	ooms      []model.OOMEvent
+	first     time.Time
+	last      time.Time
+	samples   int
 }
 
 // New builds a controller and its informers (not started).
@@ -267,6 +273,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.log.Info("restored checkpoints", "vpas", n)
 	}
 	c.restoreUpstreamAtStart(ctx)
+	c.dropRestored()
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
 	for {

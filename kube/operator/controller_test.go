@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -382,21 +383,168 @@ func TestCheckpointRefusesUnknownVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = DecodeCheckpoint(data)
-	if err == nil || err.Error() != "checkpoint version 99 is not supported (this serve reads version 1)" {
-		t.Fatalf("err = %v", err)
+	if err == nil || err.Error() != "checkpoint version 99 is not supported in state.json.gz (this serve reads versions 1 and 2)" {
+		t.Fatalf("v1 key: err = %v", err)
+	}
+	hdr := `{"version":3,"containers":[]}`
+	v3 := append(append([]byte(JournalMagic), byte(len(hdr))), hdr...)
+	_, err = ReadCheckpoint(&corev1.ConfigMap{BinaryData: map[string][]byte{JournalKey: v3}})
+	if err == nil || err.Error() != "checkpoint version 3 is not supported (this serve reads versions 1 and 2)" {
+		t.Fatalf("v2 key: err = %v", err)
+	}
+}
+
+// checkpointFile reads the VPA's checkpoint ConfigMap from the fake API.
+func checkpointFile(t *testing.T, f *fixture, key string, maxSamples int) (*journalFile, *corev1.ConfigMap) {
+	t.Helper()
+	ns, name := splitKey(key)
+	cm, err := f.kube.CoreV1().ConfigMaps("smartvpa-system").Get(context.Background(), CheckpointName(ns, name), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jf, err := readJournalFile(cm, maxSamples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jf, cm
+}
+
+// TestCheckpointAppends: the journal lives in the ConfigMap; memory keeps
+// only the samples since the last write, and each write appends them.
+func TestCheckpointAppends(t *testing.T) {
+	f := newFixture(t, []*unstructured.Unstructured{vpaObject("web", "smartvpa", "Off")}, pod("web-0", "100m", "128Mi"), pod("web-1", "100m", "128Mi"))
+	c, _ := f.controller(t, Config{Recommender: "vpa"})
+	var fed, stored []model.Sample
+	for round := range 3 {
+		feed(t, f, c, round*40, 40)
+		cs := c.states["demo/web"].containers["app"]
+		if cs.pending.Len() != 80 {
+			t.Fatalf("round %d: %d samples pending, want the 80 of this round", round, cs.pending.Len())
+		}
+		for s := range cs.pending.All() {
+			fed = append(fed, s)
+		}
+		if n, err := c.WriteCheckpoints(context.Background()); err != nil || n != 1 {
+			t.Fatalf("round %d: WriteCheckpoints = %d, %v", round, n, err)
+		}
+		if cs.pending.Len() != 0 || cs.journaled != len(fed) {
+			t.Fatalf("round %d: %d pending and %d journaled after the write, want 0 and %d", round, cs.pending.Len(), cs.journaled, len(fed))
+		}
+	}
+	jf, cm := checkpointFile(t, f, "demo/web", c.cfg.MaxJournal)
+	if _, ok := cm.BinaryData[CheckpointKey]; ok || cm.Labels[CheckpointLabel] != "2" {
+		t.Fatalf("configmap labels %v keys %v: want version 2 only", cm.Labels, keysOf(cm.BinaryData))
+	}
+	for s := range jf.journals["app"].All() {
+		stored = append(stored, s)
+	}
+	if !sameSamples(stored, fed) {
+		t.Fatalf("configmap journal holds %d samples, not the %d fed in order", len(stored), len(fed))
+	}
+	if m := jf.meta.Containers; len(m) != 1 || m[0].Total != 240 || m[0].Name != "app" {
+		t.Fatalf("header containers %+v", m)
+	}
+	// Nothing new: nothing written.
+	if n, err := c.WriteCheckpoints(context.Background()); err != nil || n != 0 {
+		t.Fatalf("idle WriteCheckpoints = %d, %v; want 0", n, err)
+	}
+}
+
+func keysOf[V any](m map[string]V) []string { return sortedKeys(m) }
+
+// TestCheckpointWriteFailureKeepsSamples: a failed write loses nothing; the
+// next one appends everything since the last success.
+func TestCheckpointWriteFailureKeepsSamples(t *testing.T) {
+	f := newFixture(t, []*unstructured.Unstructured{vpaObject("web", "smartvpa", "Off")}, pod("web-0", "100m", "128Mi"))
+	c, _ := f.controller(t, Config{Recommender: "vpa"})
+	feed(t, f, c, 0, 10)
+	if _, err := c.WriteCheckpoints(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fail := true
+	f.kube.PrependReactor("update", "configmaps", func(clienttesting.Action) (bool, runtime.Object, error) {
+		if fail {
+			return true, nil, errors.New("etcdserver: request timed out")
+		}
+		return false, nil, nil
+	})
+	feed(t, f, c, 10, 10)
+	if n, err := c.WriteCheckpoints(context.Background()); err == nil || n != 0 || !strings.Contains(err.Error(), "request timed out") {
+		t.Fatalf("failing WriteCheckpoints = %d, %v", n, err)
+	}
+	cs := c.states["demo/web"].containers["app"]
+	if cs.pending.Len() != 10 || !c.states["demo/web"].dirty {
+		t.Fatalf("after a failed write: %d pending (want 10), dirty %v", cs.pending.Len(), c.states["demo/web"].dirty)
+	}
+	feed(t, f, c, 20, 5)
+	fail = false
+	if n, err := c.WriteCheckpoints(context.Background()); err != nil || n != 1 {
+		t.Fatalf("WriteCheckpoints = %d, %v", n, err)
+	}
+	jf, _ := checkpointFile(t, f, "demo/web", c.cfg.MaxJournal)
+	if got := jf.journals["app"].Len(); got != 25 || cs.pending.Len() != 0 {
+		t.Fatalf("configmap journal %d samples, %d pending; want 25 and 0", got, cs.pending.Len())
+	}
+}
+
+// TestCheckpointReadsVersion1: a version 1 ConfigMap restores, and the next
+// write turns it into version 2 with every sample.
+func TestCheckpointReadsVersion1(t *testing.T) {
+	f := newFixture(t, []*unstructured.Unstructured{vpaObject("web", "smartvpa", "Off")}, pod("web-0", "100m", "128Mi"))
+	c1, cancel := f.controller(t, Config{Recommender: "vpa"})
+	feed(t, f, c1, 0, 30)
+	if _, err := c1.WriteCheckpoints(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	jf, cm := checkpointFile(t, f, "demo/web", c1.cfg.MaxJournal)
+	ck := jf.checkpoint()
+	ck.Version = 1
+	v1, err := EncodeCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.BinaryData = map[string][]byte{CheckpointKey: v1}
+	cm.Labels[CheckpointLabel] = "1"
+	if _, err := f.kube.CoreV1().ConfigMaps(cm.Namespace).Update(context.Background(), cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := f.controller(t, Config{Recommender: "vpa"})
+	if n, err := c2.Restore(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Restore of version 1 = %d, %v", n, err)
+	}
+	ra, _ := c1.states["demo/web"].containers["app"].rec.Recommend(f.clock())
+	rb, _ := c2.states["demo/web"].containers["app"].rec.Recommend(f.clock())
+	if ra != rb {
+		t.Fatalf("restored from version 1: %+v, want %+v", rb, ra)
+	}
+	feed(t, f, c2, 30, 3)
+	if n, err := c2.WriteCheckpoints(context.Background()); err != nil || n != 1 {
+		t.Fatalf("WriteCheckpoints = %d, %v", n, err)
+	}
+	jf2, cm2 := checkpointFile(t, f, "demo/web", c2.cfg.MaxJournal)
+	if _, ok := cm2.BinaryData[CheckpointKey]; ok || jf2.journals["app"].Len() != 33 {
+		t.Fatalf("after the write: keys %v, %d samples; want version 2 with 33", keysOf(cm2.BinaryData), jf2.journals["app"].Len())
 	}
 }
 
 func TestJournalBounded(t *testing.T) {
 	f := newFixture(t, []*unstructured.Unstructured{vpaObject("web", "smartvpa", "Off")}, pod("web-0", "100m", "128Mi"), pod("web-1", "100m", "128Mi"))
 	c, _ := f.controller(t, Config{MaxJournal: 50})
-	feed(t, f, c, 0, 100)
+	for r := range 10 {
+		feed(t, f, c, r*10, 10)
+		if _, err := c.WriteCheckpoints(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cs := c.states["demo/web"].containers["app"]
-	if n := cs.journal.Len(); n > 50 || n < 50-50/8 || cs.samples != 200 {
+	jf, _ := checkpointFile(t, f, "demo/web", c.cfg.MaxJournal)
+	j := jf.journals["app"]
+	if n := j.Len(); n > 50 || n < 50-50/8 || cs.samples != 200 || jf.meta.Containers[0].Total != 200 {
 		t.Fatalf("journal %d samples (max 50, at least 44), total %d (want 200)", n, cs.samples)
 	}
 	var last model.Sample
-	for s := range cs.journal.All() {
+	for s := range j.All() {
 		last = s
 	}
 	if !last.Time.Equal(cs.last) {

@@ -2,6 +2,7 @@ package operator
 
 import (
 	"encoding/binary"
+	"errors"
 	"iter"
 	"math"
 	"time"
@@ -89,11 +90,7 @@ func (j *journal) add(s model.Sample) {
 	}
 	c.n++
 	j.n++
-	for len(j.chunks) > 1 && j.n > j.max {
-		j.n -= j.chunks[0].n
-		j.chunks[0] = jchunk{}
-		j.chunks = j.chunks[1:]
-	}
+	j.trim()
 }
 
 // All yields every sample held, oldest first.
@@ -105,36 +102,58 @@ func (j *journal) All() iter.Seq[model.Sample] {
 
 func (j *journal) each(f func(model.Sample) bool) {
 	for _, c := range j.chunks {
-		b := c.data
-		var t, dt int64
-		var lastV [2]int64
-		for k := 0; k < c.n; k++ {
-			x, m := readZigzag(b)
-			b = b[m:]
-			if k == 0 {
-				t = x
-			} else {
-				dt += x
-				t += dt
-			}
-			var v [2]float64
-			for i := range v {
-				u, m := binary.Uvarint(b)
-				b = b[m:]
-				if u == 1 {
-					v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b))
-					b = b[8:]
-					continue
-				}
-				u >>= 1
-				lastV[i] += int64(u>>1) ^ -int64(u&1)
-				v[i] = float64(lastV[i])
-			}
-			if !f(model.Sample{Time: time.Unix(0, t).UTC(), CPUMillicores: v[0], MemoryBytes: v[1]}) {
-				return
-			}
+		if stopped, _ := c.decode(f); stopped {
+			return
 		}
 	}
+}
+
+// decode calls f with each sample of the chunk until f returns false
+// (stopped). It checks the bytes as it goes: a chunk that does not hold
+// exactly n samples ending in its encoder state gives an error.
+func (c *jchunk) decode(f func(model.Sample) bool) (stopped bool, err error) {
+	b := c.data
+	var t, dt int64
+	var lastV [2]int64
+	for k := 0; k < c.n; k++ {
+		x, m := readZigzag(b)
+		if m <= 0 {
+			return false, errJournalTruncated
+		}
+		b = b[m:]
+		if k == 0 {
+			t = x
+		} else {
+			dt += x
+			t += dt
+		}
+		var v [2]float64
+		for i := range v {
+			u, m := binary.Uvarint(b)
+			if m <= 0 {
+				return false, errJournalTruncated
+			}
+			b = b[m:]
+			if u == 1 {
+				if len(b) < 8 {
+					return false, errJournalTruncated
+				}
+				v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b))
+				b = b[8:]
+				continue
+			}
+			u >>= 1
+			lastV[i] += int64(u>>1) ^ -int64(u&1)
+			v[i] = float64(lastV[i])
+		}
+		if f != nil && !f(model.Sample{Time: time.Unix(0, t).UTC(), CPUMillicores: v[0], MemoryBytes: v[1]}) {
+			return true, nil
+		}
+	}
+	if len(b) != 0 || (c.n > 0 && (t != c.lastT || (c.n > 1 && dt != c.lastDT) || lastV != c.lastV)) {
+		return false, errJournalTruncated
+	}
+	return false, nil
 }
 
 // bytes returns the encoded size (for tests and benchmarks).
@@ -144,4 +163,109 @@ func (j *journal) bytes() int {
 		n += cap(c.data)
 	}
 	return n
+}
+
+// appendTo appends the journal's binary form to b: the chunk count, then
+// per chunk its sample count, encoder state (last time, last time step,
+// last integral CPU and memory, each a zigzag varint), byte length and
+// bytes. readJournal reads it back; the samples are not re-encoded.
+func (j *journal) appendTo(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(j.chunks)))
+	for _, c := range j.chunks {
+		b = binary.AppendUvarint(b, uint64(c.n))
+		for _, v := range [4]int64{c.lastT, c.lastDT, c.lastV[0], c.lastV[1]} {
+			b = appendZigzag(b, v)
+		}
+		b = binary.AppendUvarint(b, uint64(len(c.data)))
+		b = append(b, c.data...)
+	}
+	return b
+}
+
+// readJournal reads what appendTo wrote from the start of b into a journal
+// of at most maxSamples (older chunks beyond it are dropped) and returns the
+// rest of b. The chunk bytes are copied, so b can be let go.
+func readJournal(b []byte, maxSamples int) (*journal, []byte, error) {
+	j := newJournal(maxSamples)
+	uv := func() (uint64, error) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, errJournalTruncated
+		}
+		b = b[n:]
+		return v, nil
+	}
+	nc, err := uv()
+	if err != nil {
+		return nil, nil, err
+	}
+	if nc > uint64(len(b)) {
+		return nil, nil, errJournalTruncated
+	}
+	j.chunks = make([]jchunk, 0, nc)
+	for range nc {
+		var c jchunk
+		n, err := uv()
+		if err != nil {
+			return nil, nil, err
+		}
+		var st [4]int64
+		for i := range st {
+			v, m := readZigzag(b)
+			if m <= 0 {
+				return nil, nil, errJournalTruncated
+			}
+			st[i], b = v, b[m:]
+		}
+		size, err := uv()
+		if err != nil {
+			return nil, nil, err
+		}
+		if size > uint64(len(b)) || n > size {
+			return nil, nil, errJournalTruncated
+		}
+		c.n = int(n)
+		c.lastT, c.lastDT, c.lastV = st[0], st[1], [2]int64{st[2], st[3]}
+		c.data = append([]byte(nil), b[:size]...)
+		b = b[size:]
+		if c.n == 0 {
+			continue
+		}
+		if _, err := c.decode(nil); err != nil {
+			return nil, nil, err
+		}
+		j.chunks = append(j.chunks, c)
+		j.n += c.n
+	}
+	j.trim()
+	return j, b, nil
+}
+
+var errJournalTruncated = errors.New("journal data is truncated or corrupt")
+
+// trim drops the oldest chunks while the journal holds more than max
+// samples (keeping at least one chunk).
+func (j *journal) trim() {
+	for len(j.chunks) > 1 && j.n > j.max {
+		j.n -= j.chunks[0].n
+		j.chunks[0] = jchunk{}
+		j.chunks = j.chunks[1:]
+	}
+}
+
+// after returns a journal of the samples after the first k (the journal
+// itself when k is 0).
+func (j *journal) after(k int) *journal {
+	if k <= 0 {
+		return j
+	}
+	out := newJournal(j.max)
+	i := 0
+	for s := range j.All() {
+		if i >= k {
+			out.add(s)
+		}
+		i++
+	}
+	return out
 }

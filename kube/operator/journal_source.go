@@ -195,7 +195,7 @@ func (s *JournalSource) listCheckpoints(ctx context.Context, namespaces map[stri
 			if key := cm.Annotations[annotVPA]; key != "" && !namespaces[vpaNamespace(key)] {
 				continue
 			}
-			ck, err := DecodeCheckpoint(cm.BinaryData[CheckpointKey])
+			ck, err := ReadCheckpoint(cm)
 			if err != nil {
 				notes = append(notes, fmt.Sprintf("serve journal: configmap %s/%s: %v: skipped", cm.Namespace, cm.Name, err))
 				continue

@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"math"
 	"context"
 	"errors"
 	"strings"
@@ -54,20 +55,34 @@ func journalOf(start time.Time, n int, cpu float64) ContainerCheckpoint {
 }
 
 // checkpointConfigMap is the ConfigMap serve writes for VPA key (as
-// WriteCheckpoints names, labels and annotates it), encoded with
-// EncodeCheckpoint.
+// WriteCheckpoints names, labels and annotates it), in version 2.
 func checkpointConfigMap(t *testing.T, ns, key, uid string, written time.Time, containers map[string]ContainerCheckpoint) *corev1.ConfigMap {
 	t.Helper()
-	data, err := EncodeCheckpoint(&Checkpoint{Version: CheckpointVersion, Recommender: "smart", VPA: key, UID: uid, Written: written, Containers: containers})
+	ck := &Checkpoint{Recommender: "smart", VPA: key, UID: uid, Written: written, Containers: containers}
+	data, err := journalFileFromV1(ck, math.MaxInt).encode()
 	if err != nil {
 		t.Fatal(err)
 	}
 	vns, vname := splitKey(key)
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: CheckpointName(vns, vname), Namespace: ns,
-			Labels: map[string]string{CheckpointLabel: "1"}, Annotations: map[string]string{annotVPA: key}},
-		BinaryData: map[string][]byte{CheckpointKey: data},
+			Labels: map[string]string{CheckpointLabel: "2"}, Annotations: map[string]string{annotVPA: key}},
+		BinaryData: map[string][]byte{JournalKey: data},
 	}
+}
+
+// checkpointConfigMapV1 is checkpointConfigMap as serve wrote it before
+// version 2 (gzip JSON).
+func checkpointConfigMapV1(t *testing.T, ns, key, uid string, written time.Time, containers map[string]ContainerCheckpoint) *corev1.ConfigMap {
+	t.Helper()
+	data, err := EncodeCheckpoint(&Checkpoint{Version: 1, Recommender: "smart", VPA: key, UID: uid, Written: written, Containers: containers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := checkpointConfigMap(t, ns, key, uid, written, nil)
+	cm.Labels[CheckpointLabel] = "1"
+	cm.BinaryData = map[string][]byte{CheckpointKey: data}
+	return cm
 }
 
 func fakeVPAs(objs ...runtime.Object) *dynfake.FakeDynamicClient {
@@ -94,6 +109,14 @@ func TestJournalSource(t *testing.T) {
 		want:  map[kube.ContainerKey]int{app: 120},
 		cpu:   100,
 		notes: []string{"checkpoints: samples of 1 container(s) from the serve journal in 1 ConfigMap(s) (smartvpa-system/" + CheckpointName("demo", "web") + "), newest written 2026-11-01T00:00:00Z"},
+	}, {
+		name: "version 1 journal",
+		cms: []runtime.Object{checkpointConfigMapV1(t, "smartvpa-system", "demo/web", "uid-web", t0,
+			map[string]ContainerCheckpoint{"app": journalOf(start, 90, 150)})},
+		vpas: []runtime.Object{targetVPA("demo", "web", "web")},
+		want:  map[kube.ContainerKey]int{app: 90},
+		cpu:   150,
+		notes: []string{"samples of 1 container(s) from the serve journal in 1 ConfigMap(s)"},
 	}, {
 		name: "newest of two VPAs on the same deployment, per container",
 		cms: []runtime.Object{

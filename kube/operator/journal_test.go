@@ -92,6 +92,78 @@ func TestJournalBound(t *testing.T) {
 	}
 }
 
+// TestJournalBinary: appendTo/readJournal give back the same samples, go on
+// encoding where the journal left off, and refuse truncated input.
+func TestJournalBinary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{0, 1, 511, 512, 513, 3000} {
+		j := newJournal(1 << 20)
+		var want []model.Sample
+		at := t0
+		for i := range n {
+			at = at.Add(time.Duration(1+rng.IntN(120)) * time.Second)
+			s := model.Sample{Time: at, CPUMillicores: float64(rng.IntN(5000)), MemoryBytes: float64(rng.Int64N(8 << 30))}
+			if i%97 == 0 {
+				s.CPUMillicores += 0.25
+			}
+			j.add(s)
+			want = append(want, s)
+		}
+		b := j.appendTo([]byte("head"))
+		got, rest, err := readJournal(b[4:], 1<<20)
+		if err != nil || len(rest) != 0 {
+			t.Fatalf("n=%d: readJournal: %v, %d bytes left", n, err, len(rest))
+		}
+		// Appending after the round trip continues the same encoding.
+		more := model.Sample{Time: at.Add(time.Minute), CPUMillicores: 7, MemoryBytes: 9}
+		got.add(more)
+		want = append(want, more)
+		if !sameSamples(journalSamples(got), want) || got.Len() != len(want) {
+			t.Fatalf("n=%d: round trip gave %d samples, not the %d written", n, got.Len(), len(want))
+		}
+		for cut := 1; cut < len(b)-4 && n > 0; cut += 1 + len(b)/7 {
+			if _, _, err := readJournal(b[4:4+cut], 1<<20); err == nil {
+				t.Fatalf("n=%d: %d of %d bytes read without an error", n, cut, len(b)-4)
+			}
+		}
+	}
+	// A smaller bound drops the oldest chunks on read.
+	j := newJournal(1 << 20)
+	for i := range 2000 {
+		j.add(model.Sample{Time: t0.Add(time.Duration(i) * time.Minute), CPUMillicores: float64(i), MemoryBytes: 1})
+	}
+	got, _, err := readJournal(j.appendTo(nil), 600)
+	if err != nil || got.Len() > 600 || got.Len() < 600-j.chunkSize {
+		t.Fatalf("bounded read: %d samples, %v", got.Len(), err)
+	}
+	if s := journalSamples(got); s[len(s)-1].CPUMillicores != 1999 {
+		t.Fatal("bounded read lost the newest sample")
+	}
+}
+
+// FuzzReadJournal: any input gives an error or a journal that iterates.
+func FuzzReadJournal(f *testing.F) {
+	j := newJournal(100)
+	for i := range 30 {
+		j.add(model.Sample{Time: t0.Add(time.Duration(i) * time.Second), CPUMillicores: float64(i * i), MemoryBytes: 0.5})
+	}
+	f.Add(j.appendTo(nil))
+	f.Add([]byte{1, 5, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, _, err := readJournal(b, 1000)
+		if err != nil {
+			return
+		}
+		n := 0
+		for range got.All() {
+			n++
+		}
+		if n > got.Len() {
+			t.Fatalf("iterated %d samples of a journal of %d", n, got.Len())
+		}
+	})
+}
+
 // BenchmarkJournal8d adds 8 days of 1-minute samples (11,520) with
 // metrics.k8s.io-like values and reports the encoded bytes per sample and
 // per container (a []model.Sample holds 40 bytes a sample).

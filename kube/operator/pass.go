@@ -234,7 +234,7 @@ func (c *Controller) newContainer() (*containerState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &containerState{rec: r, journal: newJournal(c.cfg.MaxJournal)}, nil
+	return &containerState{rec: r, pending: newJournal(c.cfg.MaxJournal)}, nil
 }
 
 func (s *vpaState) container(c *Controller, name string) (*containerState, error) {
@@ -249,14 +249,20 @@ func (s *vpaState) container(c *Controller, name string) (*containerState, error
 	return cs, nil
 }
 
+// add feeds a new sample and keeps it for the next checkpoint write.
 func (cs *containerState) add(smp model.Sample) {
+	cs.feed(smp)
+	cs.pending.add(smp)
+}
+
+// feed gives a sample to the recommender (add, or a restore's replay).
+func (cs *containerState) feed(smp model.Sample) {
 	cs.rec.AddSample(smp)
 	if cs.samples == 0 {
 		cs.first = smp.Time
 	}
 	cs.last = smp.Time
 	cs.samples++
-	cs.journal.add(smp)
 }
 
 func (cs *containerState) addOOM(e model.OOMEvent) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 type ServeOptions struct {
 	// MetricsAddr is where /metrics and /healthz listen ("" disables them).
 	MetricsAddr string
+	// Profiling serves Go's pprof handlers under /debug/pprof/ on MetricsAddr.
+	Profiling bool
 	// LeaderElect turns on leader election through a Lease.
 	LeaderElect    bool
 	LeaseNamespace string
@@ -56,6 +59,13 @@ func Serve(ctx context.Context, c *Controller, kc kubernetes.Interface, o ServeO
 			}
 			fmt.Fprintln(w, "ok")
 		})
+		if o.Profiling {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
 		ln, err := net.Listen("tcp", o.MetricsAddr)
 		if err != nil {
 			return fmt.Errorf("listen on --metrics-addr %s: %w (choose a free address)", o.MetricsAddr, err)

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend/vpa"
 	"github.com/smartvpa/smartvpa/kube"
 )
@@ -262,7 +263,7 @@ func (c *Controller) restoreUpstreamVPA(v *VPA, cps []*kube.VPACheckpoint) (int,
 	n := 0
 	for _, cp := range cps {
 		cs := s.containers[cp.Container]
-		if cs != nil && cs.samples > 0 && cs.journal.Len() >= cs.samples {
+		if cs != nil && cs.samples > 0 && cs.journaled+cs.pending.Len() >= cs.samples {
 			continue // the journal holds the whole history: exact
 		}
 		fresh, err := c.newContainer()
@@ -319,18 +320,35 @@ func replayAfter(r *vpa.Recommender, cs *containerState, t time.Time) {
 	for oi < len(cs.ooms) && !cs.ooms[oi].Time.After(t) {
 		oi++
 	}
-	for smp := range cs.journal.All() {
+	replay := func(smp model.Sample) bool {
 		if !smp.Time.After(t) {
-			continue
+			return true
 		}
 		for oi < len(cs.ooms) && !cs.ooms[oi].Time.After(smp.Time) {
 			r.AddOOM(cs.ooms[oi])
 			oi++
 		}
 		r.AddSample(smp)
+		return true
 	}
+	if cs.restored != nil {
+		cs.restored.each(replay)
+	}
+	cs.pending.each(replay)
 	for ; oi < len(cs.ooms); oi++ {
 		r.AddOOM(cs.ooms[oi])
+	}
+}
+
+// dropRestored lets go of the journals kept from the restore for
+// RestoreUpstream: the ConfigMaps hold them.
+func (c *Controller) dropRestored() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.states {
+		for _, cs := range s.containers {
+			cs.restored = nil
+		}
 	}
 }
 

@@ -60,7 +60,7 @@ func replayJournal(t *testing.T, c *framework.Cluster, ns, vpaName, container st
 	if err != nil {
 		t.Fatalf("journal of %s/%s: %v", ns, vpaName, err)
 	}
-	ck, err := operator.DecodeCheckpoint(cm.BinaryData[operator.CheckpointKey])
+	ck, err := operator.ReadCheckpoint(cm)
 	if err != nil {
 		t.Fatal(err)
 	}

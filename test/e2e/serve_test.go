@@ -230,7 +230,7 @@ func checkpointTotal(t *testing.T, c *framework.Cluster, ns, vpa string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck, err := operator.DecodeCheckpoint(cm.BinaryData[operator.CheckpointKey])
+	ck, err := operator.ReadCheckpoint(cm)
 	if err != nil {
 		t.Fatal(err)
 	}
