@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +93,38 @@ func BenchmarkSmartStep(b *testing.B) {
 		r.Recommend(s.Time)
 		i++
 	}
+}
+
+// BenchmarkSmartState reports the live heap a smart recommender (shipped
+// models, all candidates in the shadow) holds after 8 days of 1-minute
+// samples: serve keeps one per container, so this is the recommender's share
+// of serve's memory per container. 50 recommenders are kept alive at once
+// and the heap is measured after a GC, so the figure is the steady state,
+// not the garbage made while feeding.
+func BenchmarkSmartState(b *testing.B) {
+	const n = 50
+	samples := benchSamples(8 * 24 * 60)
+	shippedSmart(b) // register the shipped models before the heap is measured
+	var kib float64
+	for b.Loop() {
+		h0 := liveHeap()
+		rs := make([]recommend.Recommender, n)
+		for i := range rs {
+			rs[i] = shippedSmart(b)
+			for _, s := range samples {
+				rs[i].AddSample(s)
+			}
+		}
+		kib = float64(liveHeap()-h0) / n / 1024
+		runtime.KeepAlive(rs)
+	}
+	b.ReportMetric(kib, "KiB/recommender")
+}
+
+// liveHeap is the heap in use after a full GC.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }

@@ -182,6 +182,10 @@ type Recommender struct {
 	cfg   recommend.Config
 	cands []*candidate
 	warm  *candidate // vpa, when registered
+	// peaks is the hourly memory peak series the peak candidates in
+	// sharing read (see peakSeries); fed and trimmed here, once per sample.
+	peaks   peakSeries
+	sharing []*peakCandidate
 
 	first, last time.Time
 	samples     int
@@ -240,7 +244,11 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 		r.cands = append(r.cands, &candidate{name: "forecast-level", cpuOnly: true, r: forecast.New("forecast-level", fo, ccfg)})
 	}
 	for _, p := range o.MemoryPeaks {
-		r.cands = append(r.cands, &candidate{name: p.name(), memOnly: true, r: &peakCandidate{spec: p}})
+		pc := newPeakCandidate(p, &r.peaks)
+		if !pc.own {
+			r.sharing = append(r.sharing, pc)
+		}
+		r.cands = append(r.cands, &candidate{name: p.name(), memOnly: true, r: pc})
 	}
 	if len(r.cands) == 0 {
 		return nil, fmt.Errorf("smart: none of the candidates %s is registered: import the recommender packages", strings.Join(o.Candidates, ", "))
@@ -283,6 +291,12 @@ func (r *Recommender) AddSample(s model.Sample) {
 		}
 	}
 	alpha := r.overTarget()
+	// The shared peak series takes the sample before the peak candidates
+	// read it (nothing else reads it); trimPeaks drops after them the hours
+	// they have all left.
+	if len(r.sharing) > 0 {
+		r.peaks.add(s.Time, s.MemoryBytes)
+	}
 	// Score each candidate's previous answer on this sample, then feed it.
 	for _, c := range r.cands {
 		if c.ok {
@@ -321,9 +335,20 @@ func (r *Recommender) AddSample(s model.Sample) {
 		c.r.AddSample(s)
 		c.rec, c.ok = c.r.Recommend(s.Time)
 	}
+	r.trimPeaks()
 	r.choose()
 	r.updateMemory(s.Time)
 
+}
+
+// trimPeaks drops the hours of the shared peak series that no candidate's
+// window holds any more.
+func (r *Recommender) trimPeaks() {
+	from := r.peaks.end()
+	for _, p := range r.sharing {
+		from = min(from, p.from)
+	}
+	r.peaks.dropBefore(from)
 }
 
 func (r *Recommender) cost(i int, req, u float64) float64 {
