@@ -1,6 +1,7 @@
 package autopilot
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -193,5 +194,92 @@ func TestDecayedMatchesDense(t *testing.T) {
 	}
 	if len(h.w) >= g.n {
 		t.Errorf("stored %d buckets of %d", len(h.w), g.n)
+	}
+}
+
+// denseStep is mlResource.step as it was with every limit's overrun and
+// underrun stored (o and u of g.n per decay) and a pass over the samples for
+// every limit: the reference the stored range must match bit for bit. It
+// updates o and u and returns the per-decay arg-min.
+func denseStep(r *mlResource, o, u [][]float64, lp []int, xs []float64) []int {
+	n := float64(len(xs))
+	ovs, uns := make([]float64, r.g.n), make([]float64, r.g.n)
+	for j := 0; j < r.g.n; j++ {
+		L := r.g.edge(j + 1)
+		var ov, un float64
+		for _, x := range xs {
+			if x > L {
+				ov++
+			} else {
+				un += (L - x) / L
+			}
+		}
+		ovs[j], uns[j] = ov/n, un/n
+	}
+	var bests []int
+	for di, d := range r.d {
+		best, bestCost := 0, math.Inf(1)
+		for j := range o[di] {
+			o[di][j] = (1-d)*o[di][j] + d*ovs[j]
+			u[di][j] = (1-d)*u[di][j] + d*uns[j]
+			c := r.opt.WOverrun*o[di][j] + r.opt.WUnderrun*u[di][j]
+			if lp[di] >= 0 && j != lp[di] {
+				c += r.opt.WChangeLimit
+			}
+			if c < bestCost {
+				best, bestCost = j, c
+			}
+		}
+		bests = append(bests, best)
+	}
+	return bests
+}
+
+func TestMLStepMatchesDense(t *testing.T) {
+	for _, withNaN := range []bool{false, true} {
+		t.Run(fmt.Sprintf("nan=%v", withNaN), func(t *testing.T) { testMLStepMatchesDense(t, withNaN) })
+	}
+}
+
+func testMLStepMatchesDense(t *testing.T, withNaN bool) {
+	o := DefaultMLOptions()
+	r := newMLResource(o.Memory, newGrid(model.MiB, 1e13, 1.1), o.Step)
+	nd := len(r.d)
+	do, du := make([][]float64, nd), make([][]float64, nd)
+	for di := range do {
+		do[di], du[di] = make([]float64, r.g.n), make([]float64, r.g.n)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for s := 0; s < 3000; s++ {
+		// A level that falls and rises, so the stored range grows downwards
+		// more than once (and, withNaN, now and then a NaN, under no limit).
+		level := model.GiB * math.Exp(2*math.Cos(float64(s)/400))
+		xs := make([]float64, 1+rng.IntN(6))
+		for i := range xs {
+			xs[i] = level * (0.8 + 0.4*rng.Float64())
+		}
+		if withNaN && s%701 == 300 {
+			xs[0] = math.NaN()
+		}
+		lp := append([]int(nil), r.lp...)
+		want := denseStep(r, do, du, lp, xs)
+		r.step(xs, o.Step.Seconds())
+		for di := range r.d {
+			if r.lp[di] != want[di] {
+				t.Fatalf("step %d decay %d: limit %d, dense %d", s, di, r.lp[di], want[di])
+			}
+			for j := 0; j < r.g.n; j++ {
+				gotO, gotU := r.oLow[di], 0.0
+				if j >= r.low {
+					gotO, gotU = r.o[di][j-r.low], r.u[di][j-r.low]
+				}
+				if math.Float64bits(gotO) != math.Float64bits(do[di][j]) || math.Float64bits(gotU) != math.Float64bits(du[di][j]) {
+					t.Fatalf("step %d decay %d limit %d: o, u = %v, %v; dense %v, %v", s, di, j, gotO, gotU, do[di][j], du[di][j])
+				}
+			}
+		}
+	}
+	if !withNaN && (r.low == 0 || r.low == r.g.n) {
+		t.Errorf("stored from limit %d of %d: want a range that leaves out the lowest limits", r.low, r.g.n)
 	}
 }

@@ -2,6 +2,7 @@ package autopilot
 
 import (
 	"math"
+	"sort"
 	"sync"
 )
 
@@ -59,6 +60,12 @@ func (g grid) bucket(v float64) int {
 	return j
 }
 
+// under returns the number of limits edge(j+1), j in [0, n), that v is above
+// (0 for NaN): the limits are increasing, so they are the first ones.
+func (g grid) under(v float64) int {
+	return sort.Search(g.n, func(j int) bool { return !(v > g.edges[j+1]) })
+}
+
 // decayed is a histogram whose sample weights grow as 2^((t-ref)/halfLife),
 // which is the same as decaying older samples; the reference moves forward
 // (and all weights shrink) when weights get large.
@@ -103,8 +110,9 @@ func (h *decayed) add(v, weight, t float64) {
 	h.sum += v * weight * f
 }
 
-// spare is how many buckets beyond the one asked for the stored range grows
-// by, so that a drifting usage does not re-allocate at every new bucket.
+// spare is how many buckets beyond the one asked for a stored range of
+// buckets (decayed's, mlResource's) grows by, so that a drifting usage does
+// not re-allocate at every new bucket.
 const spare = 4
 
 // bucket returns the weight of bucket j, widening the stored range to hold it.

@@ -56,11 +56,19 @@ func DefaultMLOptions() MLOptions {
 
 // mlResource is the state of equations 4-9 for one resource.
 type mlResource struct {
-	opt  MLResource
-	g    grid
-	d    []float64   // per decay: d = 1 - 2^(-step/halfLife)
-	o, u [][]float64 // per decay: decayed overrun and underrun per candidate limit
-	lp   []int       // per decay: L'_d[t] as a bucket index (-1 before the first)
+	opt MLResource
+	g   grid
+	d   []float64 // per decay: d = 1 - 2^(-step/halfLife)
+	// Per decay, the decayed overrun and underrun of the candidate limits
+	// from bucket low up (o[di][j-low] for limit j). Every limit below low
+	// has been under every sample so far, so its overrun has had the same
+	// history (oLow[di]) and its underrun is 0: they are not kept. Serve
+	// keeps one recommender per container, and the limits under a
+	// container's smallest usage are a third to a half of the grid.
+	low  int
+	oLow []float64
+	o, u [][]float64
+	lp   []int // per decay: L'_d[t] as a bucket index (-1 before the first)
 	// per model (decay index x margin index)
 	lim    []float64 // L_m[t]
 	cost   []float64 // c_m[t]
@@ -75,11 +83,10 @@ type mlResource struct {
 }
 
 func newMLResource(o MLResource, g grid, step time.Duration) *mlResource {
-	r := &mlResource{opt: o, g: g, chosen: -1}
+	nd := len(o.HalfLives)
+	r := &mlResource{opt: o, g: g, chosen: -1, low: g.n, oLow: make([]float64, nd), o: make([][]float64, nd), u: make([][]float64, nd)}
 	for _, hl := range o.HalfLives {
 		r.d = append(r.d, 1-math.Exp2(-step.Seconds()/hl.Seconds()))
-		r.o = append(r.o, make([]float64, g.n))
-		r.u = append(r.u, make([]float64, g.n))
 		r.lp = append(r.lp, -1)
 	}
 	nm := len(o.HalfLives) * len(o.Margins)
@@ -88,6 +95,22 @@ func newMLResource(o MLResource, g grid, step time.Duration) *mlResource {
 	r.best = make([]int, len(o.HalfLives))
 	r.bestCost = make([]float64, len(o.HalfLives))
 	return r
+}
+
+// lowerTo keeps the limits from bucket low on (low below r.low): the ones
+// added have the history of every limit under all samples so far.
+func (r *mlResource) lowerTo(low int) {
+	for di := range r.o {
+		o := make([]float64, r.g.n-low)
+		u := make([]float64, r.g.n-low)
+		for j := range r.low - low {
+			o[j] = r.oLow[di] // u[j] stays 0
+		}
+		copy(o[r.low-low:], r.o[di])
+		copy(u[r.low-low:], r.u[di])
+		r.o[di], r.u[di] = o, u
+	}
+	r.low = low
 }
 
 // step consumes the samples of one step (equations 4 to 9).
@@ -118,28 +141,45 @@ func (r *mlResource) step(xs []float64, stepSeconds float64) {
 	// This step's overrun (share of samples above L) and underrun (mean
 	// relative slack below L) for every candidate limit L = edge(j+1),
 	// folded into every decay's history at once, so that they need no
-	// array of their own (serve keeps one recommender per container). Each
-	// decay still meets the limits in increasing order, so its arg-min,
-	// ties included, is the same.
-	for di := range r.d {
+	// array of their own. Each decay still meets the limits in increasing
+	// order, so its arg-min, ties included, is the same.
+	//
+	// The k lowest limits are under every sample of this step: their
+	// overrun is n/n = 1 and their underrun 0 without a pass over xs.
+	k := r.g.n
+	for _, x := range xs {
+		k = min(k, r.g.under(x))
+	}
+	if k < r.low {
+		r.lowerTo(max(0, k-spare))
+	}
+	for di, d := range r.d {
+		r.oLow[di] = (1-d)*r.oLow[di] + d*1 // an overrun of 1, as below
 		r.best[di], r.bestCost[di] = 0, math.Inf(1)
 	}
 	for j := 0; j < r.g.n; j++ {
-		L := r.g.edge(j + 1)
-		var ov, un float64
-		for _, x := range xs {
-			if x > L {
-				ov++
-			} else {
-				un += (L - x) / L
+		ovj, unj := 1.0, 0.0
+		if j >= k {
+			L := r.g.edge(j + 1)
+			var ov, un float64
+			for _, x := range xs {
+				if x > L {
+					ov++
+				} else {
+					un += (L - x) / L
+				}
 			}
+			ovj, unj = ov/n, un/n
 		}
-		ovj, unj := ov/n, un/n
 		for di, d := range r.d {
-			o, u := r.o[di], r.u[di]
-			o[j] = (1-d)*o[j] + d*ovj
-			u[j] = (1-d)*u[j] + d*unj
-			c := r.opt.WOverrun*o[j] + r.opt.WUnderrun*u[j]
+			oj, uj := r.oLow[di], 0.0
+			if j >= r.low {
+				o, u := r.o[di], r.u[di]
+				o[j-r.low] = (1-d)*o[j-r.low] + d*ovj
+				u[j-r.low] = (1-d)*u[j-r.low] + d*unj
+				oj, uj = o[j-r.low], u[j-r.low]
+			}
+			c := r.opt.WOverrun*oj + r.opt.WUnderrun*uj
 			if r.lp[di] >= 0 && j != r.lp[di] {
 				c += r.opt.WChangeLimit
 			}
