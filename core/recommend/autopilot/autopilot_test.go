@@ -271,7 +271,10 @@ func testMLStepMatchesDense(t *testing.T, withNaN bool) {
 			for j := 0; j < r.g.n; j++ {
 				gotO, gotU := r.oLow[di], 0.0
 				if j >= r.low {
-					gotO, gotU = r.o[di][j-r.low], r.u[di][j-r.low]
+					gotO, gotU = 0, r.u[di][j-r.low]
+					if j < r.high {
+						gotO = r.o[di][j-r.low]
+					}
 				}
 				if math.Float64bits(gotO) != math.Float64bits(do[di][j]) || math.Float64bits(gotU) != math.Float64bits(du[di][j]) {
 					t.Fatalf("step %d decay %d limit %d: o, u = %v, %v; dense %v, %v", s, di, j, gotO, gotU, do[di][j], du[di][j])
@@ -279,7 +282,7 @@ func testMLStepMatchesDense(t *testing.T, withNaN bool) {
 			}
 		}
 	}
-	if !withNaN && (r.low == 0 || r.low == r.g.n) {
-		t.Errorf("stored from limit %d of %d: want a range that leaves out the lowest limits", r.low, r.g.n)
+	if !withNaN && (r.low == 0 || r.high == r.g.n || r.low >= r.high) {
+		t.Errorf("overruns stored for limits %d to %d of %d: want a range that leaves out the lowest and the highest", r.low, r.high, r.g.n)
 	}
 }

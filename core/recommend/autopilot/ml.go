@@ -59,16 +59,19 @@ type mlResource struct {
 	opt MLResource
 	g   grid
 	d   []float64 // per decay: d = 1 - 2^(-step/halfLife)
-	// Per decay, the decayed overrun and underrun of the candidate limits
-	// from bucket low up (o[di][j-low] for limit j). Every limit below low
-	// has been under every sample so far, so its overrun has had the same
-	// history (oLow[di]) and its underrun is 0: they are not kept. Serve
-	// keeps one recommender per container, and the limits under a
-	// container's smallest usage are a third to a half of the grid.
-	low  int
-	oLow []float64
-	o, u [][]float64
-	lp   []int // per decay: L'_d[t] as a bucket index (-1 before the first)
+	// Per decay, the decayed overrun and underrun of the candidate limits,
+	// stored only where they can differ from limit to limit. Every limit
+	// below low has been under every sample so far: its overrun has had
+	// the same history (oLow[di]) and its underrun is 0. Every limit from
+	// high up has been at or over every sample: its overrun is 0. So o[di]
+	// holds limits low to high-1 (o[di][j-low]) and u[di] limits low to
+	// g.n-1. Serve keeps one recommender per container, and a container's
+	// usage spans a fraction of the grid. Before the first step, low = g.n
+	// and high = 0: nothing is stored, every value is 0.
+	low, high int
+	oLow      []float64
+	o, u      [][]float64
+	lp        []int // per decay: L'_d[t] as a bucket index (-1 before the first)
 	// per model (decay index x margin index)
 	lim    []float64 // L_m[t]
 	cost   []float64 // c_m[t]
@@ -84,7 +87,7 @@ type mlResource struct {
 
 func newMLResource(o MLResource, g grid, step time.Duration) *mlResource {
 	nd := len(o.HalfLives)
-	r := &mlResource{opt: o, g: g, chosen: -1, low: g.n, oLow: make([]float64, nd), o: make([][]float64, nd), u: make([][]float64, nd)}
+	r := &mlResource{opt: o, g: g, chosen: -1, low: g.n, high: 0, oLow: make([]float64, nd), o: make([][]float64, nd), u: make([][]float64, nd)}
 	for _, hl := range o.HalfLives {
 		r.d = append(r.d, 1-math.Exp2(-step.Seconds()/hl.Seconds()))
 		r.lp = append(r.lp, -1)
@@ -97,20 +100,28 @@ func newMLResource(o MLResource, g grid, step time.Duration) *mlResource {
 	return r
 }
 
-// lowerTo keeps the limits from bucket low on (low below r.low): the ones
-// added have the history of every limit under all samples so far.
-func (r *mlResource) lowerTo(low int) {
+// widen stores the limits from low (at most r.low) and the overruns up to
+// high (at least r.high), with the values they have had.
+func (r *mlResource) widen(low, high int) {
+	low, high = min(low, r.low), max(high, r.high)
+	if low == r.low && high == r.high {
+		return
+	}
 	for di := range r.o {
-		o := make([]float64, r.g.n-low)
+		o := make([]float64, high-low)
 		u := make([]float64, r.g.n-low)
-		for j := range r.low - low {
-			o[j] = r.oLow[di] // u[j] stays 0
+		for j := low; j < high; j++ {
+			switch {
+			case j < r.low:
+				o[j-low] = r.oLow[di] // and u stays 0
+			case j < r.high:
+				o[j-low] = r.o[di][j-r.low]
+			} // else: an overrun of 0
 		}
-		copy(o[r.low-low:], r.o[di])
 		copy(u[r.low-low:], r.u[di])
 		r.o[di], r.u[di] = o, u
 	}
-	r.low = low
+	r.low, r.high = low, high
 }
 
 // step consumes the samples of one step (equations 4 to 9).
@@ -145,14 +156,14 @@ func (r *mlResource) step(xs []float64, stepSeconds float64) {
 	// order, so its arg-min, ties included, is the same.
 	//
 	// The k lowest limits are under every sample of this step: their
-	// overrun is n/n = 1 and their underrun 0 without a pass over xs.
-	k := r.g.n
+	// overrun is n/n = 1 and their underrun 0 without a pass over xs. The
+	// limits from K up are at or over every sample: their overrun is 0.
+	k, K := r.g.n, 0
 	for _, x := range xs {
-		k = min(k, r.g.under(x))
+		j := r.g.under(x)
+		k, K = min(k, j), max(K, j)
 	}
-	if k < r.low {
-		r.lowerTo(max(0, k-spare))
-	}
+	r.widen(max(0, k-spare), min(r.g.n, K+spare))
 	for di, d := range r.d {
 		r.oLow[di] = (1-d)*r.oLow[di] + d*1 // an overrun of 1, as below
 		r.best[di], r.bestCost[di] = 0, math.Inf(1)
@@ -174,10 +185,15 @@ func (r *mlResource) step(xs []float64, stepSeconds float64) {
 		for di, d := range r.d {
 			oj, uj := r.oLow[di], 0.0
 			if j >= r.low {
-				o, u := r.o[di], r.u[di]
-				o[j-r.low] = (1-d)*o[j-r.low] + d*ovj
-				u[j-r.low] = (1-d)*u[j-r.low] + d*unj
-				oj, uj = o[j-r.low], u[j-r.low]
+				i := j - r.low
+				u := r.u[di]
+				u[i] = (1-d)*u[i] + d*unj
+				oj, uj = 0, u[i]
+				if j < r.high {
+					o := r.o[di]
+					o[i] = (1-d)*o[i] + d*ovj
+					oj = o[i]
+				}
 			}
 			c := r.opt.WOverrun*oj + r.opt.WUnderrun*uj
 			if r.lp[di] >= 0 && j != r.lp[di] {
