@@ -187,7 +187,7 @@ func New(cl Clients, cfg Config) (*Controller, error) {
 	c.dynFactory = dynamicinformer.NewDynamicSharedInformerFactory(cl.Dynamic, 0)
 	c.vpaInf = c.dynFactory.ForResource(kube.VPAResource).Informer()
 	// The caches hold only what serve reads (informers.go).
-	_ = c.vpaInf.SetTransform(trimObject)
+	_ = c.vpaInf.SetTransform(trimVPA)
 	c.factory = informers.NewSharedInformerFactoryWithOptions(cl.Kube, 0, informers.WithTransform(trimObject))
 	pods := c.factory.Core().V1().Pods()
 	deps := c.factory.Apps().V1().Deployments()

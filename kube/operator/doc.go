@@ -31,17 +31,13 @@
 //   - Checkpoints are ConfigMaps holding a journal of the samples (and OOM
 //     kills) fed, replayed into a fresh recommender on restore (see
 //     checkpoint.go). This works for every registered recommender and
-//     restores it exactly while the journal covers its history. In memory
-//     the journal is delta-encoded (journal.go: about 8 bytes a sample
-//     instead of 40), and checkpoints are encoded and restored one VPA, or
-//     one page of ConfigMaps, at a time.
-//   - Memory, measured with 1,000 VPAs on 5,000 kwok pods (smart, fresh
-//     state): 246-277 MB resident with the Go defaults, peaks of 309-331 MB
-//     while checkpoints are written; with GOMEMLIMIT=160MiB 181-190 MB and
-//     passes of 0.26-0.69 s. The recommender state grows with history
-//     (BenchmarkContainerState: smart 45 KiB a container after an hour, 209
-//     KiB after 8 days, journal included), so size GOMEMLIMIT and the
-//     container's memory for the history kept.
+//     restores it exactly while the journal covers its history. The journal
+//     is delta-encoded (journal.go: about 8 bytes a sample instead of 40)
+//     and lives in the ConfigMap only: serve keeps the samples fed since the
+//     last write, and each write reads the ConfigMap, appends them and
+//     updates it, one VPA at a time (8 days of journals for 1,000 containers
+//     are about 90 MB that serve does not hold).
+//   - MEMORY_FIGURES
 //
 // Upstream checkpoints: with the vpa recommender, serve also writes
 // upstream-format VerticalPodAutoscalerCheckpoint objects from the

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 
@@ -101,5 +102,53 @@ func TestSelectPods(t *testing.T) {
 				t.Fatalf("selected %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTrimVPAKeepsWhatServeReads: the cached VPA parses as the whole one,
+// keeps its conditions, and its recommendation digest matches what
+// writeStatus compares (the same recommendation as Go values).
+func TestTrimVPAKeepsWhatServeReads(t *testing.T) {
+	rec := map[string]any{"containerRecommendations": []any{map[string]any{"containerName": "app",
+		"target": map[string]any{"cpu": "250m", "memory": "300Mi"}}}}
+	conds := []any{map[string]any{"type": "RecommendationProvided", "status": "True", "lastTransitionTime": "2026-11-01T00:00:00Z"}}
+	// As the API server sends it: JSON, so numbers are int64/float64.
+	raw := `{"apiVersion":"autoscaling.k8s.io/v1","kind":"VerticalPodAutoscaler",
+	  "metadata":{"name":"web","namespace":"demo","uid":"u1","generation":3,"resourceVersion":"42",
+	    "labels":{"a":"b"},"annotations":{"` + lastApplied + `":"{}"},"managedFields":[{"manager":"kubectl"}]},
+	  "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"recommenders":[{"name":"smartvpa"}],
+	    "updatePolicy":{"updateMode":"Off","minReplicas":2}},
+	  "status":{"recommendation":{"containerRecommendations":[{"containerName":"app","target":{"cpu":"250m","memory":"300Mi"}}]},
+	    "conditions":[{"type":"RecommendationProvided","status":"True","lastTransitionTime":"2026-11-01T00:00:00Z"}]}}`
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := ParseVPA(u.DeepCopy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := trimVPA(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseVPA(out.(*unstructured.Unstructured))
+	if err != nil || !reflect.DeepEqual(got, whole) {
+		t.Fatalf("trimmed VPA parses as %+v (%v), want %+v", got, err, whole)
+	}
+	o := out.(*unstructured.Unstructured).Object
+	if md := o["metadata"].(map[string]any); len(md) != 5 || md["resourceVersion"] != "42" {
+		t.Errorf("metadata kept %v, want name, namespace, uid, resourceVersion, generation", md)
+	}
+	st := o["status"].(map[string]any)
+	if !reflect.DeepEqual(st["conditions"], conds) {
+		t.Errorf("conditions %v, want %v", st["conditions"], conds)
+	}
+	if _, ok := st["recommendation"]; ok || st[recDigestKey] != jsonDigest(rec) {
+		t.Errorf("status %v: want the recommendation replaced by the digest of the same recommendation as Go values", st)
+	}
+	rec["containerRecommendations"].([]any)[0].(map[string]any)["target"].(map[string]any)["cpu"] = "251m"
+	if st[recDigestKey] == jsonDigest(rec) {
+		t.Error("a different recommendation has the same digest")
 	}
 }

@@ -1,9 +1,9 @@
 package operator
 
 import (
-	"math"
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -113,7 +113,7 @@ func TestJournalSource(t *testing.T) {
 		name: "version 1 journal",
 		cms: []runtime.Object{checkpointConfigMapV1(t, "smartvpa-system", "demo/web", "uid-web", t0,
 			map[string]ContainerCheckpoint{"app": journalOf(start, 90, 150)})},
-		vpas: []runtime.Object{targetVPA("demo", "web", "web")},
+		vpas:  []runtime.Object{targetVPA("demo", "web", "web")},
 		want:  map[kube.ContainerKey]int{app: 90},
 		cpu:   150,
 		notes: []string{"samples of 1 container(s) from the serve journal in 1 ConfigMap(s)"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"sort"
 	"sync"
 	"time"
@@ -121,8 +120,12 @@ func (c *Controller) writeStatus(ctx context.Context, v *VPA, st map[string]any)
 	sort.SliceStable(conds, func(i, j int) bool {
 		return conds[i].(map[string]any)["type"].(string) < conds[j].(map[string]any)["type"].(string)
 	})
-	curRec, _, _ := unstructured.NestedFieldNoCopy(cur.Object, "status", "recommendation")
-	if !sameJSON(curRec, st["recommendation"]) {
+	// The cache keeps a digest of the recommendation (trimVPA).
+	curRec, ok, _ := unstructured.NestedString(cur.Object, "status", recDigestKey)
+	if !ok {
+		curRec = jsonDigest(nil)
+	}
+	if curRec != jsonDigest(st["recommendation"]) {
 		changed = true
 	}
 	if !changed {
@@ -142,20 +145,6 @@ func (c *Controller) writeStatus(ctx context.Context, v *VPA, st map[string]any)
 	}
 	c.m.StatusUpdates.Inc()
 	return true, nil
-}
-
-// sameJSON compares two values by their JSON form (the informer's object
-// holds JSON numbers and strings, ours Go maps and slices).
-func sameJSON(a, b any) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	var x, y any
-	_ = json.Unmarshal(ja, &x)
-	_ = json.Unmarshal(jb, &y)
-	return reflect.DeepEqual(x, y)
 }
 
 // statusQueue holds the statuses a pass computed until the writers patch
