@@ -16,6 +16,8 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--recommender-name", ""}, "--recommender-name is empty: give the name VPAs list in spec.recommenders"},
 		{[]string{"serve", "--log-format", "xml"}, `--log-format "xml": use text or json`},
 		{[]string{"serve", "--eviction-tolerance", "2"}, "eviction tolerance 2 is outside [0, 1]: use a fraction (default 0.5)"},
+		{[]string{"serve", "--gc-percent", "5"}, "--gc-percent 5 is too low: use 10 or more (100 is Go's default)"},
+		{[]string{"serve", "--profiling", "--metrics-addr", ""}, "--profiling needs --metrics-addr: profiles are served on the metrics address"},
 		{[]string{"serve", "extra"}, `kubectl smartvpa serve takes no arguments, got ["extra"]`},
 	}
 	for _, tt := range tests {

@@ -229,6 +229,12 @@ func readJournalFile(cm *corev1.ConfigMap, maxSamples int) (*journalFile, error)
 	return nil, fmt.Errorf("no %s or %s in binaryData", JournalKey, CheckpointKey)
 }
 
+// EncodeJournal returns the binaryData[JournalKey] bytes of a checkpoint
+// given in the readers' form (version 2; ck.Version is ignored).
+func EncodeJournal(ck *Checkpoint) ([]byte, error) {
+	return journalFileFromV1(ck, math.MaxInt).encode()
+}
+
 // ReadCheckpoint decodes a checkpoint ConfigMap (version 1 or 2) into the
 // readers' form.
 func ReadCheckpoint(cm *corev1.ConfigMap) (*Checkpoint, error) {
@@ -465,35 +471,17 @@ func (c *Controller) restorePage(items []corev1.ConfigMap, vpas map[string]*VPA,
 // since its last checkpoint, and deletes the ConfigMaps of VPAs that are
 // gone. It returns the number written.
 func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
+	written, err := c.writeCheckpoints(ctx, func(string) bool { return true })
+	return written, errors.Join(err, c.collectCheckpoints(ctx))
+}
+
+// collectCheckpoints deletes the checkpoint ConfigMaps of VPAs that are gone.
+func (c *Controller) collectCheckpoints(ctx context.Context) error {
 	if c.cfg.CheckpointNamespace == "" {
-		return 0, nil
+		return nil
 	}
-	now := c.cfg.Clock()
-	var keys []string
-	c.mu.Lock()
-	for k, s := range c.states {
-		if s.dirty {
-			keys = append(keys, k)
-		}
-	}
-	c.mu.Unlock()
-	sort.Strings(keys)
-	cms := c.cl.Kube.CoreV1().ConfigMaps(c.cfg.CheckpointNamespace)
-	written := 0
 	var errs []error
-	// One VPA at a time: each write holds that VPA's journal only.
-	for _, key := range keys {
-		ok, err := c.writeCheckpoint(ctx, key, now)
-		if err != nil {
-			c.markDirty(key)
-			errs = append(errs, fmt.Errorf("write checkpoint of %s: %w", key, err))
-			continue
-		}
-		if ok {
-			written++
-			c.m.Checkpoints.Inc()
-		}
-	}
+	cms := c.cl.Kube.CoreV1().ConfigMaps(c.cfg.CheckpointNamespace)
 	// Garbage: checkpoints of VPAs no longer in the cache (listed in pages,
 	// as Restore does).
 	live := map[string]bool{}
@@ -518,6 +506,39 @@ func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
 			break
 		}
 		opts.Continue = list.Continue
+	}
+	return errors.Join(errs...)
+}
+
+// writeCheckpoints writes the checkpoints of the dirty VPAs whose key
+// passes pick, one VPA at a time (each write holds that VPA's journal only).
+func (c *Controller) writeCheckpoints(ctx context.Context, pick func(key string) bool) (int, error) {
+	if c.cfg.CheckpointNamespace == "" {
+		return 0, nil
+	}
+	now := c.cfg.Clock()
+	var keys []string
+	c.mu.Lock()
+	for k, s := range c.states {
+		if s.dirty && pick(k) {
+			keys = append(keys, k)
+		}
+	}
+	c.mu.Unlock()
+	sort.Strings(keys)
+	written := 0
+	var errs []error
+	for _, key := range keys {
+		ok, err := c.writeCheckpoint(ctx, key, now)
+		if err != nil {
+			c.markDirty(key)
+			errs = append(errs, fmt.Errorf("write checkpoint of %s: %w", key, err))
+			continue
+		}
+		if ok {
+			written++
+			c.m.Checkpoints.Inc()
+		}
 	}
 	return written, errors.Join(errs...)
 }

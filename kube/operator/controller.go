@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sort"
 	"sync"
@@ -276,10 +277,21 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.dropRestored()
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
-	for {
+	// Checkpoints roll: each pass writes the share of the VPAs whose key
+	// hashes to it, so every VPA is written once a checkpoint interval and a
+	// round of reads and writes (two requests a VPA) does not stall one pass.
+	shares := max(1, int(c.cfg.CheckpointInterval/c.cfg.Interval))
+	for pass := 0; ; pass++ {
 		c.Pass(ctx)
+		if shares > 1 {
+			c.checkpointShare(ctx, pass%shares, shares)
+		}
 		if c.cfg.Clock().Sub(c.lastCkpt) >= c.cfg.CheckpointInterval {
-			c.checkpointAll(ctx)
+			if shares > 1 {
+				c.collectAndUpstream(ctx)
+			} else {
+				c.checkpointAll(ctx)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -292,13 +304,43 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 }
 
+// checkpointShare writes the checkpoints of share of shares of the VPAs.
+func (c *Controller) checkpointShare(ctx context.Context, share, shares int) {
+	n, err := c.writeCheckpoints(ctx, func(key string) bool { return keyShare(key, shares) == share })
+	if err != nil {
+		c.m.Errors.WithLabelValues("checkpoint").Inc()
+		c.log.Error("write checkpoints", "err", err, "share", share, "of", shares)
+	} else if n > 0 {
+		c.log.Debug("wrote checkpoints", "configmaps", n, "share", share, "of", shares)
+	}
+}
+
+// keyShare is the share of a VPA key among shares (FNV-1a hash).
+func keyShare(key string, shares int) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(shares))
+}
+
+// collectAndUpstream is checkpointAll's work besides the ConfigMap writes,
+// once a checkpoint interval while the writes roll.
+func (c *Controller) collectAndUpstream(ctx context.Context) {
+	if err := c.collectCheckpoints(ctx); err != nil {
+		c.m.Errors.WithLabelValues("checkpoint").Inc()
+		c.log.Error("delete checkpoints of deleted VPAs", "err", err)
+	}
+	c.writeUpstreamHook(ctx)
+	c.lastCkpt = c.cfg.Clock()
+}
+
 func (c *Controller) checkpointAll(ctx context.Context) {
+	start := time.Now()
 	n, err := c.WriteCheckpoints(ctx)
 	if err != nil {
 		c.m.Errors.WithLabelValues("checkpoint").Inc()
 		c.log.Error("write checkpoints", "err", err)
 	} else {
-		c.log.Info("wrote checkpoints", "configmaps", n)
+		c.log.Info("wrote checkpoints", "configmaps", n, "duration", time.Since(start).Round(time.Millisecond))
 	}
 	c.writeUpstreamHook(ctx)
 	c.lastCkpt = c.cfg.Clock()

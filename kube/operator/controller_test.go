@@ -592,3 +592,31 @@ func testutilCount(t *testing.T, m *Metrics, name string) int {
 
 var _ = types.MergePatchType
 var _ = fmt.Sprint
+
+// TestCheckpointShares: rolling writes take each VPA in the pass of its
+// share, so a round of shares writes every dirty VPA once.
+func TestCheckpointShares(t *testing.T) {
+	f := newFixture(t, []*unstructured.Unstructured{vpaObject("web", "smartvpa", "Off")}, pod("web-0", "100m", "128Mi"))
+	c, _ := f.controller(t, Config{Recommender: "vpa"})
+	feed(t, f, c, 0, 3)
+	const shares = 3
+	mine := keyShare("demo/web", shares)
+	for share := range shares {
+		c.checkpointShare(context.Background(), share, shares)
+		_, err := f.kube.CoreV1().ConfigMaps("smartvpa-system").Get(context.Background(), CheckpointName("demo", "web"), metav1.GetOptions{})
+		if written := err == nil; written != (share >= mine) {
+			t.Fatalf("after share %d of %d: configmap written %v, want it written in share %d", share, shares, written, mine)
+		}
+	}
+	if c.states["demo/web"].dirty || c.states["demo/web"].containers["app"].pending.Len() != 0 {
+		t.Fatal("a round of shares left the VPA dirty")
+	}
+	// Keys spread over the shares.
+	seen := map[int]bool{}
+	for i := range 100 {
+		seen[keyShare(fmt.Sprintf("ns/vpa-%d", i), 10)] = true
+	}
+	if len(seen) != 10 {
+		t.Fatalf("100 keys fell in %d of 10 shares", len(seen))
+	}
+}
