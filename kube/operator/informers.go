@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"sort"
+	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -136,9 +139,58 @@ func trimContainers(cs []corev1.Container) []corev1.Container {
 	}
 	out := make([]corev1.Container, len(cs))
 	for i, c := range cs {
-		out[i] = corev1.Container{Name: c.Name, Resources: c.Resources, ResizePolicy: c.ResizePolicy, RestartPolicy: c.RestartPolicy}
+		out[i] = corev1.Container{Name: c.Name, Resources: internResources(c.Resources), ResizePolicy: c.ResizePolicy, RestartPolicy: c.RestartPolicy}
 	}
 	return out
+}
+
+// Replicas carry the same requests and limits (and allocated resources), so
+// the caches share one ResourceList per distinct list instead of holding one
+// per container: at 5,000 pods of 1,000 Deployments that is most of 9 MB.
+// Objects in an informer's cache are never modified, so sharing is safe.
+// The table is emptied when it passes maxInterned lists, so churn cannot
+// grow it.
+var interned = struct {
+	sync.Mutex
+	m map[string]corev1.ResourceList
+}{m: map[string]corev1.ResourceList{}}
+
+const maxInterned = 8192
+
+func internResources(r corev1.ResourceRequirements) corev1.ResourceRequirements {
+	r.Requests = internList(r.Requests)
+	r.Limits = internList(r.Limits)
+	return r
+}
+
+func internList(l corev1.ResourceList) corev1.ResourceList {
+	if len(l) == 0 {
+		return l
+	}
+	names := make([]string, 0, len(l))
+	for n := range l {
+		names = append(names, string(n))
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		q := l[corev1.ResourceName(n)]
+		b.WriteString(n)
+		b.WriteByte('=')
+		b.WriteString(q.String())
+		b.WriteByte(';')
+	}
+	key := b.String()
+	interned.Lock()
+	defer interned.Unlock()
+	if shared, ok := interned.m[key]; ok {
+		return shared
+	}
+	if len(interned.m) >= maxInterned {
+		clear(interned.m)
+	}
+	interned.m[key] = l
+	return l
 }
 
 func trimPodStatus(s *corev1.PodStatus) {
@@ -160,7 +212,11 @@ func trimStatuses(ss []corev1.ContainerStatus) []corev1.ContainerStatus {
 	for i, st := range ss {
 		out[i] = corev1.ContainerStatus{Name: st.Name, State: st.State, LastTerminationState: st.LastTerminationState,
 			Ready: st.Ready, RestartCount: st.RestartCount, Started: st.Started,
-			AllocatedResources: st.AllocatedResources, Resources: st.Resources}
+			AllocatedResources: internList(st.AllocatedResources), Resources: st.Resources}
+		if st.Resources != nil {
+			r := internResources(*st.Resources)
+			out[i].Resources = &r
+		}
 	}
 	return out
 }

@@ -48,6 +48,34 @@ func TestTrimPodKeepsWhatServeReads(t *testing.T) {
 	}
 }
 
+// TestTrimSharesResourceLists: replicas with equal resources share one
+// ResourceList in the cache; different ones do not, and values are kept.
+func TestTrimSharesResourceLists(t *testing.T) {
+	a, b, c := pod("web-0", "100m", "128Mi"), pod("web-1", "100m", "128Mi"), pod("web-2", "200m", "128Mi")
+	for _, p := range []*corev1.Pod{a, b, c} {
+		r := p.Spec.Containers[0].Resources.DeepCopy()
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Resources: r, AllocatedResources: r.Requests.DeepCopy()}}
+	}
+	want := c.Spec.Containers[0].Resources.DeepCopy()
+	for _, p := range []*corev1.Pod{a, b, c} {
+		if _, err := trimObject(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same := func(x, y corev1.ResourceList) bool { return reflect.ValueOf(x).Pointer() == reflect.ValueOf(y).Pointer() }
+	ra, rb, rc := a.Spec.Containers[0].Resources, b.Spec.Containers[0].Resources, c.Spec.Containers[0].Resources
+	if !same(ra.Requests, rb.Requests) || !same(ra.Requests, b.Status.ContainerStatuses[0].AllocatedResources) ||
+		!same(ra.Requests, b.Status.ContainerStatuses[0].Resources.Requests) {
+		t.Error("equal requests of two replicas are not shared")
+	}
+	if same(ra.Requests, rc.Requests) {
+		t.Error("different requests share a list")
+	}
+	if !reflect.DeepEqual(rc, *want) {
+		t.Errorf("resources %v, want %v", rc, want)
+	}
+}
+
 func TestSelectPods(t *testing.T) {
 	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{podLabelIndex: podLabelKeys})
 	mk := func(ns, name string, l map[string]string) {
