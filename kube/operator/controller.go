@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -275,6 +276,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	c.restoreUpstreamAtStart(ctx)
 	c.dropRestored()
+	// The restore decoded and replayed every journal: give that transient
+	// heap back to the OS now rather than over the next minutes.
+	debug.FreeOSMemory()
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
 	// Checkpoints roll: each pass writes the share of the VPAs whose key

@@ -85,6 +85,7 @@ func trimObject(obj any) (any, error) {
 	case *corev1.Pod:
 		o.ManagedFields = nil
 		o.Annotations = nil
+		o.Labels = internLabels(o.Labels)
 		trimPodSpec(&o.Spec)
 		trimPodStatus(&o.Status)
 	case *appsv1.Deployment:
@@ -156,6 +157,43 @@ var interned = struct {
 }{m: map[string]corev1.ResourceList{}}
 
 const maxInterned = 8192
+
+// internLabels shares equal label maps (replicas of a ReplicaSet carry
+// the same labels), as internList does ResourceLists.
+func internLabels(l map[string]string) map[string]string {
+	if len(l) == 0 {
+		return l
+	}
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("labels:")
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(l[k])
+		b.WriteByte(0)
+	}
+	key := b.String()
+	internedLabels.Lock()
+	defer internedLabels.Unlock()
+	if shared, ok := internedLabels.m[key]; ok {
+		return shared
+	}
+	if len(internedLabels.m) >= maxInterned {
+		clear(internedLabels.m)
+	}
+	internedLabels.m[key] = l
+	return l
+}
+
+var internedLabels = struct {
+	sync.Mutex
+	m map[string]map[string]string
+}{m: map[string]map[string]string{}}
 
 func internResources(r corev1.ResourceRequirements) corev1.ResourceRequirements {
 	r.Requests = internList(r.Requests)

@@ -62,7 +62,9 @@ func TestTrimSharesResourceLists(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	same := func(x, y corev1.ResourceList) bool { return reflect.ValueOf(x).Pointer() == reflect.ValueOf(y).Pointer() }
+	same := func(x, y corev1.ResourceList) bool {
+		return reflect.ValueOf(x).Pointer() == reflect.ValueOf(y).Pointer()
+	}
 	ra, rb, rc := a.Spec.Containers[0].Resources, b.Spec.Containers[0].Resources, c.Spec.Containers[0].Resources
 	if !same(ra.Requests, rb.Requests) || !same(ra.Requests, b.Status.ContainerStatuses[0].AllocatedResources) ||
 		!same(ra.Requests, b.Status.ContainerStatuses[0].Resources.Requests) {
@@ -70,6 +72,10 @@ func TestTrimSharesResourceLists(t *testing.T) {
 	}
 	if same(ra.Requests, rc.Requests) {
 		t.Error("different requests share a list")
+	}
+	sameLabels := func(x, y map[string]string) bool { return reflect.ValueOf(x).Pointer() == reflect.ValueOf(y).Pointer() }
+	if !sameLabels(a.Labels, b.Labels) || !reflect.DeepEqual(a.Labels, map[string]string{"app": "web"}) {
+		t.Errorf("labels of two replicas %v and %v are not one shared map", a.Labels, b.Labels)
 	}
 	if !reflect.DeepEqual(rc, *want) {
 		t.Errorf("resources %v, want %v", rc, want)
