@@ -429,7 +429,7 @@ func (c *Controller) Restore(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, errors.Join(append(errs, fmt.Errorf("list checkpoint configmaps in %s: %w", c.cfg.CheckpointNamespace, err))...)
 		}
-		n += c.restorePage(list.Items, vpas, &errs)
+		n += c.restorePage(ctx, list.Items, vpas, &errs)
 		if list.Continue == "" {
 			break
 		}
@@ -440,7 +440,7 @@ func (c *Controller) Restore(ctx context.Context) (int, error) {
 }
 
 // restorePage restores the checkpoints of one page and returns how many.
-func (c *Controller) restorePage(items []corev1.ConfigMap, vpas map[string]*VPA, errs *[]error) int {
+func (c *Controller) restorePage(ctx context.Context, items []corev1.ConfigMap, vpas map[string]*VPA, errs *[]error) int {
 	n := 0
 	for i := range items {
 		cm := &items[i]
@@ -450,6 +450,15 @@ func (c *Controller) restorePage(items []corev1.ConfigMap, vpas map[string]*VPA,
 			continue
 		}
 		v := vpas[f.meta.VPA]
+		if v == nil && !c.vpaExists(f.meta.VPA) {
+			// The VPA is gone: so is its checkpoint. (One that names another
+			// recommender now is left: another serve may own it.)
+			c.log.Info("delete checkpoint of a VPA that is gone", "configmap", cm.Name, "vpa", f.meta.VPA)
+			if err := c.cl.Kube.CoreV1().ConfigMaps(cm.Namespace).Delete(ctx, cm.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				*errs = append(*errs, fmt.Errorf("delete configmap %s/%s: %w", cm.Namespace, cm.Name, err))
+			}
+			continue
+		}
 		if v == nil || v.UID != f.meta.UID || f.meta.Recommender != c.cfg.Recommender {
 			c.log.Info("skip checkpoint", "configmap", cm.Name, "vpa", f.meta.VPA, "recommender", f.meta.Recommender)
 			continue
@@ -475,37 +484,37 @@ func (c *Controller) WriteCheckpoints(ctx context.Context) (int, error) {
 	return written, errors.Join(err, c.collectCheckpoints(ctx))
 }
 
-// collectCheckpoints deletes the checkpoint ConfigMaps of VPAs that are gone.
+// vpaExists reports whether the informer holds VPA key (naming any
+// recommender).
+func (c *Controller) vpaExists(key string) bool {
+	_, ok, err := c.vpaInf.GetStore().GetByKey(key)
+	return ok || err != nil || !c.vpaInf.HasSynced()
+}
+
+// collectCheckpoints deletes the checkpoint ConfigMaps of the VPAs whose
+// state a pass dropped (Restore deletes those of VPAs gone while serve was
+// away), so no ConfigMap is listed while serve runs.
 func (c *Controller) collectCheckpoints(ctx context.Context) error {
 	if c.cfg.CheckpointNamespace == "" {
 		return nil
 	}
+	c.mu.Lock()
+	var keys []string
+	for k := range c.gone {
+		if c.states[k] == nil && !c.vpaExists(k) { // not back since
+			keys = append(keys, k)
+		}
+	}
+	clear(c.gone)
+	c.mu.Unlock()
+	sort.Strings(keys)
 	var errs []error
 	cms := c.cl.Kube.CoreV1().ConfigMaps(c.cfg.CheckpointNamespace)
-	// Garbage: checkpoints of VPAs no longer in the cache (listed in pages,
-	// as Restore does).
-	live := map[string]bool{}
-	for _, v := range c.ourVPAs() {
-		live[CheckpointName(v.Namespace, v.Name)] = true
-	}
-	opts := metav1.ListOptions{LabelSelector: CheckpointLabel, Limit: 50}
-	for {
-		list, err := cms.List(ctx, opts)
-		if err != nil {
-			errs = append(errs, err)
-			break
+	for _, k := range keys {
+		ns, name := splitKey(k)
+		if err := cms.Delete(ctx, CheckpointName(ns, name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete checkpoint of %s: %w", k, err))
 		}
-		for i := range list.Items {
-			if cm := &list.Items[i]; !live[cm.Name] && c.vpaInf.HasSynced() {
-				if err := cms.Delete(ctx, cm.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-					errs = append(errs, err)
-				}
-			}
-		}
-		if list.Continue == "" {
-			break
-		}
-		opts.Continue = list.Continue
 	}
 	return errors.Join(errs...)
 }

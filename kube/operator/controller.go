@@ -106,6 +106,9 @@ type Controller struct {
 	// lastPass is when the last pass ended (for /healthz).
 	lastPass     time.Time
 	lastCkpt     time.Time
+	// gone are the keys of VPAs whose state a pass dropped (deleted, or no
+	// longer naming us): their checkpoint ConfigMaps are to be deleted.
+	gone map[string]bool
 	metricsErr   error
 	restoredFrom int
 	// up remembers the upstream checkpoints written (upstream_checkpoint.go).
@@ -185,7 +188,7 @@ func New(cl Clients, cfg Config) (*Controller, error) {
 	if cfg.UpdatePolicy.Mode == "" {
 		cfg.UpdatePolicy = updater.DefaultPolicy()
 	}
-	c := &Controller{cfg: cfg, cl: cl, log: cfg.Log, m: cfg.Metrics, states: map[string]*vpaState{}, writes: newStatusQueue()}
+	c := &Controller{cfg: cfg, cl: cl, log: cfg.Log, m: cfg.Metrics, states: map[string]*vpaState{}, gone: map[string]bool{}, writes: newStatusQueue()}
 	c.dynFactory = dynamicinformer.NewDynamicSharedInformerFactory(cl.Dynamic, 0)
 	c.vpaInf = c.dynFactory.ForResource(kube.VPAResource).Informer()
 	// The caches hold only what serve reads (informers.go).

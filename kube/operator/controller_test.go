@@ -620,3 +620,58 @@ func TestCheckpointShares(t *testing.T) {
 		t.Fatalf("100 keys fell in %d of 10 shares", len(seen))
 	}
 }
+
+// TestCheckpointOfDeletedVPA: a deleted VPA's checkpoint ConfigMap goes
+// with it (after the pass that drops its state, or at the next restore),
+// without listing ConfigMaps; one whose VPA names another recommender stays.
+func TestCheckpointOfDeletedVPA(t *testing.T) {
+	f := newFixture(t, []*unstructured.Unstructured{vpaObject("web", "smartvpa", "Off"), vpaObject("other", "someone-else", "Off")},
+		pod("web-0", "100m", "128Mi"))
+	c, _ := f.controller(t, Config{Recommender: "vpa"})
+	feed(t, f, c, 0, 3)
+	if _, err := c.WriteCheckpoints(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cms := f.kube.CoreV1().ConfigMaps("smartvpa-system")
+	// A checkpoint of "other" (as another serve would write) and of a VPA
+	// that no longer exists.
+	for _, name := range []string{"other", "ghost"} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: CheckpointName("demo", name), Namespace: "smartvpa-system",
+			Labels: map[string]string{CheckpointLabel: "2"}}, BinaryData: map[string][]byte{JournalKey: mustEncode(t, "demo/"+name)}}
+		if _, err := cms.Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(name string) bool {
+		_, err := cms.Get(context.Background(), CheckpointName("demo", name), metav1.GetOptions{})
+		return err == nil
+	}
+	c2, _ := f.controller(t, Config{Recommender: "vpa"})
+	if _, err := c2.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if exists("ghost") || !exists("other") || !exists("web") {
+		t.Fatalf("after restore: ghost %v other %v web %v; want only the ghost's checkpoint deleted", exists("ghost"), exists("other"), exists("web"))
+	}
+	if err := f.dyn.Resource(kube.VPAResource).Namespace("demo").Delete(context.Background(), "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, ok, _ := c2.vpaInf.GetStore().GetByKey("demo/web"); return !ok })
+	c2.Pass(context.Background())
+	c2.Flush()
+	if err := c2.collectCheckpoints(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if exists("web") || !exists("other") {
+		t.Fatalf("after the VPA's deletion: web %v other %v; want web's checkpoint deleted", exists("web"), exists("other"))
+	}
+}
+
+func mustEncode(t *testing.T, key string) []byte {
+	t.Helper()
+	b, err := EncodeJournal(&Checkpoint{Recommender: "vpa", VPA: key, UID: "u-" + key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -52,6 +52,7 @@ func (c *Controller) Pass(ctx context.Context) PassResult {
 	for k := range c.states {
 		if !live[k] {
 			delete(c.states, k)
+			c.gone[k] = true // its checkpoint ConfigMap goes too (collectCheckpoints)
 		}
 	}
 	c.mu.Unlock()
