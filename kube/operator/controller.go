@@ -104,11 +104,11 @@ type Controller struct {
 	mu     sync.Mutex
 	states map[string]*vpaState // by VPA namespace/name
 	// lastPass is when the last pass ended (for /healthz).
-	lastPass     time.Time
-	lastCkpt     time.Time
+	lastPass time.Time
+	lastCkpt time.Time
 	// gone are the keys of VPAs whose state a pass dropped (deleted, or no
 	// longer naming us): their checkpoint ConfigMaps are to be deleted.
-	gone map[string]bool
+	gone         map[string]bool
 	metricsErr   error
 	restoredFrom int
 	// up remembers the upstream checkpoints written (upstream_checkpoint.go).
