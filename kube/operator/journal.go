@@ -184,7 +184,9 @@ func (j *journal) appendTo(b []byte) []byte {
 
 // readJournal reads what appendTo wrote from the start of b into a journal
 // of at most maxSamples (older chunks beyond it are dropped) and returns the
-// rest of b. The chunk bytes are copied, so b can be let go.
+// rest of b. The chunks share b's bytes (capacity-limited, so adding to the
+// journal copies the last chunk instead of writing into b): b must not
+// change while the journal is used.
 func readJournal(b []byte, maxSamples int) (*journal, []byte, error) {
 	j := newJournal(maxSamples)
 	uv := func() (uint64, error) {
@@ -226,7 +228,7 @@ func readJournal(b []byte, maxSamples int) (*journal, []byte, error) {
 		}
 		c.n = int(n)
 		c.lastT, c.lastDT, c.lastV = st[0], st[1], [2]int64{st[2], st[3]}
-		c.data = append([]byte(nil), b[:size]...)
+		c.data = b[:size:size]
 		b = b[size:]
 		if c.n == 0 {
 			continue

@@ -121,6 +121,11 @@ func TestJournalBinary(t *testing.T) {
 		if !sameSamples(journalSamples(got), want) || got.Len() != len(want) {
 			t.Fatalf("n=%d: round trip gave %d samples, not the %d written", n, got.Len(), len(want))
 		}
+		// The journal read shares b's bytes: adding to it left b as it was.
+		again, _, err := readJournal(b[4:], 1<<20)
+		if err != nil || !sameSamples(journalSamples(again), want[:len(want)-1]) {
+			t.Fatalf("n=%d: b changed under the journal read from it (%v)", n, err)
+		}
 		for cut := 1; cut < len(b)-4 && n > 0; cut += 1 + len(b)/7 {
 			if _, _, err := readJournal(b[4:4+cut], 1<<20); err == nil {
 				t.Fatalf("n=%d: %d of %d bytes read without an error", n, cut, len(b)-4)
