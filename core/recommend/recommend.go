@@ -71,6 +71,14 @@ type Config struct {
 	// ModelFile is the path to a trained model, for recommenders that take one;
 	// empty means the default model.
 	ModelFile string
+	// CPUOnly tells the recommender that only its CPU values will be read:
+	// it may skip memory, keeping no memory-side state and doing no
+	// memory-side work. The memory values of its recommendations are then
+	// unspecified (the recommenders that honour it give zero), and so is the
+	// memory evidence of Explain; its CPU values, ok and CPU evidence are
+	// the same as without CPUOnly. Smart sets it for the candidates it
+	// follows for CPU only; a recommender that ignores it is correct.
+	CPUOnly bool
 }
 
 // Factory creates a fresh recommender for one container.

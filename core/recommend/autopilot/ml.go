@@ -251,12 +251,24 @@ type ML struct {
 	samples int
 }
 
-// NewML creates an ML recommender.
+// NewML creates an ML recommender. With cfg.CPUOnly it has no memory side
+// (res[1] is nil): memory is 0 in its recommendations and absent from
+// Explain.
 func NewML(o MLOptions, cfg recommend.Config) *ML {
 	m := &ML{opt: o, cfg: cfg}
 	m.res[0] = newMLResource(o.CPU, newGrid(1, 1e7, 1.1), o.Step)
-	m.res[1] = newMLResource(o.Memory, newGrid(model.MiB, 1e13, 1.1), o.Step)
+	if !cfg.CPUOnly {
+		m.res[1] = newMLResource(o.Memory, newGrid(model.MiB, 1e13, 1.1), o.Step)
+	}
 	return m
+}
+
+// resources are the resources m recommends: CPU alone with cfg.CPUOnly.
+func (m *ML) resources() []model.Resource {
+	if m.res[1] == nil {
+		return model.AllResources[:1]
+	}
+	return model.AllResources
 }
 
 func init() {
@@ -285,11 +297,13 @@ func (m *ML) AddSample(s model.Sample) {
 		m.stepAt = st
 	}
 	m.buf[0] = append(m.buf[0], s.CPUMillicores)
-	m.buf[1] = append(m.buf[1], s.MemoryBytes)
+	if m.res[1] != nil {
+		m.buf[1] = append(m.buf[1], s.MemoryBytes)
+	}
 }
 
 func (m *ML) flush() {
-	for i := range m.res {
+	for i := range m.resources() {
 		m.res[i].step(m.buf[i], m.opt.Step.Seconds())
 		m.buf[i] = m.buf[i][:0]
 	}
@@ -298,6 +312,9 @@ func (m *ML) flush() {
 // AddOOM implements recommend.Recommender: the OOM enters the memory history
 // as a sample 20 % above the request at the kill, and the limit rises at once.
 func (m *ML) AddOOM(e model.OOMEvent) {
+	if m.res[1] == nil {
+		return
+	}
 	v := 1.2 * math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
 	m.buf[1] = append(m.buf[1], v)
 	r := m.res[1]
@@ -312,7 +329,7 @@ func (m *ML) Recommend(now time.Time) (model.Recommendation, bool) {
 		return model.Recommendation{}, false
 	}
 	var rec model.Recommendation
-	for i, res := range model.AllResources {
+	for i, res := range m.resources() {
 		r := m.res[i]
 		tg := r.limit
 		// The step being filled: never recommend below what it already used.
@@ -336,7 +353,7 @@ func (m *ML) Explain(now time.Time) recommend.Explanation {
 		ex.Notes = []string{fmt.Sprintf("warming up: %d of %d steps of %s", m.res[0].steps, m.opt.MinSteps, m.opt.Step)}
 		return ex
 	}
-	for i, res := range model.AllResources {
+	for i, res := range m.resources() {
 		r := m.res[i]
 		nM := len(r.opt.Margins)
 		di, mi := r.chosen/nM, r.chosen%nM

@@ -143,12 +143,24 @@ type Window struct {
 	samples int
 }
 
-// NewWindow creates a moving-window recommender.
+// NewWindow creates a moving-window recommender. With cfg.CPUOnly it has no
+// memory side (res[1] is nil): memory is 0 in its recommendations and absent
+// from Explain.
 func NewWindow(o WindowOptions, cfg recommend.Config) *Window {
 	w := &Window{opt: o, cfg: cfg}
 	w.res[0] = &windowResource{opt: o.CPU, hist: newDecayed(newGrid(1, 1e7, 1.05), o.CPU.HalfLife.Seconds())}
-	w.res[1] = &windowResource{opt: o.Memory, hist: newDecayed(newGrid(model.MiB, 1e13, 1.05), o.Memory.HalfLife.Seconds())}
+	if !cfg.CPUOnly {
+		w.res[1] = &windowResource{opt: o.Memory, hist: newDecayed(newGrid(model.MiB, 1e13, 1.05), o.Memory.HalfLife.Seconds())}
+	}
 	return w
+}
+
+// resources are the resources w recommends: CPU alone with cfg.CPUOnly.
+func (w *Window) resources() []model.Resource {
+	if w.res[1] == nil {
+		return model.AllResources[:1]
+	}
+	return model.AllResources
 }
 
 func init() {
@@ -168,7 +180,9 @@ func (w *Window) AddSample(s model.Sample) {
 	w.samples++
 	w.last = s.Time
 	ts := float64(s.Time.UnixNano()) / 1e9
-	for i, v := range [2]float64{s.CPUMillicores, s.MemoryBytes} {
+	v := [2]float64{s.CPUMillicores, s.MemoryBytes}
+	for i := range w.resources() {
+		v := v[i]
 		r := w.res[i]
 		weight := 1.0
 		if r.opt.LoadAdjusted {
@@ -216,6 +230,9 @@ func (r *windowResource) raw() float64 {
 // memory history as a sample 20 % above the request.
 func (w *Window) AddOOM(e model.OOMEvent) {
 	r := w.res[1]
+	if r == nil {
+		return
+	}
 	v := 1.2 * math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
 	r.hist.add(v, 1, float64(e.Time.UnixNano())/1e9)
 	if r.opt.Statistic == Peak {
@@ -230,7 +247,7 @@ func (w *Window) Recommend(now time.Time) (model.Recommendation, bool) {
 		return model.Recommendation{}, false
 	}
 	var rec model.Recommendation
-	for i, res := range model.AllResources {
+	for i, res := range w.resources() {
 		r := w.res[i]
 		if r.holdStale {
 			r.holdMax, r.holdStale = r.maxHold(), false
@@ -254,7 +271,7 @@ func (w *Window) Explain(now time.Time) recommend.Explanation {
 		ex.Notes = []string{fmt.Sprintf("warming up: need %s of history", w.opt.MinHistory)}
 		return ex
 	}
-	for i, res := range model.AllResources {
+	for i, res := range w.resources() {
 		r := w.res[i]
 		ev := recommend.Evidence{
 			SampleCount: float64(w.samples),

@@ -164,14 +164,16 @@ func TestWindowerFillsGaps(t *testing.T) {
 
 // TestWindowerKeepAndCap checks that a bounded windower keeps the newest Cap
 // windows of the unbounded series, that KeepPeak and KeepMean keep the same
-// peaks and means as KeepAll, and that a window's Start and N survive.
+// peaks and means as KeepAll, and that a window's Start and N survive; with
+// CPUOnly, that they keep the same CPU values and Start, and no memory.
 func TestWindowerKeepAndCap(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(1, 2))
 	full := Windower{Width: time.Hour, MaxGapFill: 5}
-	bounded := map[Keep]*Windower{}
+	bounded, cpuOnly := map[Keep]*Windower{}, map[Keep]*Windower{}
 	for _, k := range []Keep{KeepAll, KeepPeak, KeepMean} {
 		bounded[k] = &Windower{Width: time.Hour, MaxGapFill: 5, Cap: 50, Keep: k}
+		cpuOnly[k] = &Windower{Width: time.Hour, MaxGapFill: 5, Cap: 50, Keep: k, CPUOnly: true}
 	}
 	at := t0
 	for i := 0; i < 5000; i++ {
@@ -181,8 +183,10 @@ func TestWindowerKeepAndCap(t *testing.T) {
 		}
 		s := model.Sample{Time: at, CPUMillicores: rng.Float64() * 100, MemoryBytes: rng.Float64() * model.GiB}
 		full.Add(s)
-		for _, w := range bounded {
-			w.Add(s)
+		for k, w := range bounded {
+			if w.Add(s) != cpuOnly[k].Add(s) {
+				t.Fatalf("sample %d: Add of a CPU-only windower disagrees on closing a window", i)
+			}
 		}
 		all := full.Windows()
 		want := all[max(0, len(all)-50):]
@@ -201,7 +205,36 @@ func TestWindowerKeepAndCap(t *testing.T) {
 		if bounded[KeepPeak].Len() != len(want) || bounded[KeepMean].Len() != len(want) {
 			t.Fatalf("sample %d: Len %d and %d, want %d", i, bounded[KeepPeak].Len(), bounded[KeepMean].Len(), len(want))
 		}
+		wantCPU := make([]Window, len(want))
+		for j, x := range want {
+			wantCPU[j] = Window{Start: x.Start, Peak: [2]float64{x.Peak[0], 0}, Mean: [2]float64{x.Mean[0], 0}}
+		}
+		if got := cpuOnly[KeepAll].Windows(); !reflect.DeepEqual(got, wantCPU) {
+			t.Fatalf("sample %d: CPU-only KeepAll kept %+v, want %+v", i, got, wantCPU)
+		}
+		peaks, means := Peaks(want, 0), Means(want, 0)
+		if !reflect.DeepEqual(cpuOnly[KeepPeak].PeakSeries(0), peaks) || !reflect.DeepEqual(cpuOnly[KeepAll].PeakSeries(0), peaks) {
+			t.Fatalf("sample %d: CPU-only peak series differ", i)
+		}
+		if !reflect.DeepEqual(cpuOnly[KeepMean].MeanSeries(0), means) || !reflect.DeepEqual(cpuOnly[KeepAll].MeanSeries(0), means) {
+			t.Fatalf("sample %d: CPU-only mean series differ", i)
+		}
+		for k, w := range cpuOnly {
+			cur, ok := w.Current()
+			wcur, wok := full.Current()
+			if w.Len() != len(want) || ok != wok || cur.Peak != [2]float64{wcur.Peak[0], 0} || cur.Mean != [2]float64{wcur.Mean[0], 0} {
+				t.Fatalf("sample %d: CPU-only keep %d: Len %d, current %+v; want %d, CPU of %+v", i, k, w.Len(), cur, len(want), wcur)
+			}
+		}
 	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the memory series of a CPU-only windower did not panic")
+			}
+		}()
+		cpuOnly[KeepPeak].PeakSeries(1)
+	}()
 	if ws := full.Windows(); ws[0].N == 0 || !ws[1].Start.Equal(ws[0].Start.Add(time.Hour)) {
 		t.Fatalf("first windows %+v %+v: want N > 0 and consecutive starts", ws[0], ws[1])
 	}

@@ -136,8 +136,16 @@ func New(name string, o Options, cfg recommend.Config) *Recommender {
 	if o.Mean {
 		keep = KeepMean
 	}
-	r.win = Windower{Width: o.Window, MaxGapFill: int(24 * time.Hour / o.Window), Cap: o.History, Keep: keep}
+	r.win = Windower{Width: o.Window, MaxGapFill: int(24 * time.Hour / o.Window), Cap: o.History, Keep: keep, CPUOnly: cfg.CPUOnly}
 	return r
+}
+
+// resources are the resources r forecasts: CPU alone with cfg.CPUOnly.
+func (r *Recommender) resources() []model.Resource {
+	if r.cfg.CPUOnly {
+		return model.AllResources[:1]
+	}
+	return model.AllResources
 }
 
 // Name implements recommend.Recommender.
@@ -159,6 +167,9 @@ func (r *Recommender) AddSample(s model.Sample) {
 // by 20 % until the next refit sees the usage that caused it.
 func (r *Recommender) AddOOM(e model.OOMEvent) {
 	r.ooms++
+	if r.cfg.CPUOnly {
+		return
+	}
 	used := math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
 	if r.fitted && used > 0 {
 		t := math.Max(r.rec.Target.MemoryBytes, used*1.2)
@@ -175,7 +186,7 @@ func (r *Recommender) refit() {
 		return
 	}
 	var rec model.Recommendation
-	for ri, res := range model.AllResources {
+	for ri, res := range r.resources() {
 		ro := r.opt.CPU
 		if res == model.Memory {
 			ro = r.opt.Memory
@@ -276,7 +287,7 @@ func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	rec := r.rec
 	if r.opt.FollowCurrent {
 		if cur, ok := r.win.Current(); ok {
-			for ri, res := range model.AllResources {
+			for ri, res := range r.resources() {
 				m := 1 + r.opt.CPU.Margin
 				if res == model.Memory {
 					m = 1 + r.opt.Memory.Margin
@@ -300,7 +311,7 @@ func (r *Recommender) Explain(now time.Time) recommend.Explanation {
 		ex.Notes = append(ex.Notes, fmt.Sprintf("warming up: %d of %d windows of %s", r.win.Len(), r.opt.MinWindows, r.opt.Window))
 		return ex
 	}
-	for ri, res := range model.AllResources {
+	for ri, res := range r.resources() {
 		ro := r.opt.CPU
 		if res == model.Memory {
 			ro = r.opt.Memory

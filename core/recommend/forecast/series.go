@@ -41,7 +41,7 @@ const (
 // Closed windows are kept in a ring of at most Cap, in a compact form: Start
 // as Unix nanoseconds (windows are aligned on the epoch with UnixNano, so
 // sample times are in its range, the years 1678 to 2262) and, for KeepPeak
-// and KeepMean, only the series asked for.
+// and KeepMean, only the series asked for; with CPUOnly, only CPU's.
 type Windower struct {
 	Width      time.Duration
 	MaxGapFill int
@@ -49,11 +49,18 @@ type Windower struct {
 	Cap int
 	// Keep selects what closed windows keep (see Keep).
 	Keep Keep
+	// CPUOnly aggregates and keeps CPU (index 0) only, for a caller that
+	// reads no memory: memory's Peak and Mean stay 0 in Current and
+	// Windows, and with KeepAll so does N (Start, CPU's Peak and Mean are
+	// kept). Memory's series must not be asked for.
+	CPUOnly bool
 
 	cur     Window
 	started bool
 	all     ring.Ring[closedWindow] // KeepAll
 	one     ring.Ring[[2]float64]   // KeepPeak: Peak; KeepMean: Mean
+	allCPU  ring.Ring[cpuWindow]    // KeepAll with CPUOnly
+	oneCPU  ring.Ring[float64]      // KeepPeak or KeepMean with CPUOnly
 }
 
 // closedWindow is a Window with Start as Unix nanoseconds (48 bytes, not 64).
@@ -61,6 +68,12 @@ type closedWindow struct {
 	start      int64
 	peak, mean [2]float64
 	n          int
+}
+
+// cpuWindow is what KeepAll with CPUOnly keeps of a window (24 bytes).
+type cpuWindow struct {
+	start      int64
+	peak, mean float64
 }
 
 // Add feeds a sample. It returns true when the sample closed at least one
@@ -86,7 +99,11 @@ func (w *Windower) Add(s model.Sample) bool {
 		w.cur = Window{Start: start}
 	}
 	v := [2]float64{s.CPUMillicores, s.MemoryBytes}
-	for r := 0; r < 2; r++ {
+	nr := 2
+	if w.CPUOnly {
+		nr = 1
+	}
+	for r := 0; r < nr; r++ {
 		if w.cur.N == 0 || v[r] > w.cur.Peak[r] {
 			w.cur.Peak[r] = v[r]
 		}
@@ -99,6 +116,20 @@ func (w *Windower) Add(s model.Sample) bool {
 func (w *Windower) push(x Window) {
 	// The ring drops the oldest beyond Cap (Cap is a plain field, so it is
 	// read here rather than at construction).
+	if w.CPUOnly {
+		switch w.Keep {
+		case KeepPeak:
+			w.oneCPU.Max = w.Cap
+			w.oneCPU.Push(x.Peak[0])
+		case KeepMean:
+			w.oneCPU.Max = w.Cap
+			w.oneCPU.Push(x.Mean[0])
+		default:
+			w.allCPU.Max = w.Cap
+			w.allCPU.Push(cpuWindow{start: x.Start.UnixNano(), peak: x.Peak[0], mean: x.Mean[0]})
+		}
+		return
+	}
 	switch w.Keep {
 	case KeepPeak:
 		w.one.Max = w.Cap
@@ -114,7 +145,12 @@ func (w *Windower) push(x Window) {
 
 // Len returns the number of closed windows kept (at most Cap).
 func (w *Windower) Len() int {
-	if w.Keep == KeepAll {
+	switch {
+	case w.CPUOnly && w.Keep == KeepAll:
+		return w.allCPU.Len()
+	case w.CPUOnly:
+		return w.oneCPU.Len()
+	case w.Keep == KeepAll:
 		return w.all.Len()
 	}
 	return w.one.Len()
@@ -125,6 +161,18 @@ func (w *Windower) Len() int {
 func (w *Windower) Windows() []Window {
 	out := make([]Window, w.Len())
 	for i := range out {
+		if w.CPUOnly {
+			switch w.Keep {
+			case KeepPeak:
+				out[i].Peak[0] = w.oneCPU.At(i)
+			case KeepMean:
+				out[i].Mean[0] = w.oneCPU.At(i)
+			default:
+				c := w.allCPU.At(i)
+				out[i].Start, out[i].Peak[0], out[i].Mean[0] = time.Unix(0, c.start).UTC(), c.peak, c.mean
+			}
+			continue
+		}
 		switch w.Keep {
 		case KeepPeak:
 			out[i].Peak = w.one.At(i)
@@ -140,8 +188,11 @@ func (w *Windower) Windows() []Window {
 
 // PeakSeries returns the peaks of resource index r (0 CPU, 1 memory) of the
 // closed windows, oldest first, in a new slice. Keep must be KeepAll or
-// KeepPeak.
+// KeepPeak (and r 0 with CPUOnly).
 func (w *Windower) PeakSeries(r int) []float64 {
+	if w.CPUOnly {
+		return w.cpuSeries(r, KeepPeak, func(c cpuWindow) float64 { return c.peak })
+	}
 	switch w.Keep {
 	case KeepAll:
 		return w.allSeries(func(c closedWindow) float64 { return c.peak[r] })
@@ -153,8 +204,11 @@ func (w *Windower) PeakSeries(r int) []float64 {
 
 // MeanSeries returns the means of resource index r (0 CPU, 1 memory) of the
 // closed windows, oldest first, in a new slice. Keep must be KeepAll or
-// KeepMean.
+// KeepMean (and r 0 with CPUOnly).
 func (w *Windower) MeanSeries(r int) []float64 {
+	if w.CPUOnly {
+		return w.cpuSeries(r, KeepMean, func(c cpuWindow) float64 { return c.mean })
+	}
 	switch w.Keep {
 	case KeepAll:
 		return w.allSeries(func(c closedWindow) float64 { return c.mean[r] })
@@ -162,6 +216,29 @@ func (w *Windower) MeanSeries(r int) []float64 {
 		return w.oneSeries(r)
 	}
 	panic("forecast: MeanSeries of a Windower that keeps peaks only")
+}
+
+// cpuSeries is PeakSeries (keep KeepPeak) or MeanSeries (KeepMean) with
+// CPUOnly; f reads the series of a window kept with KeepAll.
+func (w *Windower) cpuSeries(r int, keep Keep, f func(cpuWindow) float64) []float64 {
+	if r != 0 {
+		panic("forecast: memory series of a CPU-only Windower")
+	}
+	switch w.Keep {
+	case KeepAll:
+		out := make([]float64, w.allCPU.Len())
+		for i := range out {
+			out[i] = f(w.allCPU.At(i))
+		}
+		return out
+	case keep:
+		out := make([]float64, w.oneCPU.Len())
+		for i := range out {
+			out[i] = w.oneCPU.At(i)
+		}
+		return out
+	}
+	panic("forecast: a series a Windower does not keep")
 }
 
 func (w *Windower) allSeries(f func(closedWindow) float64) []float64 {

@@ -93,8 +93,17 @@ func New(p *Params, cfg recommend.Config) *Recommender {
 			r.margin[i] = np.Margin
 		}
 	}
-	r.win = forecast.Windower{Width: r.window, MaxGapFill: int(24 * time.Hour / r.window), Cap: 2 * r.seq}
+	r.win = forecast.Windower{Width: r.window, MaxGapFill: int(24 * time.Hour / r.window), Cap: 2 * r.seq, CPUOnly: cfg.CPUOnly}
 	return r
+}
+
+// resources are the resources r predicts: CPU alone with cfg.CPUOnly (then
+// memory is 0 in its recommendations and absent from Explain).
+func (r *Recommender) resources() []model.Resource {
+	if r.cfg.CPUOnly {
+		return model.AllResources[:1]
+	}
+	return model.AllResources
 }
 
 // Name implements recommend.Recommender.
@@ -117,7 +126,7 @@ func (r *Recommender) predict() {
 	if len(ws) < r.seq {
 		return
 	}
-	for i := range r.pred {
+	for i := range r.resources() {
 		if r.nets[i] == nil {
 			var m float64
 			for _, w := range ws[len(ws)-r.seq:] {
@@ -135,6 +144,9 @@ func (r *Recommender) predict() {
 // AddOOM implements recommend.Recommender: the memory prediction rises to
 // 20 % above the usage at the kill until the next window.
 func (r *Recommender) AddOOM(e model.OOMEvent) {
+	if r.cfg.CPUOnly {
+		return
+	}
 	r.pred[1] = math.Max(r.pred[1], 1.2*math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes))
 }
 
@@ -145,7 +157,7 @@ func (r *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	}
 	cur, hasCur := r.win.Current()
 	var rec model.Recommendation
-	for i, res := range model.AllResources {
+	for i, res := range r.resources() {
 		v := r.pred[i]
 		if hasCur {
 			v = math.Max(v, cur.Peak[i])
@@ -170,7 +182,7 @@ func (r *Recommender) Explain(now time.Time) recommend.Explanation {
 		ex.Notes = append(ex.Notes, fmt.Sprintf("warming up: %d of %d windows of %s", len(r.win.Windows()), r.seq, r.window))
 		return ex
 	}
-	for i, res := range model.AllResources {
+	for i, res := range r.resources() {
 		ev := recommend.Evidence{
 			SampleCount: float64(r.samples),
 			HistorySpan: r.last.Sub(r.first),

@@ -83,7 +83,10 @@ func (p *Params) Greedy(s int) int {
 
 // agent is the per-container state shared by the recommender and training.
 type agent struct {
-	p        *Params
+	p *Params
+	// cpuOnly: the memory target is not computed (memSet stays 0) and the
+	// windows keep CPU only; OOM kills still enter the state.
+	cpuOnly  bool
 	win      forecast.Windower
 	lastOOM  time.Time
 	hasOOM   bool
@@ -96,8 +99,8 @@ type agent struct {
 	lastDecr time.Time
 }
 
-func newAgent(p *Params) *agent {
-	return &agent{p: p, win: forecast.Windower{Width: p.Window, MaxGapFill: int(24 * time.Hour / p.Window), Cap: int(48 * time.Hour / p.Window)}}
+func newAgent(p *Params, cpuOnly bool) *agent {
+	return &agent{p: p, cpuOnly: cpuOnly, win: forecast.Windower{Width: p.Window, MaxGapFill: int(24 * time.Hour / p.Window), Cap: int(48 * time.Hour / p.Window), CPUOnly: cpuOnly}}
 }
 
 // observe feeds a sample; it reports whether a window closed (a decision is due).
@@ -107,6 +110,9 @@ func (a *agent) observe(s model.Sample) bool {
 
 func (a *agent) oom(e model.OOMEvent) {
 	a.lastOOM, a.hasOOM = e.Time, true
+	if a.cpuOnly {
+		return
+	}
 	bump := 1.2 * math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
 	if bump > a.memSet {
 		a.memSet = bump
@@ -153,14 +159,18 @@ func (a *agent) features(now time.Time) (state int, ok bool) {
 // decide sets the action for the coming window and the targets it implies.
 func (a *agent) decide(now time.Time, action int) {
 	ws := a.win.Windows()
+	nm := len(a.p.MemoryMultipliers)
+	a.action = action
+	a.cpu = math.Max(10, ws[len(ws)-1].Peak[0]*a.p.CPUMultipliers[action/nm])
+	a.ready = true
+	if a.cpuOnly {
+		return
+	}
 	day := int(24 * time.Hour / a.p.Window)
 	var memPeak float64
 	for _, w := range ws[max(0, len(ws)-day):] {
 		memPeak = math.Max(memPeak, w.Peak[1])
 	}
-	nm := len(a.p.MemoryMultipliers)
-	a.action = action
-	a.cpu = math.Max(10, ws[len(ws)-1].Peak[0]*a.p.CPUMultipliers[action/nm])
 	want := math.Max(32*model.MiB, memPeak*a.p.MemoryMultipliers[action%nm])
 	switch {
 	case want > a.memSet:
@@ -169,7 +179,6 @@ func (a *agent) decide(now time.Time, action int) {
 		a.memSet = want
 		a.lastDecr = now
 	}
-	a.ready = true
 }
 
 func (a *agent) recommendation() model.Recommendation {

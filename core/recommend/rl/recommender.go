@@ -74,7 +74,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return &Recommender{a: newAgent(p), cfg: cfg, trained: trained}, nil
+		return &Recommender{a: newAgent(p, cfg.CPUOnly), cfg: cfg, trained: trained}, nil
 	})
 }
 
@@ -90,7 +90,7 @@ type Recommender struct {
 
 // New returns a greedy recommender for trained parameters p.
 func New(p *Params, cfg recommend.Config) *Recommender {
-	return &Recommender{a: newAgent(p), cfg: cfg, trained: true}
+	return &Recommender{a: newAgent(p, cfg.CPUOnly), cfg: cfg, trained: true}
 }
 
 // Name implements recommend.Recommender.

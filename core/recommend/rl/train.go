@@ -68,7 +68,7 @@ func episode(env *sim.Env, w *sim.Workload, p *Params, o TrainOptions, eps float
 	if err != nil {
 		return 0, 0, err
 	}
-	a := newAgent(p)
+	a := newAgent(p, false)
 	var (
 		pending      bool
 		ps, pa       int
