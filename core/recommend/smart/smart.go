@@ -29,6 +29,12 @@
 //
 // Warm-up gate: until MinHistory of samples has been seen, smart answers with
 // vpa's recommendation and says so in Explain.
+//
+// The candidates smart follows for CPU only (all registered ones with
+// MemoryPeaksOnly, and forecast-level) are created with
+// recommend.Config.CPUOnly, so they keep no memory side: smart reads none of
+// their memory values. vpa is the exception, since its whole recommendation
+// is smart's answer while warming up.
 package smart
 
 import (
@@ -219,11 +225,7 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 		if name == Name || !registered[name] {
 			continue
 		}
-		c, err := recommend.New(name, ccfg)
-		if err != nil {
-			return nil, fmt.Errorf("smart: candidate %s: %w", name, err)
-		}
-		cd := &candidate{name: name, r: c}
+		cd := &candidate{name: name}
 		if len(o.MemoryCandidates) > 0 || o.MemoryPeaksOnly {
 			cd.cpuOnly = true
 			for _, m := range o.MemoryCandidates {
@@ -232,6 +234,18 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 				}
 			}
 		}
+		// A candidate that serves CPU only is told so (it may then keep
+		// no memory side): smart reads no memory value of it (not in cost,
+		// choose, updateMemory, Recommend or Explain), except of the
+		// warm-up recommender, whose whole recommendation smart gives
+		// while warming up.
+		cc := ccfg
+		cc.CPUOnly = cd.cpuOnly && name != WarmupRecommender
+		c, err := recommend.New(name, cc)
+		if err != nil {
+			return nil, fmt.Errorf("smart: candidate %s: %w", name, err)
+		}
+		cd.r = c
 		r.cands = append(r.cands, cd)
 		if name == WarmupRecommender {
 			r.warm = cd
@@ -241,7 +255,9 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 		fo := forecast.DefaultOptions(forecast.MethodAuto)
 		fo.Mean, fo.FollowCurrent = true, false
 		fo.CPU.TargetQuantile, fo.CPU.Margin = 0.5, 0
-		r.cands = append(r.cands, &candidate{name: "forecast-level", cpuOnly: true, r: forecast.New("forecast-level", fo, ccfg)})
+		lcfg := ccfg
+		lcfg.CPUOnly = true
+		r.cands = append(r.cands, &candidate{name: "forecast-level", cpuOnly: true, r: forecast.New("forecast-level", fo, lcfg)})
 	}
 	for _, p := range o.MemoryPeaks {
 		pc := newPeakCandidate(p, &r.peaks)
