@@ -109,9 +109,9 @@ func TestJournalBinary(t *testing.T) {
 			j.add(s)
 			want = append(want, s)
 		}
-		b := j.appendTo([]byte("head"))
+		b := append(j.appendTo([]byte("head")), "next container"...)
 		got, rest, err := readJournal(b[4:], 1<<20)
-		if err != nil || len(rest) != 0 {
+		if err != nil || string(rest) != "next container" {
 			t.Fatalf("n=%d: readJournal: %v, %d bytes left", n, err, len(rest))
 		}
 		// Appending after the round trip continues the same encoding.
@@ -122,13 +122,14 @@ func TestJournalBinary(t *testing.T) {
 			t.Fatalf("n=%d: round trip gave %d samples, not the %d written", n, got.Len(), len(want))
 		}
 		// The journal read shares b's bytes: adding to it left b as it was.
-		again, _, err := readJournal(b[4:], 1<<20)
-		if err != nil || !sameSamples(journalSamples(again), want[:len(want)-1]) {
+		again, rest, err := readJournal(b[4:], 1<<20)
+		if err != nil || !sameSamples(journalSamples(again), want[:len(want)-1]) || string(rest) != "next container" {
 			t.Fatalf("n=%d: b changed under the journal read from it (%v)", n, err)
 		}
-		for cut := 1; cut < len(b)-4 && n > 0; cut += 1 + len(b)/7 {
+		size := len(b) - 4 - len("next container")
+		for cut := 1; cut < size && n > 0; cut += 1 + size/7 {
 			if _, _, err := readJournal(b[4:4+cut], 1<<20); err == nil {
-				t.Fatalf("n=%d: %d of %d bytes read without an error", n, cut, len(b)-4)
+				t.Fatalf("n=%d: %d of %d bytes read without an error", n, cut, size)
 			}
 		}
 	}
