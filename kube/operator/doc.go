@@ -37,7 +37,25 @@
 //     last write, and each write reads the ConfigMap, appends them and
 //     updates it, one VPA at a time (8 days of journals for 1,000 containers
 //     are about 90 MB that serve does not hold).
-//   - MEMORY_FIGURES
+//   - Checkpoint writes roll: each pass writes the VPAs whose key hashes to
+//     its share of the checkpoint interval, so a round of two requests a
+//     VPA never stalls one pass; ConfigMaps of deleted VPAs are deleted when
+//     a pass drops their state (or at the next restore), never by listing.
+//   - The VPA cache keeps the spec, the naming metadata, the conditions and
+//     a digest of status.recommendation (trimVPA); pods share equal label
+//     maps and ResourceLists (replicas carry the same ones).
+//   - smart's candidates that serve CPU only keep no memory side
+//     (recommend.Config.CPUOnly): about 24 KiB a container after 8 days
+//     (BenchmarkContainerState).
+//   - The GC runs at 50 % heap growth (--gc-percent): the heap is mostly
+//     long-lived state, so Go's default 100 % would double it for little.
+//   - Memory, measured with 1,000 VPAs on 5,000 kwok pods (5 replicas
+//     each), smart, the `make build` binary (static, stripped): with 8 days
+//     of history (hack/seedcheckpoints) and the default intervals, 160-177
+//     MB resident (HWM 177 MB, restore of the 1,000 journals 66 s), passes
+//     0.14-0.68 s; from fresh state at --interval 30s --checkpoint-interval
+//     2m, 118-131 MB (HWM 140 MB), passes 0.13-0.69 s. (Before these
+//     changes: 246-331 MB from fresh state.)
 //
 // Upstream checkpoints: with the vpa recommender, serve also writes
 // upstream-format VerticalPodAutoscalerCheckpoint objects from the
