@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -145,55 +146,67 @@ func trimContainers(cs []corev1.Container) []corev1.Container {
 	return out
 }
 
-// Replicas carry the same requests and limits (and allocated resources), so
-// the caches share one ResourceList per distinct list instead of holding one
-// per container: at 5,000 pods of 1,000 Deployments that is most of 9 MB.
-// Objects in an informer's cache are never modified, so sharing is safe.
-// The table is emptied when it passes maxInterned lists, so churn cannot
-// grow it.
-var interned = struct {
-	sync.Mutex
-	m map[string]corev1.ResourceList
-}{m: map[string]corev1.ResourceList{}}
+// Replicas carry the same requests and limits (and allocated resources)
+// and the same labels, so the caches share one ResourceList and one label
+// map per distinct value instead of holding one per container or pod: at
+// 5,000 pods of 1,000 Deployments that is most of 9 MB. Objects in an
+// informer's cache are never modified, so sharing is safe.
+var (
+	internedLists  = newInternTable[corev1.ResourceList]()
+	internedLabels = newInternTable[map[string]string]()
+)
 
+// maxInterned bounds an intern table: it is emptied when it passes this
+// many values, so churn cannot grow it.
 const maxInterned = 8192
 
-// internLabels shares equal label maps (replicas of a ReplicaSet carry
-// the same labels), as internList does ResourceLists.
+// internTable maps a canonical key to the first value seen with it.
+type internTable[V any] struct {
+	mu sync.Mutex
+	m  map[string]V
+}
+
+func newInternTable[V any]() *internTable[V] { return &internTable[V]{m: map[string]V{}} }
+
+// share returns the value held for key, else holds v for it and returns v.
+func (t *internTable[V]) share(key string, v V) V {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if shared, ok := t.m[key]; ok {
+		return shared
+	}
+	if len(t.m) >= maxInterned {
+		clear(t.m)
+	}
+	t.m[key] = v
+	return v
+}
+
+// canonicalKey joins a map's entries in key order, each as k=v and sep.
+func canonicalKey[K ~string, V any](m map[K]V, str func(V) string, sep byte) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(str(m[K(k)]))
+		b.WriteByte(sep)
+	}
+	return b.String()
+}
+
+// internLabels shares equal label maps.
 func internLabels(l map[string]string) map[string]string {
 	if len(l) == 0 {
 		return l
 	}
-	keys := make([]string, 0, len(l))
-	for k := range l {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString("labels:")
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(l[k])
-		b.WriteByte(0)
-	}
-	key := b.String()
-	internedLabels.Lock()
-	defer internedLabels.Unlock()
-	if shared, ok := internedLabels.m[key]; ok {
-		return shared
-	}
-	if len(internedLabels.m) >= maxInterned {
-		clear(internedLabels.m)
-	}
-	internedLabels.m[key] = l
-	return l
+	// NUL cannot occur in a label value.
+	return internedLabels.share(canonicalKey(l, func(v string) string { return v }, 0), l)
 }
-
-var internedLabels = struct {
-	sync.Mutex
-	m map[string]map[string]string
-}{m: map[string]map[string]string{}}
 
 func internResources(r corev1.ResourceRequirements) corev1.ResourceRequirements {
 	r.Requests = internList(r.Requests)
@@ -201,34 +214,12 @@ func internResources(r corev1.ResourceRequirements) corev1.ResourceRequirements 
 	return r
 }
 
+// internList shares equal ResourceLists.
 func internList(l corev1.ResourceList) corev1.ResourceList {
 	if len(l) == 0 {
 		return l
 	}
-	names := make([]string, 0, len(l))
-	for n := range l {
-		names = append(names, string(n))
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		q := l[corev1.ResourceName(n)]
-		b.WriteString(n)
-		b.WriteByte('=')
-		b.WriteString(q.String())
-		b.WriteByte(';')
-	}
-	key := b.String()
-	interned.Lock()
-	defer interned.Unlock()
-	if shared, ok := interned.m[key]; ok {
-		return shared
-	}
-	if len(interned.m) >= maxInterned {
-		clear(interned.m)
-	}
-	interned.m[key] = l
-	return l
+	return internedLists.share(canonicalKey(l, func(q resource.Quantity) string { return q.String() }, ';'), l)
 }
 
 func trimPodStatus(s *corev1.PodStatus) {
