@@ -94,11 +94,11 @@ func TestStepDecisionsMatchGeneralPath(t *testing.T) {
 						action = randomAction(rng, obs, action)
 						next := env.i + 1
 						var want updater.Decision
-						decides := next >= env.warmupEnd && !action.IsZero()
+						decides := next >= env.warmupEnd && !action.IsZero() && !env.pending.active && !w.Samples[next].Time.Before(env.downUntil)
 						if decides {
 							pod := updater.PodState{Requests: env.request, Limits: env.limit, StartTime: env.podStart, Policy: cp}
-							if env.hasOOM {
-								oom := env.lastOOM
+							if env.hasTerm {
+								oom := env.term
 								pod.LastOOM = &oom
 							}
 							want = generalDecide(w.Samples[next].Time, pod, action, opts.Updater)

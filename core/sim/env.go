@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
@@ -13,11 +14,18 @@ type Weights struct {
 	Slack    float64 `json:"slack"`
 	OOM      float64 `json:"oom"`
 	Throttle float64 `json:"throttle"`
-	Change   float64 `json:"change"`
+	// Change is the cost of an update that restarts the container.
+	Change float64 `json:"change"`
+	// Update is the cost of an update that does not restart it (in place).
+	Update float64 `json:"update"`
 }
 
 // DefaultWeights are the documented default reward weights.
-var DefaultWeights = Weights{Slack: 1, OOM: 100, Throttle: 1, Change: 10}
+var DefaultWeights = Weights{Slack: 1, OOM: 100, Throttle: 1, Change: 10, Update: DefaultUpdateCost}
+
+// DefaultUpdateCost is the default reward cost of an in-place update: as
+// much as one sample of a fully idle request.
+const DefaultUpdateCost = 1.0
 
 // DefaultWarmup is the default warm-up.
 const DefaultWarmup = 24 * time.Hour
@@ -52,13 +60,26 @@ type Info struct {
 	Warmup bool
 	// Demand is the trace's usage at this sample, before limits.
 	Demand model.Sample
-	// Limits are the limits in force (a zero field: no limit).
+	// Interval is the time the sample stands for: up to the next sample (a
+	// gap longer than GapFactor x the median interval counts as the median
+	// interval, and Gap is set); the last sample stands for the median.
+	// Zero means the Accountant's Interval.
+	Interval time.Duration
+	// Gap is true when the time to the next sample was longer than
+	// GapFactor x the median interval (missing data, not integrated).
+	Gap bool
+	// Limits are the limits in force at the end of the sample (a zero field:
+	// no limit).
 	Limits model.Resources
 	// Decision is the updater's decision on the step's action.
 	Decision updater.Decision
 	// Updated and Restarted say whether the decision changed the requests and
-	// whether that restarted the container.
-	Updated, Restarted bool
+	// whether that restarted the container. Small is true for an update that
+	// changed no request by SmallUpdate or more (relative).
+	Updated, Restarted, Small bool
+	// Down is how long the container served nothing during the sample (a
+	// restart's or an OOM kill's downtime).
+	Down time.Duration
 	// OOM is true when the container was OOM-killed at this sample; then
 	// OOMEvent describes it.
 	OOM      bool
@@ -68,6 +89,23 @@ type Info struct {
 	// OverRequest is true when CPU demand exceeded the CPU request.
 	OverRequest bool
 }
+
+// GapFactor: an interval longer than GapFactor x the workload's median
+// interval is a gap in the data and is not integrated.
+const GapFactor = 10
+
+// SmallUpdate is the relative change below which an update is counted as
+// small (Metrics.SmallUpdates): upstream's minimum change priority.
+const SmallUpdate = 0.1
+
+// Reasons of the simulator's own decisions to leave the container alone.
+const (
+	ReasonWarmup          = "warm-up"
+	ReasonResizePending   = "in-place resize in progress"
+	ReasonRestarting      = "container restarting"
+	ReasonUpdateBudget    = "update budget: min update interval not elapsed"
+	ReasonNoRecommendaton = "no recommendation"
+)
 
 // Env is the gym-style environment for one container. It is not safe for
 // concurrent use; use one Env per goroutine.
@@ -79,14 +117,29 @@ type Env struct {
 	i         int // index of the current sample
 	warmupEnd int // index of the first sample after the warm-up
 	start     time.Time
+	median    time.Duration // median sample interval
 
 	request, limit model.Resources
-	// podStart is when the pod (re)started: an eviction or rollout resets it.
-	// containerStart is when the container last started: an OOM kill resets
-	// it too. lastOOM is the container's last OOM kill (hasOOM: any).
+	// podStart is when the pod was (re)created: an eviction or rollout
+	// resets it. containerStart is when the container last started (an OOM
+	// kill restarts it after the downtime). term is the container's last
+	// termination (always an OOM kill here; hasTerm: any), as the kubelet
+	// keeps it in lastState until the pod is recreated.
 	podStart, containerStart time.Time
-	lastOOM                  updater.OOMKill
-	hasOOM                   bool
+	term                     updater.OOMKill
+	hasTerm                  bool
+	// downUntil: the container serves nothing before this time.
+	downUntil time.Time
+	// pending is an in-place resize decided but not yet applied.
+	pending struct {
+		active           bool
+		at               time.Time
+		requests, limits model.Resources
+	}
+	// lastUpdate is the time of the last update (hasUpdate: any);
+	// oomSinceUpdate: an OOM kill happened after it.
+	lastUpdate                time.Time
+	hasUpdate, oomSinceUpdate bool
 
 	// pod is the updater's view of the container, refreshed before each
 	// decision (its Policy is opts.ContainerPolicy, set by NewEnv).
@@ -117,7 +170,7 @@ func (e *Env) Seed() int64 { return e.seed }
 // at the first sample, which the returned observation shows. The seed is
 // recorded (the environment itself is deterministic; see the package doc).
 // w's samples are read, never written, and must stay unchanged during the
-// episode.
+// episode. A warm-up that leaves no sample to measure is an error.
 func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 	if err := w.Validate(); err != nil {
 		return Observation{}, Info{}, err
@@ -134,7 +187,12 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 			break
 		}
 	}
-	e.acc = Accountant{Weights: e.opts.Weights, Interval: w.SampleInterval(), Start: e.start}
+	if e.warmupEnd >= len(w.Samples) && e.opts.Warmup > 0 {
+		last := w.Samples[len(w.Samples)-1].Time
+		return Observation{}, Info{}, fmt.Errorf("workload %q: the warm-up of %s covers the whole trace (%s from the first to the last sample): nothing would be measured; use a shorter --warmup", w.ID, e.opts.Warmup, last.Sub(e.start))
+	}
+	e.median = w.MedianInterval()
+	e.acc = Accountant{Weights: e.opts.Weights, Interval: e.median, Start: e.start}
 	r := w.initialRequest()
 	e.request = r
 	e.limit = model.Resources{
@@ -142,7 +200,10 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 		MemoryBytes:   r.MemoryBytes * e.opts.MemoryLimitRatio,
 	}
 	e.podStart, e.containerStart = e.start, e.start
-	e.hasOOM = false
+	e.hasTerm = false
+	e.downUntil = time.Time{}
+	e.pending.active = false
+	e.hasUpdate, e.oomSinceUpdate = false, false
 	e.info.Decision = updater.Decision{Action: updater.None, Reason: "first sample"}
 	e.evaluate(&w.Samples[0])
 	return e.obs, e.info, nil
@@ -180,14 +241,17 @@ func (e *Env) step(action *model.Recommendation) (float64, error) {
 	}
 	e.i++
 	s := &e.w.Samples[e.i]
-	zero := action.IsZero()
 	e.acc.Action(s.Time, action)
 	info := &e.info
 	switch {
 	case e.i < e.warmupEnd:
-		info.Decision = updater.Decision{Action: updater.None, Reason: "warm-up"}
-	case zero:
-		info.Decision = updater.Decision{Action: updater.None, Reason: "no recommendation"}
+		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonWarmup}
+	case action.IsZero():
+		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonNoRecommendaton}
+	case e.pending.active:
+		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonResizePending}
+	case s.Time.Before(e.downUntil):
+		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonRestarting}
 	default:
 		e.decide(&info.Decision, s.Time, action)
 	}
@@ -195,48 +259,166 @@ func (e *Env) step(action *model.Recommendation) (float64, error) {
 }
 
 // decide asks the updater policy what to do with action at now and writes
-// the decision to d.
+// the decision to d; the update budget (Options.MinUpdateInterval) comes
+// first.
 func (e *Env) decide(d *updater.Decision, now time.Time, action *model.Recommendation) {
+	if e.hasUpdate && e.opts.MinUpdateInterval > 0 && now.Sub(e.lastUpdate) < e.opts.MinUpdateInterval {
+		// Within the budget only a memory increase after an OOM kill goes
+		// through, and only its memory part.
+		if !e.oomSinceUpdate || action.Target.MemoryBytes <= e.request.MemoryBytes {
+			*d = updater.Decision{Action: updater.None, Reason: ReasonUpdateBudget, Requests: e.request, Limits: e.limit}
+			return
+		}
+		memOnly := *action
+		memOnly.Lower.CPUMillicores, memOnly.Target.CPUMillicores, memOnly.Upper.CPUMillicores, memOnly.UncappedTarget.CPUMillicores = 0, 0, 0, 0
+		action = &memOnly
+	}
 	pod := &e.pod
 	pod.Requests, pod.Limits, pod.StartTime = e.request, e.limit, e.podStart
 	pod.LastOOM = nil
-	if e.hasOOM {
-		pod.LastOOM = &e.lastOOM
+	if e.hasTerm {
+		pod.LastOOM = &e.term
 	}
 	updater.DecideTo(d, now, pod, action, &e.opts.Updater)
 }
 
-// evaluate applies the decision in e.info at sample s, runs s against the
-// container, fills e.info and e.obs and returns the step's reward.
+// evaluate carries out the decision in e.info at sample s, runs s against
+// the container over the sample's interval, fills e.info and e.obs and
+// returns the step's reward.
 func (e *Env) evaluate(s *model.Sample) float64 {
 	info := &e.info
 	d := &info.Decision
+	t := s.Time
 	info.Index = e.i
 	info.Warmup = e.i < e.warmupEnd
 	info.Demand = *s
-	info.Updated, info.Restarted = false, false
+	info.Interval, info.Gap = e.interval(e.i)
+	info.Updated, info.Restarted, info.Small = false, false, false
+	info.OOM, info.Throttled, info.OverRequest = false, false, false
+	info.Down = 0
+	info.OOMEvent = model.OOMEvent{}
 	if d.Action != updater.None {
 		info.Updated = true
 		info.Restarted = d.Restarts()
-		e.request, e.limit = d.Requests, d.Limits
-		if info.Restarted {
-			e.podStart, e.containerStart = s.Time, s.Time
+		info.Small = smallChange(e.request, d.Requests)
+		e.lastUpdate, e.hasUpdate, e.oomSinceUpdate = t, true, false
+		switch {
+		case info.Restarted:
+			// The pod is recreated with the new requests: no termination
+			// state, the container starts after the downtime.
+			e.request, e.limit = d.Requests, d.Limits
+			e.podStart = t
+			e.downUntil = t.Add(e.opts.RestartDowntime)
+			e.containerStart = e.downUntil
+			e.hasTerm = false
+			e.pending.active = false
+		case e.opts.ResizeDelay > 0:
+			e.pending.active, e.pending.at = true, t.Add(e.opts.ResizeDelay)
+			e.pending.requests, e.pending.limits = d.Requests, d.Limits
+		default:
+			e.request, e.limit = d.Requests, d.Limits
 		}
 	}
-	info.Limits = e.limit
-	Judge(info, e.request)
-	info.OOMEvent = model.OOMEvent{}
-	if info.OOM {
-		info.OOMEvent = model.OOMEvent{Time: s.Time, MemoryRequestBytes: e.request.MemoryBytes, MemoryUsageBytes: e.limit.MemoryBytes}
-		e.lastOOM = updater.OOMKill{StartedAt: e.containerStart, FinishedAt: s.Time}
-		e.hasOOM = true
-		e.containerStart = s.Time
+	acc := &e.acc
+	acc.begin(info)
+	end := t.Add(info.Interval)
+	var cpuServed, cpuLast float64 // millicore-seconds the container served; the last stretch's CPU
+	running, segments := false, 0
+	for cur := t; cur.Before(end); {
+		if e.pending.active && !e.pending.at.After(cur) {
+			e.request, e.limit = e.pending.requests, e.pending.limits
+			e.pending.active = false
+		}
+		next := end
+		if e.pending.active && e.pending.at.Before(next) {
+			next = e.pending.at
+		}
+		down := cur.Before(e.downUntil)
+		if down && e.downUntil.Before(next) {
+			next = e.downUntil
+		}
+		if !down && !info.OOM && e.limit.MemoryBytes > 0 && s.MemoryBytes > e.limit.MemoryBytes {
+			// OOM kill at the start of this stretch: at most one per
+			// sample (the rest of a crash loop is not counted).
+			info.OOM = true
+			info.OOMEvent = model.OOMEvent{Time: t, MemoryRequestBytes: e.request.MemoryBytes, MemoryUsageBytes: e.limit.MemoryBytes}
+			e.term = updater.OOMKill{StartedAt: e.containerStart, FinishedAt: cur}
+			e.hasTerm, e.oomSinceUpdate = true, true
+			e.downUntil = cur.Add(e.opts.RestartDowntime)
+			e.containerStart = e.downUntil
+			if e.opts.RestartDowntime > 0 {
+				continue
+			}
+		}
+		sec := next.Sub(cur).Seconds()
+		if down {
+			info.Down += next.Sub(cur)
+		} else {
+			running = true
+			cpu := s.CPUMillicores
+			if e.limit.CPUMillicores > 0 && cpu > e.limit.CPUMillicores {
+				info.Throttled = true
+				cpu = e.limit.CPUMillicores
+			}
+			if s.CPUMillicores > e.request.CPUMillicores {
+				info.OverRequest = true
+			}
+			cpuServed += cpu * sec
+			cpuLast = cpu
+		}
+		segments++
+		acc.segment(info, e.request, e.limit, sec, down)
+		cur = next
 	}
-	// What a metrics pipeline reports: usage capped at the limits.
-	seen := Observed(info)
+	info.Limits = e.limit
+	// What a metrics pipeline reports: usage capped at the limits, CPU
+	// averaged over the sample (nothing while down), memory nothing when the
+	// container never ran in the sample.
 	o := &e.obs
-	o.Time = s.Time
-	o.CPUUsageMillicores, o.MemoryUsageBytes = seen.CPUMillicores, seen.MemoryBytes
+	o.Time = t
+	switch {
+	case segments == 1 && running:
+		o.CPUUsageMillicores = cpuLast
+	default:
+		o.CPUUsageMillicores = cpuServed / info.Interval.Seconds()
+	}
+	o.MemoryUsageBytes = 0
+	if running || info.OOM {
+		o.MemoryUsageBytes = s.MemoryBytes
+		if e.limit.MemoryBytes > 0 && s.MemoryBytes > e.limit.MemoryBytes {
+			o.MemoryUsageBytes = e.limit.MemoryBytes
+		}
+	}
 	o.CPURequestMillicores, o.MemoryRequestBytes = e.request.CPUMillicores, e.request.MemoryBytes
-	return e.acc.Add(info, e.request)
+	return acc.end(info)
+}
+
+// interval returns the time sample i stands for and whether it is followed
+// by a gap (see Info.Interval).
+func (e *Env) interval(i int) (time.Duration, bool) {
+	ss := e.w.Samples
+	if i+1 >= len(ss) {
+		return e.median, false
+	}
+	d := ss[i+1].Time.Sub(ss[i].Time)
+	if d > GapFactor*e.median {
+		return e.median, true
+	}
+	return d, false
+}
+
+// smallChange reports whether no request changed by SmallUpdate or more.
+func smallChange(before, after model.Resources) bool {
+	return relChange(before.CPUMillicores, after.CPUMillicores) < SmallUpdate &&
+		relChange(before.MemoryBytes, after.MemoryBytes) < SmallUpdate
+}
+
+func relChange(before, after float64) float64 {
+	if before == after {
+		return 0
+	}
+	if before <= 0 {
+		return math.Inf(1)
+	}
+	return math.Abs(after-before) / before
 }

@@ -63,7 +63,7 @@ func TestRunMetricsByHand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := noWarmup()
+			opts := instant()
 			if tt.opts != nil {
 				tt.opts(&opts)
 			}
@@ -140,7 +140,7 @@ func TestUpdateModes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.mode)+"/"+tt.action.Target.String(), func(t *testing.T) {
 			w := constWorkload(10, time.Minute, 100, 100*model.MiB)
-			opts := noWarmup()
+			opts := instant()
 			opts.Updater.Mode = tt.mode
 			res, err := Run(&w, &fixedRec{rec: tt.action, ok: true}, opts)
 			if err != nil {
@@ -149,7 +149,7 @@ func TestUpdateModes(t *testing.T) {
 			if res.Updates != tt.wantUpdates || res.Restarts != tt.wantRest {
 				t.Fatalf("updates %d restarts %d, want %d %d", res.Updates, res.Restarts, tt.wantUpdates, tt.wantRest)
 			}
-			wantReward := -float64(tt.wantRest) * DefaultWeights.Change
+			wantReward := -float64(tt.wantRest)*DefaultWeights.Change - float64(tt.wantUpdates-tt.wantRest)*DefaultWeights.Update
 			// slack part of the reward: recompute from the metrics
 			wantReward -= DefaultWeights.Slack * (res.CPU.RelativeSlack + res.Memory.RelativeSlack) / 2 * float64(res.Samples)
 			if !near(res.Reward, wantReward) {

@@ -108,6 +108,14 @@ func noWarmup() Options {
 	return o
 }
 
+// instant is noWarmup with instant actuation: no resize delay, no restart
+// downtime (the model before actuation was simulated).
+func instant() Options {
+	o := noWarmup()
+	o.ResizeDelay, o.RestartDowntime = 0, 0
+	return o
+}
+
 // constRec always recommends rec and records nothing.
 type constRec struct{ rec model.Recommendation }
 

@@ -8,19 +8,22 @@ import (
 
 // CPUMetrics are the CPU figures of one run (see the package doc).
 type CPUMetrics struct {
-	// RelativeSlack is the mean of max(0, request-usage)/request over samples.
+	// RelativeSlack is the time-weighted mean of max(0, request-usage)/request.
 	RelativeSlack float64 `json:"relativeSlack"`
 	// AbsoluteSlackCoreHours is the unused requested CPU, in core-hours.
 	AbsoluteSlackCoreHours float64 `json:"absoluteSlackCoreHours"`
-	// OverRequestShare is the share of samples with usage above the request.
+	// OverRequestShare is the share of time with usage above the request.
 	OverRequestShare float64 `json:"overRequestShare"`
-	// ThrottledShare is the share of samples with usage above the CPU limit.
+	// ThrottledShare is the share of time with usage above the CPU limit.
 	ThrottledShare float64 `json:"throttledShare"`
+	// UnservedCoreHours is the CPU demand the container did not serve
+	// because it was down (restarting), in core-hours.
+	UnservedCoreHours float64 `json:"unservedCoreHours"`
 }
 
 // MemoryMetrics are the memory figures of one run (see the package doc).
 type MemoryMetrics struct {
-	// RelativeSlack is the mean of max(0, request-usage)/request over samples.
+	// RelativeSlack is the time-weighted mean of max(0, request-usage)/request.
 	RelativeSlack float64 `json:"relativeSlack"`
 	// AbsoluteSlackGiBHours is the unused requested memory, in GiB-hours.
 	AbsoluteSlackGiBHours float64 `json:"absoluteSlackGiBHours"`
@@ -34,10 +37,22 @@ type Metrics struct {
 	Memory MemoryMetrics `json:"memory"`
 	// Updates counts the decisions that changed the requests.
 	Updates int `json:"updates"`
+	// SmallUpdates counts the updates that changed no request by 10 % or
+	// more (SmallUpdate).
+	SmallUpdates int `json:"smallUpdates"`
+	// UpdatesPerContainerDay is Updates per day measured.
+	UpdatesPerContainerDay float64 `json:"updatesPerContainerDay"`
 	// Restarts counts the updates that restarted the container.
 	Restarts int `json:"restarts"`
-	// Samples is the number of samples the metrics cover.
-	Samples int `json:"samples"`
+	// DowntimeHours is how long the container was down (restarts and OOM
+	// kills), in hours.
+	DowntimeHours float64 `json:"downtimeHours"`
+	// Samples is the number of samples the metrics cover, Hours the time.
+	Samples int     `json:"samples"`
+	Hours   float64 `json:"hours"`
+	// Gaps counts the intervals longer than GapFactor x the median interval
+	// (not integrated).
+	Gaps int `json:"gaps"`
 	// Reward is the sum of the step rewards.
 	Reward float64 `json:"reward"`
 	// TimeToFirstRecommendationSeconds is the time from the first sample to
@@ -50,22 +65,26 @@ type Metrics struct {
 // live (see the package doc). Env uses it, and so does anything that measures
 // a live run the same way (kube/emulate). The zero value works with zero
 // weights and a zero interval; set Weights, Interval (the time one sample
-// stands for) and Start (the first sample's time).
+// stands for when Info.Interval is zero, and the unit of the reward's
+// per-sample terms) and Start (the first sample's time).
 type Accountant struct {
 	Weights  Weights
 	Interval time.Duration
-	Start    time.Time
 
-	dtSec                        float64
-	samples                      int
-	cpuRelSlack, memRelSlack     float64
-	cpuSlackMilliSec             float64 // millicore-seconds
-	memSlackByteSec              float64 // byte-seconds
-	overRequest, throttled, ooms int
-	updates, restarts            int
-	reward                       float64
-	firstRec                     time.Duration
-	hasRec                       bool
+	Start time.Time
+
+	nominalSec                     float64
+	samples, gaps                  int
+	seconds, downSec               float64
+	cpuRelSlack, memRelSlack       float64 // relative slack x seconds
+	cpuSlackMilliSec               float64 // millicore-seconds
+	memSlackByteSec                float64 // byte-seconds
+	unservedMilliSec               float64 // millicore-seconds
+	overRequestSec, throttledSec   float64
+	ooms, updates, small, restarts int
+	reward, sampleReward           float64
+	firstRec                       time.Duration
+	hasRec                         bool
 }
 
 // Judge fills info's OverRequest, Throttled and OOM for a sample whose demand
@@ -102,31 +121,74 @@ func (a *Accountant) Action(t time.Time, action *model.Recommendation) {
 	}
 }
 
-// Add accounts one judged sample (see Judge) under request and returns its
-// reward. Samples in the warm-up count for nothing.
+// Add accounts one judged sample (see Judge) under request, running for its
+// whole interval, and returns its reward. Samples in the warm-up count for
+// nothing.
 func (a *Accountant) Add(info *Info, request model.Resources) float64 {
+	a.begin(info)
+	dt := info.Interval
+	if dt == 0 {
+		dt = a.Interval
+	}
+	a.segment(info, request, info.Limits, dt.Seconds(), false)
+	return a.end(info)
+}
+
+// begin starts accounting a sample; segment accounts a stretch of it of sec
+// seconds under request and limits (down: the container was not running);
+// end accounts its events and returns its reward.
+func (a *Accountant) begin(info *Info) {
+	a.sampleReward = 0
+	if a.nominalSec == 0 {
+		a.nominalSec = a.Interval.Seconds()
+		if a.nominalSec <= 0 {
+			a.nominalSec = 1
+		}
+	}
+}
+
+func (a *Accountant) segment(info *Info, request, limits model.Resources, sec float64, down bool) {
+	if info.Warmup {
+		return
+	}
+	cpu, mem := info.Demand.CPUMillicores, info.Demand.MemoryBytes
+	a.seconds += sec
+	if down {
+		// Nothing runs: the demand goes unserved, the request is held
+		// for the pod that is starting.
+		a.downSec += sec
+		a.unservedMilliSec += cpu * sec
+		cpu, mem = 0, 0
+	}
+	cs := relSlack(request.CPUMillicores, cpu)
+	ms := relSlack(request.MemoryBytes, mem)
+	a.cpuRelSlack += cs * sec
+	a.memRelSlack += ms * sec
+	a.cpuSlackMilliSec += absSlack(request.CPUMillicores, cpu) * sec
+	a.memSlackByteSec += absSlack(request.MemoryBytes, mem) * sec
+	frac := sec / a.nominalSec
+	r := a.Weights.Slack * (cs + ms) / 2 * frac
+	if !down {
+		if cpu > request.CPUMillicores {
+			a.overRequestSec += sec
+		}
+		if limits.CPUMillicores > 0 && cpu > limits.CPUMillicores {
+			a.throttledSec += sec
+			r += a.Weights.Throttle * frac
+		}
+	}
+	a.sampleReward += r
+}
+
+func (a *Accountant) end(info *Info) float64 {
 	if info.Warmup {
 		return 0
 	}
-	if a.dtSec == 0 {
-		a.dtSec = a.Interval.Seconds()
-	}
-	cpu, mem := info.Demand.CPUMillicores, info.Demand.MemoryBytes
-	a.samples++
-	cs := relSlack(request.CPUMillicores, cpu)
-	ms := relSlack(request.MemoryBytes, mem)
-	a.cpuRelSlack += cs
-	a.memRelSlack += ms
-	a.cpuSlackMilliSec += absSlack(request.CPUMillicores, cpu) * a.dtSec
-	a.memSlackByteSec += absSlack(request.MemoryBytes, mem) * a.dtSec
 	w := &a.Weights
-	r := w.Slack * (cs + ms) / 2
-	if info.OverRequest {
-		a.overRequest++
-	}
-	if info.Throttled {
-		a.throttled++
-		r += w.Throttle
+	a.samples++
+	r := a.sampleReward
+	if info.Gap {
+		a.gaps++
 	}
 	if info.OOM {
 		a.ooms++
@@ -134,6 +196,12 @@ func (a *Accountant) Add(info *Info, request model.Resources) float64 {
 	}
 	if info.Updated {
 		a.updates++
+		if info.Small {
+			a.small++
+		}
+		if !info.Restarted {
+			r += w.Update
+		}
 	}
 	if info.Restarted {
 		a.restarts++
@@ -145,16 +213,20 @@ func (a *Accountant) Add(info *Info, request model.Resources) float64 {
 
 // Metrics returns the figures so far.
 func (a *Accountant) Metrics() Metrics {
-	m := Metrics{Samples: a.samples, Updates: a.updates, Restarts: a.restarts, Reward: a.reward}
+	m := Metrics{Samples: a.samples, Updates: a.updates, SmallUpdates: a.small, Restarts: a.restarts, Reward: a.reward, Gaps: a.gaps}
 	m.Memory.OOMs = a.ooms
 	m.CPU.AbsoluteSlackCoreHours = a.cpuSlackMilliSec / 1000 / 3600
+	m.CPU.UnservedCoreHours = a.unservedMilliSec / 1000 / 3600
 	m.Memory.AbsoluteSlackGiBHours = a.memSlackByteSec / model.GiB / 3600
-	if a.samples > 0 {
-		n := float64(a.samples)
+	m.Hours = a.seconds / 3600
+	m.DowntimeHours = a.downSec / 3600
+	if a.seconds > 0 {
+		n := a.seconds
 		m.CPU.RelativeSlack = a.cpuRelSlack / n
 		m.Memory.RelativeSlack = a.memRelSlack / n
-		m.CPU.OverRequestShare = float64(a.overRequest) / n
-		m.CPU.ThrottledShare = float64(a.throttled) / n
+		m.CPU.OverRequestShare = a.overRequestSec / n
+		m.CPU.ThrottledShare = a.throttledSec / n
+		m.UpdatesPerContainerDay = float64(a.updates) / (n / 86400)
 	}
 	if a.hasRec {
 		s := a.firstRec.Seconds()

@@ -31,7 +31,30 @@ type Options struct {
 	Weights Weights
 	// OracleWindow is the oracle's window (default 24 h).
 	OracleWindow time.Duration
+	// OracleQuantile is the quantile of a window's CPU usage the oracle
+	// requests (default 0 and 1 both mean the peak); memory is always the
+	// window's peak.
+	OracleQuantile float64
+
+	// ResizeDelay is how long an in-place resize takes to apply after the
+	// updater decides it (the kubelet applies it asynchronously; default
+	// 1m). While a resize is pending the updater is not consulted.
+	ResizeDelay time.Duration
+	// RestartDowntime is how long a restarted container serves nothing:
+	// after an eviction or rollout and after an OOM kill (default 30s). Its
+	// CPU demand is counted as unserved and it starts with empty memory.
+	RestartDowntime time.Duration
+	// MinUpdateInterval is the update budget: no update sooner than this
+	// after the previous one, except a memory increase after an OOM kill
+	// (default 0: the updater's upstream rules only).
+	MinUpdateInterval time.Duration
 }
+
+// Actuation defaults.
+const (
+	DefaultResizeDelay     = time.Minute
+	DefaultRestartDowntime = 30 * time.Second
+)
 
 // DefaultOptions returns the documented defaults.
 func DefaultOptions() Options {
@@ -41,6 +64,8 @@ func DefaultOptions() Options {
 		MemoryLimitRatio: 1,
 		Weights:          DefaultWeights,
 		OracleWindow:     DefaultOracleWindow,
+		ResizeDelay:      DefaultResizeDelay,
+		RestartDowntime:  DefaultRestartDowntime,
 	}
 }
 
@@ -51,6 +76,17 @@ func (o Options) Validate() error {
 	}
 	if o.OracleWindow < 0 {
 		return fmt.Errorf("oracle window %s is negative: use a positive duration such as 24h (0 means 24h)", o.OracleWindow)
+	}
+	for _, d := range []struct {
+		name, example string
+		v             time.Duration
+	}{{"resize delay", "1m", o.ResizeDelay}, {"restart downtime", "30s", o.RestartDowntime}, {"min update interval", "1h", o.MinUpdateInterval}} {
+		if d.v < 0 {
+			return fmt.Errorf("%s %s is negative: use 0 or a positive duration such as %s", d.name, d.v, d.example)
+		}
+	}
+	if o.OracleQuantile < 0 || o.OracleQuantile > 1 || math.IsNaN(o.OracleQuantile) {
+		return fmt.Errorf("oracle quantile %v is outside [0, 1]: use a fraction such as 0.99 (0 or 1: the window's peak)", o.OracleQuantile)
 	}
 	if err := o.Updater.Validate(); err != nil {
 		return err
@@ -64,7 +100,7 @@ func (o Options) Validate() error {
 	for _, w := range []struct {
 		name string
 		v    float64
-	}{{"slack", o.Weights.Slack}, {"oom", o.Weights.OOM}, {"throttle", o.Weights.Throttle}, {"change", o.Weights.Change}} {
+	}{{"slack", o.Weights.Slack}, {"oom", o.Weights.OOM}, {"throttle", o.Weights.Throttle}, {"change", o.Weights.Change}, {"update", o.Weights.Update}} {
 		if w.v < 0 || math.IsNaN(w.v) || math.IsInf(w.v, 0) {
 			return fmt.Errorf("reward weight %s %v is invalid: use a finite number of 0 or more", w.name, w.v)
 		}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
@@ -27,9 +28,14 @@ type Workload struct {
 	// InitialRequest is the container's request at the start (its original
 	// request). A zero field means DefaultInitialRequest's value.
 	InitialRequest model.Resources
-	// Interval is the time one sample stands for. 0 means the gap between the
-	// first two samples (DefaultInterval for a single sample).
+	// Interval is the nominal time one sample stands for. The simulator
+	// measures each sample's own interval from the timestamps (Info.Interval)
+	// and uses Interval only for a workload of one sample; 0 means the gap
+	// between the first two samples (DefaultInterval for a single sample).
 	Interval time.Duration
+	// Dataset names the family the workload belongs to (for example
+	// "bitbrains"), for per-dataset comparisons; empty means "unknown".
+	Dataset string
 }
 
 // initialRequest returns the request the container starts with.
@@ -57,6 +63,51 @@ func (w *Workload) SampleInterval() time.Duration {
 	}
 	return DefaultInterval
 }
+
+// MedianInterval returns the median time between consecutive samples
+// (SampleInterval for a workload of one sample). Per-sample intervals and
+// gaps are measured against it (Info.Interval).
+func (w *Workload) MedianInterval() time.Duration {
+	ss := w.Samples
+	if len(ss) < 2 {
+		return w.SampleInterval()
+	}
+	first := ss[1].Time.Sub(ss[0].Time)
+	regular := true
+	for i := 2; i < len(ss); i++ {
+		if ss[i].Time.Sub(ss[i-1].Time) != first {
+			regular = false
+			break
+		}
+	}
+	if regular {
+		return first
+	}
+	gaps := make([]time.Duration, len(ss)-1)
+	for i := range gaps {
+		gaps[i] = ss[i+1].Time.Sub(ss[i].Time)
+	}
+	slices.Sort(gaps)
+	return gaps[len(gaps)/2]
+}
+
+// MemoryZeroShare returns the share of samples whose memory usage is 0.
+func (w *Workload) MemoryZeroShare() float64 {
+	if len(w.Samples) == 0 {
+		return 0
+	}
+	n := 0
+	for i := range w.Samples {
+		if w.Samples[i].MemoryBytes == 0 {
+			n++
+		}
+	}
+	return float64(n) / float64(len(w.Samples))
+}
+
+// Degenerate reports whether the workload's memory reads 0 in more than
+// half of its samples (reported apart in comparisons).
+func (w *Workload) Degenerate() bool { return w.MemoryZeroShare() > 0.5 }
 
 // Validate checks that the workload can be simulated.
 func (w *Workload) Validate() error {
