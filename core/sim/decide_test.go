@@ -94,7 +94,7 @@ func TestStepDecisionsMatchGeneralPath(t *testing.T) {
 						action = randomAction(rng, obs, action)
 						next := env.i + 1
 						var want updater.Decision
-						decides := next >= env.warmupEnd && !action.IsZero() && !env.pending.active && !w.Samples[next].Time.Before(env.downUntil)
+						decides := next >= env.warmupEnd && !action.IsZero() && !env.pending.active && w.Samples[next].Time.UnixNano() >= env.downUntil
 						if decides {
 							pod := updater.PodState{Requests: env.request, Limits: env.limit, StartTime: env.podStart, Policy: cp}
 							if env.hasTerm {

@@ -125,20 +125,22 @@ type Env struct {
 	// kill restarts it after the downtime). term is the container's last
 	// termination (always an OOM kill here; hasTerm: any), as the kubelet
 	// keeps it in lastState until the pod is recreated.
-	podStart, containerStart time.Time
-	term                     updater.OOMKill
-	hasTerm                  bool
+	// Times the simulator compares at every sample are Unix nanoseconds.
+	podStart       time.Time
+	containerStart int64
+	term           updater.OOMKill
+	hasTerm        bool
 	// downUntil: the container serves nothing before this time.
-	downUntil time.Time
+	downUntil int64
 	// pending is an in-place resize decided but not yet applied.
 	pending struct {
 		active           bool
-		at               time.Time
+		at               int64
 		requests, limits model.Resources
 	}
 	// lastUpdate is the time of the last update (hasUpdate: any);
 	// oomSinceUpdate: an OOM kill happened after it.
-	lastUpdate                time.Time
+	lastUpdate                int64
 	hasUpdate, oomSinceUpdate bool
 
 	// pod is the updater's view of the container, refreshed before each
@@ -199,9 +201,9 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 		CPUMillicores: r.CPUMillicores * e.opts.CPULimitRatio,
 		MemoryBytes:   r.MemoryBytes * e.opts.MemoryLimitRatio,
 	}
-	e.podStart, e.containerStart = e.start, e.start
+	e.podStart, e.containerStart = e.start, e.start.UnixNano()
 	e.hasTerm = false
-	e.downUntil = time.Time{}
+	e.downUntil = math.MinInt64
 	e.pending.active = false
 	e.hasUpdate, e.oomSinceUpdate = false, false
 	e.info.Decision = updater.Decision{Action: updater.None, Reason: "first sample"}
@@ -250,7 +252,7 @@ func (e *Env) step(action *model.Recommendation) (float64, error) {
 		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonNoRecommendaton}
 	case e.pending.active:
 		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonResizePending}
-	case s.Time.Before(e.downUntil):
+	case s.Time.UnixNano() < e.downUntil:
 		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonRestarting}
 	default:
 		e.decide(&info.Decision, s.Time, action)
@@ -262,7 +264,7 @@ func (e *Env) step(action *model.Recommendation) (float64, error) {
 // the decision to d; the update budget (Options.MinUpdateInterval) comes
 // first.
 func (e *Env) decide(d *updater.Decision, now time.Time, action *model.Recommendation) {
-	if e.hasUpdate && e.opts.MinUpdateInterval > 0 && now.Sub(e.lastUpdate) < e.opts.MinUpdateInterval {
+	if e.hasUpdate && e.opts.MinUpdateInterval > 0 && now.UnixNano()-e.lastUpdate < int64(e.opts.MinUpdateInterval) {
 		// Within the budget only a memory increase after an OOM kill goes
 		// through, and only its memory part.
 		if !e.oomSinceUpdate || action.Target.MemoryBytes <= e.request.MemoryBytes {
@@ -289,10 +291,12 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 	info := &e.info
 	d := &info.Decision
 	t := s.Time
+	tn := t.UnixNano()
 	info.Index = e.i
 	info.Warmup = e.i < e.warmupEnd
 	info.Demand = *s
-	info.Interval, info.Gap = e.interval(e.i)
+	dt, gap := e.interval(e.i, tn)
+	info.Interval, info.Gap = time.Duration(dt), gap
 	info.Updated, info.Restarted, info.Small = false, false, false
 	info.OOM, info.Throttled, info.OverRequest = false, false, false
 	info.Down = 0
@@ -301,19 +305,19 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 		info.Updated = true
 		info.Restarted = d.Restarts()
 		info.Small = smallChange(e.request, d.Requests)
-		e.lastUpdate, e.hasUpdate, e.oomSinceUpdate = t, true, false
+		e.lastUpdate, e.hasUpdate, e.oomSinceUpdate = tn, true, false
 		switch {
 		case info.Restarted:
 			// The pod is recreated with the new requests: no termination
 			// state, the container starts after the downtime.
 			e.request, e.limit = d.Requests, d.Limits
 			e.podStart = t
-			e.downUntil = t.Add(e.opts.RestartDowntime)
+			e.downUntil = tn + int64(e.opts.RestartDowntime)
 			e.containerStart = e.downUntil
 			e.hasTerm = false
 			e.pending.active = false
 		case e.opts.ResizeDelay > 0:
-			e.pending.active, e.pending.at = true, t.Add(e.opts.ResizeDelay)
+			e.pending.active, e.pending.at = true, tn+int64(e.opts.ResizeDelay)
 			e.pending.requests, e.pending.limits = d.Requests, d.Limits
 		default:
 			e.request, e.limit = d.Requests, d.Limits
@@ -321,20 +325,20 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 	}
 	acc := &e.acc
 	acc.begin(info)
-	end := t.Add(info.Interval)
+	end := tn + dt
 	var cpuServed, cpuLast float64 // millicore-seconds the container served; the last stretch's CPU
 	running, segments := false, 0
-	for cur := t; cur.Before(end); {
-		if e.pending.active && !e.pending.at.After(cur) {
+	for cur := tn; cur < end; {
+		if e.pending.active && e.pending.at <= cur {
 			e.request, e.limit = e.pending.requests, e.pending.limits
 			e.pending.active = false
 		}
 		next := end
-		if e.pending.active && e.pending.at.Before(next) {
+		if e.pending.active && e.pending.at < next {
 			next = e.pending.at
 		}
-		down := cur.Before(e.downUntil)
-		if down && e.downUntil.Before(next) {
+		down := cur < e.downUntil
+		if down && e.downUntil < next {
 			next = e.downUntil
 		}
 		if !down && !info.OOM && e.limit.MemoryBytes > 0 && s.MemoryBytes > e.limit.MemoryBytes {
@@ -342,17 +346,17 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 			// sample (the rest of a crash loop is not counted).
 			info.OOM = true
 			info.OOMEvent = model.OOMEvent{Time: t, MemoryRequestBytes: e.request.MemoryBytes, MemoryUsageBytes: e.limit.MemoryBytes}
-			e.term = updater.OOMKill{StartedAt: e.containerStart, FinishedAt: cur}
+			e.term = updater.OOMKill{StartedAt: time.Unix(0, e.containerStart).UTC(), FinishedAt: time.Unix(0, cur).UTC()}
 			e.hasTerm, e.oomSinceUpdate = true, true
-			e.downUntil = cur.Add(e.opts.RestartDowntime)
+			e.downUntil = cur + int64(e.opts.RestartDowntime)
 			e.containerStart = e.downUntil
 			if e.opts.RestartDowntime > 0 {
 				continue
 			}
 		}
-		sec := next.Sub(cur).Seconds()
+		sec := float64(next-cur) / 1e9
 		if down {
-			info.Down += next.Sub(cur)
+			info.Down += time.Duration(next - cur)
 		} else {
 			running = true
 			cpu := s.CPUMillicores
@@ -380,7 +384,7 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 	case segments == 1 && running:
 		o.CPUUsageMillicores = cpuLast
 	default:
-		o.CPUUsageMillicores = cpuServed / info.Interval.Seconds()
+		o.CPUUsageMillicores = cpuServed / (float64(dt) / 1e9)
 	}
 	o.MemoryUsageBytes = 0
 	if running || info.OOM {
@@ -393,16 +397,16 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 	return acc.end(info)
 }
 
-// interval returns the time sample i stands for and whether it is followed
-// by a gap (see Info.Interval).
-func (e *Env) interval(i int) (time.Duration, bool) {
+// interval returns the time sample i (at tn, Unix nanoseconds) stands for,
+// in nanoseconds, and whether it is followed by a gap (see Info.Interval).
+func (e *Env) interval(i int, tn int64) (int64, bool) {
 	ss := e.w.Samples
 	if i+1 >= len(ss) {
-		return e.median, false
+		return int64(e.median), false
 	}
-	d := ss[i+1].Time.Sub(ss[i].Time)
-	if d > GapFactor*e.median {
-		return e.median, true
+	d := ss[i+1].Time.UnixNano() - tn
+	if d > GapFactor*int64(e.median) {
+		return int64(e.median), true
 	}
 	return d, false
 }
