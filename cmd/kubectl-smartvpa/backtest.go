@@ -29,6 +29,7 @@ type BacktestOptions struct {
 	Recommenders []string
 	Workers      int
 	Output       string
+	Baseline     string
 
 	cmd  string
 	opts sim.Options
@@ -52,18 +53,38 @@ trace.csv files; repeat it, separate with commas, or list more after it.
 Results come in a stable order: workloads as given (a store folder sorted by
 id), then recommenders as given. The same seed prints the same bytes.
 
+--baseline (default vpa) is compared with every other recommender: per
+workload, the ratio of each figure to the baseline's (CPU and memory absolute
+slack, OOM kills, restarts, updates; slack ratios add 0.001 to both sides,
+counts add 1), summarised by the geometric mean, the median, a 95 % bootstrap
+confidence interval of the geometric mean over workloads (seeded by --seed)
+and the ratio of the totals, over all workloads ("all"), per dataset (the
+import format, or "generated") and over the degenerate workloads (memory 0 in
+more than half of the samples), which the datasets leave out. The table ends
+with a plain verdict line per recommender.
+
 -o json prints
   {"recommenders": [...],
-   "results": [{"workload", "recommender",
-                "cpu": {"relativeSlack", "absoluteSlackCoreHours", "overRequestShare", "throttledShare"},
+   "results": [{"workload", "recommender", "dataset", "degenerate",
+                "cpu": {"relativeSlack", "absoluteSlackCoreHours", "overRequestShare", "throttledShare", "unservedCoreHours"},
                 "memory": {"relativeSlack", "absoluteSlackGiBHours", "ooms"},
-                "updates", "restarts", "samples", "reward", "timeToFirstRecommendationSeconds"}],
-   "summary": [{"recommender", "cpu": {...}, "memory": {...}, "updates", "restarts", "workloads", "reward"}]}
+                "updates", "smallUpdates", "updatesPerContainerDay", "restarts", "downtimeHours",
+                "samples", "hours", "gaps", "reward", "timeToFirstRecommendationSeconds"}],
+   "summary": [{"recommender", "cpu": {...}, "memory": {...}, "updates", "smallUpdates",
+                "updatesPerContainerDay", "restarts", "workloads", "hours", "reward"}],
+   "datasets": [{"dataset", "summary": [...]}],
+   "baseline": "vpa",
+   "comparison": [{"recommender", "baseline", "dataset", "workloads",
+                   "cpuSlack": {"total", "geomean", "median", "ci95": [lo, hi], "value", "baseline"},
+                   "memorySlack": {...}, "ooms": {...}, "restarts": {...}, "updates": {...},
+                   "cpuOverRequestShare", "baselineCpuOverRequestShare",
+                   "updatesPerContainerDay", "baselineUpdatesPerContainerDay"}]}
 -o csv prints the results, one row per workload and recommender, with a header.
 A progress bar goes to stderr when it is a terminal.`,
 		Example: `  kubectl smartvpa backtest --workloads data/workloads
   kubectl smartvpa backtest --workloads step-3f2a,sinusoidal-9c1d --recommenders vpa,autopilot,oracle -o json
-  kubectl smartvpa backtest --workloads /tmp/wl --update-mode recreate --warmup 48h -o csv > results.csv`,
+  kubectl smartvpa backtest --workloads /tmp/wl --update-mode recreate --warmup 48h -o csv > results.csv
+  kubectl smartvpa backtest --workloads /tmp/wl --recommenders vpa,smart --min-update-interval 12h`,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(cmd, args); err != nil {
@@ -80,6 +101,7 @@ A progress bar goes to stderr when it is a terminal.`,
 	f.StringSliceVar(&o.Recommenders, "recommenders", o.Recommenders, "recommenders to compare: "+strings.Join(sim.RecommenderNames(), ", "))
 	f.IntVar(&o.Workers, "workers", 0, "worker goroutines (default GOMAXPROCS)")
 	f.StringVarP(&o.Output, "output", "o", "table", "output format: table, json or csv")
+	f.StringVar(&o.Baseline, "baseline", "vpa", "recommender the others are compared with, per workload and per dataset (when it is among --recommenders)")
 	o.simFlags.addFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("recommenders", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return sim.RecommenderNames(), cobra.ShellCompDirectiveNoFileComp
@@ -116,6 +138,9 @@ func (o *BacktestOptions) Validate() error {
 			return usageErrorf(o.cmd, "recommender %q is listed twice: name each once", r)
 		}
 		seen[r] = true
+	}
+	if o.Baseline != "vpa" && !seen[o.Baseline] {
+		return usageErrorf(o.cmd, "--baseline %q is not among --recommenders: add it to --recommenders or leave --baseline out", o.Baseline)
 	}
 	if o.Workers < 0 {
 		return usageErrorf(o.cmd, "--workers %d is negative: use 0 (GOMAXPROCS) or more", o.Workers)
@@ -178,7 +203,7 @@ func (o *BacktestOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return inputError(err)
 	}
-	report := sim.NewReport(o.Recommenders, results)
+	report := sim.NewReport(o.Recommenders, results, o.Baseline, o.Seed)
 	switch o.Output {
 	case "json":
 		enc := json.NewEncoder(o.Out)
@@ -192,28 +217,67 @@ func (o *BacktestOptions) Run(cmd *cobra.Command) error {
 
 func printBacktestTable(out io.Writer, r sim.Report) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKLOAD\tRECOMMENDER\tCPU SLACK\tCPU CORE-H\tCPU>REQ\tTHROTTLED\tMEM SLACK\tMEM GIB-H\tOOMS\tUPDATES\tRESTARTS")
+	fmt.Fprintln(tw, "WORKLOAD\tRECOMMENDER\tCPU SLACK\tCPU CORE-H\tCPU>REQ\tTHROTTLED\tMEM SLACK\tMEM GIB-H\tOOMS\tUPDATES\tSMALL\tRESTARTS")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\n", x.Workload, x.Recommender,
+		name := x.Workload
+		if x.Degenerate {
+			name += " (degenerate)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t%d\n", name, x.Recommender,
 			simPct(x.CPU.RelativeSlack), x.CPU.AbsoluteSlackCoreHours, simPct(x.CPU.OverRequestShare), simPct(x.CPU.ThrottledShare),
-			simPct(x.Memory.RelativeSlack), x.Memory.AbsoluteSlackGiBHours, x.Memory.OOMs, x.Updates, x.Restarts)
+			simPct(x.Memory.RelativeSlack), x.Memory.AbsoluteSlackGiBHours, x.Memory.OOMs, x.Updates, x.SmallUpdates, x.Restarts)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	n := 0
-	if len(r.Summary) > 0 {
-		n = r.Summary[0].Workloads
+	summary := func(title string, ss []sim.Summary) error {
+		n := 0
+		if len(ss) > 0 {
+			n = ss[0].Workloads
+		}
+		fmt.Fprintf(out, "\n%s over %d workload(s): slack and shares are means, core-h, GiB-h, OOMs, updates and restarts totals\n", title, n)
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RECOMMENDER\tCPU SLACK\tCPU CORE-H\tCPU>REQ\tTHROTTLED\tMEM SLACK\tMEM GIB-H\tOOMS\tUPDATES\tUPD/DAY\tSMALL\tRESTARTS")
+		for _, s := range ss {
+			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%s\t%.2f\t%d\t%d\t%.2f\t%d\t%d\n", s.Recommender,
+				simPct(s.CPU.RelativeSlack), s.CPU.AbsoluteSlackCoreHours, simPct(s.CPU.OverRequestShare), simPct(s.CPU.ThrottledShare),
+				simPct(s.Memory.RelativeSlack), s.Memory.AbsoluteSlackGiBHours, s.Memory.OOMs, s.Updates, s.UpdatesPerContainerDay, s.SmallUpdates, s.Restarts)
+		}
+		return tw.Flush()
 	}
-	fmt.Fprintf(out, "\nSUMMARY over %d workload(s): slack and shares are means, core-h, GiB-h, OOMs, updates and restarts totals\n", n)
+	if err := summary("SUMMARY", r.Summary); err != nil {
+		return err
+	}
+	if len(r.Datasets) > 1 {
+		for _, d := range r.Datasets {
+			if err := summary("SUMMARY "+d.Dataset, d.Summary); err != nil {
+				return err
+			}
+		}
+	}
+	if len(r.Comparison) == 0 {
+		return nil
+	}
+	fmt.Fprintf(out, "\nAGAINST %s: ratios to the baseline per workload (geometric mean [95 %% bootstrap CI]) and of the totals; datasets leave degenerate workloads (memory 0 in over half the samples) to their own row\n", r.Baseline)
 	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RECOMMENDER\tCPU SLACK\tCPU CORE-H\tCPU>REQ\tTHROTTLED\tMEM SLACK\tMEM GIB-H\tOOMS\tUPDATES\tRESTARTS")
-	for _, s := range r.Summary {
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\n", s.Recommender,
-			simPct(s.CPU.RelativeSlack), s.CPU.AbsoluteSlackCoreHours, simPct(s.CPU.OverRequestShare), simPct(s.CPU.ThrottledShare),
-			simPct(s.Memory.RelativeSlack), s.Memory.AbsoluteSlackGiBHours, s.Memory.OOMs, s.Updates, s.Restarts)
+	fmt.Fprintln(tw, "RECOMMENDER\tDATASET\tWORKLOADS\tCPU SLACK\tMEM SLACK\tOOMS\tRESTARTS\tUPDATES")
+	stat := func(s sim.Stat) string {
+		return fmt.Sprintf("%.2f [%.2f, %.2f] tot %.2f", s.Geomean, s.CI95[0], s.CI95[1], s.Total)
 	}
-	return tw.Flush()
+	for _, c := range r.Comparison {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", c.Recommender, c.Dataset, c.Workloads,
+			stat(c.CPUSlack), stat(c.MemorySlack), stat(c.OOMs), stat(c.Restarts), stat(c.Updates))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	for _, c := range r.Comparison {
+		if c.Dataset == sim.DatasetAll {
+			fmt.Fprintf(out, "verdict: %s\n", sim.Verdict(c))
+		}
+	}
+	return nil
 }
 
 // backtestCSVHeader is the header of `backtest -o csv`.
@@ -222,6 +286,7 @@ var backtestCSVHeader = []string{
 	"cpu_relative_slack", "cpu_absolute_slack_core_hours", "cpu_over_request_share", "cpu_throttled_share",
 	"memory_relative_slack", "memory_absolute_slack_gib_hours", "memory_ooms",
 	"updates", "restarts", "samples", "reward",
+	"dataset", "degenerate", "small_updates", "updates_per_container_day", "cpu_unserved_core_hours", "downtime_hours", "hours", "gaps",
 }
 
 func writeBacktestCSV(out io.Writer, r sim.Report) error {
@@ -233,7 +298,9 @@ func writeBacktestCSV(out io.Writer, r sim.Report) error {
 		cw.Write([]string{x.Workload, x.Recommender,
 			simNum(x.CPU.RelativeSlack), simNum(x.CPU.AbsoluteSlackCoreHours), simNum(x.CPU.OverRequestShare), simNum(x.CPU.ThrottledShare),
 			simNum(x.Memory.RelativeSlack), simNum(x.Memory.AbsoluteSlackGiBHours), strconv.Itoa(x.Memory.OOMs),
-			strconv.Itoa(x.Updates), strconv.Itoa(x.Restarts), strconv.Itoa(x.Samples), simNum(x.Reward)})
+			strconv.Itoa(x.Updates), strconv.Itoa(x.Restarts), strconv.Itoa(x.Samples), simNum(x.Reward),
+			x.Dataset, strconv.FormatBool(x.Degenerate), strconv.Itoa(x.SmallUpdates), simNum(x.UpdatesPerContainerDay),
+			simNum(x.CPU.UnservedCoreHours), simNum(x.DowntimeHours), simNum(x.Hours), strconv.Itoa(x.Gaps)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -284,11 +284,11 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 	if len(w.Samples) == len(full.Samples) && w.Samples[len(w.Samples)-1].Time.Sub(w.Samples[0].Time)+w.SampleInterval() < o.Duration {
 		fmt.Fprintf(o.ErrOut, "emulate: workload %s is shorter than --duration %s: playing all of it\n", w.ID, o.Duration)
 	}
-	rec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts.OracleWindow)
+	rec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts)
 	if err != nil {
 		return inputError(fmt.Errorf("recommender %s: %w", o.Recommender, err))
 	}
-	simRec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts.OracleWindow)
+	simRec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts)
 	if err != nil {
 		return inputError(fmt.Errorf("recommender %s: %w", o.Recommender, err))
 	}

@@ -41,7 +41,9 @@ type simFlags struct {
 	MemoryLimitRatio float64
 	CPULimitRatio    float64
 	OracleWindow     time.Duration
+	OracleQuantile   float64
 	ModelFile        string
+	actuationFlags
 }
 
 func defaultSimFlags() simFlags {
@@ -52,6 +54,7 @@ func defaultSimFlags() simFlags {
 		UpdateMode:       string(updater.ModeInPlaceOrRecreate),
 		MemoryLimitRatio: 1,
 		OracleWindow:     sim.DefaultOracleWindow,
+		actuationFlags:   defaultActuationFlags(),
 	}
 }
 
@@ -67,7 +70,9 @@ func (s *simFlags) addFlags(f *pflag.FlagSet) {
 	f.Float64Var(&s.MemoryLimitRatio, "memory-limit-ratio", s.MemoryLimitRatio, "memory limit / memory request (0: no limit, no OOM kills)")
 	f.Float64Var(&s.CPULimitRatio, "cpu-limit-ratio", s.CPULimitRatio, "cpu limit / cpu request (0: no cpu limit, no throttling)")
 	f.Var(wlDurationFlag{&s.OracleWindow}, "oracle-window", "window of the oracle: one change per window, at the window's peak (d and w allowed)")
-	f.StringVar(&s.ModelFile, "model", "", "trained model file for recommenders that take one (default: their built-in model)")
+	f.Float64Var(&s.OracleQuantile, "oracle-quantile", 0, "quantile of a window's CPU usage the oracle requests (0 or 1: the peak; memory is always the peak)")
+	f.StringVar(&s.ModelFile, "model", "", "trained model file, or a folder of them named NAME.json, for recommenders that take one (default: their built-in model)")
+	s.actuationFlags.addFlags(f)
 }
 
 // options validates the flags and returns the simulator options.
@@ -82,6 +87,8 @@ func (s *simFlags) options(cmdPath string) (sim.Options, error) {
 	o.MemoryLimitRatio = s.MemoryLimitRatio
 	o.CPULimitRatio = s.CPULimitRatio
 	o.OracleWindow = s.OracleWindow
+	o.OracleQuantile = s.OracleQuantile
+	s.actuationFlags.apply(&o)
 	if s.OracleWindow == 0 {
 		return o, usageErrorf(cmdPath, "--oracle-window must be positive, e.g. 24h")
 	}
@@ -137,11 +144,21 @@ func loadTrace(ref, store string) (*workloads.Trace, error) {
 // request when the trace knows it (else the simulator's default), and the
 // trace's nominal interval.
 func simWorkload(t *workloads.Trace) *sim.Workload {
-	w := &sim.Workload{ID: t.ID, Samples: t.Samples(), Interval: t.Meta.Interval}
+	w := &sim.Workload{ID: t.ID, Samples: t.Samples(), Interval: t.Meta.Interval, Dataset: datasetOf(t.Meta)}
 	if r := t.Meta.OriginalRequest; r != nil {
 		w.InitialRequest = *r
 	}
 	return w
+}
+
+// datasetOf names the dataset of a workload, for per-dataset comparisons:
+// "generated" for generated workloads, else the import format (bitbrains,
+// jobs, alibaba-machine, ...).
+func datasetOf(m workloads.Meta) string {
+	if m.Source == "generator" {
+		return "generated"
+	}
+	return m.Type
 }
 
 // SimulateOptions holds the flags of `simulate`.
@@ -176,18 +193,34 @@ the request (default 1): usage above it is an OOM kill, reported to the
 recommender. There is no CPU limit unless --cpu-limit-ratio is set; CPU above
 it is throttled. CPU above the request counts as over-request.
 
-Metrics (after the warm-up): relative slack mean((request-usage)/request, at
-least 0), absolute slack in core-hours and GiB-hours, share of samples with
-CPU over the request and throttled, OOM kills, updates, restarts, reward, and
-the time to the first recommendation.
+Actuation, the same for every recommender: an in-place resize applies
+--resize-delay (1m) after the updater decides it, and the updater waits for
+it; a restart (eviction, rollout, OOM kill) leaves the container down for
+--restart-downtime (30s): its CPU demand goes unserved and it starts with
+empty memory. A container OOM-killed less than 10 min after it started is a
+quick OOM (upstream's rule) until its pod is recreated. --min-update-interval
+is an update budget: no update sooner than that after the last one, except a
+memory increase after an OOM kill. Each sample stands for the time to the
+next one; a gap over 10 x the median interval is not integrated (counted as
+gaps).
+
+Metrics (after the warm-up): relative slack (time-weighted mean of
+(request-usage)/request, at least 0), absolute slack in core-hours and
+GiB-hours, share of time with CPU over the request and throttled, CPU demand
+unserved while down, OOM kills, updates (per container-day, and those under
+10 %), restarts, downtime, reward -(1*slack + 100*oom + 1*throttled +
+10*restart + --update-cost*in-place update) per sample, and the time to the
+first recommendation.
 
 The recommender "oracle" sees the future: per --oracle-window (24h) it
 requests the window's peak, so it never OOMs; it is the bound to compare with.
 
 --workload is a workload id in --store (default data/workloads), a workload
 folder or a trace.csv file. --trajectory writes one CSV row per sample.
--o json prints {workload, recommender, updateMode, warmup, seed, cpu{...},
-memory{...}, updates, restarts, samples, reward,
+-o json prints {workload, recommender, updateMode, warmup, seed, dataset,
+degenerate, cpu{relativeSlack, absoluteSlackCoreHours, overRequestShare,
+throttledShare, unservedCoreHours}, memory{...}, updates, smallUpdates,
+updatesPerContainerDay, restarts, downtimeHours, samples, hours, gaps, reward,
 timeToFirstRecommendationSeconds, lastRecommendation{cpuMillicores{lower,
 target, upper, uncappedTarget}, memoryBytes{...}}}.`,
 		Example: `  kubectl smartvpa simulate --workload step-3f2a --recommender vpa
@@ -287,7 +320,7 @@ func (o *SimulateOptions) Run() error {
 		return err
 	}
 	w := simWorkload(t)
-	rec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts.OracleWindow)
+	rec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts)
 	if err != nil {
 		return inputError(fmt.Errorf("recommender %s: %w", o.Recommender, err))
 	}
@@ -337,10 +370,11 @@ func printSimulateTable(out io.Writer, r SimulateResult, samples int, interval t
 	fmt.Fprintf(tw, "absolute slack\t%.2f core-h\t%.2f GiB-h\n", r.CPU.AbsoluteSlackCoreHours, r.Memory.AbsoluteSlackGiBHours)
 	fmt.Fprintf(tw, "over request\t%s\t-\n", simPct(r.CPU.OverRequestShare))
 	fmt.Fprintf(tw, "throttled\t%s\t-\n", simPct(r.CPU.ThrottledShare))
+	fmt.Fprintf(tw, "unserved (down)\t%.2f core-h\t-\n", r.CPU.UnservedCoreHours)
 	fmt.Fprintf(tw, "OOM kills\t-\t%d\n", r.Memory.OOMs)
 	fmt.Fprintf(tw, "\n")
-	fmt.Fprintf(tw, "updates\t%d\n", r.Updates)
-	fmt.Fprintf(tw, "restarts\t%d\n", r.Restarts)
+	fmt.Fprintf(tw, "updates\t%d (%.2f per day, %d under 10 %%)\n", r.Updates, r.UpdatesPerContainerDay, r.SmallUpdates)
+	fmt.Fprintf(tw, "restarts\t%d (down %s)\n", r.Restarts, time.Duration(r.DowntimeHours*float64(time.Hour)).Round(time.Second))
 	fmt.Fprintf(tw, "reward\t%.2f\n", r.Reward)
 	fmt.Fprintf(tw, "first recommendation\t%s\n", first)
 	if lr := r.LastRecommendation; lr != nil {

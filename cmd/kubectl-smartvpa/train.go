@@ -35,6 +35,8 @@ type TrainOptions struct {
 	Store       string
 	UpdateMode  string
 	Workers     int
+	ModelFile   string
+	actuationFlags
 
 	cmd  string
 	refs []string
@@ -42,7 +44,7 @@ type TrainOptions struct {
 }
 
 func newTrainCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &TrainOptions{IOStreams: streams, Seed: 1, Holdout: 3, Store: workloads.DefaultStoreDir, UpdateMode: string(updater.ModeInPlaceOrRecreate)}
+	o := &TrainOptions{IOStreams: streams, Seed: 1, Holdout: 3, Store: workloads.DefaultStoreDir, UpdateMode: string(updater.ModeInPlaceOrRecreate), actuationFlags: defaultActuationFlags()}
 	cmd := &cobra.Command{
 		Use:   "train --recommender rl|lstm|autopilot|smart --workloads DIR|ID|PATH... --out FILE [--seed N]",
 		Short: "Train a recommender's model on workloads and write a model file",
@@ -85,6 +87,8 @@ when stderr is a terminal.`,
 	f.StringVar(&o.Store, "store", o.Store, "workload store folder where workload ids are looked up")
 	f.StringVar(&o.UpdateMode, "update-mode", o.UpdateMode, "simulator update mode of sweeps, episodes and validation")
 	f.IntVar(&o.Workers, "workers", 0, "simulations run at once in sweeps (default GOMAXPROCS)")
+	f.StringVar(&o.ModelFile, "model", "", "folder of model files (NAME.json) the trained recommender's candidates use in sweeps and validation (default: the built-in models)")
+	o.actuationFlags.addFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("recommender", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return train.Recommenders, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -124,6 +128,15 @@ func (o *TrainOptions) Validate() error {
 	}
 	o.env = sim.DefaultOptions()
 	o.env.Updater.Mode = mode
+	o.actuationFlags.apply(&o.env)
+	if err := o.env.Validate(); err != nil {
+		return usageErrorf(o.cmd, "%s", err.Error())
+	}
+	if o.ModelFile != "" {
+		if _, err := os.Stat(o.ModelFile); err != nil {
+			return inputError(fmt.Errorf("model folder: %w: give a folder of model files or leave --model out", err))
+		}
+	}
 	o.refs = nil
 	for _, ref := range o.Workloads {
 		refs, err := expandWorkloadRef(ref)
@@ -153,11 +166,7 @@ func (o *TrainOptions) load() ([]sim.Workload, error) {
 		if err != nil {
 			return nil, inputError(fmt.Errorf("workload %s: %w", ref, err))
 		}
-		w := sim.Workload{ID: t.ID, Samples: t.Samples(), Interval: t.Meta.Interval}
-		if r := t.Meta.OriginalRequest; r != nil {
-			w.InitialRequest = *r
-		}
-		ws = append(ws, w)
+		ws = append(ws, *simWorkload(t))
 	}
 	return ws, nil
 }
@@ -169,7 +178,7 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 		return err
 	}
 	progress := trainProgress(o.ErrOut)
-	topts := train.Options{Seed: o.Seed, Holdout: o.Holdout, Env: o.env, Workers: o.Workers, Progress: progress.line}
+	topts := train.Options{Seed: o.Seed, Holdout: o.Holdout, Env: o.env, Workers: o.Workers, Progress: progress.line, ModelFile: o.ModelFile}
 	if topts.Workers == 0 {
 		topts.Workers = runtime.GOMAXPROCS(0)
 	}

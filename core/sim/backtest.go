@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -29,7 +30,7 @@ type BacktestOptions struct {
 	// runs done and the total. Calls are serialised.
 	Progress func(done, total int)
 	// NewRecommender creates the recommender of one run; nil means
-	// NewRecommender with Options.OracleWindow.
+	// NewRecommender with Options.
 	NewRecommender func(name string, w *Workload, cfg recommend.Config) (recommend.Recommender, error)
 }
 
@@ -59,9 +60,9 @@ func BacktestLoad(ctx context.Context, n int, load func(i int) (*Workload, error
 	}
 	newRec := opts.NewRecommender
 	if newRec == nil {
-		window := opts.Options.OracleWindow
+		simOpts := opts.Options
 		newRec = func(name string, w *Workload, cfg recommend.Config) (recommend.Recommender, error) {
-			return NewRecommender(name, w, cfg, window)
+			return NewRecommender(name, w, cfg, simOpts)
 		}
 	}
 	cfg := opts.Config
@@ -167,9 +168,15 @@ type Summary struct {
 	CPU         CPUMetrics    `json:"cpu"`
 	Memory      MemoryMetrics `json:"memory"`
 	Updates     int           `json:"updates"`
-	Restarts    int           `json:"restarts"`
-	// Workloads is the number of workloads summarised.
-	Workloads int `json:"workloads"`
+	// SmallUpdates counts the updates that changed no request by 10 % or
+	// more; UpdatesPerContainerDay is Updates per container-day measured.
+	SmallUpdates           int     `json:"smallUpdates"`
+	UpdatesPerContainerDay float64 `json:"updatesPerContainerDay"`
+	Restarts               int     `json:"restarts"`
+	// Workloads is the number of workloads summarised, Hours the
+	// container-hours measured.
+	Workloads int     `json:"workloads"`
+	Hours     float64 `json:"hours"`
 	// Reward is the total reward over workloads.
 	Reward float64 `json:"reward"`
 }
@@ -193,11 +200,14 @@ func Summarize(recommenders []string, results []Result) []Summary {
 		s.CPU.AbsoluteSlackCoreHours += r.CPU.AbsoluteSlackCoreHours
 		s.CPU.OverRequestShare += r.CPU.OverRequestShare
 		s.CPU.ThrottledShare += r.CPU.ThrottledShare
+		s.CPU.UnservedCoreHours += r.CPU.UnservedCoreHours
 		s.Memory.RelativeSlack += r.Memory.RelativeSlack
 		s.Memory.AbsoluteSlackGiBHours += r.Memory.AbsoluteSlackGiBHours
 		s.Memory.OOMs += r.Memory.OOMs
 		s.Updates += r.Updates
+		s.SmallUpdates += r.SmallUpdates
 		s.Restarts += r.Restarts
+		s.Hours += r.Hours
 		s.Reward += r.Reward
 	}
 	for i := range out {
@@ -207,8 +217,17 @@ func Summarize(recommenders []string, results []Result) []Summary {
 			out[i].CPU.ThrottledShare /= n
 			out[i].Memory.RelativeSlack /= n
 		}
+		if out[i].Hours > 0 {
+			out[i].UpdatesPerContainerDay = float64(out[i].Updates) / (out[i].Hours / 24)
+		}
 	}
 	return out
+}
+
+// DatasetSummary is the summary of the workloads of one dataset.
+type DatasetSummary struct {
+	Dataset string    `json:"dataset"`
+	Summary []Summary `json:"summary"`
 }
 
 // Report is the JSON shape of a backtest (`kubectl smartvpa backtest -o json`).
@@ -216,12 +235,35 @@ type Report struct {
 	Recommenders []string  `json:"recommenders"`
 	Results      []Result  `json:"results"`
 	Summary      []Summary `json:"summary"`
+	// Datasets summarises each dataset apart (in the order they first
+	// appear; degenerate workloads included).
+	Datasets []DatasetSummary `json:"datasets"`
+	// Baseline is the recommender the others are compared with ("" when it
+	// did not run: then Comparison is empty).
+	Baseline   string       `json:"baseline"`
+	Comparison []Comparison `json:"comparison"`
 }
 
-// NewReport builds the report of a backtest.
-func NewReport(recommenders []string, results []Result) Report {
+// NewReport builds the report of a backtest, comparing with baseline when it
+// is one of recommenders (seed seeds the bootstrap).
+func NewReport(recommenders []string, results []Result, baseline string, seed int64) Report {
 	if results == nil {
 		results = []Result{}
 	}
-	return Report{Recommenders: recommenders, Results: results, Summary: Summarize(recommenders, results)}
+	r := Report{Recommenders: recommenders, Results: results, Summary: Summarize(recommenders, results),
+		Datasets: []DatasetSummary{}, Comparison: []Comparison{}}
+	for _, d := range Datasets(results) {
+		var sub []Result
+		for _, x := range results {
+			if datasetOf(x) == d {
+				sub = append(sub, x)
+			}
+		}
+		r.Datasets = append(r.Datasets, DatasetSummary{Dataset: d, Summary: Summarize(recommenders, sub)})
+	}
+	if slices.Contains(recommenders, baseline) {
+		r.Baseline = baseline
+		r.Comparison = Compare(recommenders, baseline, results, seed)
+	}
+	return r
 }

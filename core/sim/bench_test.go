@@ -48,7 +48,7 @@ func BenchmarkBacktestThroughput(b *testing.B) {
 		if r, err := testRecommenders(name, w, cfg); err == nil {
 			return r, nil
 		}
-		return NewRecommender(name, w, cfg, 0)
+		return NewRecommender(name, w, cfg, DefaultOptions())
 	}
 	for _, rec := range []string{"const", "peak", OracleName, "vpa"} {
 		b.Run(rec, func(b *testing.B) {

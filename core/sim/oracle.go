@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -40,6 +42,15 @@ var _ recommend.Recommender = (*Oracle)(nil)
 // DefaultOracleWindow). The oracle keeps w's samples, which must stay
 // unchanged while it is used.
 func NewOracle(w *Workload, window time.Duration) (*Oracle, error) {
+	return NewOracleQuantile(w, window, 1)
+}
+
+// NewOracleQuantile is NewOracle requesting the q-quantile of each window's
+// CPU usage instead of its peak (q in (0, 1]; 0 means 1); memory is still
+// the window's peak, so it is still never OOM-killed. A quantile below 1
+// trades CPU over-request for less slack: the reference for a recommender
+// that accepts some over-request.
+func NewOracleQuantile(w *Workload, window time.Duration, q float64) (*Oracle, error) {
 	if window < 0 {
 		return nil, fmt.Errorf("negative oracle window %s: use a positive duration such as 24h", window)
 	}
@@ -61,6 +72,21 @@ func NewOracle(w *Workload, window time.Duration) (*Oracle, error) {
 		}
 		if s.MemoryBytes > p.MemoryBytes {
 			p.MemoryBytes = s.MemoryBytes
+		}
+	}
+	if q > 0 && q < 1 {
+		// The q-quantile of each window's CPU (nearest rank, rounded up);
+		// samples are in time order, so a window's samples are contiguous.
+		var cpu []float64
+		for i := 0; i < len(w.Samples); {
+			k := o.windowOf(w.Samples[i].Time)
+			cpu = cpu[:0]
+			for ; i < len(w.Samples) && o.windowOf(w.Samples[i].Time) == k; i++ {
+				cpu = append(cpu, w.Samples[i].CPUMillicores)
+			}
+			slices.Sort(cpu)
+			rank := int(math.Ceil(q*float64(len(cpu)))) - 1
+			o.peaks[k].CPUMillicores = cpu[max(rank, 0)]
 		}
 	}
 	return o, nil
@@ -115,11 +141,12 @@ func (o *Oracle) Explain(now time.Time) recommend.Explanation {
 }
 
 // NewRecommender creates recommender name for one run on workload w: the
-// oracle (built from w's future, with window oracleWindow) for OracleName,
-// otherwise the recommender registered in core/recommend under name.
-func NewRecommender(name string, w *Workload, cfg recommend.Config, oracleWindow time.Duration) (recommend.Recommender, error) {
+// oracle (built from w's future, with opts' OracleWindow and OracleQuantile)
+// for OracleName, otherwise the recommender registered in core/recommend
+// under name.
+func NewRecommender(name string, w *Workload, cfg recommend.Config, opts Options) (recommend.Recommender, error) {
 	if name == OracleName {
-		return NewOracle(w, oracleWindow)
+		return NewOracleQuantile(w, opts.OracleWindow, opts.OracleQuantile)
 	}
 	return recommend.New(name, cfg)
 }

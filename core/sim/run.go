@@ -10,6 +10,10 @@ import (
 type Result struct {
 	Workload    string `json:"workload"`
 	Recommender string `json:"recommender"`
+	// Dataset is the workload's dataset (Workload.Dataset); Degenerate is
+	// true when its memory reads 0 in more than half of its samples.
+	Dataset    string `json:"dataset,omitempty"`
+	Degenerate bool   `json:"degenerate"`
 	Metrics
 	// LastRecommendation is the recommender's last answer, nil if it never
 	// gave one. It is left out of the JSON: `simulate -o json` prints it per
@@ -79,7 +83,7 @@ func runEnv(env *Env, w *Workload, r recommend.Recommender, seed int64, onStep f
 			return Result{}, err
 		}
 	}
-	res := Result{Workload: w.ID, Recommender: r.Name(), Metrics: env.Metrics()}
+	res := Result{Workload: w.ID, Recommender: r.Name(), Dataset: w.Dataset, Degenerate: w.Degenerate(), Metrics: env.Metrics()}
 	if hasLast {
 		res.LastRecommendation = &last
 	}

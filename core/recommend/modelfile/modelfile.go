@@ -200,7 +200,18 @@ func Defaults() []string {
 // recommender is skipped, not refused, because simulate and backtest give one
 // --model to every recommender they run; a bad file (wrong format or version,
 // corrupted) is refused whoever reads it.
+//
+// path may also be a folder of model files named after their recommender
+// (NAME.json, as models/ and `make quality` lay them out): then the file of
+// recommender is used when the folder has one, else the default.
 func Resolve(path, recommender string) (*File, error) {
+	if path != "" && IsDir(path) {
+		p := filepath.Join(path, recommender+".json")
+		if _, err := os.Stat(p); err == nil {
+			return Read(p, recommender)
+		}
+		path = ""
+	}
 	if path != "" {
 		f, err := Read(path, "")
 		if err != nil {
@@ -225,6 +236,12 @@ func Resolve(path, recommender string) (*File, error) {
 	}
 	cache[recommender] = f
 	return f, nil
+}
+
+// IsDir reports whether path names a folder (of model files).
+func IsDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // DecodeParams decodes f's parameters into v (strictly: unknown fields are

@@ -207,14 +207,18 @@ type Recommender struct {
 }
 
 // New creates a smart recommender. Candidates are created with cfg but no
-// model file (each uses its default model).
+// model file (each uses its default model), unless cfg.ModelFile is a folder
+// of model files: then each candidate takes its own from it.
 func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	if o.MemoryPeaksOnly && len(o.MemoryPeaks) == 0 {
 		return nil, fmt.Errorf("smart: memoryPeaksOnly needs at least one memory peak candidate")
 	}
 	r := &Recommender{opt: o, cfg: cfg, chosen: [2]int{-1, -1}}
 	ccfg := cfg
-	ccfg.ModelFile = ""
+	if !modelfile.IsDir(cfg.ModelFile) {
+		// A file is smart's own model; a folder holds the candidates' too.
+		ccfg.ModelFile = ""
+	}
 	// Candidates see the whole container: caps are applied by smart at the end.
 	ccfg.Policy = model.ContainerPolicy{}
 	registered := map[string]bool{}

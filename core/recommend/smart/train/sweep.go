@@ -24,6 +24,12 @@ type Totals struct {
 	MemoryRelativeSlack float64 `json:"memoryRelativeSlack"`
 	OOMs                int     `json:"ooms"`
 	Restarts            int     `json:"restarts"`
+	// Updates and UpdatesPerContainerDay count the updates; UpdateCost is
+	// the simulator's cost of one in-place update (Weights.Update), which
+	// Objective charges per update per container-hour.
+	Updates                int     `json:"updates"`
+	UpdatesPerContainerDay float64 `json:"updatesPerContainerDay"`
+	UpdateCost             float64 `json:"-"`
 }
 
 // evaluate runs newRec on every workload and sums the results.
@@ -32,7 +38,7 @@ func evaluate(ctx context.Context, ws []sim.Workload, newRec func(cfg recommend.
 	if workers <= 0 {
 		workers = 1
 	}
-	bo := sim.BacktestOptions{Options: o.Env, Seed: o.Seed, Workers: workers,
+	bo := sim.BacktestOptions{Options: o.Env, Seed: o.Seed, Workers: workers, Config: recommend.Config{ModelFile: o.ModelFile},
 		NewRecommender: func(_ string, _ *sim.Workload, cfg recommend.Config) (recommend.Recommender, error) {
 			return newRec(cfg)
 		}}
@@ -49,6 +55,10 @@ func evaluate(ctx context.Context, ws []sim.Workload, newRec func(cfg recommend.
 		MemoryRelativeSlack: s.Memory.RelativeSlack,
 		OOMs:                s.Memory.OOMs,
 		Restarts:            s.Restarts,
+
+		Updates:                s.Updates,
+		UpdatesPerContainerDay: s.UpdatesPerContainerDay,
+		UpdateCost:             o.Env.Weights.Update,
 	}, nil
 }
 
@@ -67,13 +77,16 @@ func byName(name string) func(cfg recommend.Config) (recommend.Recommender, erro
 
 // Objective scores t against the vpa baseline b (lower is better): CPU and
 // memory slack relative to vpa's, plus 4 x the CPU over-request share above
-// vpa's (relative), 2 x the OOM kills relative to vpa's, and the restarts
-// above 1.2 x vpa's (relative).
+// vpa's (relative), 2 x the OOM kills relative to vpa's, the restarts
+// above 1.2 x vpa's (relative), and the update cost: UpdateCost x the updates
+// per container-hour (at cost 1, one update an hour weighs as much as the
+// whole CPU slack ratio).
 func Objective(t, b Totals) float64 {
 	j := t.CPUSlackCoreHours/math.Max(b.CPUSlackCoreHours, 1e-9) + t.MemorySlackGiBHours/math.Max(b.MemorySlackGiBHours, 1e-9)
 	j += 4 * math.Max(0, t.CPUOverRequestShare-b.CPUOverRequestShare) / math.Max(b.CPUOverRequestShare, 1e-3)
 	j += 2 * float64(t.OOMs) / math.Max(float64(b.OOMs), 1)
 	j += math.Max(0, float64(t.Restarts)-1.2*float64(b.Restarts)) / math.Max(float64(b.Restarts), 1)
+	j += t.UpdateCost * t.UpdatesPerContainerDay / 24
 	return j
 }
 

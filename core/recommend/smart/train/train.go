@@ -45,6 +45,10 @@ type Options struct {
 	Env sim.Options
 	// Workers runs that many simulations at once in sweeps (0: 1).
 	Workers int
+	// ModelFile is given to the recommenders the sweeps and validation
+	// create (recommend.Config.ModelFile): a folder of model files makes
+	// smart's candidates use them instead of the built-in models.
+	ModelFile string
 	// Quick shrinks epochs and grids (for tests).
 	Quick bool
 	// Progress receives progress lines ("epoch 3/8 loss 0.0123").
