@@ -22,6 +22,7 @@ models-workloads: build
 	done; done
 	@if [ -d $(MODELS_TRACES) ]; then \
 		$(KSV) workload import --format bitbrains $(MODELS_TRACES)/bitbrains-rnd-2013-7/*.csv --out $(MODELS_WORK)/bitbrains >/dev/null && \
+		$(KSV) workload import --format bitbrains $(MODELS_TRACES)/bitbrains-rnd-2013-8/*.csv.gz --out $(MODELS_WORK)/bitbrains >/dev/null && \
 		$(KSV) workload import --format jobs $(MODELS_TRACES)/google2011-jobs --out $(MODELS_WORK)/google >/dev/null && \
 		$(KSV) workload import --format alibaba-machine $(MODELS_TRACES)/alibaba2018/machine_usage.csv $(MODELS_TRACES)/alibaba2018/machine_meta.csv --out $(MODELS_WORK)/alibaba >/dev/null; \
 	else echo "$(MODELS_TRACES) not found: training on generated workloads only" >&2; fi

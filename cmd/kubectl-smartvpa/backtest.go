@@ -204,6 +204,16 @@ func (o *BacktestOptions) Run(cmd *cobra.Command) error {
 		return inputError(err)
 	}
 	report := sim.NewReport(o.Recommenders, results, o.Baseline, o.Seed)
+	var unmeasured []string
+	for i, r := range results {
+		if r.Samples == 0 && i%len(o.Recommenders) == 0 {
+			unmeasured = append(unmeasured, r.Workload)
+		}
+	}
+	if len(unmeasured) > 0 {
+		fmt.Fprintf(o.ErrOut, "note: %d workload(s) no longer than the %s warm-up measured nothing and are left out of the summaries and comparisons: %s\n",
+			len(unmeasured), o.opts.Warmup, strings.Join(unmeasured, ", "))
+	}
 	switch o.Output {
 	case "json":
 		enc := json.NewEncoder(o.Out)

@@ -320,6 +320,9 @@ func (o *SimulateOptions) Run() error {
 		return err
 	}
 	w := simWorkload(t)
+	if err := sim.CheckMeasurable(w, o.opts.Warmup); err != nil {
+		return inputError(err)
+	}
 	rec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts)
 	if err != nil {
 		return inputError(fmt.Errorf("recommender %s: %w", o.Recommender, err))

@@ -290,7 +290,11 @@ func TestWarmupLongerThanTrace(t *testing.T) {
 	w := constWorkload(10, time.Hour, 100, 100*model.MiB)
 	opts := DefaultOptions()
 	opts.Warmup = 48 * time.Hour
-	_, err := Run(&w, &fixedRec{}, opts)
+	r, err := Run(&w, &fixedRec{}, opts)
+	if err != nil || r.Samples != 0 {
+		t.Fatalf("run: %v, %d samples measured; want no error and none", err, r.Samples)
+	}
+	err = CheckMeasurable(&w, opts.Warmup)
 	want := `workload "const": the warm-up of 48h0m0s covers the whole trace (9h0m0s from the first to the last sample): nothing would be measured; use a shorter --warmup`
 	if err == nil || err.Error() != want {
 		t.Fatalf("err %v, want %s", err, want)

@@ -182,6 +182,7 @@ type Summary struct {
 }
 
 // Summarize aggregates results per recommender, in the order of recommenders.
+// Results that measured nothing (a warm-up covering the trace) are left out.
 func Summarize(recommenders []string, results []Result) []Summary {
 	out := make([]Summary, len(recommenders))
 	index := make(map[string]int, len(recommenders))
@@ -191,7 +192,7 @@ func Summarize(recommenders []string, results []Result) []Summary {
 	}
 	for _, r := range results {
 		i, ok := index[r.Recommender]
-		if !ok {
+		if !ok || r.Samples == 0 {
 			continue
 		}
 		s := &out[i]

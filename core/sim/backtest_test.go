@@ -163,14 +163,16 @@ func TestBacktestErrors(t *testing.T) {
 func TestSummarize(t *testing.T) {
 	results := []Result{
 		{Workload: "a", Recommender: "x", Metrics: Metrics{CPU: CPUMetrics{RelativeSlack: 0.2, AbsoluteSlackCoreHours: 1, OverRequestShare: 0.1},
-			Memory: MemoryMetrics{RelativeSlack: 0.4, AbsoluteSlackGiBHours: 2, OOMs: 1}, Updates: 3, Restarts: 1}},
+			Memory: MemoryMetrics{RelativeSlack: 0.4, AbsoluteSlackGiBHours: 2, OOMs: 1}, Updates: 3, Restarts: 1, Samples: 10, Hours: 24}},
 		{Workload: "b", Recommender: "x", Metrics: Metrics{CPU: CPUMetrics{RelativeSlack: 0.4, AbsoluteSlackCoreHours: 3, OverRequestShare: 0.3},
-			Memory: MemoryMetrics{RelativeSlack: 0.2, AbsoluteSlackGiBHours: 1, OOMs: 2}, Updates: 1, Restarts: 1}},
+			Memory: MemoryMetrics{RelativeSlack: 0.2, AbsoluteSlackGiBHours: 1, OOMs: 2}, Updates: 1, Restarts: 1, Samples: 10, Hours: 24}},
+		// measured nothing: left out
+		{Workload: "c", Recommender: "x", Metrics: Metrics{Updates: 7}},
 	}
 	got := Summarize([]string{"x", "y"}, results)
 	want := []Summary{
 		{Recommender: "x", Workloads: 2, CPU: CPUMetrics{RelativeSlack: 0.30000000000000004, AbsoluteSlackCoreHours: 4, OverRequestShare: 0.2},
-			Memory: MemoryMetrics{RelativeSlack: 0.30000000000000004, AbsoluteSlackGiBHours: 3, OOMs: 3}, Updates: 4, Restarts: 2},
+			Memory: MemoryMetrics{RelativeSlack: 0.30000000000000004, AbsoluteSlackGiBHours: 3, OOMs: 3}, Updates: 4, Restarts: 2, Hours: 48, UpdatesPerContainerDay: 2},
 		{Recommender: "y"},
 	}
 	if !reflect.DeepEqual(got, want) {

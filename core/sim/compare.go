@@ -85,7 +85,7 @@ func datasetOf(r Result) string {
 // dataset: first over every workload (DatasetAll), then per dataset over its
 // non-degenerate workloads, then over the degenerate ones
 // (DatasetDegenerate) when there are any. Workloads the baseline did not run
-// are left out. seed seeds the bootstrap: the same seed gives the same
+// are left out, and so are results that measured nothing. seed seeds the bootstrap: the same seed gives the same
 // intervals.
 func Compare(recommenders []string, baseline string, results []Result, seed int64) []Comparison {
 	base := map[string]*Result{}
@@ -114,7 +114,7 @@ func Compare(recommenders []string, baseline string, results []Result, seed int6
 			var pairs [][2]*Result
 			for i := range results {
 				r := &results[i]
-				if r.Recommender != name || !g.keep(*r) {
+				if r.Recommender != name || r.Samples == 0 || !g.keep(*r) {
 					continue
 				}
 				if b, ok := base[r.Workload]; ok {

@@ -11,7 +11,7 @@ func cmpResult(w, rec, dataset string, degenerate bool, cpu, mem float64, ooms, 
 	r := Result{Workload: w, Recommender: rec, Dataset: dataset, Degenerate: degenerate}
 	r.CPU.AbsoluteSlackCoreHours, r.Memory.AbsoluteSlackGiBHours = cpu, mem
 	r.Memory.OOMs, r.Restarts, r.Updates = ooms, restarts, updates
-	r.Hours = 24
+	r.Hours, r.Samples = 24, 24
 	return r
 }
 

@@ -172,7 +172,8 @@ func (e *Env) Seed() int64 { return e.seed }
 // at the first sample, which the returned observation shows. The seed is
 // recorded (the environment itself is deterministic; see the package doc).
 // w's samples are read, never written, and must stay unchanged during the
-// episode. A warm-up that leaves no sample to measure is an error.
+// episode. A warm-up that covers the whole trace leaves nothing to measure
+// (Metrics.Samples is 0; see CheckMeasurable).
 func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 	if err := w.Validate(); err != nil {
 		return Observation{}, Info{}, err
@@ -188,10 +189,6 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 			e.warmupEnd = i
 			break
 		}
-	}
-	if e.warmupEnd >= len(w.Samples) && e.opts.Warmup > 0 {
-		last := w.Samples[len(w.Samples)-1].Time
-		return Observation{}, Info{}, fmt.Errorf("workload %q: the warm-up of %s covers the whole trace (%s from the first to the last sample): nothing would be measured; use a shorter --warmup", w.ID, e.opts.Warmup, last.Sub(e.start))
 	}
 	e.median = w.MedianInterval()
 	e.acc = Accountant{Weights: e.opts.Weights, Interval: e.median, Start: e.start}
@@ -209,6 +206,19 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 	e.info.Decision = updater.Decision{Action: updater.None, Reason: "first sample"}
 	e.evaluate(&w.Samples[0])
 	return e.obs, e.info, nil
+}
+
+// CheckMeasurable returns an error when a warm-up of warmup covers the whole
+// of w, so that a run would measure nothing.
+func CheckMeasurable(w *Workload, warmup time.Duration) error {
+	if len(w.Samples) == 0 || warmup <= 0 {
+		return nil
+	}
+	first, last := w.Samples[0].Time, w.Samples[len(w.Samples)-1].Time
+	if last.Sub(first) < warmup {
+		return fmt.Errorf("workload %q: the warm-up of %s covers the whole trace (%s from the first to the last sample): nothing would be measured; use a shorter --warmup", w.ID, warmup, last.Sub(first))
+	}
+	return nil
 }
 
 // Done reports whether the episode has no sample left.
