@@ -40,12 +40,42 @@ models: models-workloads ## rebuild models/*.json reproducibly (generated worklo
 	@echo "train smart"; $(KSV) train --recommender smart $(foreach s,$(MODELS_STORES),--workloads $(s)) --holdout $(MODELS_HOLDOUT) --seed $(MODELS_SEED) --out models/smart.json
 	@$(MAKE) --no-print-directory build
 
-QUALITY_RECOMMENDERS ?= vpa,autopilot,forecast,rl,lstm,smart,oracle
+# The quality report: leave one family out. Each family (a store of
+# models-workloads) is held out in turn: lstm, rl and autopilot are trained on
+# the other families, then smart's sweep with those as its candidates; the
+# held-out family is backtested with them at each update budget, with the
+# hindsight oracle (1 h and 24 h windows, and CPU quantiles of the 24 h one)
+# as references. hack/quality writes docs/quality.md from the reports.
+QUALITY_RECOMMENDERS ?= vpa,autopilot,forecast,rl,lstm,smart
+QUALITY_BUDGETS      ?= 0 1h 12h
+QUALITY_QUANTILES    ?= 0.9 0.95 0.98 0.99
+QUALITY_FAMILIES      = $(notdir $(MODELS_STORES))
+comma := ,
+space := $(empty) $(empty)
 
 .PHONY: quality
-quality: models-workloads ## backtest vpa, autopilot, forecast, rl, lstm, smart and oracle on ../shared/traces + generated workloads; write docs/quality.md
-	@for s in $(notdir $(MODELS_STORES)); do \
-		echo "backtest $$s"; \
-		$(KSV) backtest --workloads $(MODELS_WORK)/$$s --recommenders $(QUALITY_RECOMMENDERS) --seed $(MODELS_SEED) -o json > $(MODELS_WORK)/quality-$$s.json || exit 1; \
+quality: models-workloads ## leave-one-family-out backtests of vpa, autopilot, forecast, rl, lstm, smart and the oracle at update budgets 0, 1h, 12h; write docs/quality.md
+	@set -euo pipefail; fams="$(QUALITY_FAMILIES)"; \
+	if [ $$(echo $$fams | wc -w) -lt 2 ]; then echo "make quality needs at least two workload families: put the traces at $(MODELS_TRACES)" >&2; exit 2; fi; \
+	for f in $$fams; do \
+		d=$(MODELS_WORK)/lofo-$$f; rm -rf $$d; mkdir -p $$d; train=""; \
+		for s in $$fams; do [ $$s = $$f ] || train="$$train --workloads $(MODELS_WORK)/$$s"; done; \
+		for r in lstm rl autopilot smart; do \
+			echo "quality: $$f held out: train $$r on the other families"; \
+			$(KSV) train --recommender $$r $$train --holdout 0 --seed $(MODELS_SEED) --model $$d --out $$d/$$r.json.new >/dev/null; \
+			mv $$d/$$r.json.new $$d/$$r.json; \
+		done; \
+		for b in $(QUALITY_BUDGETS); do \
+			echo "quality: $$f held out: backtest at --min-update-interval $$b"; \
+			$(KSV) backtest --workloads $(MODELS_WORK)/$$f --recommenders $(QUALITY_RECOMMENDERS) --model $$d --min-update-interval $$b --seed $(MODELS_SEED) -o json > $(MODELS_WORK)/$$f-$$b.json; \
+			for w in 1h 24h; do \
+				$(KSV) backtest --workloads $(MODELS_WORK)/$$f --recommenders oracle --oracle-window $$w --min-update-interval $$b --seed $(MODELS_SEED) -o json > $(MODELS_WORK)/$$f-$$b-oracle$$w.json 2>/dev/null; \
+			done; \
+		done; \
+		for q in $(QUALITY_QUANTILES); do \
+			$(KSV) backtest --workloads $(MODELS_WORK)/$$f --recommenders oracle --oracle-quantile $$q --seed $(MODELS_SEED) -o json > $(MODELS_WORK)/$$f-q$$q.json 2>/dev/null; \
+		done; \
 	done
-	$(GO) run ./hack/quality -out docs/quality.md -models models -command "make quality" $(foreach s,$(notdir $(MODELS_STORES)),$(s)=$(MODELS_WORK)/quality-$(s).json)
+	$(GO) run ./hack/quality -dir $(MODELS_WORK) -families $(subst $(space),$(comma),$(QUALITY_FAMILIES)) \
+		-budgets $(subst $(space),$(comma),$(strip $(QUALITY_BUDGETS))) -quantiles $(subst $(space),$(comma),$(strip $(QUALITY_QUANTILES))) \
+		-command "make quality" -out docs/quality.md

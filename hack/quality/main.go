@@ -1,11 +1,19 @@
-// Command quality turns backtest reports (kubectl smartvpa backtest -o json)
-// into docs/quality.md: the leaderboard of the recommenders on
-// ../shared/traces and on generated workloads, smart against vpa on the
-// acceptance figures, the held-out (validation) series alone, and which
-// series trained the default models. `make quality` runs it; see
-// hack/models.mk.
+// Command quality turns the backtest reports of `make quality` (kubectl
+// smartvpa backtest -o json) into docs/quality.md: leave-one-family-out
+// figures per family and update budget, the comparison statistics against
+// vpa with bootstrap intervals, the budget curves (slack against updates per
+// container-day) and the hindsight oracle as per-budget references. See
+// hack/models.mk for the protocol.
 //
-// Usage: go run ./hack/quality -out docs/quality.md -models models -command "make quality" NAME=REPORT.json...
+// Usage:
+//
+//	go run ./hack/quality -dir DIR -families generated,bitbrains,google,alibaba \
+//	    -budgets 0,1h,12h -quantiles 0.9,0.95,0.98,0.99 -out docs/quality.md
+//
+// DIR holds, per family F and budget B, F-B.json (the recommenders with the
+// models trained without F), F-B-oracle1h.json and F-B-oracle24h.json, and
+// per family F-q<Q>.json (the 24 h oracle requesting the Q-quantile of CPU,
+// budget 0), and lofo-F/ (the model files trained without F).
 package main
 
 import (
@@ -13,48 +21,42 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
 	"github.com/smartvpa/smartvpa/core/sim"
 )
 
-type dataset struct {
-	name   string
-	report sim.Report
-	traces bool // part of ../shared/traces
+// seed seeds the bootstrap intervals (the backtests ran with seed 1 too).
+const seed = 1
+
+type input struct {
+	dir       string
+	families  []string
+	budgets   []string
+	quantiles []string
+	command   string
 }
 
 func main() {
+	var in input
 	out := flag.String("out", "docs/quality.md", "markdown file to write")
-	modelsDir := flag.String("models", "models", "folder of the default model files")
-	command := flag.String("command", "make quality", "the command that reproduces the report")
-	generated := flag.String("generated", "generated", "name of the generated-workloads dataset (not part of the traces)")
+	flag.StringVar(&in.dir, "dir", "bin/models-work", "folder of the backtest reports and lofo-FAMILY model folders")
+	fams := flag.String("families", "generated,bitbrains,google,alibaba", "dataset families, each held out in turn")
+	budgets := flag.String("budgets", "0,1h,12h", "--min-update-interval values backtested")
+	qs := flag.String("quantiles", "0.9,0.95,0.98,0.99", "CPU quantiles of the 24 h oracle backtested (the matched reference is picked among them)")
+	flag.StringVar(&in.command, "command", "make quality", "the command that reproduces the report")
 	flag.Parse()
-	var sets []dataset
-	for _, arg := range flag.Args() {
-		name, path, ok := strings.Cut(arg, "=")
-		if !ok {
-			fail(fmt.Errorf("argument %q: want NAME=REPORT.json", arg))
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			fail(err)
-		}
-		var r sim.Report
-		if err := json.Unmarshal(data, &r); err != nil {
-			fail(fmt.Errorf("%s: %w", path, err))
-		}
-		sets = append(sets, dataset{name: name, report: r, traces: name != *generated})
+	in.families = strings.Split(*fams, ",")
+	in.budgets = strings.Split(*budgets, ",")
+	in.quantiles = strings.Split(*qs, ",")
+	md, err := render(in)
+	if err != nil {
+		fail(err)
 	}
-	if len(sets) == 0 {
-		fail(fmt.Errorf("no reports given"))
-	}
-	models := readModels(*modelsDir)
-	md := render(sets, models, *command)
 	tmp := *out + ".tmp"
 	if err := os.WriteFile(tmp, md, 0o644); err != nil {
 		fail(err)
@@ -69,97 +71,237 @@ func fail(err error) {
 	os.Exit(2)
 }
 
-func readModels(dir string) map[string]*modelfile.File {
-	out := map[string]*modelfile.File{}
-	paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	for _, p := range paths {
-		f, err := modelfile.Read(p, "")
-		if err != nil {
-			fail(err)
+func read(path string) (sim.Report, error) {
+	var r sim.Report
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// fold is one family held out, at every budget.
+type fold struct {
+	family  string
+	reports map[string]sim.Report // by budget
+	oracles map[string][]sim.Summary
+	matched *sim.Summary // the matched-quantile oracle at budget 0
+	matchedQ string
+	models  map[string]*modelfile.File
+}
+
+func render(in input) ([]byte, error) {
+	var folds []fold
+	for _, f := range in.families {
+		fd := fold{family: f, reports: map[string]sim.Report{}, oracles: map[string][]sim.Summary{}, models: map[string]*modelfile.File{}}
+		for _, b := range in.budgets {
+			r, err := read(filepath.Join(in.dir, fmt.Sprintf("%s-%s.json", f, b)))
+			if err != nil {
+				return nil, err
+			}
+			fd.reports[b] = r
+			for _, w := range []string{"1h", "24h"} {
+				o, err := read(filepath.Join(in.dir, fmt.Sprintf("%s-%s-oracle%s.json", f, b, w)))
+				if err != nil {
+					return nil, err
+				}
+				s := o.Summary[0]
+				s.Recommender = "oracle " + w
+				fd.oracles[b] = append(fd.oracles[b], s)
+			}
 		}
-		out[f.Recommender] = f
+		// The matched oracle: the lowest quantile whose CPU over-request
+		// share is no higher than vpa's at budget 0.
+		vpa, ok := find(fd.reports[in.budgets[0]].Summary, "vpa")
+		if ok {
+			for _, q := range in.quantiles {
+				o, err := read(filepath.Join(in.dir, fmt.Sprintf("%s-q%s.json", f, q)))
+				if err != nil {
+					return nil, err
+				}
+				s := o.Summary[0]
+				if s.CPU.OverRequestShare <= vpa.CPU.OverRequestShare {
+					s.Recommender = "oracle 24h p" + strings.TrimPrefix(q, "0.")
+					fd.matched, fd.matchedQ = &s, q
+					break
+				}
+			}
+		}
+		paths, _ := filepath.Glob(filepath.Join(in.dir, "lofo-"+f, "*.json"))
+		for _, p := range paths {
+			m, err := modelfile.Read(p, "")
+			if err != nil {
+				return nil, err
+			}
+			fd.models[m.Recommender] = m
+		}
+		folds = append(folds, fd)
+	}
+	recs := folds[0].reports[in.budgets[0]].Recommenders
+
+	var b bytes.Buffer
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("# Recommender quality\n\n")
+	p("Generated by `%s` (hack/models.mk, hack/quality); do not edit by hand.\n\n", in.command)
+	p("## Protocol\n\n")
+	p("Leave one family out: the workloads form %d families (%s). For each family, the learned models\n", len(folds), strings.Join(in.families, ", "))
+	p("(lstm, rl, autopilot, then smart's sweep with those as its candidates) are trained on the other families only\n")
+	p("(`kubectl smartvpa train --holdout 0`), and every recommender is backtested on the held-out family with them\n")
+	p("(`backtest --model lofo-FAMILY/`). No figure below comes from a series its models were trained on.\n\n")
+	p("Simulator defaults (core/sim): update mode in-place-or-recreate with upstream's updater rules (quick OOM as upstream:\n")
+	p("a kill within 10 min of the container's start, until the pod is recreated), memory limit = request, no CPU limit,\n")
+	p("24 h warm-up excluded, seed 1; every recommender plays by the same actuation: an in-place resize applies 1 min\n")
+	p("after the decision (`--resize-delay`), a restart or OOM kill leaves the container down 30 s (`--restart-downtime`,\n")
+	p("demand unserved), an in-place update costs 1 in the reward (`--update-cost`). Each family is run at update budgets\n")
+	p("`--min-update-interval` %s (0: upstream's rules only), which bind every recommender alike.\n\n", strings.Join(in.budgets, ", "))
+	p("Figures: slack totals in core-hours and GiB-hours; relative slack and CPU over-request share are means over\n")
+	p("workloads; OOM kills, restarts and updates are totals; \"small\" counts updates that changed no request by 10 %%\n")
+	p("or more. Comparisons against vpa are per workload: the ratio of each figure (slack + 0.001, counts + 1) to vpa's,\n")
+	p("summarised by the geometric mean with a 95 %% bootstrap interval over workloads (seed 1) and by the ratio of the\n")
+	p("totals. Per family, series whose memory reads 0 in over half the samples are reported apart (\"degenerate\").\n")
+	p("The oracle knows the future: per window (1 h or 24 h) it requests the window's peak (or a CPU quantile, matched\n")
+	p("to vpa's CPU over-request share); it is a reference for what hindsight buys at each budget, not a bound.\n\n")
+
+	// Pooled: every family's results (each tested with models that never
+	// saw it), per budget.
+	p("## All families pooled (each family tested on models trained without it)\n\n")
+	for _, bud := range in.budgets {
+		var results []sim.Result
+		for _, fd := range folds {
+			results = append(results, fd.reports[bud].Results...)
+		}
+		p("### budget %s\n\n", budgetName(bud))
+		ss := sim.Summarize(recs, results)
+		table(&b, ss, nil)
+		comparison(&b, sim.Compare(recs, "vpa", results, seed), sim.DatasetAll)
+	}
+
+	p("## Budget curves\n\n")
+	p("Slack against updates per container-day as the budget tightens (`--min-update-interval` %s), pooled over the\n", strings.Join(in.budgets, " / "))
+	p("families; the oracle rows are hindsight references at the same budgets.\n\n")
+	p("| recommender | budget | updates / container-day | CPU slack (core-h) | memory slack (GiB-h) | CPU over-request | OOM kills | restarts |\n")
+	p("|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, name := range append(append([]string{}, recs...), "oracle 1h", "oracle 24h") {
+		for _, bud := range in.budgets {
+			var ss []sim.Summary
+			for _, fd := range folds {
+				if strings.HasPrefix(name, "oracle ") {
+					if s, ok := find(fd.oracles[bud], name); ok {
+						ss = append(ss, s)
+					}
+					continue
+				}
+				if s, ok := find(fd.reports[bud].Summary, name); ok {
+					ss = append(ss, s)
+				}
+			}
+			s := pool(name, ss)
+			p("| %s | %s | %.2f | %.1f | %.1f | %.2f %% | %d | %d |\n", name, budgetName(bud), s.UpdatesPerContainerDay,
+				s.CPU.AbsoluteSlackCoreHours, s.Memory.AbsoluteSlackGiBHours, 100*s.CPU.OverRequestShare, s.Memory.OOMs, s.Restarts)
+		}
+	}
+	p("\n")
+
+	for _, fd := range folds {
+		p("## Family %s (held out)\n\n", fd.family)
+		if m := fd.models["smart"]; m != nil {
+			p("Models trained on %d series of the other families (training set `%s`).\n\n", len(m.TrainingSet.Workloads), m.TrainingSet.Hash[:23])
+		}
+		for _, bud := range in.budgets {
+			r := fd.reports[bud]
+			p("### %s, budget %s\n\n", fd.family, budgetName(bud))
+			refs := fd.oracles[bud]
+			if fd.matched != nil && bud == in.budgets[0] {
+				refs = append(refs, *fd.matched)
+			}
+			table(&b, r.Summary, refs)
+			comparison(&b, r.Comparison, "")
+		}
+	}
+	return b.Bytes(), nil
+}
+
+func budgetName(b string) string {
+	if b == "0" {
+		return "0 (upstream rules)"
+	}
+	return b
+}
+
+// pool sums summaries of disjoint workload sets.
+func pool(name string, ss []sim.Summary) sim.Summary {
+	out := sim.Summary{Recommender: name}
+	for _, s := range ss {
+		n := float64(s.Workloads)
+		out.Workloads += s.Workloads
+		out.CPU.AbsoluteSlackCoreHours += s.CPU.AbsoluteSlackCoreHours
+		out.CPU.RelativeSlack += s.CPU.RelativeSlack * n
+		out.CPU.OverRequestShare += s.CPU.OverRequestShare * n
+		out.Memory.AbsoluteSlackGiBHours += s.Memory.AbsoluteSlackGiBHours
+		out.Memory.RelativeSlack += s.Memory.RelativeSlack * n
+		out.Memory.OOMs += s.Memory.OOMs
+		out.Updates += s.Updates
+		out.Restarts += s.Restarts
+		out.Hours += s.Hours
+	}
+	if n := float64(out.Workloads); n > 0 {
+		out.CPU.RelativeSlack /= n
+		out.CPU.OverRequestShare /= n
+		out.Memory.RelativeSlack /= n
+	}
+	if out.Hours > 0 {
+		out.UpdatesPerContainerDay = float64(out.Updates) / (out.Hours / 24)
 	}
 	return out
 }
 
-func render(sets []dataset, models map[string]*modelfile.File, command string) []byte {
-	var b bytes.Buffer
-	recs := sets[0].report.Recommenders
-	fmt.Fprintf(&b, "# Recommender quality\n\n")
-	fmt.Fprintf(&b, "Generated by `%s` (hack/models.mk, hack/quality); do not edit by hand.\n\n", command)
-	fmt.Fprintf(&b, "Every recommender replays every workload in the simulator (core/sim) with the defaults: update mode\n")
-	fmt.Fprintf(&b, "in-place-or-recreate, memory limit = request, no CPU limit, 24 h warm-up excluded from the figures, seed 1,\n")
-	fmt.Fprintf(&b, "default models (models/*.json, embedded in the binary). Slack totals are core-hours and GiB-hours;\n")
-	fmt.Fprintf(&b, "relative slack and the CPU over-request share are means over workloads; OOM kills, restarts and updates\n")
-	fmt.Fprintf(&b, "are totals. The oracle knows the future (per 24 h window: that window's peak).\n\n")
-	fmt.Fprintf(&b, "How the series are replayed (`workload import`, recorded in each meta.json): Bitbrains VMs start at\n")
-	fmt.Fprintf(&b, "their provisioned CPU and memory; Alibaba machines are resampled to 5-minute samples (CPU mean,\n")
-	fmt.Fprintf(&b, "memory max per bucket; the raw rows are 10 s to minutes apart) and start at the machine's size;\n")
-	fmt.Fprintf(&b, "Google jobs have no request and start at 1000m / 1 GiB. Most of vpa's Bitbrains OOM kills come from\n")
-	fmt.Fprintf(&b, "a few VMs (bitbrains-21, -24, -25, -27, -29) whose memory reads 0 in 67-96 %% of the samples with rare\n")
-	fmt.Fprintf(&b, "spikes: vpa's memory target falls to its 250 MiB floor between spikes, as upstream's would.\n\n")
-
-	var traces []sim.Result
-	var names []string
-	for _, s := range sets {
-		if s.traces {
-			traces = append(traces, s.report.Results...)
-			names = append(names, s.name)
-		}
+func table(b *bytes.Buffer, ss, refs []sim.Summary) {
+	fmt.Fprintf(b, "| recommender | workloads | CPU slack (core-h) | CPU rel. slack | CPU over-request | memory slack (GiB-h) | memory rel. slack | OOM kills | restarts | updates | small | updates / day |\n")
+	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range append(append([]sim.Summary{}, ss...), refs...) {
+		fmt.Fprintf(b, "| %s | %d | %.1f | %.1f %% | %.2f %% | %.1f | %.1f %% | %d | %d | %d | %d | %.2f |\n", s.Recommender, s.Workloads,
+			s.CPU.AbsoluteSlackCoreHours, 100*s.CPU.RelativeSlack, 100*s.CPU.OverRequestShare,
+			s.Memory.AbsoluteSlackGiBHours, 100*s.Memory.RelativeSlack, s.Memory.OOMs, s.Restarts, s.Updates, s.SmallUpdates, s.UpdatesPerContainerDay)
 	}
-	fmt.Fprintf(&b, "## ../shared/traces (%s): all series\n\n", strings.Join(names, ", "))
-	all := sim.Summarize(recs, traces)
-	table(&b, all)
-	acceptance(&b, all)
-
-	if f := models["smart"]; f != nil && len(f.TrainingSet.Validation) > 0 {
-		val := map[string]bool{}
-		for _, id := range f.TrainingSet.Validation {
-			val[id] = true
-		}
-		var vr []sim.Result
-		for _, r := range traces {
-			if val[r.Workload] {
-				vr = append(vr, r)
-			}
-		}
-		fmt.Fprintf(&b, "\n## ../shared/traces: held-out series only (never used in training)\n\n")
-		vs := sim.Summarize(recs, vr)
-		table(&b, vs)
-		acceptance(&b, vs)
-	}
-	for _, s := range sets {
-		fmt.Fprintf(&b, "\n## %s\n\n", s.name)
-		table(&b, sim.Summarize(recs, s.report.Results))
-	}
-	fmt.Fprintf(&b, "\n## Training and validation split\n\n")
-	fmt.Fprintf(&b, "`make models` trains each default model with `kubectl smartvpa train --holdout 3`: the workloads of the\n")
-	fmt.Fprintf(&b, "stores generated, bitbrains, google and alibaba, in that order and each sorted by id, and every third of\n")
-	fmt.Fprintf(&b, "them held out. Held-out series only appear in the validation figures of the model file and above.\n\n")
-	var mnames []string
-	for n := range models {
-		mnames = append(mnames, n)
-	}
-	sort.Strings(mnames)
-	fmt.Fprintf(&b, "| model | seed | training set | trained on | held out |\n|---|---|---|---|---|\n")
-	for _, n := range mnames {
-		f := models[n]
-		fmt.Fprintf(&b, "| %s | %d | `%s` | %d series | %d series |\n", n, f.Seed, f.TrainingSet.Hash[:23], len(f.TrainingSet.Workloads), len(f.TrainingSet.Validation))
-	}
-	if f := models["smart"]; f != nil {
-		fmt.Fprintf(&b, "\nTrained on: %s.\n\nHeld out: %s.\n", strings.Join(f.TrainingSet.Workloads, ", "), strings.Join(f.TrainingSet.Validation, ", "))
-	}
-	return b.Bytes()
+	fmt.Fprintln(b)
 }
 
-func table(b *bytes.Buffer, ss []sim.Summary) {
-	fmt.Fprintf(b, "| recommender | workloads | CPU slack (core-h) | CPU rel. slack | CPU over-request | memory slack (GiB-h) | memory rel. slack | OOM kills | restarts | updates |\n")
-	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, s := range ss {
-		fmt.Fprintf(b, "| %s | %d | %.1f | %.1f %% | %.2f %% | %.1f | %.1f %% | %d | %d | %d |\n", s.Recommender, s.Workloads,
-			s.CPU.AbsoluteSlackCoreHours, 100*s.CPU.RelativeSlack, 100*s.CPU.OverRequestShare,
-			s.Memory.AbsoluteSlackGiBHours, 100*s.Memory.RelativeSlack, s.Memory.OOMs, s.Restarts, s.Updates)
+// comparison prints the comparison rows (of dataset only, when not empty)
+// and the verdicts of the "all" rows.
+func comparison(b *bytes.Buffer, cs []sim.Comparison, dataset string) {
+	if len(cs) == 0 {
+		return
 	}
+	fmt.Fprintf(b, "Against vpa, per workload: geometric mean of the ratio [95 %% CI], and ratio of totals.\n\n")
+	fmt.Fprintf(b, "| recommender | series | workloads | CPU slack | memory slack | OOM kills | restarts | updates |\n")
+	fmt.Fprintf(b, "|---|---|---:|---|---|---|---|---|\n")
+	st := func(s sim.Stat) string {
+		return fmt.Sprintf("%.2f [%.2f, %.2f]; tot %s", s.Geomean, s.CI95[0], s.CI95[1], num(s.Total))
+	}
+	for _, c := range cs {
+		if dataset != "" && c.Dataset != dataset {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s |\n", c.Recommender, c.Dataset, c.Workloads,
+			st(c.CPUSlack), st(c.MemorySlack), st(c.OOMs), st(c.Restarts), st(c.Updates))
+	}
+	fmt.Fprintln(b)
+	for _, c := range cs {
+		if c.Dataset == sim.DatasetAll {
+			fmt.Fprintf(b, "- %s\n", sim.Verdict(c))
+		}
+	}
+	fmt.Fprintln(b)
+}
+
+func num(v float64) string {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 func find(ss []sim.Summary, name string) (sim.Summary, bool) {
@@ -169,37 +311,4 @@ func find(ss []sim.Summary, name string) (sim.Summary, bool) {
 		}
 	}
 	return sim.Summary{}, false
-}
-
-func acceptance(b *bytes.Buffer, ss []sim.Summary) {
-	sm, ok1 := find(ss, "smart")
-	vp, ok2 := find(ss, "vpa")
-	if !ok1 || !ok2 {
-		return
-	}
-	ratio := func(a, c float64) float64 {
-		if c == 0 {
-			return 0
-		}
-		return a / c
-	}
-	mark := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "NOT met"
-	}
-	cpu := ratio(sm.CPU.AbsoluteSlackCoreHours, vp.CPU.AbsoluteSlackCoreHours)
-	mem := ratio(sm.Memory.AbsoluteSlackGiBHours, vp.Memory.AbsoluteSlackGiBHours)
-	oom := ratio(float64(sm.Memory.OOMs), float64(vp.Memory.OOMs))
-	rst := ratio(float64(sm.Restarts), float64(vp.Restarts))
-	fmt.Fprintf(b, "\nsmart against vpa (acceptance bar of issue 5):\n\n")
-	fmt.Fprintf(b, "| figure | smart / vpa | bar | |\n|---|---:|---|---|\n")
-	fmt.Fprintf(b, "| CPU absolute slack | %.3f | <= 0.8 | %s |\n", cpu, mark(cpu <= 0.8))
-	fmt.Fprintf(b, "| CPU over-request share | %.2f %% vs %.2f %% | no higher | %s |\n", 100*sm.CPU.OverRequestShare, 100*vp.CPU.OverRequestShare, mark(sm.CPU.OverRequestShare <= vp.CPU.OverRequestShare))
-	fmt.Fprintf(b, "| memory absolute slack | %.3f | <= 0.7 | %s |\n", mem, mark(mem <= 0.7))
-	fmt.Fprintf(b, "| OOM kills | %.3f (%d vs %d) | <= 0.5 | %s |\n", oom, sm.Memory.OOMs, vp.Memory.OOMs, mark(oom <= 0.5))
-	fmt.Fprintf(b, "| restarts | %.3f (%d vs %d) | <= 1.5 | %s |\n", rst, sm.Restarts, vp.Restarts, mark(rst <= 1.5))
-	fmt.Fprintf(b, "| mean relative slack CPU / memory | %.1f %% / %.1f %% vs %.1f %% / %.1f %% | (reported) | |\n",
-		100*sm.CPU.RelativeSlack, 100*sm.Memory.RelativeSlack, 100*vp.CPU.RelativeSlack, 100*vp.Memory.RelativeSlack)
 }
