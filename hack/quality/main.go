@@ -85,12 +85,12 @@ func read(path string) (sim.Report, error) {
 
 // fold is one family held out, at every budget.
 type fold struct {
-	family  string
-	reports map[string]sim.Report // by budget
-	oracles map[string][]sim.Summary
-	matched *sim.Summary // the matched-quantile oracle at budget 0
+	family   string
+	reports  map[string]sim.Report // by budget
+	oracles  map[string][]sim.Summary
+	matched  *sim.Summary // the matched-quantile oracle at budget 0
 	matchedQ string
-	models  map[string]*modelfile.File
+	models   map[string]*modelfile.File
 }
 
 func render(in input) ([]byte, error) {
