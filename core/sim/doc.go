@@ -32,14 +32,45 @@
 //   - memory usage above the memory limit is an OOM kill: the container
 //     restarts with the same requests and an OOM event (request at the kill,
 //     usage = the limit) is reported in Info and fed to the recommender by Run.
-//     Restarts are instantaneous: no downtime and no crash-loop back-off, so
-//     a container whose usage stays above its limit is killed at every sample;
+//     At most one kill is counted per sample (a crash loop within a sample is
+//     one kill);
 //   - CPU usage above the CPU limit is throttled;
 //   - CPU usage above the CPU request counts as over-request
 //     (under-provisioned), whether or not there is a limit.
 //
 // A zero field in a recommendation's target means "no opinion" and keeps the
 // current request of that resource.
+//
+// # Actuation
+//
+// Every recommender plays by the same rules (Options):
+//
+//   - each sample stands for the time to the next one (Info.Interval); a gap
+//     longer than GapFactor (10) x the median interval is missing data: the
+//     sample stands for the median interval and the gap is counted;
+//   - the updater decides at a sample's time; an in-place resize takes effect
+//     ResizeDelay (1 min) later, possibly within the sample, and the updater
+//     is not consulted while it is pending;
+//   - a restart (eviction or rollout) recreates the pod with the new requests
+//     and leaves the container down for RestartDowntime (30 s); an OOM kill
+//     does too. While down the container serves nothing: its CPU demand is
+//     counted as unserved, the request stays held (slack), and it restarts
+//     with empty memory; its observation averages the CPU it served;
+//   - quick OOM as upstream: the container's last termination (an OOM kill,
+//     the only way a container terminates here, with the time it had run) is
+//     kept until the pod is recreated, and makes any update allowed when the
+//     container had run less than the updater's EvictAfterOOMThreshold;
+//   - MinUpdateInterval is an update budget: no update sooner than that after
+//     the previous one, except the memory part of an increase after an OOM
+//     kill since that update;
+//   - an in-place update costs Weights.Update in the reward, a restart
+//     Weights.Change.
+//
+// The upstream updater applies its 12 h and 10 % rules only to requests
+// inside [lower, upper]; a recommender publishing a zero-width range is
+// always "outside" and escapes them. Compare recommenders at the same
+// MinUpdateInterval to bind them alike; Metrics.SmallUpdates counts updates
+// under 10 %.
 //
 // # Warm-up
 //
@@ -53,19 +84,23 @@
 // # Metrics
 //
 // Per run, over the samples after the warm-up, with usage u, request r and
-// sample interval dt:
+// each stretch of time dt a sample's interval is split into (by a pending
+// resize or a downtime):
 //
-//   - relative slack: mean over samples of max(0, r-u)/r per resource (0 for a
-//     sample with no request). Slack is clamped at 0: usage above the request
-//     is measured by the over-request share and the OOM count instead, so an
+//   - relative slack: time-weighted mean of max(0, r-u)/r per resource (0
+//     for no request). Slack is clamped at 0: usage above the request is
+//     measured by the over-request share and the OOM count instead, so an
 //     under-provisioning recommender is not credited with negative waste;
-//   - absolute slack: sum of max(0, r-u)*dt in core-hours and GiB-hours;
-//   - CPU over-request share and throttled share: fraction of samples;
+//   - absolute slack: sum of max(0, r-u)*dt in core-hours and GiB-hours
+//     (while down, u is 0);
+//   - CPU over-request share and throttled share: fraction of the time;
+//     unserved CPU: the demand while down, in core-hours;
 //   - memory OOMs: OOM kills;
-//   - updates: decisions that changed the requests (in place or not);
-//     restarts: updates that restarted the container (eviction, rollout, or
-//     a memory decrease in in-place-or-recreate mode). OOM kills are counted
-//     in OOMs, not in restarts;
+//   - updates: decisions that changed the requests (in place or not), per
+//     container-day too, and the small ones; restarts: updates that
+//     restarted the container (eviction, rollout, or a memory decrease in
+//     in-place-or-recreate mode). OOM kills are counted in OOMs, not in
+//     restarts; downtime counts both;
 //   - time to the first recommendation: from the first sample to the first
 //     step whose action is not zero (during the warm-up or not).
 //
@@ -73,13 +108,18 @@
 //
 // The reward of a step after the warm-up is
 //
-//	-(WSlack*slack + WOOM*oom + WThrottle*throttled + WChange*restart)
+//	-(WSlack*slack*f + WOOM*oom + WThrottle*throttled*f + WChange*restart + WUpdate*inPlace)
 //
 // where slack is the mean of the CPU and memory relative slack of the sample
-// (in [0, 1]) and oom, throttled and restart are 0 or 1. The default weights
-// (DefaultWeights) are WSlack 1, WOOM 100, WThrottle 1, WChange 10: at 1-minute
-// samples an OOM kill costs as much as 100 minutes of a fully idle request and
-// a restart 10 minutes. Steps in the warm-up have reward 0.
+// (in [0, 1]), f the sample's interval over the median interval (1 for a
+// regular series) and oom, throttled, restart and inPlace are 0 or 1. The
+// default weights (DefaultWeights) are WSlack 1, WOOM 100, WThrottle 1,
+// WChange 10, WUpdate 1: at 1-minute samples an OOM kill costs as much as 100
+// minutes of a fully idle request, a restart 10 minutes and an in-place update
+// one. Steps in the warm-up have reward 0.
+//
+// Backtest comparisons (Compare) are per workload against a baseline: see
+// Stat for the statistics.
 //
 // # Oracle
 //
