@@ -118,6 +118,7 @@ type Env struct {
 	warmupEnd int // index of the first sample after the warm-up
 	start     time.Time
 	median    time.Duration // median sample interval
+	scanned   scanned
 
 	request, limit model.Resources
 	// podStart is when the pod was (re)created: an eviction or rollout
@@ -175,9 +176,11 @@ func (e *Env) Seed() int64 { return e.seed }
 // episode. A warm-up that covers the whole trace leaves nothing to measure
 // (Metrics.Samples is 0; see CheckMeasurable).
 func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
-	if err := w.Validate(); err != nil {
+	sc, err := w.scan()
+	if err != nil {
 		return Observation{}, Info{}, err
 	}
+	e.scanned = sc
 	e.w = w
 	e.seed = seed
 	e.i = 0
@@ -190,7 +193,7 @@ func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
 			break
 		}
 	}
-	e.median = w.MedianInterval()
+	e.median = sc.median
 	e.acc = Accountant{Weights: e.opts.Weights, Interval: e.median, Start: e.start}
 	r := w.initialRequest()
 	e.request = r
@@ -335,6 +338,23 @@ func (e *Env) evaluate(s *model.Sample) float64 {
 	}
 	acc := &e.acc
 	acc.begin(info)
+	if !e.pending.active && e.downUntil <= tn && (e.limit.MemoryBytes <= 0 || s.MemoryBytes <= e.limit.MemoryBytes) {
+		// The common case: the container runs the whole sample under one
+		// set of requests and is not killed.
+		cpu := s.CPUMillicores
+		if e.limit.CPUMillicores > 0 && cpu > e.limit.CPUMillicores {
+			info.Throttled = true
+			cpu = e.limit.CPUMillicores
+		}
+		info.OverRequest = s.CPUMillicores > e.request.CPUMillicores
+		acc.segment(info, e.request, e.limit, float64(dt)/1e9, false)
+		info.Limits = e.limit
+		o := &e.obs
+		o.Time = t
+		o.CPUUsageMillicores, o.MemoryUsageBytes = cpu, s.MemoryBytes
+		o.CPURequestMillicores, o.MemoryRequestBytes = e.request.CPUMillicores, e.request.MemoryBytes
+		return acc.end(info)
+	}
 	end := tn + dt
 	var cpuServed, cpuLast float64 // millicore-seconds the container served; the last stretch's CPU
 	running, segments := false, 0

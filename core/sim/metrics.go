@@ -73,7 +73,7 @@ type Accountant struct {
 
 	Start time.Time
 
-	nominalSec                     float64
+	nominalSec, invNominal         float64
 	samples, gaps                  int
 	seconds, downSec               float64
 	cpuRelSlack, memRelSlack       float64 // relative slack x seconds
@@ -144,6 +144,7 @@ func (a *Accountant) begin(info *Info) {
 		if a.nominalSec <= 0 {
 			a.nominalSec = 1
 		}
+		a.invNominal = 1 / a.nominalSec
 	}
 }
 
@@ -166,7 +167,10 @@ func (a *Accountant) segment(info *Info, request, limits model.Resources, sec fl
 	a.memRelSlack += ms * sec
 	a.cpuSlackMilliSec += absSlack(request.CPUMillicores, cpu) * sec
 	a.memSlackByteSec += absSlack(request.MemoryBytes, mem) * sec
-	frac := sec / a.nominalSec
+	frac := 1.0 // exactly 1 for a whole regular sample
+	if sec != a.nominalSec {
+		frac = sec * a.invNominal
+	}
 	r := a.Weights.Slack * (cs + ms) / 2 * frac
 	if !down {
 		if cpu > request.CPUMillicores {

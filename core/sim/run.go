@@ -54,10 +54,12 @@ func runEnv(env *Env, w *Workload, r recommend.Recommender, seed int64, onStep f
 		return Result{}, err
 	}
 	var (
-		last    model.Recommendation
-		hasLast bool
-		reward  float64
-		action  model.Recommendation
+		// last is the last answer when action holds none (hasLast: any);
+		// while the recommender answers, action is its last answer.
+		last          model.Recommendation
+		hasLast, live bool
+		reward        float64
+		action        model.Recommendation
 	)
 	obs, info := &env.obs, &env.info
 	for {
@@ -72,10 +74,16 @@ func runEnv(env *Env, w *Workload, r recommend.Recommender, seed int64, onStep f
 			break
 		}
 		var ok bool
-		action, ok = r.Recommend(obs.Time)
-		if ok {
-			last, hasLast = action, true
-		} else {
+		var rec model.Recommendation
+		rec, ok = r.Recommend(obs.Time)
+		switch {
+		case ok:
+			action = rec
+			hasLast, live = true, true
+		case live:
+			last, live = action, false
+			action = model.Recommendation{}
+		default:
 			action = model.Recommendation{}
 		}
 		var err error
@@ -83,7 +91,10 @@ func runEnv(env *Env, w *Workload, r recommend.Recommender, seed int64, onStep f
 			return Result{}, err
 		}
 	}
-	res := Result{Workload: w.ID, Recommender: r.Name(), Dataset: w.Dataset, Degenerate: w.Degenerate(), Metrics: env.Metrics()}
+	res := Result{Workload: w.ID, Recommender: r.Name(), Dataset: w.Dataset, Degenerate: env.scanned.zeroShare > 0.5, Metrics: env.Metrics()}
+	if live {
+		last = action
+	}
 	if hasLast {
 		res.LastRecommendation = &last
 	}

@@ -116,35 +116,71 @@ func (w *Workload) Degenerate() bool { return w.MemoryZeroShare() > 0.5 }
 
 // Validate checks that the workload can be simulated.
 func (w *Workload) Validate() error {
-	if len(w.Samples) == 0 {
-		return fmt.Errorf("workload %q has no samples: give it at least one usage sample", w.ID)
+	_, err := w.scan()
+	return err
+}
+
+// scan validates the workload and measures it in one pass over the samples
+// (Reset runs it for every run of a backtest).
+func (w *Workload) scan() (scanned, error) {
+	var sc scanned
+	ss := w.Samples
+	if len(ss) == 0 {
+		return sc, fmt.Errorf("workload %q has no samples: give it at least one usage sample", w.ID)
 	}
 	// The simulator computes in Unix nanoseconds: years 1678 to 2261.
-	for _, i := range []int{0, len(w.Samples) - 1} {
-		if y := w.Samples[i].Time.Year(); y < 1678 || y > 2261 {
-			return fmt.Errorf("workload %q: sample %d is in year %d: the simulator takes times from 1678 to 2261", w.ID, i, y)
+	for _, i := range []int{0, len(ss) - 1} {
+		if y := ss[i].Time.Year(); y < 1678 || y > 2261 {
+			return sc, fmt.Errorf("workload %q: sample %d is in year %d: the simulator takes times from 1678 to 2261", w.ID, i, y)
 		}
 	}
-	prev := w.Samples[0].Time.UnixNano()
-	for i := 1; i < len(w.Samples); i++ {
-		t := w.Samples[i].Time.UnixNano()
-		ok := t > prev
-		prev = t
-		if !ok {
-			return fmt.Errorf("workload %q: sample %d (%s) is not after sample %d (%s): samples must be in strictly increasing time order",
-				w.ID, i, w.Samples[i].Time.Format(time.RFC3339), i-1, w.Samples[i-1].Time.Format(time.RFC3339))
-		}
-	}
-	for i, s := range w.Samples {
+	prev := ss[0].Time.UnixNano()
+	var first int64
+	regular := true
+	zeros := 0
+	for i := range ss {
+		s := &ss[i]
 		if s.CPUMillicores < 0 || s.MemoryBytes < 0 || s.CPUMillicores != s.CPUMillicores || s.MemoryBytes != s.MemoryBytes {
-			return fmt.Errorf("workload %q: sample %d has a negative or NaN usage (cpu %v millicores, memory %v bytes)", w.ID, i, s.CPUMillicores, s.MemoryBytes)
+			return sc, fmt.Errorf("workload %q: sample %d has a negative or NaN usage (cpu %v millicores, memory %v bytes)", w.ID, i, s.CPUMillicores, s.MemoryBytes)
 		}
+		if s.MemoryBytes == 0 {
+			zeros++
+		}
+		if i == 0 {
+			continue
+		}
+		t := s.Time.UnixNano()
+		if t <= prev {
+			return sc, fmt.Errorf("workload %q: sample %d (%s) is not after sample %d (%s): samples must be in strictly increasing time order",
+				w.ID, i, s.Time.Format(time.RFC3339), i-1, ss[i-1].Time.Format(time.RFC3339))
+		}
+		if i == 1 {
+			first = t - prev
+		} else if t-prev != first {
+			regular = false
+		}
+		prev = t
 	}
 	if w.InitialRequest.CPUMillicores < 0 || w.InitialRequest.MemoryBytes < 0 {
-		return fmt.Errorf("workload %q: negative initial request %s", w.ID, w.InitialRequest)
+		return sc, fmt.Errorf("workload %q: negative initial request %s", w.ID, w.InitialRequest)
 	}
 	if w.Interval < 0 {
-		return fmt.Errorf("workload %q: negative sample interval %s", w.ID, w.Interval)
+		return sc, fmt.Errorf("workload %q: negative sample interval %s", w.ID, w.Interval)
 	}
-	return nil
+	sc.zeroShare = float64(zeros) / float64(len(ss))
+	switch {
+	case len(ss) < 2:
+		sc.median = w.SampleInterval()
+	case regular:
+		sc.median = time.Duration(first)
+	default:
+		sc.median = w.MedianInterval()
+	}
+	return sc, nil
+}
+
+// scanned is what scan measures.
+type scanned struct {
+	median    time.Duration
+	zeroShare float64
 }

@@ -321,7 +321,16 @@ func decideFast(d *Decision, now time.Time, pod *PodState, rec *model.Recommenda
 	default:
 		return false
 	}
-	*d = Decision{Action: None, Reason: reason, Priority: prio, Requests: pod.Requests, Limits: pod.Limits}
+	// Field by field, and the strings only when they change: the simulator
+	// decides into the same Decision at every sample, and rewriting its
+	// strings costs write barriers.
+	if d.Action != None {
+		d.Action = None
+	}
+	if d.Reason != reason {
+		d.Reason = reason
+	}
+	d.Priority, d.Requests, d.Limits = prio, pod.Requests, pod.Limits
 	return true
 }
 
