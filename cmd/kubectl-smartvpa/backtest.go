@@ -103,6 +103,7 @@ A progress bar goes to stderr when it is a terminal.`,
 	f.StringVarP(&o.Output, "output", "o", "table", "output format: table, json or csv")
 	f.StringVar(&o.Baseline, "baseline", "vpa", "recommender the others are compared with, per workload and per dataset (when it is among --recommenders)")
 	o.simFlags.addFlags(f)
+	o.actuationFlags.addFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("recommenders", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return sim.RecommenderNames(), cobra.ShellCompDirectiveNoFileComp
 	})

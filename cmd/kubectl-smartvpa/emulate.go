@@ -70,7 +70,10 @@ func newEmulateCmd(configFlags *genericclioptions.ConfigFlags, streams genericio
 		Short: "Run a recommender and the updater live against a pod that replays a workload, and compare with the simulator",
 		Long: `Deploy one pod that replays a workload's usage at a speed-up, run the
 recommender and the updater live against it, and print the simulator's
-metrics for the run, then the same workload simulated, side by side.
+metrics for the run, then the same workload simulated, side by side. The
+cluster carries out resizes and restarts itself, so the simulated run it is
+compared with actuates instantly (simulate's --resize-delay and
+--restart-downtime do not apply here).
 
 The pod starts with the workload's original request (limits in the
 simulator's ratios). The recommender reads the pod's usage from
@@ -185,6 +188,10 @@ func (o *EmulateOptions) Validate() error {
 	if err := checkRecommender(o.cmd, o.Recommender); err != nil {
 		return err
 	}
+	// The cluster carries out resizes and restarts itself: the simulator run
+	// compared with it actuates instantly (no --resize-delay or
+	// --restart-downtime on this command).
+	o.simFlags.ResizeDelay, o.simFlags.RestartDowntime = 0, 0
 	opts, err := o.simFlags.options(o.cmd)
 	if err != nil {
 		return err

@@ -72,7 +72,6 @@ func (s *simFlags) addFlags(f *pflag.FlagSet) {
 	f.Var(wlDurationFlag{&s.OracleWindow}, "oracle-window", "window of the oracle: one change per window, at the window's peak (d and w allowed)")
 	f.Float64Var(&s.OracleQuantile, "oracle-quantile", 0, "quantile of a window's CPU usage the oracle requests (0 or 1: the peak; memory is always the peak)")
 	f.StringVar(&s.ModelFile, "model", "", "trained model file, or a folder of them named NAME.json, for recommenders that take one (default: their built-in model)")
-	s.actuationFlags.addFlags(f)
 }
 
 // options validates the flags and returns the simulator options.
@@ -244,6 +243,7 @@ target, upper, uncappedTarget}, memoryBytes{...}}}.`,
 	f.StringVar(&o.Trajectory, "trajectory", "", "write the per-sample trajectory to this CSV file")
 	f.StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	o.simFlags.addFlags(f)
+	o.actuationFlags.addFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("recommender", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return sim.RecommenderNames(), cobra.ShellCompDirectiveNoFileComp
 	})

@@ -434,9 +434,10 @@ func (r *run) carryOut(ctx context.Context, info *sim.Info, s *model.Sample) err
 		if _, err := r.waitRunning(ctx); err != nil {
 			return err
 		}
-		// As in the simulator, the container's last OOM kill stays on record
-		// across a restart (the updater's quick-OOM rule reads it).
+		// As upstream and the simulator: a recreated pod has no termination
+		// state, so a quick OOM no longer counts once the pod is recreated.
 		r.podStart, r.containerStart = s.Time, s.Time
+		r.hasOOM = false
 		info.Updated, info.Restarted = true, true
 		return nil
 	}

@@ -76,6 +76,9 @@ func testOptions(warmup time.Duration, mode updater.UpdateMode) sim.Options {
 	o := sim.DefaultOptions()
 	o.Warmup = warmup
 	o.Updater.Mode = mode
+	// The cluster carries out resizes and restarts: the simulator compared
+	// with it actuates instantly (as emulate runs it).
+	o.ResizeDelay, o.RestartDowntime = 0, 0
 	return o
 }
 
