@@ -204,6 +204,16 @@ func TestBacktestErrors(t *testing.T) {
 			"error: no workloads in " + empty + ": generate some with 'kubectl smartvpa workload generate --out DIR'\n"},
 		{"unknown id", []string{"backtest", "--store", dir, "--workloads", "nope-123"}, exitUsage,
 			`error: load workload 0: workload "nope-123" not found in ` + dir},
+		{"baseline not run", []string{"backtest", "--workloads", dir, "--recommenders", "vpa,oracle", "--baseline", "smart"}, exitUsage,
+			"error: --baseline \"smart\" is not among --recommenders: add it to --recommenders or leave --baseline out; run 'kubectl smartvpa backtest --help' for usage\n"},
+		{"negative resize delay", []string{"backtest", "--workloads", dir, "--resize-delay", "-1m"}, exitUsage,
+			"error: resize delay -1m0s is negative: use 0 or a positive duration such as 1m; run 'kubectl smartvpa backtest --help' for usage\n"},
+		{"negative budget", []string{"backtest", "--workloads", dir, "--min-update-interval", "-1h"}, exitUsage,
+			"error: min update interval -1h0m0s is negative: use 0 or a positive duration such as 1h; run 'kubectl smartvpa backtest --help' for usage\n"},
+		{"negative update cost", []string{"backtest", "--workloads", dir, "--update-cost", "-1"}, exitUsage,
+			"error: reward weight update -1 is invalid: use a finite number of 0 or more; run 'kubectl smartvpa backtest --help' for usage\n"},
+		{"oracle quantile", []string{"backtest", "--workloads", dir, "--oracle-quantile", "1.5"}, exitUsage,
+			"error: oracle quantile 1.5 is outside [0, 1]: use a fraction such as 0.99 (0 or 1: the window's peak); run 'kubectl smartvpa backtest --help' for usage\n"},
 		{"missing model", []string{"backtest", "--workloads", dir, "--model", filepath.Join(empty, "m.json")}, exitUsage,
 			"error: model file: stat " + filepath.Join(empty, "m.json") + ": no such file or directory: give the path of a trained model or leave --model out\n"},
 	}
@@ -237,5 +247,64 @@ func TestBacktestProgressOnlyOnTerminal(t *testing.T) {
 	want := "\rbacktest [===============               ] 1/2 runs\rbacktest [==============================] 2/2 runs\n"
 	if buf.String() != want {
 		t.Fatalf("progress %q, want %q", buf.String(), want)
+	}
+}
+
+// An update budget binds: fewer updates at 12h than at 0, and the JSON
+// carries the per-result rates and the comparison against vpa.
+func TestBacktestBudgetAndComparison(t *testing.T) {
+	dir, ids := simStore(t)
+	type report struct {
+		Results []struct {
+			Workload, Recommender  string
+			Updates                int
+			UpdatesPerContainerDay *float64 `json:"updatesPerContainerDay"`
+		} `json:"results"`
+		Comparison []struct {
+			Recommender, Baseline, Dataset string
+			CPUSlack                       struct {
+				Geomean float64    `json:"geomean"`
+				CI95    [2]float64 `json:"ci95"`
+			} `json:"cpuSlack"`
+		} `json:"comparison"`
+	}
+	updates := func(budget string) (int, report) {
+		code, out, stderr := runArgs("backtest", "--workloads", dir, "--recommenders", "vpa,oracle", "--oracle-window", "2h",
+			"--min-update-interval", budget, "-o", "json")
+		if code != 0 {
+			t.Fatalf("budget %s: exit %d: %s", budget, code, stderr)
+		}
+		var r report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, x := range r.Results {
+			if x.UpdatesPerContainerDay == nil {
+				t.Fatalf("result %s/%s has no updatesPerContainerDay", x.Workload, x.Recommender)
+			}
+			if x.Recommender == "oracle" {
+				n += x.Updates
+			}
+		}
+		return n, r
+	}
+	free, r := updates("0")
+	bound, _ := updates("12h")
+	if !(bound < free) {
+		t.Fatalf("oracle with 2h windows: %d updates at a 12h budget, %d without: the budget does not bind", bound, free)
+	}
+	var datasets []string
+	for _, c := range r.Comparison {
+		if c.Recommender != "oracle" || c.Baseline != "vpa" {
+			t.Fatalf("comparison %+v: want oracle against vpa", c)
+		}
+		if c.CPUSlack.CI95[0] > c.CPUSlack.Geomean || c.CPUSlack.CI95[1] < c.CPUSlack.Geomean {
+			t.Fatalf("interval %v without its geometric mean %v", c.CPUSlack.CI95, c.CPUSlack.Geomean)
+		}
+		datasets = append(datasets, c.Dataset)
+	}
+	if want := []string{"all", "generated"}; !reflect.DeepEqual(datasets, want) {
+		t.Fatalf("datasets %v, want %v (%d workloads)", datasets, want, len(ids))
 	}
 }
