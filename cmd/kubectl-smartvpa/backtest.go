@@ -211,6 +211,18 @@ func (o *BacktestOptions) Run(cmd *cobra.Command) error {
 			unmeasured = append(unmeasured, r.Workload)
 		}
 	}
+	gaps := map[string]int{}
+	var gapped []string
+	for _, r := range results {
+		if r.Gaps > 0 && gaps[r.Workload] == 0 {
+			gaps[r.Workload] = r.Gaps
+			gapped = append(gapped, fmt.Sprintf("%s (%d)", r.Workload, r.Gaps))
+		}
+	}
+	if len(gapped) > 0 {
+		fmt.Fprintf(o.ErrOut, "note: %d workload(s) have gaps longer than %d x their median sample interval, not integrated: %s\n",
+			len(gapped), sim.GapFactor, strings.Join(gapped, ", "))
+	}
 	if len(unmeasured) > 0 {
 		fmt.Fprintf(o.ErrOut, "note: %d workload(s) no longer than the %s warm-up measured nothing and are left out of the summaries and comparisons: %s\n",
 			len(unmeasured), o.opts.Warmup, strings.Join(unmeasured, ", "))

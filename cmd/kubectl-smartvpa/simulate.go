@@ -346,6 +346,10 @@ func (o *SimulateOptions) Run() error {
 			return err
 		}
 	}
+	if res.Gaps > 0 {
+		fmt.Fprintf(o.ErrOut, "note: %s has %d gap(s) longer than %d x its median sample interval (%s), not integrated\n",
+			w.ID, res.Gaps, sim.GapFactor, w.MedianInterval())
+	}
 	out := SimulateResult{
 		Workload: res.Workload, Recommender: res.Recommender, UpdateMode: string(o.opts.Updater.Mode),
 		Warmup: o.opts.Warmup.String(), Seed: o.Seed, Metrics: res.Metrics,
