@@ -92,9 +92,11 @@ func TestOracleNeverOOMs(t *testing.T) {
 					}
 					continue
 				}
-				// 3 windows after the 24 h warm-up: at most one change each.
-				if r.Memory.OOMs != 0 || r.CPU.OverRequestShare != 0 || r.Updates == 0 || r.Updates > 3 {
-					t.Fatalf("%s: oracle ooms %d over-request %v updates %d: want 0, 0 and 1..3",
+				// 3 windows after the 24 h warm-up: about one change each
+				// (with the one-sample lookahead, at most one more), and no
+				// OOM kill despite the resize delay.
+				if r.Memory.OOMs != 0 || r.CPU.OverRequestShare != 0 || r.Updates == 0 || r.Updates > 4 {
+					t.Fatalf("%s: oracle ooms %d over-request %v updates %d: want 0, 0 and 1..4",
 						r.Workload, r.Memory.OOMs, r.CPU.OverRequestShare, r.Updates)
 				}
 			}
@@ -102,6 +104,8 @@ func TestOracleNeverOOMs(t *testing.T) {
 	}
 }
 
+// The oracle covers the windows of the next two samples: a resize decided at
+// the next sample applies only after the resize delay.
 func TestOracleRecommendsTheNextSamplesWindowPeak(t *testing.T) {
 	w := Workload{ID: "o"}
 	// two windows of 2 h: peaks 30m/3Mi then 10m/5Mi
@@ -117,9 +121,9 @@ func TestOracleRecommendsTheNextSamplesWindowPeak(t *testing.T) {
 		at   time.Duration
 		want model.Resources
 	}{
-		{0, res(30, 3)},                 // next sample at 40m: window 0
-		{80 * time.Minute, res(10, 5)},  // next sample at 120m: window 1
-		{40 * time.Minute, res(30, 3)},  // moving back searches
+		{0, res(30, 3)},                 // next samples at 40m and 80m: window 0
+		{80 * time.Minute, res(10, 5)},  // next samples at 120m and 160m: window 1
+		{40 * time.Minute, res(30, 5)},  // samples at 80m (window 0) and 120m (window 1); moving back searches
 		{200 * time.Minute, res(10, 5)}, // after the last sample: its window
 	}
 	for _, tt := range tests {

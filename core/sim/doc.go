@@ -128,12 +128,15 @@
 // (which the backtest and the commands use). Windows of Options' oracle window
 // (default 24 h) start at the first sample; for the sample a recommendation
 // will be applied to, the oracle recommends the peak CPU and memory usage of
-// that sample's window as lower = target = upper, so it changes requests at
-// most once per window and, with memory limit >= request, is never OOM-killed
-// after the warm-up (with no warm-up, the first sample still runs with the
-// initial request: no recommender acts before it). It is the bound for recommenders that change requests at
-// most once per window; one that resizes in place many times a day can have
-// less slack than a 24 h oracle (use a shorter window to compare).
+// that sample's window and the next sample's (a resize applies after the
+// resize delay, so the next sample starts under this answer) as lower =
+// target = upper, so it changes requests about once per window and, with
+// memory limit >= request and no update budget shorter than its window, is
+// not OOM-killed once its first resize has applied after the warm-up. It is a
+// hindsight reference for recommenders that change requests about once per
+// window; one that resizes in place many times a day can have less slack
+// than a 24 h oracle (compare at the same update budget, or with a shorter
+// window).
 //
 // # Determinism and speed
 //

@@ -19,13 +19,17 @@ const DefaultOracleWindow = 24 * time.Hour
 
 // Oracle is a recommender that sees the future: for the sample a
 // recommendation will be applied to, it recommends the peak usage of that
-// sample's window (windows of Window from the first sample), as lower =
-// target = upper = uncapped target. It changes its answer at most once per
-// window and, with a memory limit at least the request, is never OOM-killed
-// once its recommendations are applied. It bounds the slack a recommender can
-// reach without OOMs when it changes requests at most once per window; one
-// that updates more often (in place, many times a day) can waste less than
-// the oracle, at the cost of updates: compare with a shorter window then.
+// sample's window and of the next sample's (windows of Window from the first
+// sample: a resize applies only after the resize delay, so the request at the
+// start of the next sample is still this one), as lower = target = upper =
+// uncapped target. It changes its answer about once per
+// window and, with a memory limit at least the request and no update budget
+// shorter than its window, is not OOM-killed once its first resize has
+// applied (the first sample after the warm-up still starts at the initial
+// request). It is a hindsight reference for recommenders that change requests
+// about once per window, not a bound: one that updates more often (in place,
+// many times a day) can waste less than the oracle, at the cost of updates;
+// compare at the same update budget or with a shorter window.
 //
 // It ignores the samples and OOM events it is fed: it already knows them.
 type Oracle struct {
@@ -122,7 +126,16 @@ func (o *Oracle) target(now time.Time) model.Resources {
 		o.next++
 	}
 	i := min(o.next, len(ss)-1)
-	return o.peaks[o.windowOf(ss[i].Time)]
+	p := o.peaks[o.windowOf(ss[i].Time)]
+	// A resize applies some time into the sample it is decided at (the
+	// resize delay), so the request in force at the start of the sample
+	// after is still this answer: cover that sample's window too.
+	if j := min(i+1, len(ss)-1); j != i {
+		q := o.peaks[o.windowOf(ss[j].Time)]
+		p.CPUMillicores = max(p.CPUMillicores, q.CPUMillicores)
+		p.MemoryBytes = max(p.MemoryBytes, q.MemoryBytes)
+	}
+	return p
 }
 
 // Recommend implements recommend.Recommender. It always has an answer.
