@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
 	"github.com/smartvpa/smartvpa/core/sim"
@@ -104,6 +105,9 @@ func render(in input) ([]byte, error) {
 			}
 			fd.reports[b] = r
 			for _, w := range []string{"1h", "24h"} {
+				if !oracleFits(w, b) {
+					continue
+				}
 				o, err := read(filepath.Join(in.dir, fmt.Sprintf("%s-%s-oracle%s.json", f, b, w)))
 				if err != nil {
 					return nil, err
@@ -162,8 +166,10 @@ func render(in input) ([]byte, error) {
 	p("or more. Comparisons against vpa are per workload: the ratio of each figure (slack + 0.001, counts + 1) to vpa's,\n")
 	p("summarised by the geometric mean with a 95 %% bootstrap interval over workloads (seed 1) and by the ratio of the\n")
 	p("totals. Per family, series whose memory reads 0 in over half the samples are reported apart (\"degenerate\").\n")
-	p("The oracle knows the future: per window (1 h or 24 h) it requests the window's peak (or a CPU quantile, matched\n")
-	p("to vpa's CPU over-request share); it is a reference for what hindsight buys at each budget, not a bound.\n\n")
+	p("The oracle knows the future: per window (1 h or 24 h) it requests the peak of the window (and of the next sample's,\n")
+	p("which starts before a resize applies), or a CPU quantile matched to vpa's CPU over-request share (the lowest of\n")
+	p("%s whose share is no higher than vpa's, budget 0); it is a reference for what hindsight buys at each budget\n", strings.Join(in.quantiles, ", "))
+	p("(the hourly one only at budgets up to 1 h), not a bound.\n\n")
 
 	// Pooled: every family's results (each tested with models that never
 	// saw it), per budget.
@@ -198,6 +204,9 @@ func render(in input) ([]byte, error) {
 					ss = append(ss, s)
 				}
 			}
+			if len(ss) == 0 {
+				continue
+			}
 			s := pool(name, ss)
 			p("| %s | %s | %.2f | %.1f | %.1f | %.2f %% | %d | %d |\n", name, budgetName(bud), s.UpdatesPerContainerDay,
 				s.CPU.AbsoluteSlackCoreHours, s.Memory.AbsoluteSlackGiBHours, 100*s.CPU.OverRequestShare, s.Memory.OOMs, s.Restarts)
@@ -222,6 +231,15 @@ func render(in input) ([]byte, error) {
 		}
 	}
 	return b.Bytes(), nil
+}
+
+// oracleFits reports whether an oracle changing once per window fits an
+// update budget: the hourly oracle is not shown under a 12 h budget, which
+// would block most of its changes (and OOM-kill it).
+func oracleFits(window, budget string) bool {
+	w, err1 := time.ParseDuration(window)
+	b, err2 := time.ParseDuration(budget)
+	return err1 != nil || err2 != nil || b <= w
 }
 
 func budgetName(b string) string {
