@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/smartvpa/smartvpa/stress"
 )
 
 // TestLocalFileErrorsExit2: a local file-system error is an input error
@@ -17,5 +20,21 @@ func TestLocalFileErrorsExit2(t *testing.T) {
 	code, _, errOut := runArgs("workload", "generate", "--type", "step", "--duration", "1h", "--out", file)
 	if code != 2 || !strings.Contains(errOut, "not a directory") {
 		t.Fatalf("generate --out a regular file: exit %d, %q; want 2", code, errOut)
+	}
+}
+
+// TestStressWorkersBounded: thousands of worker threads are refused (they
+// used to die with "fatal error: thread exhaustion").
+func TestStressWorkersBounded(t *testing.T) {
+	max := stress.MaxWorkers()
+	want := fmt.Sprintf("--workers must be from 0 (GOMAXPROCS) to %d (4 per CPU), got 20000", max)
+	for _, args := range [][]string{
+		{"stress", "agent", "--server", "http://127.0.0.1:1", "--pod", "p", "--workers", "20000"},
+		{"stress", "local", "--workload", "x", "--workers", "20000"},
+	} {
+		code, _, errOut := runArgs(args...)
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d, %q; want 2 and %q", strings.Join(args, " "), code, errOut, want)
+		}
 	}
 }

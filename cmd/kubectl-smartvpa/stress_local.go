@@ -86,7 +86,7 @@ fall short of CPU targets.`,
 	f.DurationVar(&o.Interval, "interval", o.Interval, "wall time between targets and between printed measurements")
 	f.DurationVar(&o.Duration, "duration", 0, "how long to run (default: the workload's length at the speed-up)")
 	f.StringVar(&o.Backend, "backend", o.Backend, "agent backend: native or stress-ng")
-	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads per agent (default GOMAXPROCS)")
+	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads per agent, at most 4 per CPU (default GOMAXPROCS)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
 	return cmd
 }
@@ -110,8 +110,8 @@ func (o *StressLocalOptions) Validate() error {
 		return usageErrorf(o.cmd, "--interval must be at least 100ms, e.g. 2s")
 	case o.Duration < 0:
 		return usageErrorf(o.cmd, "--duration must not be negative")
-	case o.Workers < 0:
-		return usageErrorf(o.cmd, "--workers must be at least 0 (0: GOMAXPROCS)")
+	case o.Workers < 0 || o.Workers > stress.MaxWorkers():
+		return usageErrorf(o.cmd, "--workers must be from 0 (GOMAXPROCS) to %d (4 per CPU), got %d", stress.MaxWorkers(), o.Workers)
 	case o.Backend != "native" && o.Backend != "stress-ng":
 		return usageErrorf(o.cmd, "unknown backend %q: use native or stress-ng", o.Backend)
 	case o.Output != "table" && o.Output != "json":
