@@ -1,0 +1,40 @@
+package workloads
+
+import (
+	"testing"
+	"time"
+)
+
+// TestStepHoldsAtLeastTheInterval: a step config whose holds are shorter
+// than the interval is refused (a hold of 1ns used to loop for ever).
+func TestStepHoldsAtLeastTheInterval(t *testing.T) {
+	tests := []struct {
+		name, config string
+		interval     time.Duration
+		want         string
+	}{
+		{"1ns holds", `{"cpu": {"min": 1, "max": 2, "minHold": "1ns", "maxHold": "1ns"}, "memory": {"min": 1, "max": 2, "minHold": "1h", "maxHold": "2h"}}`, time.Minute,
+			`step.json: field "cpu.minHold": must be at least the sample interval (1m0s), got 1ns: use a longer hold or a shorter --interval`},
+		{"memory hold below interval", `{"cpu": {"min": 1, "max": 2, "minHold": "1h", "maxHold": "2h"}, "memory": {"min": 1, "max": 2, "minHold": "4m", "maxHold": "2h"}}`, 5 * time.Minute,
+			`step.json: field "memory.minHold": must be at least the sample interval (5m0s), got 4m0s: use a longer hold or a shorter --interval`},
+		{"hold equal to the interval", `{"cpu": {"min": 1, "max": 2, "minHold": "5m", "maxHold": "5m"}, "memory": {"min": 1, "max": 2, "minHold": "5m", "maxHold": "1h"}}`, 5 * time.Minute, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig("step", []byte(tt.config), "step.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cfg.Generate([]byte(tt.config), 1, 24*time.Hour, tt.interval, time.Time{})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("error = %v\nwant    %s", err, tt.want)
+			}
+		})
+	}
+}
