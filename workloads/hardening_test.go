@@ -1,6 +1,8 @@
 package workloads
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -36,5 +38,26 @@ func TestStepHoldsAtLeastTheInterval(t *testing.T) {
 				t.Fatalf("error = %v\nwant    %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestGoogle2011WholeTraceSpan: start_time is in microseconds and the trace
+// spans 29 days (2.5e12 us); rows past 1e12 us (11.6 days) were refused.
+func TestGoogle2011WholeTraceSpan(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "part-00499-of-00500.csv")
+	rows := "600000000,900000000,1,0,5,0.1,0.1,,,,,,,,,,,,,\n" + "2506200000000,2506500000000,1,0,5,0.2,0.1,,,,,,,,,,,,,\n"
+	if err := os.WriteFile(p, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Import(FormatGoogle2011, []string{p}, ImportOptions{Resample: NoResample})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Len() != 2 {
+		t.Fatalf("got %d traces", len(got))
+	}
+	last := got[0].Times[1].Sub(DefaultStart)
+	if want := 2506200 * time.Second; last != want {
+		t.Fatalf("last sample at start + %s, want + %s", last, want)
 	}
 }

@@ -87,7 +87,7 @@ func importAzure(usage, meta []string, opts *ImportOptions) ([]*Trace, error) {
 			if s == nil {
 				return nil
 			}
-			ts, err := timeOffsetField(p, line, f, 0, "timestamp")
+			ts, err := timeOffsetField(p, line, f, 0, "timestamp", 1)
 			if err != nil {
 				return err
 			}
