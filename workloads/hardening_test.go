@@ -1,8 +1,12 @@
 package workloads
 
 import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +63,79 @@ func TestGoogle2011WholeTraceSpan(t *testing.T) {
 	last := got[0].Times[1].Sub(DefaultStart)
 	if want := 2506200 * time.Second; last != want {
 		t.Fatalf("last sample at start + %s, want + %s", last, want)
+	}
+}
+
+// cutGzip is the gzip of s cut right after s: a download that stopped there
+// (the last row may be a piece of a row).
+func cutGzip(t *testing.T, s string) string {
+	var b bytes.Buffer
+	gz := gzip.NewWriter(&b)
+	if _, err := gz.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestTruncatedGzipMidRow: a gzip cut in the middle of a row says the file
+// is truncated, not that the row has too few fields.
+func TestTruncatedGzipMidRow(t *testing.T) {
+	row := "1;\t2;\t100;\t1;\t10;\t5\n"
+	tests := []struct {
+		name, format, file, content, want string
+	}{
+		{"bitbrains", FormatBitbrains, "1.csv.gz", bbHeader + row + row + "1;\t2;\t1", `DIR/1.csv.gz:4: truncated file (unexpected end of gzip data): the download is incomplete`},
+		{"azure", FormatAzure, "r.csv.gz", "0,vmA,1,2,3\n0,vm", `DIR/r.csv.gz:2: truncated file (unexpected end of gzip data): the download is incomplete`},
+		{"csv", FormatCSV, "u.csv.gz", TraceHeader + "\n1,2,3\n2,2", `DIR/u.csv.gz:3: truncated file (unexpected end of gzip data): the download is incomplete`},
+		{"google2019", FormatGoogle2019, "u.json.gz", `{"start_time":"1","collection_id":"2","instance_index":"3","average_usage":{}}` + "\n" + `{"start_time":"1","coll`, `DIR/u.json.gz:2: truncated file (unexpected end of gzip data): the download is incomplete`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, tt.file)
+			if err := os.WriteFile(p, []byte(cutGzip(t, tt.content)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Import(tt.format, []string{p}, ImportOptions{})
+			want := strings.ReplaceAll(tt.want, "DIR", dir)
+			if err == nil || err.Error() != want {
+				t.Fatalf("error = %v\nwant    %s", err, want)
+			}
+		})
+	}
+}
+
+// TestEveryFormatBoundsLines: a line longer than maxLine is refused by every
+// format (csv read it whole: a 200 MB row took 1 GB).
+func TestEveryFormatBoundsLines(t *testing.T) {
+	long := strings.Repeat("1", maxLine+10)
+	tests := []struct {
+		format, file, content string
+		line                  int
+	}{
+		{FormatCSV, "u.csv", TraceHeader + "\n1,2,3\n" + long + ",2,3\n", 3},
+		{FormatCSV, "q.csv", TraceHeader + "\n1,2,\"" + long + "\"\n", 2},
+		{FormatBitbrains, "1.csv", bbHeader + long + "\n", 2},
+		{FormatJobs, "j.csv", long + " 1\n", 1},
+		{FormatAzure, "r.csv", "0,vmA,1,2," + long + "\n", 1},
+		{FormatGoogle2019, "u.json", long + "\n", 1},
+		{FormatAlibabaMachine, "machine_usage.csv", "m_1,0,41,92,,,1,1," + long + "\n", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format+"/"+tt.file, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, tt.file)
+			if err := os.WriteFile(p, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Import(tt.format, []string{p}, ImportOptions{})
+			want := fmt.Sprintf("%s:%d: line longer than %d bytes: is this the right format?", p, tt.line, maxLine)
+			if err == nil || err.Error() != want {
+				t.Fatalf("error = %.300v\nwant    %s", err, want)
+			}
+		})
 	}
 }

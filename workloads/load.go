@@ -257,6 +257,7 @@ func openInput(path string, progress func(int64)) (*fileReader, error) {
 		}
 		fr.gz, fr.r = gz, gz
 	}
+	fr.r = &lineLimitReader{r: fr.r}
 	return fr, nil
 }
 
@@ -293,9 +294,20 @@ func eachLine(path string, opts *ImportOptions, fn func(line int, text string) e
 }
 
 func eachLineReader(r io.Reader, path string, fn func(line int, text string) error) error {
-	sc := newLineScanner(r)
+	rec := &errRecorder{r: r}
+	sc := newLineScanner(rec)
+	// A last line without '\n' after a read error (a truncated gzip) is a
+	// piece of a line: the error is reported, not the piece's fields.
+	unterminated := false
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		unterminated = atEOF && len(data) > 0 && bytes.IndexByte(data, '\n') < 0
+		return bufio.ScanLines(data, atEOF)
+	})
 	line := 0
 	for sc.Scan() {
+		if unterminated && rec.err != nil {
+			return scanErr(path, line, rec.err)
+		}
 		line++
 		b := sc.Bytes()
 		if len(b) > 0 && b[len(b)-1] == '\r' {
