@@ -139,3 +139,47 @@ func TestEveryFormatBoundsLines(t *testing.T) {
 		})
 	}
 }
+
+// TestAbsurdUsageRefused: values that no machine has (1e300, 5000 %) are
+// refused with the line and field, not imported (simulate then reported
+// 1e298 core-hours).
+func TestAbsurdUsageRefused(t *testing.T) {
+	tests := []struct {
+		name, format string
+		files        []file
+		want         string
+	}{
+		{"bitbrains 1e300", FormatBitbrains, []file{{"1.csv", bbHeader + "1;\t2;\t100;\t1e300;\t10;\t5\n"}}, `DIR/1.csv:2: field "CPU usage [MHZ]": gives 2e+301 millicores after unit conversion, more than 1e+09 (a million cores): check the column and its unit`},
+		{"bitbrains memory 1e300", FormatBitbrains, []file{{"1.csv", bbHeader + "1;\t2;\t100;\t1;\t10;\t1e300\n"}}, `DIR/1.csv:2: field "Memory usage [KB]": gives 1.024e+303 bytes after unit conversion, more than 1.152921504606847e+18 (1 EiB): check the column and its unit`},
+		{"azure 5000 %", FormatAzure, []file{{"r.csv", "0,vmA,1,2,5000\n"}}, `DIR/r.csv:1: field "avg_cpu": 5000 percent is more than twice the whole (at most 200): check the column and its unit`},
+		{"alibaba container 1e300", FormatAlibabaContainer, []file{{"container_usage.csv", "c_1,m_1,0,1e300,20,,,,,,\n"}, {"container_meta.csv", "c_1,m_1,0,a,started,400,400,1.5\n"}}, `DIR/container_usage.csv:1: field "cpu_util_percent": gives 4e+301 millicores after unit conversion, more than 1e+09 (a million cores): check the column and its unit`},
+		{"alibaba container memory 500 %", FormatAlibabaContainer, []file{{"container_usage.csv", "c_1,m_1,0,50,500,,,,,,\n"}, {"container_meta.csv", "c_1,m_1,0,a,started,400,400,1.5\n"}}, `DIR/container_usage.csv:1: field "mem_util_percent": 500 percent is more than twice the whole (at most 200): check the column and its unit`},
+		{"alibaba machine 500 %", FormatAlibabaMachine, []file{{"machine_usage.csv", "m_1,0,500,92,,,1,1,1\n"}}, `DIR/machine_usage.csv:1: field "cpu_util_percent": 500 percent is more than twice the whole (at most 200): check the column and its unit`},
+		{"jobs 5000 %", FormatJobs, []file{{"j.csv", "1 5000\n"}}, `DIR/j.csv:1: field "memory_percent": 5000 percent is more than twice the whole (at most 200): check the column and its unit`},
+		{"csv 1e300", FormatCSV, []file{{"u.csv", TraceHeader + "\n1,1e300,3\n"}}, `DIR/u.csv:2: field "cpu_millicores": gives 1e+300 millicores after unit conversion, more than 1e+09 (a million cores): check the column and its unit`},
+		{"csv infinite after conversion", FormatCSV, []file{{"u.csv", "t,cpu,mem\n1,2,1e300\n"}}, `DIR/u.csv:2: field "mem": gives +Inf bytes after unit conversion, more than 1.152921504606847e+18 (1 EiB): check the column and its unit`},
+		{"google2019 1e300", FormatGoogle2019, []file{{"u.json", `{"start_time":"1","collection_id":"2","instance_index":"3","average_usage":{"cpus":1e300}}` + "\n"}}, `DIR/u.json:1: field "average_usage.cpus": gives 8e+303 millicores after unit conversion, more than 1e+09 (a million cores): check the column and its unit`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var paths []string
+			for _, f := range tt.files {
+				p := filepath.Join(dir, f.name)
+				if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				paths = append(paths, p)
+			}
+			opts := ImportOptions{}
+			if tt.name == "csv infinite after conversion" {
+				opts.CSV = CSVMapping{TimeColumn: "t", CPUColumn: "cpu", MemoryColumn: "mem", MemoryUnit: "gib"}
+			}
+			_, err := Import(tt.format, paths, opts)
+			want := strings.ReplaceAll(tt.want, "DIR", dir)
+			if err == nil || err.Error() != want {
+				t.Fatalf("error = %v\nwant    %s", err, want)
+			}
+		})
+	}
+}

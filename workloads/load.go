@@ -494,6 +494,46 @@ func usageField(path string, line int, fields []string, i int, name string) (flo
 	return v, nil
 }
 
+// MaxPercent is the largest percentage of a whole (a machine, a request) an
+// import accepts. Real traces go a little past 100 (the Google 2011 job
+// files' memory reaches 118 % of the normalised machine) and are kept as
+// they are; 500 % is a wrong column or unit.
+const MaxPercent = 200
+
+// percentField is a usageField that is a percentage of a whole: at most
+// MaxPercent.
+func percentField(path string, line int, fields []string, i int, name string) (float64, error) {
+	v, err := usageField(path, line, fields, i, name)
+	if err == nil && v > MaxPercent {
+		return 0, percentError(path, line, name, v)
+	}
+	return v, err
+}
+
+func percentError(path string, line int, name string, v float64) error {
+	return &InputError{File: path, Line: line, Field: name, Msg: fmt.Sprintf("%g percent is more than twice the whole (at most %d): check the column and its unit", v, MaxPercent)}
+}
+
+// The largest usage a sample may have after unit conversion: a million cores
+// and an exbibyte. Anything above is a wrong column or unit (or 1e300),
+// and would make every sum over the trace meaningless or infinite.
+const (
+	MaxCPUMillicores = 1e9
+	MaxMemoryBytes   = 1 << 60
+)
+
+// checkConverted refuses converted usage above MaxCPUMillicores or
+// MaxMemoryBytes (or infinite), naming the line and the field it came from.
+func checkConverted(path string, line int, cpuField string, cpu float64, memField string, mem float64) error {
+	if !(cpu <= MaxCPUMillicores) {
+		return &InputError{File: path, Line: line, Field: cpuField, Msg: fmt.Sprintf("gives %g millicores after unit conversion, more than %g (a million cores): check the column and its unit", cpu, float64(MaxCPUMillicores))}
+	}
+	if !(mem <= MaxMemoryBytes) {
+		return &InputError{File: path, Line: line, Field: memField, Msg: fmt.Sprintf("gives %g bytes after unit conversion, more than %g (1 EiB): check the column and its unit", mem, float64(MaxMemoryBytes))}
+	}
+	return nil
+}
+
 func numberField(path string, line int, fields []string, i int, name string) (float64, error) {
 	s, err := needField(path, line, fields, i, name)
 	if err != nil {

@@ -122,11 +122,11 @@ func importAlibabaMachine(usage, meta []string, opts *ImportOptions) ([]*Trace, 
 			if err != nil {
 				return err
 			}
-			cpu, err := usageField(p, line, f, 2, "cpu_util_percent")
+			cpu, err := percentField(p, line, f, 2, "cpu_util_percent")
 			if err != nil {
 				return err
 			}
-			mem, err := usageField(p, line, f, 3, "mem_util_percent")
+			mem, err := percentField(p, line, f, 3, "mem_util_percent")
 			if err != nil {
 				return err
 			}
@@ -137,7 +137,11 @@ func importAlibabaMachine(usage, meta []string, opts *ImportOptions) ([]*Trace, 
 			if !ok {
 				m.memFrac = 1
 			}
-			s.add(p, relSeconds(start, ts), cpu/100*m.cores*1000, mem/100*m.memFrac*memBytes)
+			cpu, mem = cpu/100*m.cores*1000, mem/100*m.memFrac*memBytes
+			if err := checkConverted(p, line, "cpu_util_percent", cpu, "mem_util_percent", mem); err != nil {
+				return err
+			}
+			s.add(p, relSeconds(start, ts), cpu, mem)
 			return nil
 		})
 		if err != nil {
@@ -238,11 +242,15 @@ func importAlibabaContainer(usage, meta []string, opts *ImportOptions) ([]*Trace
 			if err != nil {
 				return err
 			}
-			mem, err := usageField(p, line, f, 4, "mem_util_percent")
+			mem, err := percentField(p, line, f, 4, "mem_util_percent")
 			if err != nil {
 				return err
 			}
-			s.add(p, relSeconds(start, ts), cpu/100*c.cpuRequest*10, mem/100*c.memSize/100*memBytes)
+			cpu, mem = cpu/100*c.cpuRequest*10, mem/100*c.memSize/100*memBytes
+			if err := checkConverted(p, line, "cpu_util_percent", cpu, "mem_util_percent", mem); err != nil {
+				return err
+			}
+			s.add(p, relSeconds(start, ts), cpu, mem)
 			if s.request == nil {
 				s.request = &model.Resources{CPUMillicores: c.cpuRequest * 10, MemoryBytes: math.Round(c.memSize / 100 * memBytes)}
 			}

@@ -110,6 +110,9 @@ func readBitbrains(path string, opts *ImportOptions) (*Trace, error) {
 		default:
 			return &InputError{File: path, Line: line, Field: bbCPUCap, Msg: fmt.Sprintf("is 0 while %q is %s: cannot convert MHz to millicores", bbCPUUsage, fields[col[bbCPUUsage]])}
 		}
+		if err := checkConverted(path, line, bbCPUUsage, millicores, bbMemUsage, memUse*1024); err != nil {
+			return err
+		}
 		s.add(path, int64(ts), millicores, memUse*1024)
 		return nil
 	})

@@ -277,6 +277,9 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 		case "cores":
 			cpu *= 1000
 		case "percent":
+			if cpu > MaxPercent {
+				return percentError(path, line, colName(header, cols.cpu), cpu)
+			}
 			cpu = cpu / 100 * cores * 1000
 		}
 		var mem float64
@@ -285,10 +288,20 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 				return err
 			}
 			if m.MemoryUnit == "percent" {
+				if mem > MaxPercent {
+					return percentError(path, line, colName(header, cols.mem), mem)
+				}
 				mem = mem / 100 * memBytes
 			} else {
 				mem *= memUnitBytes[m.MemoryUnit]
 			}
+		}
+		var memField string
+		if cols.mem >= 0 {
+			memField = colName(header, cols.mem)
+		}
+		if err := checkConverted(path, line, colName(header, cols.cpu), cpu, memField, mem); err != nil {
+			return err
 		}
 		s.add(path, sec, cpu, mem)
 	}

@@ -61,6 +61,9 @@ func importGoogle2011(usage []string, opts *ImportOptions) ([]*Trace, error) {
 			if err != nil {
 				return err
 			}
+			if err := checkConverted(p, line, "cpu_rate", cpu*cores*1000, "canonical_memory_usage", mem*memBytes); err != nil {
+				return err
+			}
 			s.add(p, relSeconds(start, sec), cpu*cores*1000, mem*memBytes)
 			return nil
 		})
@@ -188,6 +191,9 @@ func importGoogle2019(usage []string, opts *ImportOptions) ([]*Trace, error) {
 			}
 			if mem < 0 {
 				return &InputError{File: p, Line: line, Field: "average_usage.memory", Msg: fmt.Sprintf("negative usage %s", r.AverageUsage.Memory.raw)}
+			}
+			if err := checkConverted(p, line, "average_usage.cpus", cpu*cores*1000, "average_usage.memory", mem*memBytes); err != nil {
+				return err
 			}
 			s.add(p, relSeconds(start, us/1e6), cpu*cores*1000, mem*memBytes)
 			return nil

@@ -83,17 +83,17 @@ func (t *Trace) Validate() error {
 		if i > 0 && !t.Times[i].After(t.Times[i-1]) {
 			return fmt.Errorf("sample %d: time %s is not after %s", i, t.Times[i].UTC().Format(time.RFC3339), t.Times[i-1].UTC().Format(time.RFC3339))
 		}
-		if err := checkUsage(t.CPUMillicores[i]); err != nil {
+		if err := checkUsage(t.CPUMillicores[i], MaxCPUMillicores); err != nil {
 			return fmt.Errorf("sample %d: cpu_millicores %w", i, err)
 		}
-		if err := checkUsage(t.MemoryBytes[i]); err != nil {
+		if err := checkUsage(t.MemoryBytes[i], MaxMemoryBytes); err != nil {
 			return fmt.Errorf("sample %d: memory_bytes %w", i, err)
 		}
 	}
 	return nil
 }
 
-func checkUsage(v float64) error {
+func checkUsage(v, max float64) error {
 	switch {
 	case math.IsNaN(v):
 		return errors.New("is NaN")
@@ -101,6 +101,8 @@ func checkUsage(v float64) error {
 		return errors.New("is infinite")
 	case v < 0:
 		return fmt.Errorf("is negative (%g)", v)
+	case v > max:
+		return fmt.Errorf("is %g, more than %g", v, max)
 	}
 	return nil
 }

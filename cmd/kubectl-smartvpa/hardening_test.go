@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/smartvpa/smartvpa/stress"
@@ -62,6 +63,74 @@ func TestPlotWidthBounded(t *testing.T) {
 	for _, line := range strings.Split(out, "\n") {
 		if n := utf8.RuneCountInString(line); n > 1000 {
 			t.Fatalf("a line of %d columns with COLUMNS=100000000, want at most 1000", n)
+		}
+	}
+}
+
+// TestLongDurationParser: the d/w parser refuses what does not fit a
+// time.Duration (53376d53376d53376d53376d wrapped to a 25m26s warm-up).
+func TestLongDurationParser(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"8d", 8 * 24 * time.Hour, ""},
+		{"1w2d", 9 * 24 * time.Hour, ""},
+		{"1d12h", 36 * time.Hour, ""},
+		{"1d-5m", 24*time.Hour - 5*time.Minute, ""},
+		{"90m", 90 * time.Minute, ""},
+		{"106751d", 106751 * 24 * time.Hour, ""},
+		{"53376d53376d53376d53376d", 0, `duration "53376d53376d53376d53376d" is too long: at most 106751d (about 292 years)`},
+		{"106752d", 0, `duration "106752d" is too long: at most 106751d (about 292 years)`},
+		{"1e300d", 0, `not a duration "1e300d": use Go durations with d and w for days and weeks, e.g. 8d, 1d12h, 90m`},
+		{"99999999999999999999w", 0, `duration "99999999999999999999w" is too long: at most 106751d (about 292 years)`},
+		{"106751d24h", 0, `duration "106751d24h" is too long: at most 106751d (about 292 years)`},
+		{"9999999999h", 0, `duration "9999999999h" is too long: at most 106751d (about 292 years)`},
+		{"0d", 0, "must be positive"},
+		{"x", 0, `not a duration "x": use Go durations with d and w for days and weeks, e.g. 8d, 1d12h, 90m`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := wlParseLongDuration(tt.in)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("got %s, %v; want error %q", got, err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %s, %v; want %s", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAbsurdFlagsRefused: --machine-cpu NaN, a --start in year 1 and an
+// overflowing --warmup are refused (they became the default, 2026-01-05, and
+// a 25m26s warm-up).
+func TestAbsurdFlagsRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "j.csv")
+	if err := os.WriteFile(in, []byte("1 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"workload", "import", "--format", "jobs", "--machine-cpu", "NaN", "--out", dir, in}, "invalid --machine-cpu NaN: use a positive number of cores, at most 1000000"},
+		{[]string{"workload", "import", "--format", "jobs", "--machine-cpu", "1e300", "--out", dir, in}, "invalid --machine-cpu 1e+300: use a positive number of cores, at most 1000000"},
+		{[]string{"workload", "import", "--format", "jobs", "--machine-memory", "100Ei", "--out", dir, in}, `invalid --machine-memory "100Ei": use a positive quantity such as 32Gi, at most 1Ei`},
+		{[]string{"workload", "import", "--format", "jobs", "--start", "0001-01-01T00:00:00Z", "--out", dir, in}, `invalid --start "0001-01-01T00:00:00Z": use a time from 1970 to 8999 (trace.csv holds Unix seconds, and the trace must end before year 10000)`},
+		{[]string{"workload", "generate", "--type", "step", "--start", "0001-01-01T00:00:00Z", "--out", dir}, `invalid --start "0001-01-01T00:00:00Z": use a time from 1970 to 8999`},
+		{[]string{"workload", "generate", "--type", "step", "--duration", "53376d53376d53376d53376d", "--out", dir}, `duration "53376d53376d53376d53376d" is too long`},
+		{[]string{"simulate", "--workload", "x", "--warmup", "53376d53376d53376d53376d"}, `duration "53376d53376d53376d53376d" is too long`},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runArgs(tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d, %q; want 2 and %q", strings.Join(tt.args, " "), code, errOut, tt.want)
 		}
 	}
 }

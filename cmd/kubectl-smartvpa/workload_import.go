@@ -157,8 +157,8 @@ func (o *WorkloadImportOptions) Complete(cmd *cobra.Command, args []string) erro
 	var mem float64
 	if o.MachineMemory != "" {
 		q, err := resource.ParseQuantity(o.MachineMemory)
-		if err != nil || q.Sign() <= 0 {
-			return usageErrorf(o.cmd, "invalid --machine-memory %q: use a positive quantity such as 32Gi", o.MachineMemory)
+		if err != nil || q.Sign() <= 0 || q.AsApproximateFloat64() > workloads.MaxMemoryBytes {
+			return usageErrorf(o.cmd, "invalid --machine-memory %q: use a positive quantity such as 32Gi, at most 1Ei", o.MachineMemory)
 		}
 		mem = q.AsApproximateFloat64()
 	}
@@ -191,6 +191,9 @@ func (o *WorkloadImportOptions) Complete(cmd *cobra.Command, args []string) erro
 	return nil
 }
 
+// wlMaxMachineCPU is the largest --machine-cpu, in cores.
+const wlMaxMachineCPU = 1_000_000
+
 // Validate checks the flags.
 func (o *WorkloadImportOptions) Validate() error {
 	if o.Format == formatPrometheus {
@@ -207,8 +210,8 @@ func (o *WorkloadImportOptions) Validate() error {
 		return usageErrorf(o.cmd, "unknown format %q: use one of %s, %s", o.Format, strings.Join(workloads.Formats, ", "), formatPrometheus)
 	case o.Limit < 0:
 		return usageErrorf(o.cmd, "invalid --limit %d: use 0 (all) or more", o.Limit)
-	case o.MachineCPU < 0:
-		return usageErrorf(o.cmd, "invalid --machine-cpu %g: use a positive number of cores", o.MachineCPU)
+	case !(o.MachineCPU >= 0 && o.MachineCPU <= wlMaxMachineCPU):
+		return usageErrorf(o.cmd, "invalid --machine-cpu %g: use a positive number of cores, at most %d", o.MachineCPU, wlMaxMachineCPU)
 	case o.Interval != 0 && (o.Interval < time.Second || o.Interval%time.Second != 0):
 		return usageErrorf(o.cmd, "invalid --interval %s: use a whole number of seconds, at least 1s", o.Interval)
 	case len(o.Paths) == 0:
