@@ -183,3 +183,49 @@ func TestAbsurdUsageRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestDatesBeyondYear9999: a time beyond year 9999 is refused at its line
+// (it failed late, marshalling meta.json).
+func TestDatesBeyondYear9999(t *testing.T) {
+	tests := []struct {
+		name, format, file, content string
+		opts                        ImportOptions
+		want                        string
+	}{
+		{"csv unix beyond", FormatCSV, "u.csv", TraceHeader + "\n253402300800,2,3\n", ImportOptions{}, `DIR/u.csv:2: field "timestamp": time out of range "253402300800" for unit unix`},
+		{"csv rfc3339 rounding", FormatCSV, "u.csv", TraceHeader + "\n9999-12-31T23:59:59.9Z,2,3\n", ImportOptions{CSV: CSVMapping{TimeUnit: "rfc3339"}}, `DIR/u.csv:2: field "timestamp": time 10000-01-01T00:00:00Z is after year 9999: "9999-12-31T23:59:59.9Z"`},
+		{"bitbrains ms", FormatBitbrains, "1.csv", bbHeader + "999999999999999;\t2;\t100;\t1;\t10;\t5\n", ImportOptions{}, `DIR/1.csv:2: field "Timestamp [ms]": time 33658-09-27T01:46:40Z is after year 9999: 999999999999999`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, tt.file)
+			if err := os.WriteFile(p, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Import(tt.format, []string{p}, tt.opts)
+			want := strings.ReplaceAll(tt.want, "DIR", dir)
+			if err == nil || err.Error() != want {
+				t.Fatalf("error = %v\nwant    %s", err, want)
+			}
+		})
+	}
+}
+
+// TestParseMetaNamesTheField: a wrong type in meta.json names the line and
+// the JSON field (it said "Go struct field metaWire.metaJSON.samples").
+func TestParseMetaNamesTheField(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"{\n  \"id\": \"a\",\n  \"samples\": \"many\"\n}", `meta.json:3: field "samples": want a int, got JSON string`},
+		{`{"id": 7}`, `meta.json:1: field "id": want a string, got JSON number`},
+		{`{"originalRequest": {"cpuMillicores": "x"}}`, `meta.json:1: field "originalRequest.cpuMillicores": want a float64, got JSON string`},
+		{`{"interval": "soon"}`, `meta.json: field "interval": time: invalid duration "soon"`},
+		{"{\n\"id\": ", `meta.json:2: invalid JSON: unexpected end of JSON input`},
+	}
+	for _, tt := range tests {
+		_, err := ParseMeta("meta.json", []byte(tt.in))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("ParseMeta(%q) = %v\nwant %s", tt.in, err, tt.want)
+		}
+	}
+}

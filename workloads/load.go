@@ -418,6 +418,24 @@ func (s *series) trace(id string, conversions []string) *Trace {
 
 // relSeconds converts a time offset in seconds from the trace start into Unix
 // seconds, rounding to the second.
+// The Unix seconds a sample time may have: from year 1 to the end of year
+// 9999 (meta.json and trace.csv write RFC 3339 times, four-digit years).
+var (
+	minUnix = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	maxUnix = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+)
+
+// checkUnix refuses a sample time beyond year 9999 (or before year 1).
+func checkUnix(sec int64) error {
+	switch {
+	case sec > maxUnix:
+		return fmt.Errorf("time %s is after year 9999", time.Unix(sec, 0).UTC().Format("2006-01-02T15:04:05Z"))
+	case sec < minUnix:
+		return errors.New("time is before year 1")
+	}
+	return nil
+}
+
 func relSeconds(start time.Time, offsetSec float64) int64 {
 	return start.Unix() + int64(math.Round(offsetSec))
 }

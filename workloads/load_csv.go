@@ -327,7 +327,11 @@ func parseCSVTime(v, unit string, start time.Time) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("not an RFC 3339 time %q", clip(v))
 		}
-		return t.Round(time.Second).Unix(), nil
+		sec := t.Round(time.Second).Unix()
+		if err := checkUnix(sec); err != nil {
+			return 0, fmt.Errorf("%w: %q", err, clip(v))
+		}
+		return sec, nil
 	}
 	f, err := parseNumber(v)
 	if err != nil {
@@ -342,7 +346,14 @@ func parseCSVTime(v, unit string, start time.Time) (int64, error) {
 		if sec < 0 {
 			return 0, fmt.Errorf("negative offset %q", clip(v))
 		}
-		return relSeconds(start, sec), nil
+		sec := relSeconds(start, sec)
+		if err := checkUnix(sec); err != nil {
+			return 0, fmt.Errorf("%w: offset %q", err, clip(v))
+		}
+		return sec, nil
+	}
+	if err := checkUnix(int64(math.Round(sec))); err != nil {
+		return 0, fmt.Errorf("%w: %q (unit %s)", err, clip(v), unit)
 	}
 	return int64(math.Round(sec)), nil
 }

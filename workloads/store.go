@@ -125,8 +125,8 @@ func loadDir(dir string) (*Trace, error) {
 	case err != nil:
 		return nil, err
 	default:
-		if err := json.Unmarshal(b, &t.Meta); err != nil {
-			return nil, fmt.Errorf("%s: %v", metaPath, err)
+		if t.Meta, err = ParseMeta(metaPath, b); err != nil {
+			return nil, err
 		}
 	}
 	t.ID = t.Meta.ID
@@ -135,6 +135,26 @@ func loadDir(dir string) (*Trace, error) {
 	}
 	t.finish()
 	return t, nil
+}
+
+// ParseMeta decodes meta.json bytes; name is the file in messages. A value
+// of the wrong type names the line and the field ("samples"), not Go's
+// struct path.
+func ParseMeta(name string, b []byte) (Meta, error) {
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		var ie *InputError
+		if errors.As(configError(name, b, "", err), &ie) {
+			ie.Field = strings.TrimPrefix(ie.Field, "metaJSON.")
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				ie.Line = lineAt(b, te.Offset)
+			}
+			return Meta{}, ie
+		}
+		return Meta{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return m, nil
 }
 
 func readTraceFile(path string) (*Trace, error) {
@@ -350,9 +370,9 @@ func (s *Store) List() ([]Meta, error) {
 		if err != nil {
 			return nil, err
 		}
-		var m Meta
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%s: %v", p, err)
+		m, err := ParseMeta(p, b)
+		if err != nil {
+			return nil, err
 		}
 		if m.ID == "" {
 			m.ID = e.Name()

@@ -80,6 +80,9 @@ func (t *Trace) Validate() error {
 		return fmt.Errorf("trace has %d times but %d cpu and %d memory values", n, len(t.CPUMillicores), len(t.MemoryBytes))
 	}
 	for i := 0; i < n; i++ {
+		if y := t.Times[i].Year(); y < 1 || y > 9999 {
+			return fmt.Errorf("sample %d: time %s is not in the years 1 to 9999", i, t.Times[i].UTC().Format(time.RFC3339))
+		}
 		if i > 0 && !t.Times[i].After(t.Times[i-1]) {
 			return fmt.Errorf("sample %d: time %s is not after %s", i, t.Times[i].UTC().Format(time.RFC3339), t.Times[i-1].UTC().Format(time.RFC3339))
 		}
