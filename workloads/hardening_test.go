@@ -3,9 +3,12 @@ package workloads
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +230,82 @@ func TestParseMetaNamesTheField(t *testing.T) {
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("ParseMeta(%q) = %v\nwant %s", tt.in, err, tt.want)
 		}
+	}
+}
+
+// TestSaveRefusesToReplace: without Overwrite a save over an existing
+// workload (even of another type) is refused and writes nothing.
+func TestSaveRefusesToReplace(t *testing.T) {
+	s := OpenStore(t.TempDir())
+	a, err := Generate("step", nil, 1, time.Hour, time.Minute, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Generate("spikes", nil, 1, time.Hour, time.Minute, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ID, b.ID = "w", "w"
+	if _, err := s.Save(a); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SaveAll([]*Trace{b})
+	want := "a step workload w already exists in " + s.Dir + ": workload exists"
+	if err == nil || err.Error() != want || !errors.Is(err, ErrExists) {
+		t.Fatalf("error = %v, want %s", err, want)
+	}
+	got, err := s.Load("w")
+	if err != nil || got.Meta.Type != "step" {
+		t.Fatalf("the step workload was touched: %+v %v", got, err)
+	}
+}
+
+// TestStagingSweptAndInterrupted: a staging folder of a process that is
+// gone, or older than a day, is removed at the next write; a write whose
+// context is done leaves nothing.
+func TestStagingSweptAndInterrupted(t *testing.T) {
+	s := OpenStore(t.TempDir())
+	dead := filepath.Join(s.Dir, ".staging-999999999-123")
+	old := filepath.Join(s.Dir, ".staging-42")
+	mine := filepath.Join(s.Dir, fmt.Sprintf(".staging-%d-7", os.Getpid()))
+	young := filepath.Join(s.Dir, ".staging-43")
+	for _, d := range []string{dead, old, mine, young} {
+		if err := os.MkdirAll(filepath.Join(d, "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-25 * time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Generate("step", nil, 1, time.Hour, time.Minute, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Save(tr); err != nil {
+		t.Fatal(err)
+	}
+	firstID := tr.ID
+	for d, want := range map[string]bool{dead: false, old: false, mine: true, young: true} {
+		if _, err := os.Stat(d); (err == nil) != want {
+			t.Errorf("%s exists = %v, want %v", filepath.Base(d), err == nil, want)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tr.ID = "other"
+	_, err = s.SaveAllContext(ctx, []*Trace{tr})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", err)
+	}
+	entries, _ := os.ReadDir(s.Dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := []string{filepath.Base(young), filepath.Base(mine), firstID}
+	sort.Strings(want)
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Fatalf("store holds %v after an interrupted write, want %v", names, want)
 	}
 }

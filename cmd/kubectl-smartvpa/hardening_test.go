@@ -134,3 +134,39 @@ func TestAbsurdFlagsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSilentOverwrite: generate --id and import refuse to replace an
+// existing workload without --overwrite.
+func TestNoSilentOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(t.TempDir(), "w.csv")
+	if err := os.WriteFile(in, []byte("1 2\n3 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runArgs("workload", "import", "--format", "jobs", "--out", dir, in); code != 0 {
+		t.Fatalf("import: exit %d %s", code, errOut)
+	}
+	want := "error: a jobs workload jobs-w already exists in " + dir + ": workload exists: pass --overwrite to replace it, or choose another id or --out\n"
+	for _, args := range [][]string{
+		{"workload", "import", "--format", "jobs", "--out", dir, in},
+		{"workload", "generate", "--type", "step", "--duration", "1h", "--id", "jobs-w", "--out", dir},
+	} {
+		code, _, errOut := runArgs(args...)
+		if code != 2 || errOut != want {
+			t.Errorf("%s: exit %d, %q; want 2 and %q", strings.Join(args, " "), code, errOut, want)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "jobs-w", "meta.json")); !strings.Contains(string(b), `"type": "jobs"`) {
+		t.Fatalf("the jobs workload was replaced: %s", b)
+	}
+	if code, _, errOut := runArgs("workload", "generate", "--type", "step", "--duration", "1h", "--id", "jobs-w", "--out", dir, "--overwrite"); code != 0 {
+		t.Fatalf("--overwrite: exit %d %s", code, errOut)
+	}
+	// Without --id the id is a hash of the inputs: generating again writes
+	// the same workload.
+	for i := 0; i < 2; i++ {
+		if code, _, errOut := runArgs("workload", "generate", "--type", "step", "--duration", "1h", "--out", dir); code != 0 {
+			t.Fatalf("generate again: exit %d %s", code, errOut)
+		}
+	}
+}

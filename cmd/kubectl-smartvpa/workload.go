@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"os/signal"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -101,6 +105,25 @@ func wlParseLongDuration(s string) (time.Duration, error) {
 var wlDigitsOnly = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)
 
 var wlMaxDurationText = strconv.FormatInt(int64(math.MaxInt64/(24*time.Hour)), 10) + "d"
+
+// wlSave saves traces into the store at dir as one unit. Until they are in
+// place, SIGINT and SIGTERM make it stop and remove what it staged (the
+// store sweeps what a killed write left at its next write). A workload that
+// exists is replaced only with overwrite: else the error says to pass
+// --overwrite (exit 2).
+func wlSave(dir string, overwrite bool, traces []*workloads.Trace) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st := workloads.OpenStore(dir)
+	st.Overwrite = overwrite
+	if _, err := st.SaveAllContext(ctx, traces); err != nil {
+		if errors.Is(err, workloads.ErrExists) {
+			return inputError(fmt.Errorf("%w: pass --overwrite to replace it, or choose another id or --out", err))
+		}
+		return inputError(fmt.Errorf("save workload: %w", err))
+	}
+	return nil
+}
 
 // wlDurationFlag is a pflag.Value for durations with days and weeks.
 type wlDurationFlag struct{ d *time.Duration }

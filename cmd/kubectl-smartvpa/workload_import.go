@@ -25,6 +25,7 @@ type WorkloadImportOptions struct {
 	Paths         []string
 	Limit         int
 	OutDir        string
+	Overwrite     bool
 	Start         string
 	Interval      time.Duration
 	MachineCPU    float64
@@ -118,6 +119,7 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 	f.StringVar(&o.Format, "format", "", "input format: "+strings.Join(workloads.Formats, ", ")+" (required)")
 	f.IntVar(&o.Limit, "limit", 0, "import at most N series, in order of first appearance (0 = all)")
 	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
+	f.BoolVar(&o.Overwrite, "overwrite", false, "replace workloads with the same ids (default: refuse and write nothing)")
 	f.StringVar(&o.Start, "start", "", "time that relative timestamps count from, RFC 3339 (default "+wlDefaultStartText+")")
 	f.Var(wlDurationFlag{&o.Interval}, "interval", "time between rows for formats without timestamps (jobs, csv without a time column) (default 5m)")
 	f.Float64Var(&o.MachineCPU, "machine-cpu", 0, "assumed machine (or VM) size in cores for percent formats (default: per format, see above)")
@@ -242,8 +244,8 @@ func (o *WorkloadImportOptions) Run() error {
 
 // save stores traces as one unit and prints their ids.
 func (o *WorkloadImportOptions) save(traces []*workloads.Trace) error {
-	if _, err := workloads.OpenStore(o.OutDir).SaveAll(traces); err != nil {
-		return fmt.Errorf("save workloads: %w", err)
+	if err := wlSave(o.OutDir, o.Overwrite, traces); err != nil {
+		return err
 	}
 	for _, t := range traces {
 		if _, err := fmt.Fprintln(o.Out, t.ID); err != nil {
