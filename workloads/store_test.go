@@ -1,8 +1,8 @@
 package workloads
 
 import (
-	"errors"
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
