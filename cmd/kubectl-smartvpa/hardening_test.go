@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/smartvpa/smartvpa/stress"
+	"github.com/smartvpa/smartvpa/workloads"
 )
 
 // TestLocalFileErrorsExit2: a local file-system error is an input error
@@ -167,6 +168,30 @@ func TestNoSilentOverwrite(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		if code, _, errOut := runArgs("workload", "generate", "--type", "step", "--duration", "1h", "--out", dir); code != 0 {
 			t.Fatalf("generate again: exit %d %s", code, errOut)
+		}
+	}
+}
+
+// TestStressLocalLoopNote: --duration is wall time, and the start line says
+// how much workload time it plays and when the workload loops.
+func TestStressLocalLoopNote(t *testing.T) {
+	day := &workloads.Trace{ID: "d"}
+	day.Meta.Interval = time.Hour
+	for i := range 24 {
+		day.Append(workloads.DefaultStart.Add(time.Duration(i)*time.Hour), 1, 1)
+	}
+	tests := []struct {
+		speedup float64
+		wall    time.Duration
+		want    string
+	}{
+		{30, 0, ""},
+		{30, 40 * time.Minute, "stress local: --duration 40m0s is wall time: 20h0m0s of workload time at speed-up 30"},
+		{30, 2 * time.Hour, "stress local: --duration 2h0m0s is wall time: 60h0m0s of workload time at speed-up 30; the workload is 24h0m0s long, so it loops back to its first sample every 48m0s of wall time"},
+	}
+	for _, tt := range tests {
+		if got := stressLocalLoopNote(day, tt.speedup, tt.wall); got != tt.want {
+			t.Errorf("speed-up %g, %s: %q\nwant %q", tt.speedup, tt.wall, got, tt.want)
 		}
 	}
 }
