@@ -181,7 +181,7 @@ func (e *Engine) loadsCheckpoints() bool {
 	if err != nil {
 		return false
 	}
-	_, ok := r.(CheckpointLoader)
+	_, ok := recommend.Unwrap(r).(CheckpointLoader)
 	return ok
 }
 
@@ -190,13 +190,13 @@ func (e *Engine) loadsCheckpoints() bool {
 // note says so.
 func (e *Engine) fromCheckpoint(r recommend.Recommender, cfg recommend.Config, cp *VPACheckpoint) (recommend.Recommender, string, error) {
 	note := ""
-	l, ok := r.(CheckpointLoader)
+	l, ok := recommend.Unwrap(r).(CheckpointLoader)
 	if !ok {
 		v, err := vpa.New(vpa.DefaultOptions(), cfg)
 		if err != nil {
 			return nil, "", err
 		}
-		r, l = v, v
+		r, l = recommend.Guard(v, cfg.CPUOnly), v
 		note = fmt.Sprintf("recommended by vpa from checkpoint %s (%s cannot load histograms)", cp.Name, e.Recommender)
 	}
 	if err := l.LoadFromCheckpoint(&cp.Checkpoint); err != nil {

@@ -30,6 +30,12 @@ type Backend interface {
 	Measure() Usage
 }
 
+// MaxWorkers is the most CPU worker threads an agent takes: 4 per CPU of the
+// machine. Each worker is an OS thread locked to its goroutine; more
+// workers than that add no CPU (a worker burns at most one CPU) and tens of
+// thousands exhaust the runtime's threads (a fatal error, not a panic).
+func MaxWorkers() int { return 4 * runtime.NumCPU() }
+
 // NativeConfig tunes the built-in backend; zero fields take the defaults.
 type NativeConfig struct {
 	// Workers is the number of busy-loop goroutines (default GOMAXPROCS, which

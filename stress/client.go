@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -147,12 +148,31 @@ func (c *Client) Connect(ctx context.Context, pod string, fn func(Target) error)
 		return err
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 4096), 1<<20)
+	err = readTargets(resp.Body, fn)
+	if errors.Is(err, io.ErrUnexpectedEOF) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// maxTargetLine bounds one line of a target stream.
+const maxTargetLine = 1 << 20
+
+// readTargets calls fn for every target of a connect stream, one JSON
+// object per line, until a target is Done (nil), fn fails, or the stream
+// ends (io.ErrUnexpectedEOF) or breaks. A line that is not a target, or a
+// target with negative usage, is an error: fn only ever sees usage an agent
+// can produce.
+func readTargets(r io.Reader, fn func(Target) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), maxTargetLine)
 	for sc.Scan() {
 		var t Target
 		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
 			return fmt.Errorf("utilisation server: bad target line: %w", err)
+		}
+		if t.CPUMillicores < 0 || t.MemoryBytes < 0 {
+			return fmt.Errorf("utilisation server: bad target line: negative usage (cpu %gm, memory %g bytes)", t.CPUMillicores, t.MemoryBytes)
 		}
 		if err := fn(t); err != nil {
 			return err
@@ -163,9 +183,6 @@ func (c *Client) Connect(ctx context.Context, pod string, fn func(Target) error)
 	}
 	if err := sc.Err(); err != nil {
 		return err
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
 	}
 	return io.ErrUnexpectedEOF
 }

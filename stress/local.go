@@ -25,7 +25,9 @@ type LocalConfig struct {
 	Agents   int
 	Speedup  float64
 	Interval time.Duration
-	// Duration of the run (the workload's length at the speed-up when 0).
+	// Duration of the run in wall time (the workload's length at the
+	// speed-up when 0). The agents loop: a duration longer than the
+	// workload's length at the speed-up replays it from its first sample.
 	Duration time.Duration
 	// AgentCommand returns the command that runs one agent; the token is in
 	// its environment as SMARTVPA_STRESS_TOKEN.
@@ -175,25 +177,31 @@ func RunLocal(ctx context.Context, cfg LocalConfig) ([]LocalSummary, error) {
 	end := time.Now().Add(duration)
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
+	// done stops the agents before it takes the summaries, so that they
+	// record how the agents exited, whichever way the run ends.
+	done := func(err error) ([]LocalSummary, error) {
+		stopAgents(agents)
+		return summaries(agents), err
+	}
 	for time.Now().Before(end) {
 		select {
 		case <-ctx.Done():
-			return summaries(agents), nil
+			return done(nil)
 		case <-tick.C:
 		}
 		for _, a := range agents {
 			select {
 			case <-a.exited:
-				return summaries(agents), fmt.Errorf("%s exited: %s", a.name, a.log.String())
+				return done(fmt.Errorf("%s exited: %s", a.name, a.log.String()))
 			default:
 			}
 			end, err := c.Target(ctx, a.name)
 			if err != nil {
-				return summaries(agents), err
+				return done(err)
 			}
 			u, err := ReadProc(a.cmd.Process.Pid)
 			if err != nil {
-				return summaries(agents), fmt.Errorf("measure %s: %w", a.name, err)
+				return done(fmt.Errorf("measure %s: %w", a.name, err))
 			}
 			now := time.Now()
 			row := LocalRow{
@@ -206,15 +214,14 @@ func RunLocal(ctx context.Context, cfg LocalConfig) ([]LocalSummary, error) {
 			a.judge(row, end)
 			if cfg.OnRow != nil {
 				if err := cfg.OnRow(row); err != nil {
-					return summaries(agents), err
+					return done(err)
 				}
 			}
 			t := end
 			a.prev = &t
 		}
 	}
-	stopAgents(agents)
-	return summaries(agents), nil
+	return done(nil)
 }
 
 // judge counts row in the agent's summary; end is the target at the end of

@@ -115,3 +115,45 @@ func TestLocalJudge(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", a.sum, want)
 	}
 }
+
+// TestRunLocalInterruptedRecordsExits: a run interrupted (ctx done, as on
+// SIGINT) stops the agents before it takes the summaries, so agents that
+// exit 0 are recorded as such (they were reported "failed").
+func TestRunLocalInterruptedRecordsExits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	tr := &workloads.Trace{ID: "flat"}
+	tr.Meta.Interval = time.Minute
+	for i := range 4 {
+		tr.Append(t0.Add(time.Duration(i)*time.Minute), 50, 48e6)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rows := 0
+	sums, err := RunLocal(ctx, LocalConfig{
+		Trace: tr, Agents: 2, Speedup: 1, Interval: 300 * time.Millisecond, Duration: time.Hour,
+		AgentCommand: func(url, pod string) *exec.Cmd {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "STRESS_TEST_AGENT_URL="+url, "STRESS_TEST_AGENT_POD="+pod)
+			return cmd
+		},
+		OnRow: func(LocalRow) error {
+			if rows++; rows == 4 {
+				cancel()
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sums) != 2 {
+		t.Fatalf("%d summaries", len(sums))
+	}
+	for _, s := range sums {
+		if !s.ExitedOK {
+			t.Errorf("%s: ExitedOK false after an interrupted run, want true (it exits 0 on SIGTERM)", s.Agent)
+		}
+	}
+}

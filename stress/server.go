@@ -27,7 +27,19 @@ const (
 	DefaultMaxCPUMillicores = 64000
 	DefaultMaxMemoryBytes   = 256 * model.GiB
 	DefaultPort             = 8090
+	// DefaultMaxWorkloads and DefaultMaxWorkloadBytes bound what the server
+	// holds: the number of workloads and their total size in memory, 24
+	// bytes a sample (a 16 MiB upload holds about 350,000 samples, 8 MiB).
+	DefaultMaxWorkloads     = 64
+	DefaultMaxWorkloadBytes = 256 << 20
+	// MaxSpeedup is the largest speed-up (a year of workload in 30 s).
+	MaxSpeedup = 1e6
+	// MaxOffsetSeconds is the largest offsetSeconds (a century).
+	MaxOffsetSeconds = 100 * 365 * 86400
 )
+
+// bytesPerSample is what the server holds per sample of a workload.
+const bytesPerSample = 24
 
 // ServerConfig configures a Server.
 type ServerConfig struct {
@@ -40,6 +52,11 @@ type ServerConfig struct {
 	Speedup float64
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int64
+	// MaxWorkloads and MaxWorkloadBytes bound the workloads held: an upload
+	// beyond them gets 429 (delete workloads first), one larger than
+	// MaxWorkloadBytes alone 413.
+	MaxWorkloads     int
+	MaxWorkloadBytes int64
 	// MaxCPUMillicores and MaxMemoryBytes bound every usage value.
 	MaxCPUMillicores float64
 	MaxMemoryBytes   float64
@@ -56,6 +73,7 @@ func DefaultServerConfig() ServerConfig {
 	return ServerConfig{
 		Interval: DefaultInterval, Speedup: 1, MaxBodyBytes: DefaultMaxBodyBytes,
 		MaxCPUMillicores: DefaultMaxCPUMillicores, MaxMemoryBytes: DefaultMaxMemoryBytes,
+		MaxWorkloads: DefaultMaxWorkloads, MaxWorkloadBytes: DefaultMaxWorkloadBytes,
 	}
 }
 
@@ -64,8 +82,10 @@ func (c *ServerConfig) Validate() error {
 	switch {
 	case c.Interval <= 0:
 		return errors.New("interval must be positive, e.g. 5s")
-	case !(c.Speedup > 0) || math.IsInf(c.Speedup, 0):
-		return errors.New("speedup must be a positive number, e.g. 60")
+	case !(c.Speedup > 0 && c.Speedup <= MaxSpeedup):
+		return fmt.Errorf("speedup must be a positive number up to %g, e.g. 60", float64(MaxSpeedup))
+	case c.MaxWorkloads < 0 || c.MaxWorkloadBytes < 0:
+		return errors.New("maximum workloads and workload bytes must not be negative")
 	case c.MaxBodyBytes <= 0:
 		return errors.New("max body bytes must be positive")
 	case !(c.MaxCPUMillicores > 0) || !(c.MaxMemoryBytes > 0):
@@ -115,6 +135,12 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if cfg.MaxWorkloads == 0 {
+		cfg.MaxWorkloads = def.MaxWorkloads
+	}
+	if cfg.MaxWorkloadBytes == 0 {
+		cfg.MaxWorkloadBytes = def.MaxWorkloadBytes
 	}
 	if cfg.MaxCPUMillicores == 0 {
 		cfg.MaxCPUMillicores = def.MaxCPUMillicores
@@ -265,18 +291,35 @@ func (s *Server) uploadWorkload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		tr = &workloads.Trace{ID: up.ID}
-		for _, smp := range up.Samples {
+		for i, smp := range up.Samples {
+			if smp.Time.IsZero() {
+				s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("sample %d has no time: give every sample an RFC 3339 \"time\"", i))
+				return
+			}
 			tr.Append(smp.Time, smp.CPUMillicores, smp.MemoryBytes)
 		}
 		tr.Meta.Interval = time.Duration(up.IntervalSeconds * float64(time.Second))
 	}
 	info, err := s.add(tr, source)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		code := http.StatusBadRequest
+		switch {
+		case errors.Is(err, errTooLarge):
+			code = http.StatusRequestEntityTooLarge
+		case errors.Is(err, errFull):
+			code = http.StatusTooManyRequests
+		}
+		s.fail(w, r, code, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusCreated, info)
 }
+
+// Errors of add beyond the server's bounds.
+var (
+	errTooLarge = errors.New("workload larger than the server holds")
+	errFull     = errors.New("server full")
+)
 
 // add validates a trace against the bounds and stores it.
 func (s *Server) add(tr *workloads.Trace, source string) (WorkloadInfo, error) {
@@ -288,10 +331,27 @@ func (s *Server) add(tr *workloads.Trace, source string) (WorkloadInfo, error) {
 	if err := tr.Validate(); err != nil {
 		return WorkloadInfo{}, fmt.Errorf("workload %s: %w", tr.ID, err)
 	}
+	size := int64(tr.Len()) * bytesPerSample
+	if size > s.cfg.MaxWorkloadBytes {
+		return WorkloadInfo{}, fmt.Errorf("workload %s holds %d samples (%d bytes), more than the server holds in all (%d bytes): cut it shorter or raise the server's --max-workload-bytes: %w",
+			tr.ID, tr.Len(), size, s.cfg.MaxWorkloadBytes, errTooLarge)
+	}
 	sw := newServerWorkload(tr, source)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, held := len(s.workloads), int64(0)
+	for id, o := range s.workloads {
+		if id == tr.ID {
+			n-- // replaced
+			continue
+		}
+		held += int64(len(o.times)) * bytesPerSample
+	}
+	if n+1 > s.cfg.MaxWorkloads || held+size > s.cfg.MaxWorkloadBytes {
+		return WorkloadInfo{}, fmt.Errorf("the server holds %d workloads of %d bytes, and workload %s (%d bytes) would pass its bounds (%d workloads, %d bytes): delete workloads first (DELETE /v1/workloads/ID) or raise --max-workloads/--max-workload-bytes: %w",
+			n, held, tr.ID, size, s.cfg.MaxWorkloads, s.cfg.MaxWorkloadBytes, errFull)
+	}
 	s.workloads[tr.ID] = sw
-	s.mu.Unlock()
 	return sw.info, nil
 }
 
@@ -385,11 +445,11 @@ func (s *Server) registerPod(w http.ResponseWriter, r *http.Request) {
 	case reg.Service != "" && len(reg.Service) > 253:
 		s.fail(w, r, http.StatusBadRequest, "service is longer than 253 characters")
 		return
-	case math.IsNaN(reg.Speedup) || math.IsInf(reg.Speedup, 0) || reg.Speedup < 0:
-		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("speedup must be a positive number (or left out for the server's %g)", s.cfg.Speedup))
+	case !(reg.Speedup >= 0 && reg.Speedup <= MaxSpeedup):
+		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("speedup must be a positive number up to %g (or left out for the server's %g)", float64(MaxSpeedup), s.cfg.Speedup))
 		return
-	case math.IsNaN(reg.OffsetSeconds) || math.IsInf(reg.OffsetSeconds, 0) || reg.OffsetSeconds < 0:
-		s.fail(w, r, http.StatusBadRequest, "offsetSeconds must be a non-negative number of seconds")
+	case !(reg.OffsetSeconds >= 0 && reg.OffsetSeconds <= MaxOffsetSeconds):
+		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("offsetSeconds must be a number of seconds from 0 to %d (a century)", MaxOffsetSeconds))
 		return
 	}
 	if reg.Speedup == 0 {
@@ -474,11 +534,17 @@ func (s *Server) targetLocked(p *serverPod, now time.Time) (Target, error) {
 		return Target{}, errors.New(workloadNotFound(p.reg.Workload))
 	}
 	elapsed := max(now.Sub(p.connectedAt), 0)
-	off := time.Duration(p.reg.OffsetSeconds*float64(time.Second)) + time.Duration(float64(elapsed)*p.reg.Speedup)
+	// In float seconds, then bounded: a long run at a high speed-up must
+	// not wrap a time.Duration around (it replayed sample 0 for ever).
+	offSec := p.reg.OffsetSeconds + elapsed.Seconds()*p.reg.Speedup
+	if p.reg.Loop {
+		offSec = math.Mod(offSec, sw.span.Seconds())
+	}
+	off := time.Duration(math.Min(offSec, float64(MaxOffsetSeconds*2)) * float64(time.Second))
 	done := false
 	if p.reg.Loop {
-		off %= sw.span
-	} else if off >= sw.span-time.Duration(float64(s.cfg.Interval)*p.reg.Speedup) {
+		off = min(off, sw.span-1)
+	} else if offSec >= sw.span.Seconds()-s.cfg.Interval.Seconds()*p.reg.Speedup {
 		// the next push would be past the end: this is the last target
 		done = true
 		off = min(off, sw.times[len(sw.times)-1])

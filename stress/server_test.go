@@ -107,7 +107,7 @@ func TestServerValidation(t *testing.T) {
 		{"bad pod name", "POST", "/v1/pods", `{"pod":"P_0","workload":"step"}`, 400,
 			`invalid pod name "P_0": use a Kubernetes name (lower-case letters, digits, '-' and '.')`},
 		{"negative speedup", "POST", "/v1/pods", `{"pod":"p-0","workload":"step","speedup":-1}`, 400,
-			"speedup must be a positive number (or left out for the server's 1)"},
+			"speedup must be a positive number up to 1e+06 (or left out for the server's 1)"},
 		{"unknown workload", "GET", "/v1/workloads/nope", ``, 404, `workload "nope" not found: upload it first with POST /v1/workloads`},
 		{"unknown pod connect", "GET", "/v1/pods/ghost/connect", ``, 404, `pod "ghost" is not registered: register it first with POST /v1/pods`},
 		{"unknown pod target", "GET", "/v1/pods/ghost/target", ``, 404, `pod "ghost" is not registered: register it first with POST /v1/pods`},
@@ -295,7 +295,7 @@ func TestServerConfigValidate(t *testing.T) {
 		want string
 	}{
 		{"interval", ServerConfig{Interval: -1}, "interval must be positive, e.g. 5s"},
-		{"speedup", ServerConfig{Speedup: -2}, "speedup must be a positive number, e.g. 60"},
+		{"speedup", ServerConfig{Speedup: -2}, "speedup must be a positive number up to 1e+06, e.g. 60"},
 		{"cpu", ServerConfig{MaxCPUMillicores: -1}, "maximum cpu and memory must be positive"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -44,6 +45,56 @@ func newLineScanner(r io.Reader) *bufio.Scanner {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	return sc
+}
+
+// lineLimitReader fails with bufio.ErrTooLong once a line of r grows past
+// maxLine bytes: every input file is read through one (see openInput), so
+// no format, whatever parser it uses (bufio.Scanner, encoding/csv), holds
+// more than maxLine bytes of a line in memory.
+type lineLimitReader struct {
+	r   io.Reader
+	run int // bytes since the last '\n'
+}
+
+func (l *lineLimitReader) Read(b []byte) (int, error) {
+	if l.run > maxLine {
+		return 0, bufio.ErrTooLong
+	}
+	n, err := l.r.Read(b)
+	for i := 0; i < n; {
+		j := bytes.IndexByte(b[i:n], '\n')
+		seg := n - i
+		if j >= 0 {
+			seg = j
+		}
+		if l.run+seg > maxLine {
+			// Deliver the line up to one byte past the limit and no '\n'
+			// after it, so that no parser takes it for a whole line.
+			cut := i + maxLine - l.run + 1
+			l.run = maxLine + 1
+			return cut, bufio.ErrTooLong
+		}
+		if j < 0 {
+			l.run += seg
+			break
+		}
+		l.run, i = 0, i+j+1
+	}
+	return n, err
+}
+
+// errRecorder keeps the first read error of r other than io.EOF.
+type errRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errRecorder) Read(b []byte) (int, error) {
+	n, err := e.r.Read(b)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // clip shortens s for an error message.

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,6 +170,33 @@ func FuzzGeneratorConfig(f *testing.F) {
 		}
 		if err := tr.Validate(); err != nil {
 			t.Fatalf("generated an invalid trace: %v", err)
+		}
+	})
+}
+
+// FuzzParseMeta decodes arbitrary meta.json bytes: never a panic; a refusal
+// is one line naming meta.json; an accepted one marshals and reads back.
+func FuzzParseMeta(f *testing.F) {
+	for _, p := range []string{"gen-step", "bitbrains-7"} {
+		f.Add(addFixture(f, "meta", p+".json"))
+	}
+	f.Add([]byte(`{"id":"a","samples":"many"}`))
+	f.Add([]byte(`{"interval":"soon"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseMeta("meta.json", data)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\n\r") || !strings.HasPrefix(err.Error(), "meta.json") {
+				t.Fatalf("error %q: want one line naming meta.json", err)
+			}
+			return
+		}
+		tr := &Trace{Meta: m}
+		b, err := json.Marshal(tr.Meta)
+		if err != nil {
+			return // times beyond year 9999 do not marshal; Validate refuses such traces
+		}
+		if _, err := ParseMeta("again.json", b); err != nil {
+			t.Fatalf("marshalled meta does not read back: %v\n%s", err, b)
 		}
 	})
 }

@@ -49,6 +49,14 @@ type resourceParams interface {
 	peak(span time.Duration) float64
 }
 
+// intervalChecker is implemented by the parameters that are only valid for
+// some sample intervals (the step generator's holds).
+type intervalChecker interface {
+	// checkInterval returns a fieldErr when the parameters cannot be
+	// generated at interval.
+	checkInterval(interval time.Duration) error
+}
+
 type genType struct {
 	doc       string
 	newParams func() resourceParams
@@ -121,6 +129,8 @@ type GeneratorConfig struct {
 	// default, DefaultRequestFactor times the resource's peak, rounded up
 	// (see DefaultRequest).
 	Request model.Resources
+
+	name string // the config's name in messages
 }
 
 // Default original request of generated traces: DefaultRequestFactor times
@@ -187,7 +197,7 @@ func ParseConfig(typ string, data []byte, name string) (*GeneratorConfig, error)
 	if err := strictDecode(data, &top); err != nil {
 		return nil, configError(name, data, "", err)
 	}
-	cfg := &GeneratorConfig{Type: typ}
+	cfg := &GeneratorConfig{Type: typ, name: name}
 	if raw := top.Request; len(raw) != 0 && string(raw) != "null" {
 		if raw[0] != '{' {
 			return nil, &InputError{File: name, Field: "request", Msg: `want an object such as {"cpuMillicores": 1000, "memoryBytes": 1073741824}`}
@@ -399,6 +409,16 @@ func (cfg *GeneratorConfig) Generate(raw []byte, seed int64, duration, interval 
 	if n > MaxSamples {
 		return nil, fmt.Errorf("duration %s at interval %s gives %d samples, more than %d: use a longer interval or a shorter duration", duration, interval, n, MaxSamples)
 	}
+	for _, part := range []struct {
+		field string
+		p     resourceParams
+	}{{"cpu", cfg.CPU}, {"memory", cfg.Memory}} {
+		if ic, ok := part.p.(intervalChecker); ok {
+			if err := ic.checkInterval(interval); err != nil {
+				return nil, &InputError{File: cfg.name, Field: part.field + "." + fieldOf(err), Msg: msgOf(err)}
+			}
+		}
+	}
 	start = start.Truncate(time.Second)
 	times := make([]time.Time, n)
 	for i := range times {
@@ -491,6 +511,16 @@ func (p *stepParams) validate() error {
 		return errf("maxHold", "must be >= minHold (%s), got %s", p.MinHold.D(), p.MaxHold.D())
 	}
 	return fraction("noise", p.Noise)
+}
+
+// checkInterval refuses holds shorter than the interval: a level would
+// change more than once a sample (and a hold of 1ns would take
+// duration/1ns steps to generate).
+func (p *stepParams) checkInterval(interval time.Duration) error {
+	if p.MinHold.D() < interval {
+		return errf("minHold", "must be at least the sample interval (%s), got %s: use a longer hold or a shorter --interval", interval, p.MinHold.D())
+	}
+	return nil
 }
 
 func (p *stepParams) peak(time.Duration) float64 { return p.Max * (1 + p.Noise) }

@@ -257,6 +257,7 @@ func openInput(path string, progress func(int64)) (*fileReader, error) {
 		}
 		fr.gz, fr.r = gz, gz
 	}
+	fr.r = &lineLimitReader{r: fr.r}
 	return fr, nil
 }
 
@@ -293,9 +294,20 @@ func eachLine(path string, opts *ImportOptions, fn func(line int, text string) e
 }
 
 func eachLineReader(r io.Reader, path string, fn func(line int, text string) error) error {
-	sc := newLineScanner(r)
+	rec := &errRecorder{r: r}
+	sc := newLineScanner(rec)
+	// A last line without '\n' after a read error (a truncated gzip) is a
+	// piece of a line: the error is reported, not the piece's fields.
+	unterminated := false
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		unterminated = atEOF && len(data) > 0 && bytes.IndexByte(data, '\n') < 0
+		return bufio.ScanLines(data, atEOF)
+	})
 	line := 0
 	for sc.Scan() {
+		if unterminated && rec.err != nil {
+			return scanErr(path, line, rec.err)
+		}
 		line++
 		b := sc.Bytes()
 		if len(b) > 0 && b[len(b)-1] == '\r' {
@@ -406,6 +418,24 @@ func (s *series) trace(id string, conversions []string) *Trace {
 
 // relSeconds converts a time offset in seconds from the trace start into Unix
 // seconds, rounding to the second.
+// The Unix seconds a sample time may have: from year 1 to the end of year
+// 9999 (meta.json and trace.csv write RFC 3339 times, four-digit years).
+var (
+	minUnix = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	maxUnix = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+)
+
+// checkUnix refuses a sample time beyond year 9999 (or before year 1).
+func checkUnix(sec int64) error {
+	switch {
+	case sec > maxUnix:
+		return fmt.Errorf("time %s is after year 9999", time.Unix(sec, 0).UTC().Format("2006-01-02T15:04:05Z"))
+	case sec < minUnix:
+		return errors.New("time is before year 1")
+	}
+	return nil
+}
+
 func relSeconds(start time.Time, offsetSec float64) int64 {
 	return start.Unix() + int64(math.Round(offsetSec))
 }
@@ -480,6 +510,46 @@ func usageField(path string, line int, fields []string, i int, name string) (flo
 		return 0, &InputError{File: path, Line: line, Field: name, Msg: err.Error()}
 	}
 	return v, nil
+}
+
+// MaxPercent is the largest percentage of a whole (a machine, a request) an
+// import accepts. Real traces go a little past 100 (the Google 2011 job
+// files' memory reaches 118 % of the normalised machine) and are kept as
+// they are; 500 % is a wrong column or unit.
+const MaxPercent = 200
+
+// percentField is a usageField that is a percentage of a whole: at most
+// MaxPercent.
+func percentField(path string, line int, fields []string, i int, name string) (float64, error) {
+	v, err := usageField(path, line, fields, i, name)
+	if err == nil && v > MaxPercent {
+		return 0, percentError(path, line, name, v)
+	}
+	return v, err
+}
+
+func percentError(path string, line int, name string, v float64) error {
+	return &InputError{File: path, Line: line, Field: name, Msg: fmt.Sprintf("%g percent is more than twice the whole (at most %d): check the column and its unit", v, MaxPercent)}
+}
+
+// The largest usage a sample may have after unit conversion: a million cores
+// and an exbibyte. Anything above is a wrong column or unit (or 1e300),
+// and would make every sum over the trace meaningless or infinite.
+const (
+	MaxCPUMillicores = 1e9
+	MaxMemoryBytes   = 1 << 60
+)
+
+// checkConverted refuses converted usage above MaxCPUMillicores or
+// MaxMemoryBytes (or infinite), naming the line and the field it came from.
+func checkConverted(path string, line int, cpuField string, cpu float64, memField string, mem float64) error {
+	if !(cpu <= MaxCPUMillicores) {
+		return &InputError{File: path, Line: line, Field: cpuField, Msg: fmt.Sprintf("gives %g millicores after unit conversion, more than %g (a million cores): check the column and its unit", cpu, float64(MaxCPUMillicores))}
+	}
+	if !(mem <= MaxMemoryBytes) {
+		return &InputError{File: path, Line: line, Field: memField, Msg: fmt.Sprintf("gives %g bytes after unit conversion, more than %g (1 EiB): check the column and its unit", mem, float64(MaxMemoryBytes))}
+	}
+	return nil
 }
 
 func numberField(path string, line int, fields []string, i int, name string) (float64, error) {

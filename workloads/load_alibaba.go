@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
 )
@@ -40,15 +41,35 @@ func eachCSVRow(path string, cols []string, opts *ImportOptions, fn func(line in
 	})
 }
 
-func timeOffsetField(path string, line int, f []string, i int, name string) (float64, error) {
+// MaxTraceSpan is the longest time from a trace's start that a time offset
+// field may give (a century: the public traces span days to months).
+const MaxTraceSpan = 100 * 365 * 24 * time.Hour
+
+// timeOffsetField reads field i, a time offset from the trace start in
+// units (perSecond units a second: 1 for seconds, 1e6 for microseconds),
+// and returns it in seconds: at least 0 and at most MaxTraceSpan.
+func timeOffsetField(path string, line int, f []string, i int, name string, perSecond float64) (float64, error) {
 	v, err := numberField(path, line, f, i, name)
 	if err != nil {
 		return 0, err
 	}
-	if v < 0 || v > 1e12 {
-		return 0, &InputError{File: path, Line: line, Field: name, Msg: fmt.Sprintf("not seconds from the trace start: %s", clip(f[i]))}
+	if err := checkTimeOffset(v, perSecond); err != nil {
+		return 0, &InputError{File: path, Line: line, Field: name, Msg: fmt.Sprintf("%v: %s", err, clip(f[i]))}
 	}
-	return v, nil
+	return v / perSecond, nil
+}
+
+// checkTimeOffset refuses an offset v (in units, perSecond a second) that
+// is negative or beyond MaxTraceSpan.
+func checkTimeOffset(v, perSecond float64) error {
+	unit := "seconds"
+	if perSecond == 1e6 {
+		unit = "microseconds"
+	}
+	if !(v >= 0 && v <= MaxTraceSpan.Seconds()*perSecond) {
+		return fmt.Errorf("not %s from the trace start (0 to %.0f, %s)", unit, MaxTraceSpan.Seconds()*perSecond, "100 years")
+	}
+	return nil
 }
 
 type aliMachine struct {
@@ -97,15 +118,15 @@ func importAlibabaMachine(usage, meta []string, opts *ImportOptions) ([]*Trace, 
 			if s == nil {
 				return nil
 			}
-			ts, err := timeOffsetField(p, line, f, 1, "time_stamp")
+			ts, err := timeOffsetField(p, line, f, 1, "time_stamp", 1)
 			if err != nil {
 				return err
 			}
-			cpu, err := usageField(p, line, f, 2, "cpu_util_percent")
+			cpu, err := percentField(p, line, f, 2, "cpu_util_percent")
 			if err != nil {
 				return err
 			}
-			mem, err := usageField(p, line, f, 3, "mem_util_percent")
+			mem, err := percentField(p, line, f, 3, "mem_util_percent")
 			if err != nil {
 				return err
 			}
@@ -116,7 +137,11 @@ func importAlibabaMachine(usage, meta []string, opts *ImportOptions) ([]*Trace, 
 			if !ok {
 				m.memFrac = 1
 			}
-			s.add(p, relSeconds(start, ts), cpu/100*m.cores*1000, mem/100*m.memFrac*memBytes)
+			cpu, mem = cpu/100*m.cores*1000, mem/100*m.memFrac*memBytes
+			if err := checkConverted(p, line, "cpu_util_percent", cpu, "mem_util_percent", mem); err != nil {
+				return err
+			}
+			s.add(p, relSeconds(start, ts), cpu, mem)
 			return nil
 		})
 		if err != nil {
@@ -209,7 +234,7 @@ func importAlibabaContainer(usage, meta []string, opts *ImportOptions) ([]*Trace
 			if !ok {
 				return &InputError{File: p, Line: line, Field: "container_id", Msg: fmt.Sprintf("container %q has no row in container_meta.csv: pass the matching container_meta.csv", clip(f[0]))}
 			}
-			ts, err := timeOffsetField(p, line, f, 2, "time_stamp")
+			ts, err := timeOffsetField(p, line, f, 2, "time_stamp", 1)
 			if err != nil {
 				return err
 			}
@@ -217,11 +242,15 @@ func importAlibabaContainer(usage, meta []string, opts *ImportOptions) ([]*Trace
 			if err != nil {
 				return err
 			}
-			mem, err := usageField(p, line, f, 4, "mem_util_percent")
+			mem, err := percentField(p, line, f, 4, "mem_util_percent")
 			if err != nil {
 				return err
 			}
-			s.add(p, relSeconds(start, ts), cpu/100*c.cpuRequest*10, mem/100*c.memSize/100*memBytes)
+			cpu, mem = cpu/100*c.cpuRequest*10, mem/100*c.memSize/100*memBytes
+			if err := checkConverted(p, line, "cpu_util_percent", cpu, "mem_util_percent", mem); err != nil {
+				return err
+			}
+			s.add(p, relSeconds(start, ts), cpu, mem)
 			if s.request == nil {
 				s.request = &model.Resources{CPUMillicores: c.cpuRequest * 10, MemoryBytes: math.Round(c.memSize / 100 * memBytes)}
 			}

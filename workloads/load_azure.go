@@ -87,7 +87,7 @@ func importAzure(usage, meta []string, opts *ImportOptions) ([]*Trace, error) {
 			if s == nil {
 				return nil
 			}
-			ts, err := timeOffsetField(p, line, f, 0, "timestamp")
+			ts, err := timeOffsetField(p, line, f, 0, "timestamp", 1)
 			if err != nil {
 				return err
 			}
@@ -96,11 +96,15 @@ func importAzure(usage, meta []string, opts *ImportOptions) ([]*Trace, error) {
 					return err
 				}
 			}
-			avg, err := usageField(p, line, f, 4, "avg_cpu")
+			avg, err := percentField(p, line, f, 4, "avg_cpu")
 			if err != nil {
 				return err
 			}
-			s.add(p, relSeconds(start, ts), avg/100*cores(f[1])*1000, 0)
+			cpu := avg / 100 * cores(f[1]) * 1000
+			if err := checkConverted(p, line, "avg_cpu", cpu, "", 0); err != nil {
+				return err
+			}
+			s.add(p, relSeconds(start, ts), cpu, 0)
 			return nil
 		})
 		if err != nil {

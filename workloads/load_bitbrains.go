@@ -82,6 +82,9 @@ func readBitbrains(path string, opts *ImportOptions) (*Trace, error) {
 			msRows++
 			ts = math.Round(ts / 1000)
 		}
+		if err := checkUnix(int64(ts)); err != nil {
+			return &InputError{File: path, Line: line, Field: bbTime, Msg: fmt.Sprintf("%v: %s", err, clip(fields[col[bbTime]]))}
+		}
 		var v [5]float64
 		for k, c := range bbColumns[1:] {
 			if v[k], err = usageField(path, line, fields, col[c], c); err != nil {
@@ -109,6 +112,9 @@ func readBitbrains(path string, opts *ImportOptions) (*Trace, error) {
 			millicores = cpuUse / lastPerCore * 1000
 		default:
 			return &InputError{File: path, Line: line, Field: bbCPUCap, Msg: fmt.Sprintf("is 0 while %q is %s: cannot convert MHz to millicores", bbCPUUsage, fields[col[bbCPUUsage]])}
+		}
+		if err := checkConverted(path, line, bbCPUUsage, millicores, bbMemUsage, memUse*1024); err != nil {
+			return err
 		}
 		s.add(path, int64(ts), millicores, memUse*1024)
 		return nil

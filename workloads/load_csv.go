@@ -277,6 +277,9 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 		case "cores":
 			cpu *= 1000
 		case "percent":
+			if cpu > MaxPercent {
+				return percentError(path, line, colName(header, cols.cpu), cpu)
+			}
 			cpu = cpu / 100 * cores * 1000
 		}
 		var mem float64
@@ -285,10 +288,20 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 				return err
 			}
 			if m.MemoryUnit == "percent" {
+				if mem > MaxPercent {
+					return percentError(path, line, colName(header, cols.mem), mem)
+				}
 				mem = mem / 100 * memBytes
 			} else {
 				mem *= memUnitBytes[m.MemoryUnit]
 			}
+		}
+		var memField string
+		if cols.mem >= 0 {
+			memField = colName(header, cols.mem)
+		}
+		if err := checkConverted(path, line, colName(header, cols.cpu), cpu, memField, mem); err != nil {
+			return err
 		}
 		s.add(path, sec, cpu, mem)
 	}
@@ -314,7 +327,11 @@ func parseCSVTime(v, unit string, start time.Time) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("not an RFC 3339 time %q", clip(v))
 		}
-		return t.Round(time.Second).Unix(), nil
+		sec := t.Round(time.Second).Unix()
+		if err := checkUnix(sec); err != nil {
+			return 0, fmt.Errorf("%w: %q", err, clip(v))
+		}
+		return sec, nil
 	}
 	f, err := parseNumber(v)
 	if err != nil {
@@ -329,7 +346,14 @@ func parseCSVTime(v, unit string, start time.Time) (int64, error) {
 		if sec < 0 {
 			return 0, fmt.Errorf("negative offset %q", clip(v))
 		}
-		return relSeconds(start, sec), nil
+		sec := relSeconds(start, sec)
+		if err := checkUnix(sec); err != nil {
+			return 0, fmt.Errorf("%w: offset %q", err, clip(v))
+		}
+		return sec, nil
+	}
+	if err := checkUnix(int64(math.Round(sec))); err != nil {
+		return 0, fmt.Errorf("%w: %q (unit %s)", err, clip(v), unit)
 	}
 	return int64(math.Round(sec)), nil
 }

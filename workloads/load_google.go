@@ -49,7 +49,7 @@ func importGoogle2011(usage []string, opts *ImportOptions) ([]*Trace, error) {
 			if s == nil {
 				return nil
 			}
-			us, err := timeOffsetField(p, line, fields, 0, "start_time")
+			sec, err := timeOffsetField(p, line, fields, 0, "start_time", 1e6)
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,10 @@ func importGoogle2011(usage []string, opts *ImportOptions) ([]*Trace, error) {
 			if err != nil {
 				return err
 			}
-			s.add(p, relSeconds(start, us/1e6), cpu*cores*1000, mem*memBytes)
+			if err := checkConverted(p, line, "cpu_rate", cpu*cores*1000, "canonical_memory_usage", mem*memBytes); err != nil {
+				return err
+			}
+			s.add(p, relSeconds(start, sec), cpu*cores*1000, mem*memBytes)
 			return nil
 		})
 		if err != nil {
@@ -178,8 +181,8 @@ func importGoogle2019(usage []string, opts *ImportOptions) ([]*Trace, error) {
 				return nil
 			}
 			us := r.StartTime.v
-			if us < 0 || us > 1e18 {
-				return &InputError{File: p, Line: line, Field: "start_time", Msg: fmt.Sprintf("not microseconds from the trace start: %s", clip(r.StartTime.raw))}
+			if err := checkTimeOffset(us, 1e6); err != nil {
+				return &InputError{File: p, Line: line, Field: "start_time", Msg: fmt.Sprintf("%v: %s", err, clip(r.StartTime.raw))}
 			}
 			// Zero usage is omitted from the export, so a missing value is 0.
 			cpu, mem := r.AverageUsage.CPUs.v, r.AverageUsage.Memory.v
@@ -188,6 +191,9 @@ func importGoogle2019(usage []string, opts *ImportOptions) ([]*Trace, error) {
 			}
 			if mem < 0 {
 				return &InputError{File: p, Line: line, Field: "average_usage.memory", Msg: fmt.Sprintf("negative usage %s", r.AverageUsage.Memory.raw)}
+			}
+			if err := checkConverted(p, line, "average_usage.cpus", cpu*cores*1000, "average_usage.memory", mem*memBytes); err != nil {
+				return err
 			}
 			s.add(p, relSeconds(start, us/1e6), cpu*cores*1000, mem*memBytes)
 			return nil

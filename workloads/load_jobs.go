@@ -34,13 +34,17 @@ func readJobs(path string, opts *ImportOptions) (*Trace, error) {
 		}
 		var v [2]float64
 		for i := range v {
-			x, err := parseUsage(fields[i])
+			x, err := percentField(path, line, fields, i, names[i])
 			if err != nil {
-				return &InputError{File: path, Line: line, Field: names[i], Msg: err.Error()}
+				return err
 			}
 			v[i] = x
 		}
-		s.add(path, start+row*step, v[0]/100*cores*1000, v[1]/100*memBytes)
+		cpu, mem := v[0]/100*cores*1000, v[1]/100*memBytes
+		if err := checkConverted(path, line, names[0], cpu, names[1], mem); err != nil {
+			return err
+		}
+		s.add(path, start+row*step, cpu, mem)
 		row++
 		return nil
 	})

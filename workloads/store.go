@@ -3,6 +3,7 @@ package workloads
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,16 @@ const TraceHeader = "timestamp,cpu_millicores,memory_bytes"
 
 // Store is a directory of workloads, one sub-directory per trace id holding
 // trace.csv and meta.json.
-type Store struct{ Dir string }
+type Store struct {
+	Dir string
+	// Overwrite lets Save and SaveAll replace workloads that exist; without
+	// it they refuse (ErrExists) and write nothing.
+	Overwrite bool
+}
+
+// ErrExists is wrapped by the error of a save that would replace a
+// workload without Store.Overwrite.
+var ErrExists = errors.New("workload exists")
 
 // OpenStore returns the store rooted at dir ("" means DefaultStoreDir). It does
 // not touch the file system; Save creates the directory when needed.
@@ -125,8 +135,8 @@ func loadDir(dir string) (*Trace, error) {
 	case err != nil:
 		return nil, err
 	default:
-		if err := json.Unmarshal(b, &t.Meta); err != nil {
-			return nil, fmt.Errorf("%s: %v", metaPath, err)
+		if t.Meta, err = ParseMeta(metaPath, b); err != nil {
+			return nil, err
 		}
 	}
 	t.ID = t.Meta.ID
@@ -135,6 +145,26 @@ func loadDir(dir string) (*Trace, error) {
 	}
 	t.finish()
 	return t, nil
+}
+
+// ParseMeta decodes meta.json bytes; name is the file in messages. A value
+// of the wrong type names the line and the field ("samples"), not Go's
+// struct path.
+func ParseMeta(name string, b []byte) (Meta, error) {
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		var ie *InputError
+		if errors.As(configError(name, b, "", err), &ie) {
+			ie.Field = strings.TrimPrefix(ie.Field, "metaJSON.")
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				ie.Line = lineAt(b, te.Offset)
+			}
+			return Meta{}, ie
+		}
+		return Meta{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return m, nil
 }
 
 func readTraceFile(path string) (*Trace, error) {
@@ -235,7 +265,7 @@ func MarshalMeta(t *Trace) ([]byte, error) {
 // Save writes t to the store as <dir>/<t.ID>/ and returns that path. The
 // trace is validated first and written into a temporary directory that is
 // renamed into place, so a failure leaves no half-written workload. An
-// existing workload with the same id is replaced.
+// existing workload with the same id is replaced only with s.Overwrite.
 func (s *Store) Save(t *Trace) (string, error) {
 	paths, err := s.SaveAll([]*Trace{t})
 	if err != nil {
@@ -248,6 +278,14 @@ func (s *Store) Save(t *Trace) (string, error) {
 // into a staging directory first, then renamed into place; when anything
 // fails, nothing new is left in the store.
 func (s *Store) SaveAll(traces []*Trace) ([]string, error) {
+	return s.SaveAllContext(context.Background(), traces)
+}
+
+// SaveAllContext is SaveAll that gives up, removing its staging directory,
+// when ctx is done before the traces are moved into place (a signal).
+// Staging directories that interrupted writes left behind (their process is
+// gone, or they are older than a day) are removed first.
+func (s *Store) SaveAllContext(ctx context.Context, traces []*Trace) ([]string, error) {
 	seen := map[string]bool{}
 	for _, t := range traces {
 		if err := ValidateID(t.ID); err != nil {
@@ -261,18 +299,32 @@ func (s *Store) SaveAll(traces []*Trace) ([]string, error) {
 			return nil, fmt.Errorf("workload %s: %w", t.ID, err)
 		}
 	}
+	if !s.Overwrite {
+		for _, t := range traces {
+			if err := s.checkFree(t); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create workload store: %w", err)
 	}
-	stage, err := os.MkdirTemp(s.Dir, ".staging-")
+	s.sweepStaging(time.Now())
+	stage, err := os.MkdirTemp(s.Dir, fmt.Sprintf("%s%d-", stagingPrefix, os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("create workload store: %w", err)
 	}
 	defer os.RemoveAll(stage)
 	for _, t := range traces {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("interrupted before the workloads were saved: nothing was written: %w", err)
+		}
 		if err := writeWorkloadDir(filepath.Join(stage, t.ID), t); err != nil {
 			return nil, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted before the workloads were saved: nothing was written: %w", err)
 	}
 	var done []string    // ids moved into place
 	var backups []string // ids whose previous version sits in stage/.old/<id>
@@ -306,6 +358,55 @@ func (s *Store) SaveAll(traces []*Trace) ([]string, error) {
 		paths = append(paths, dst)
 	}
 	return paths, nil
+}
+
+// checkFree returns an ErrExists error when t's id is taken.
+func (s *Store) checkFree(t *Trace) error {
+	if _, err := os.Lstat(s.Path(t.ID)); err != nil {
+		return nil
+	}
+	what := "a workload"
+	if b, err := os.ReadFile(filepath.Join(s.Path(t.ID), MetaFile)); err == nil {
+		if m, err := ParseMeta(MetaFile, b); err == nil && m.Type != "" {
+			what = "a " + m.Type + " workload"
+		}
+	}
+	return fmt.Errorf("%s %s already exists in %s: %w", what, t.ID, s.Dir, ErrExists)
+}
+
+// stagingPrefix starts the names of staging directories:
+// .staging-<pid>-<random>.
+const stagingPrefix = ".staging-"
+
+// staleStaging is the age from which any staging directory is left over
+// (a write takes seconds).
+const staleStaging = 24 * time.Hour
+
+// sweepStaging removes the staging directories of writes that did not
+// finish: their process is no longer running, or they are older than
+// staleStaging. Errors are ignored (the next write tries again).
+func (s *Store) sweepStaging(now time.Time) {
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, stagingPrefix) {
+			continue
+		}
+		stale := false
+		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > staleStaging {
+			stale = true
+		}
+		pid, rest, ok := strings.Cut(strings.TrimPrefix(name, stagingPrefix), "-")
+		if n, err := strconv.Atoi(pid); ok && rest != "" && err == nil && n > 0 && n != os.Getpid() && !processRunning(n) {
+			stale = true
+		}
+		if stale {
+			os.RemoveAll(filepath.Join(s.Dir, name))
+		}
+	}
 }
 
 func writeWorkloadDir(dir string, t *Trace) error {
@@ -350,9 +451,9 @@ func (s *Store) List() ([]Meta, error) {
 		if err != nil {
 			return nil, err
 		}
-		var m Meta
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%s: %v", p, err)
+		m, err := ParseMeta(p, b)
+		if err != nil {
+			return nil, err
 		}
 		if m.ID == "" {
 			m.ID = e.Name()

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -60,8 +61,13 @@ func TestStoreRoundTrip(t *testing.T) {
 			t.Fatalf("LoadPath(%s) = %v, %v", path, lt, err)
 		}
 	}
-	// Replacing keeps one directory and no staging leftovers.
+	// Replacing needs Overwrite, and keeps one directory and no staging
+	// leftovers.
 	in.CPUMillicores[0] = 7
+	if _, err := s.Save(in); !errors.Is(err, ErrExists) {
+		t.Fatalf("save over an existing workload without Overwrite: %v", err)
+	}
+	s.Overwrite = true
 	if _, err := s.Save(in); err != nil {
 		t.Fatal(err)
 	}

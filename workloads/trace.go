@@ -80,20 +80,23 @@ func (t *Trace) Validate() error {
 		return fmt.Errorf("trace has %d times but %d cpu and %d memory values", n, len(t.CPUMillicores), len(t.MemoryBytes))
 	}
 	for i := 0; i < n; i++ {
+		if y := t.Times[i].Year(); y < 1 || y > 9999 {
+			return fmt.Errorf("sample %d: time %s is not in the years 1 to 9999", i, t.Times[i].UTC().Format(time.RFC3339))
+		}
 		if i > 0 && !t.Times[i].After(t.Times[i-1]) {
 			return fmt.Errorf("sample %d: time %s is not after %s", i, t.Times[i].UTC().Format(time.RFC3339), t.Times[i-1].UTC().Format(time.RFC3339))
 		}
-		if err := checkUsage(t.CPUMillicores[i]); err != nil {
+		if err := checkUsage(t.CPUMillicores[i], MaxCPUMillicores); err != nil {
 			return fmt.Errorf("sample %d: cpu_millicores %w", i, err)
 		}
-		if err := checkUsage(t.MemoryBytes[i]); err != nil {
+		if err := checkUsage(t.MemoryBytes[i], MaxMemoryBytes); err != nil {
 			return fmt.Errorf("sample %d: memory_bytes %w", i, err)
 		}
 	}
 	return nil
 }
 
-func checkUsage(v float64) error {
+func checkUsage(v, max float64) error {
 	switch {
 	case math.IsNaN(v):
 		return errors.New("is NaN")
@@ -101,6 +104,8 @@ func checkUsage(v float64) error {
 		return errors.New("is infinite")
 	case v < 0:
 		return fmt.Errorf("is negative (%g)", v)
+	case v > max:
+		return fmt.Errorf("is %g, more than %g", v, max)
 	}
 	return nil
 }

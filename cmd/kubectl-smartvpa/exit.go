@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
@@ -76,11 +77,21 @@ func exitCode(err error) int {
 	var status apierrors.APIStatus
 	var urlErr *url.Error
 	var netErr net.Error
-	if errors.As(err, &status) || errors.As(err, &urlErr) || errors.As(err, &netErr) ||
+	if errors.As(err, &status) || errors.As(err, &urlErr) ||
+		(errors.As(err, &netErr) && !isErrno(netErr)) ||
 		errors.Is(err, context.DeadlineExceeded) {
 		return exitCluster
 	}
 	return exitUsage
+}
+
+// isErrno reports whether the first net.Error of a chain is a bare
+// syscall.Errno: syscall.Errno satisfies net.Error, but one that no
+// *net.OpError wraps comes from the local file system (a regular file or a
+// read-only folder as --out, a folder as a file), an input error.
+func isErrno(err net.Error) bool {
+	_, ok := err.(syscall.Errno)
+	return ok
 }
 
 // printError writes err as one line to w, with a hint when it has one.

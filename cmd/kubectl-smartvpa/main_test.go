@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -109,6 +114,15 @@ func TestExitCode(t *testing.T) {
 		{"plain", errors.New("something"), 2},
 		{"api", fmt.Errorf("get: %w", notFound), 3},
 		{"cluster", clusterError(errors.New("down")), 3},
+		// Local file-system errors are input errors: syscall.Errno satisfies
+		// net.Error, which must not make them cluster errors.
+		{"not a directory", fmt.Errorf("write workload: %w", &fs.PathError{Op: "mkdir", Path: "/tmp/f/x", Err: syscall.ENOTDIR}), 2},
+		{"read-only", fmt.Errorf("write: %w", &fs.PathError{Op: "open", Path: "/ro/x", Err: syscall.EROFS}), 2},
+		{"is a directory", &fs.PathError{Op: "open", Path: "/tmp", Err: syscall.EISDIR}, 2},
+		{"rename", &os.LinkError{Op: "rename", Old: "a", New: "b", Err: syscall.EXDEV}, 2},
+		{"bare errno", syscall.EACCES, 2},
+		{"dial refused", fmt.Errorf("get: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), 3},
+		{"url", &url.Error{Op: "Get", URL: "https://x", Err: errors.New("EOF")}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -88,7 +88,7 @@ name to $POD_NAME or the host name, the token to $SMARTVPA_STRESS_TOKEN.`,
 	f.StringVar(&o.Token, "token", "", "bearer token of the server (default $"+stressTokenEnv+")")
 	f.StringVar(&o.TokenFile, "token-file", "", "file holding the bearer token")
 	f.StringVar(&o.Backend, "backend", o.Backend, "how load is produced: native or stress-ng")
-	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads (default GOMAXPROCS)")
+	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads, at most 4 per CPU (default GOMAXPROCS)")
 	f.DurationVar(&o.ReportInterval, "report-interval", o.ReportInterval, "how often measured usage is reported")
 	f.StringVar(&o.Workload, "workload", "", "register the pod for this uploaded workload when the server does not know it (step 2)")
 	f.StringVar(&o.Service, "service", "", "with --workload: the pod's service")
@@ -114,8 +114,8 @@ func (o *StressAgentOptions) Validate() error {
 	if o.Pod == "" {
 		return usageErrorf(o.cmd, "--pod is required when neither $POD_NAME nor the host name is set")
 	}
-	if o.Workers < 0 {
-		return usageErrorf(o.cmd, "--workers must be at least 0 (0: GOMAXPROCS)")
+	if o.Workers < 0 || o.Workers > stress.MaxWorkers() {
+		return usageErrorf(o.cmd, "--workers must be from 0 (GOMAXPROCS) to %d (4 per CPU), got %d", stress.MaxWorkers(), o.Workers)
 	}
 	if o.ReportInterval <= 0 {
 		return usageErrorf(o.cmd, "--report-interval must be positive, e.g. 5s")

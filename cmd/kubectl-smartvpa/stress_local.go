@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -58,7 +59,10 @@ within 10 % of the target, counting targets above 200m and 64 MB that held
 for the two intervals before (an agent has two intervals to switch), and
 whether the agent exited 0 on SIGTERM.
 
-The run lasts --duration, or the workload's length at the speed-up. The agents
+The run lasts --duration of wall time, or the workload's length at the
+speed-up. The agents loop: a --duration longer than the workload's length
+divided by the speed-up replays it from its first sample (the start line says
+when). The agents
 compete with everything else on the machine for CPU: on a busy machine they
 fall short of CPU targets.`,
 		Example: `  kubectl smartvpa workload generate --type step --duration 1d --id step-1d
@@ -84,9 +88,9 @@ fall short of CPU targets.`,
 	f.IntVar(&o.Agents, "agents", o.Agents, "number of agent processes")
 	f.Float64Var(&o.Speedup, "speedup", o.Speedup, "workload seconds per wall second")
 	f.DurationVar(&o.Interval, "interval", o.Interval, "wall time between targets and between printed measurements")
-	f.DurationVar(&o.Duration, "duration", 0, "how long to run (default: the workload's length at the speed-up)")
+	f.DurationVar(&o.Duration, "duration", 0, "how long to run, in wall time (default: the workload's length at the speed-up; longer loops the workload)")
 	f.StringVar(&o.Backend, "backend", o.Backend, "agent backend: native or stress-ng")
-	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads per agent (default GOMAXPROCS)")
+	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads per agent, at most 4 per CPU (default GOMAXPROCS)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
 	return cmd
 }
@@ -110,8 +114,8 @@ func (o *StressLocalOptions) Validate() error {
 		return usageErrorf(o.cmd, "--interval must be at least 100ms, e.g. 2s")
 	case o.Duration < 0:
 		return usageErrorf(o.cmd, "--duration must not be negative")
-	case o.Workers < 0:
-		return usageErrorf(o.cmd, "--workers must be at least 0 (0: GOMAXPROCS)")
+	case o.Workers < 0 || o.Workers > stress.MaxWorkers():
+		return usageErrorf(o.cmd, "--workers must be from 0 (GOMAXPROCS) to %d (4 per CPU), got %d", stress.MaxWorkers(), o.Workers)
 	case o.Backend != "native" && o.Backend != "stress-ng":
 		return usageErrorf(o.cmd, "unknown backend %q: use native or stress-ng", o.Backend)
 	case o.Output != "table" && o.Output != "json":
@@ -150,6 +154,9 @@ func (o *StressLocalOptions) Run(ctx context.Context) error {
 		}
 	}
 	fmt.Fprintf(o.ErrOut, "stress local: workload %s (%d samples), %d agents, speed-up %g, interval %s\n", o.trace.ID, o.trace.Len(), o.Agents, o.Speedup, o.Interval)
+	if note := stressLocalLoopNote(o.trace, o.Speedup, o.Duration); note != "" {
+		fmt.Fprintln(o.ErrOut, note)
+	}
 	sums, err := stress.RunLocal(ctx, stress.LocalConfig{
 		Trace: o.trace, Agents: o.Agents, Speedup: o.Speedup, Interval: o.Interval, Duration: o.Duration,
 		AgentCommand: func(url, pod string) *exec.Cmd {
@@ -168,6 +175,27 @@ func (o *StressLocalOptions) Run(ctx context.Context) error {
 	}
 	printLocalSummary(w, sums)
 	return nil
+}
+
+// stressLocalLoopNote says how much workload time a --duration of wall time
+// plays, and when the workload loops back to its first sample ("" without
+// --duration: the run then stops at the workload's end).
+func stressLocalLoopNote(t *workloads.Trace, speedup float64, wall time.Duration) string {
+	if wall <= 0 {
+		return ""
+	}
+	interval := t.Meta.Interval
+	if interval <= 0 {
+		interval = t.MedianInterval()
+	}
+	span := t.End().Sub(t.Start()) + interval
+	played := time.Duration(math.Min(float64(wall)*speedup, math.MaxInt64))
+	note := fmt.Sprintf("stress local: --duration %s is wall time: %s of workload time at speed-up %g", wall, played, speedup)
+	if played > span {
+		loopAt := time.Duration(float64(span) / speedup).Round(time.Second)
+		note += fmt.Sprintf("; the workload is %s long, so it loops back to its first sample every %s of wall time", span, loopAt)
+	}
+	return note
 }
 
 func printLocalSummary(w io.Writer, sums []stress.LocalSummary) {

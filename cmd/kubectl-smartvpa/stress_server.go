@@ -28,6 +28,8 @@ type StressServerOptions struct {
 	Interval         time.Duration
 	Speedup          float64
 	MaxBodyBytes     int64
+	MaxWorkloads     int
+	MaxWorkloadBytes int64
 	MaxCPUMillicores float64
 	MaxMemory        string
 	Token            string
@@ -41,7 +43,8 @@ type StressServerOptions struct {
 func newStressServerCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
 	def := stress.DefaultServerConfig()
 	o := &StressServerOptions{IOStreams: streams, Listen: fmt.Sprintf("127.0.0.1:%d", stress.DefaultPort), Store: workloads.DefaultStoreDir,
-		Interval: def.Interval, Speedup: def.Speedup, MaxBodyBytes: def.MaxBodyBytes, MaxCPUMillicores: def.MaxCPUMillicores, MaxMemory: "256Gi"}
+		Interval: def.Interval, Speedup: def.Speedup, MaxBodyBytes: def.MaxBodyBytes, MaxCPUMillicores: def.MaxCPUMillicores, MaxMemory: "256Gi",
+		MaxWorkloads: def.MaxWorkloads, MaxWorkloadBytes: def.MaxWorkloadBytes}
 	cmd := &cobra.Command{
 		Use:   "server [--listen 127.0.0.1:8090] [--store data/workloads] [--interval 5s] [--speedup X] [--token T]",
 		Short: "Run the utilisation server that tells stress pods what CPU and memory to use",
@@ -57,7 +60,10 @@ the four-step lifecycle:
   4. one more target every --interval, following the workload at the pod's
      speed-up (workload seconds per wall second).
 
-Every request is validated: bodies above --max-body-bytes get 413, usage that
+Every request is validated: bodies above --max-body-bytes get 413, and so
+does a workload larger than --max-workload-bytes; an upload that would hold
+more than --max-workloads workloads or --max-workload-bytes in all (24 bytes a
+sample) gets 429 (delete workloads first); usage that
 is negative or above --max-cpu-millicores / --max-memory gets 400, an unknown
 workload or pod gets 404, each with a message saying what to do; the server
 keeps serving. It listens on loopback unless --listen says otherwise. With a
@@ -86,6 +92,8 @@ token (--token, --token-file or $SMARTVPA_STRESS_TOKEN) every /v1 request needs
 	f.DurationVar(&o.Interval, "interval", o.Interval, "wall time between two targets sent to a pod")
 	f.Float64Var(&o.Speedup, "speedup", o.Speedup, "default speed-up (workload seconds per wall second) of pods that give none")
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", o.MaxBodyBytes, "largest request body accepted")
+	f.IntVar(&o.MaxWorkloads, "max-workloads", o.MaxWorkloads, "most workloads held at once")
+	f.Int64Var(&o.MaxWorkloadBytes, "max-workload-bytes", o.MaxWorkloadBytes, "most bytes of workload samples held at once, 24 a sample")
 	f.Float64Var(&o.MaxCPUMillicores, "max-cpu-millicores", o.MaxCPUMillicores, "largest CPU usage accepted, in millicores")
 	f.StringVar(&o.MaxMemory, "max-memory", o.MaxMemory, "largest memory usage accepted (a quantity, e.g. 64Gi)")
 	f.StringVar(&o.Token, "token", "", "bearer token required on every /v1 request (default $"+stressTokenEnv+")")
@@ -113,6 +121,7 @@ func (o *StressServerOptions) Validate() error {
 	}
 	o.cfg = stress.ServerConfig{
 		Store: workloads.OpenStore(o.Store), Interval: o.Interval, Speedup: o.Speedup, MaxBodyBytes: o.MaxBodyBytes,
+		MaxWorkloads: o.MaxWorkloads, MaxWorkloadBytes: o.MaxWorkloadBytes,
 		MaxCPUMillicores: o.MaxCPUMillicores, MaxMemoryBytes: float64(q.Value()), Token: o.Token, Log: o.ErrOut,
 	}
 	if err := o.cfg.Validate(); err != nil {

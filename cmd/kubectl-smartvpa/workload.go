@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
+	"os"
+	"os/signal"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,9 +56,11 @@ otherwise. The simulator and the stress system read workloads from there.`,
 var wlDayPart = regexp.MustCompile(`^(\d+(?:\.\d+)?)([dw])`)
 
 // wlParseLongDuration parses a Go duration that may start with days or weeks:
-// "8d", "1w2d", "1d12h", "90m".
+// "8d", "1w2d", "1d12h", "90m". The total must fit a time.Duration (about
+// 292 years): a longer one is refused, not wrapped around.
 func wlParseLongDuration(s string) (time.Duration, error) {
 	orig := s
+	tooLong := fmt.Errorf("duration %q is too long: at most %s (about 292 years)", orig, wlMaxDurationText)
 	var total time.Duration
 	for {
 		m := wlDayPart.FindStringSubmatch(s)
@@ -65,7 +72,11 @@ func wlParseLongDuration(s string) (time.Duration, error) {
 		if m[2] == "w" {
 			unit *= 7
 		}
-		total += time.Duration(n * float64(unit))
+		part := n * float64(unit)
+		if !(part < float64(math.MaxInt64)) || time.Duration(part) > math.MaxInt64-total {
+			return 0, tooLong
+		}
+		total += time.Duration(part)
 		s = s[len(m[0]):]
 	}
 	if s == "" {
@@ -79,9 +90,39 @@ func wlParseLongDuration(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
+		if strings.Contains(err.Error(), "invalid duration") && wlDigitsOnly.MatchString(s) {
+			return 0, tooLong
+		}
 		return 0, fmt.Errorf("not a duration %q: use Go durations with d and w for days and weeks, e.g. 8d, 1d12h, 90m", orig)
 	}
+	if d > 0 && d > math.MaxInt64-total {
+		return 0, tooLong
+	}
 	return total + d, nil
+}
+
+// wlDigitsOnly matches what time.ParseDuration refuses only for its size.
+var wlDigitsOnly = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)
+
+var wlMaxDurationText = strconv.FormatInt(int64(math.MaxInt64/(24*time.Hour)), 10) + "d"
+
+// wlSave saves traces into the store at dir as one unit. Until they are in
+// place, SIGINT and SIGTERM make it stop and remove what it staged (the
+// store sweeps what a killed write left at its next write). A workload that
+// exists is replaced only with overwrite: else the error says to pass
+// --overwrite (exit 2).
+func wlSave(dir string, overwrite bool, traces []*workloads.Trace) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st := workloads.OpenStore(dir)
+	st.Overwrite = overwrite
+	if _, err := st.SaveAllContext(ctx, traces); err != nil {
+		if errors.Is(err, workloads.ErrExists) {
+			return inputError(fmt.Errorf("%w: pass --overwrite to replace it, or choose another id or --out", err))
+		}
+		return inputError(fmt.Errorf("save workload: %w", err))
+	}
+	return nil
 }
 
 // wlDurationFlag is a pflag.Value for durations with days and weeks.
@@ -118,8 +159,17 @@ func wlParseStart(s string, def time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("invalid --start %q: use RFC 3339, e.g. 2026-01-05T00:00:00Z", s)
 	}
+	if t.Year() < wlMinStartYear || t.Year() >= wlMaxStartYear {
+		return time.Time{}, fmt.Errorf("invalid --start %q: use a time from %d to %d (trace.csv holds Unix seconds, and the trace must end before year 10000)", s, wlMinStartYear, wlMaxStartYear-1)
+	}
 	return t.UTC(), nil
 }
+
+// The years --start may be in.
+const (
+	wlMinStartYear = 1970
+	wlMaxStartYear = 9000
+)
 
 // wlDefaultStartText is DefaultStart as shown in help.
 var wlDefaultStartText = workloads.DefaultStart.Format(time.RFC3339)

@@ -23,6 +23,7 @@ type WorkloadGenerateOptions struct {
 	Start      string
 	ID         string
 	OutDir     string
+	Overwrite  bool
 
 	start  time.Time
 	config []byte
@@ -73,6 +74,7 @@ The id is --id, or <type>-<hash of the arguments>.`,
 	f.StringVar(&o.Start, "start", "", "time of the first sample, RFC 3339 (default "+wlDefaultStartText+")")
 	f.StringVar(&o.ID, "id", "", "workload id (default <type>-<hash>)")
 	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
+	f.BoolVar(&o.Overwrite, "overwrite", false, "replace a workload with the same --id (without --id the id is a hash of the inputs, so the same workload is written again)")
 	_ = cmd.RegisterFlagCompletionFunc("type", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return workloads.GeneratorTypes(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -134,8 +136,10 @@ func (o *WorkloadGenerateOptions) Run() error {
 	if o.ID != "" {
 		t.ID = o.ID
 	}
-	if _, err := workloads.OpenStore(o.OutDir).Save(t); err != nil {
-		return fmt.Errorf("save workload: %w", err)
+	// Without --id the id is a hash of everything that makes the bytes:
+	// replacing a workload of the same id writes the same workload.
+	if err := wlSave(o.OutDir, o.Overwrite || o.ID == "", []*workloads.Trace{t}); err != nil {
+		return err
 	}
 	_, err = fmt.Fprintln(o.Out, t.ID)
 	return err

@@ -25,6 +25,7 @@ type WorkloadImportOptions struct {
 	Paths         []string
 	Limit         int
 	OutDir        string
+	Overwrite     bool
 	Start         string
 	Interval      time.Duration
 	MachineCPU    float64
@@ -118,6 +119,7 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 	f.StringVar(&o.Format, "format", "", "input format: "+strings.Join(workloads.Formats, ", ")+" (required)")
 	f.IntVar(&o.Limit, "limit", 0, "import at most N series, in order of first appearance (0 = all)")
 	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
+	f.BoolVar(&o.Overwrite, "overwrite", false, "replace workloads with the same ids (default: refuse and write nothing)")
 	f.StringVar(&o.Start, "start", "", "time that relative timestamps count from, RFC 3339 (default "+wlDefaultStartText+")")
 	f.Var(wlDurationFlag{&o.Interval}, "interval", "time between rows for formats without timestamps (jobs, csv without a time column) (default 5m)")
 	f.Float64Var(&o.MachineCPU, "machine-cpu", 0, "assumed machine (or VM) size in cores for percent formats (default: per format, see above)")
@@ -157,8 +159,8 @@ func (o *WorkloadImportOptions) Complete(cmd *cobra.Command, args []string) erro
 	var mem float64
 	if o.MachineMemory != "" {
 		q, err := resource.ParseQuantity(o.MachineMemory)
-		if err != nil || q.Sign() <= 0 {
-			return usageErrorf(o.cmd, "invalid --machine-memory %q: use a positive quantity such as 32Gi", o.MachineMemory)
+		if err != nil || q.Sign() <= 0 || q.AsApproximateFloat64() > workloads.MaxMemoryBytes {
+			return usageErrorf(o.cmd, "invalid --machine-memory %q: use a positive quantity such as 32Gi, at most 1Ei", o.MachineMemory)
 		}
 		mem = q.AsApproximateFloat64()
 	}
@@ -191,6 +193,9 @@ func (o *WorkloadImportOptions) Complete(cmd *cobra.Command, args []string) erro
 	return nil
 }
 
+// wlMaxMachineCPU is the largest --machine-cpu, in cores.
+const wlMaxMachineCPU = 1_000_000
+
 // Validate checks the flags.
 func (o *WorkloadImportOptions) Validate() error {
 	if o.Format == formatPrometheus {
@@ -207,8 +212,8 @@ func (o *WorkloadImportOptions) Validate() error {
 		return usageErrorf(o.cmd, "unknown format %q: use one of %s, %s", o.Format, strings.Join(workloads.Formats, ", "), formatPrometheus)
 	case o.Limit < 0:
 		return usageErrorf(o.cmd, "invalid --limit %d: use 0 (all) or more", o.Limit)
-	case o.MachineCPU < 0:
-		return usageErrorf(o.cmd, "invalid --machine-cpu %g: use a positive number of cores", o.MachineCPU)
+	case !(o.MachineCPU >= 0 && o.MachineCPU <= wlMaxMachineCPU):
+		return usageErrorf(o.cmd, "invalid --machine-cpu %g: use a positive number of cores, at most %d", o.MachineCPU, wlMaxMachineCPU)
 	case o.Interval != 0 && (o.Interval < time.Second || o.Interval%time.Second != 0):
 		return usageErrorf(o.cmd, "invalid --interval %s: use a whole number of seconds, at least 1s", o.Interval)
 	case len(o.Paths) == 0:
@@ -239,8 +244,8 @@ func (o *WorkloadImportOptions) Run() error {
 
 // save stores traces as one unit and prints their ids.
 func (o *WorkloadImportOptions) save(traces []*workloads.Trace) error {
-	if _, err := workloads.OpenStore(o.OutDir).SaveAll(traces); err != nil {
-		return fmt.Errorf("save workloads: %w", err)
+	if err := wlSave(o.OutDir, o.Overwrite, traces); err != nil {
+		return err
 	}
 	for _, t := range traces {
 		if _, err := fmt.Fprintln(o.Out, t.ID); err != nil {

@@ -79,8 +79,8 @@ func (o *WorkloadShowOptions) Validate() error {
 	if o.Plot && o.Output == "json" {
 		return usageErrorf(o.cmd, "--plot draws text charts: drop it or -o json")
 	}
-	if o.Width < 0 || o.Width > 0 && o.Width < 30 {
-		return usageErrorf(o.cmd, "invalid --width %d: use at least 30 columns", o.Width)
+	if o.Width < 0 || o.Width > 0 && o.Width < wlMinWidth || o.Width > wlMaxWidth {
+		return usageErrorf(o.cmd, "invalid --width %d: use %d to %d columns", o.Width, wlMinWidth, wlMaxWidth)
 	}
 	return nil
 }
@@ -162,15 +162,24 @@ func wlWriteShowText(w io.Writer, t *workloads.Trace) {
 	tw.Flush()
 }
 
-// wlTerminalWidth is the width of w when it is a terminal, else $COLUMNS, else 80.
+// The chart widths --plot draws, in columns: a chart is a few lines of
+// that width, so the maximum bounds its size whatever --width, the terminal
+// or $COLUMNS say.
+const (
+	wlMinWidth = 30
+	wlMaxWidth = 1000
+)
+
+// wlTerminalWidth is the width of w when it is a terminal, else $COLUMNS,
+// else 80, at most wlMaxWidth.
 func wlTerminalWidth(w io.Writer) int {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols >= 30 {
-			return cols
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols >= wlMinWidth {
+			return min(cols, wlMaxWidth)
 		}
 	}
-	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 30 {
-		return n
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= wlMinWidth {
+		return min(n, wlMaxWidth)
 	}
 	return 80
 }

@@ -9,6 +9,7 @@ package recommend
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -120,5 +121,78 @@ func New(name string, cfg Config) (Recommender, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown recommender %q: choose one of %s", name, strings.Join(Names(), ", "))
 	}
-	return f(cfg)
+	r, err := f(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return Guard(r, cfg.CPUOnly), nil
+}
+
+// Guard returns r behind the check every recommendation passes (New returns
+// every recommender behind it): a recommendation with a negative, NaN or
+// infinite value (of CPU alone when cpuOnly) is withheld (ok false, as
+// while warming up) and Explain says which value it was, so no request
+// of that kind ever reaches the simulator, a printout or a cluster,
+// whatever a model file or a bug makes a recommender compute. Unwrap gives
+// r back, for its optional interfaces (checkpoints).
+func Guard(r Recommender, cpuOnly bool) Recommender {
+	if g, ok := r.(*guarded); ok {
+		return g
+	}
+	return &guarded{Recommender: r, cpuOnly: cpuOnly}
+}
+
+// Unwrap returns the recommender behind Guard (r itself when it is not
+// guarded).
+func Unwrap(r Recommender) Recommender {
+	if g, ok := r.(*guarded); ok {
+		return g.Recommender
+	}
+	return r
+}
+
+type guarded struct {
+	Recommender
+	cpuOnly bool
+}
+
+// Recommend implements Recommender.
+func (g *guarded) Recommend(now time.Time) (model.Recommendation, bool) {
+	rec, ok := g.Recommender.Recommend(now)
+	if !ok {
+		return rec, false
+	}
+	if bad := Invalid(rec, g.cpuOnly); bad != "" {
+		return model.Recommendation{}, false
+	}
+	return rec, true
+}
+
+// Explain implements Recommender.
+func (g *guarded) Explain(now time.Time) Explanation {
+	ex := g.Recommender.Explain(now)
+	if rec, ok := g.Recommender.Recommend(now); ok {
+		if bad := Invalid(rec, g.cpuOnly); bad != "" {
+			ex.Notes = append(ex.Notes, fmt.Sprintf("no recommendation: %s computed %s, which is not a request (check its model file)", g.Name(), bad))
+		}
+	}
+	return ex
+}
+
+// Invalid names the first value of rec that is negative, NaN or infinite
+// ("target cpu -6312m"), or returns "" when there is none. With cpuOnly only
+// the CPU values are checked.
+func Invalid(rec model.Recommendation, cpuOnly bool) string {
+	for _, v := range []struct {
+		name string
+		r    model.Resources
+	}{{"target", rec.Target}, {"lower bound", rec.Lower}, {"upper bound", rec.Upper}, {"uncapped target", rec.UncappedTarget}} {
+		if x := v.r.CPUMillicores; !(x >= 0 && x <= math.MaxFloat64) {
+			return fmt.Sprintf("%s cpu %vm", v.name, x)
+		}
+		if x := v.r.MemoryBytes; !cpuOnly && !(x >= 0 && x <= math.MaxFloat64) {
+			return fmt.Sprintf("%s memory %v bytes", v.name, x)
+		}
+	}
+	return ""
 }

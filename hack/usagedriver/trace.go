@@ -91,7 +91,9 @@ func LoadTrace(dataDir, id string) (*Trace, error) {
 		wt.Meta.ID = id
 		source := "generator:" + kind
 		if dataDir != "" {
-			if _, err := workloads.OpenStore(dataDir).Save(wt); err == nil {
+			st := workloads.OpenStore(dataDir)
+			st.Overwrite = true // the same id is the same generated trace
+			if _, err := st.Save(wt); err == nil {
 				source = filepath.Join(dataDir, id, workloads.TraceFile)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/recommend/vpa"
 	"github.com/smartvpa/smartvpa/kube"
 )
@@ -82,7 +83,7 @@ func (c *Controller) upstreamItems(now time.Time) []upstreamItem {
 	for key, s := range c.states {
 		ns, name := splitKey(key)
 		for cname, cs := range s.containers {
-			r, ok := cs.rec.(*vpa.Recommender)
+			r, ok := recommend.Unwrap(cs.rec).(*vpa.Recommender)
 			if !ok {
 				continue
 			}
@@ -270,7 +271,7 @@ func (c *Controller) restoreUpstreamVPA(v *VPA, cps []*kube.VPACheckpoint) (int,
 		if err != nil {
 			return n, err
 		}
-		r, ok := fresh.rec.(*vpa.Recommender)
+		r, ok := recommend.Unwrap(fresh.rec).(*vpa.Recommender)
 		if !ok {
 			return n, fmt.Errorf("recommender %s cannot load upstream checkpoints", c.cfg.Recommender)
 		}

@@ -21,6 +21,7 @@ import (
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 	mfake "k8s.io/metrics/pkg/client/clientset/versioned/fake"
 
+	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/recommend/vpa"
 	"github.com/smartvpa/smartvpa/kube"
 )
@@ -49,7 +50,7 @@ func vpaRec(t *testing.T, c *Controller) *vpa.Recommender {
 	if s == nil || s.containers["app"] == nil {
 		t.Fatal("no state for demo/web app")
 	}
-	return s.containers["app"].rec.(*vpa.Recommender)
+	return recommend.Unwrap(s.containers["app"].rec).(*vpa.Recommender)
 }
 
 // TestUpstreamCheckpointWriteAndRestore: serve with vpa writes

@@ -38,8 +38,10 @@ func init() {
 			if err := f.DecodeParams(p); err != nil {
 				return nil, err
 			}
-			if err := p.validate(); err != nil {
-				return nil, fmt.Errorf("model file %s: %w", cfg.ModelFile, err)
+			c := f.Check()
+			p.Check(c)
+			if err := c.Err(); err != nil {
+				return nil, err
 			}
 			decoded.Store(f.Checksum, p)
 		}
@@ -53,17 +55,33 @@ func init() {
 // recommenders only read their Params.
 var decoded sync.Map
 
-func (p *Params) validate() error {
+// The ranges of a model file's parameters: wide enough for any training
+// run, narrow enough that the network's output stays finite and the target
+// positive.
+const (
+	maxSeq    = 10_000
+	maxHidden = 1024
+	maxWeight = 1e4
+	maxMargin = 10
+)
+
+// Check range-checks p (the fields of a model file's "params").
+func (p *Params) Check(c *modelfile.Checker) {
+	c.Duration("window", p.Window, time.Minute, 7*24*time.Hour)
+	c.Int("seq", p.Seq, 1, maxSeq)
+	c.Int("hidden", p.Hidden, 1, maxHidden)
+	if c.Err() != nil {
+		return
+	}
 	n := Net{D: Features, H: p.Hidden}
-	if p.Seq < 1 || p.Hidden < 1 || p.Window <= 0 {
-		return fmt.Errorf("lstm parameters out of range (seq %d, hidden %d, window %s): %w", p.Seq, p.Hidden, p.Window, modelfile.ErrInvalid)
+	for _, r := range []struct {
+		name string
+		np   NetParams
+	}{{"cpu", p.CPU}, {"memory", p.Memory}} {
+		c.Float(r.name+".quantile", r.np.Quantile, 0, 1)
+		c.Float(r.name+".margin", r.np.Margin, 0, maxMargin)
+		c.Floats(r.name+".weights", r.np.Weights, n.NumParams(), n.NumParams(), -maxWeight, maxWeight)
 	}
-	for _, np := range []NetParams{p.CPU, p.Memory} {
-		if len(np.Weights) != n.NumParams() {
-			return fmt.Errorf("lstm network has %d weights, want %d: %w", len(np.Weights), n.NumParams(), modelfile.ErrInvalid)
-		}
-	}
-	return nil
 }
 
 // Recommender is the LSTM recommender.

@@ -17,10 +17,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Format and Version identify the file format.
@@ -49,6 +51,9 @@ type File struct {
 	Metrics     map[string]any  `json:"metrics,omitempty"`
 	Params      json.RawMessage `json:"params"`
 	Checksum    string          `json:"checksum"`
+
+	// name is the file's name in messages (set by Parse).
+	name string
 }
 
 // New wraps params (marshalled to JSON) into a File.
@@ -156,6 +161,7 @@ func Parse(name string, data []byte, recommender string) (*File, error) {
 	if recommender != "" && f.Recommender != recommender {
 		return nil, fmt.Errorf("model file %s is a %q model, not a %q one: pass a %s model or leave --model empty: %w", name, f.Recommender, recommender, recommender, ErrInvalid)
 	}
+	f.name = name
 	return &f, nil
 }
 
@@ -250,7 +256,104 @@ func (f *File) DecodeParams(v any) error {
 	dec := json.NewDecoder(bytes.NewReader(f.Params))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("model file for %s has parameters this build does not understand (%v): retrain it with 'kubectl smartvpa train': %w", f.Recommender, err, ErrInvalid)
+		return fmt.Errorf("model file %s (%s) has parameters this build does not understand (%v): retrain it with 'kubectl smartvpa train': %w", f.Name(), f.Recommender, err, ErrInvalid)
 	}
 	return nil
 }
+
+// Name is the file's name in messages: its path, or "(default NAME)" for a
+// default model.
+func (f *File) Name() string {
+	if f.name == "" {
+		return "(unnamed " + f.Recommender + ")"
+	}
+	return f.name
+}
+
+// Check returns a range checker of f's decoded parameters: each recommender
+// checks every parameter it decodes with it before using any, so that a
+// file with a valid checksum but a value out of range is refused with one
+// line naming the file and the field, instead of panicking or recommending
+// a negative or infinite request.
+func (f *File) Check() *Checker { return &Checker{name: f.Name()} }
+
+// Checker checks decoded model parameters; the first failure is kept.
+type Checker struct {
+	name string
+	err  error
+}
+
+// CheckerFor returns a checker whose messages name the model file name
+// (for parameters that do not come from a File, e.g. in tests).
+func CheckerFor(name string) *Checker { return &Checker{name: name} }
+
+// Fail records that field is invalid; why says how (e.g. "is empty").
+func (c *Checker) Fail(field, why string) {
+	if c.err == nil {
+		c.err = fmt.Errorf("model file %s: params.%s %s: fix the file or retrain it with 'kubectl smartvpa train': %w", c.name, field, why, ErrInvalid)
+	}
+}
+
+// Float checks that v is a finite number in [lo, hi].
+func (c *Checker) Float(field string, v, lo, hi float64) {
+	if !inRange(v, lo, hi) {
+		c.Fail(field, fmt.Sprintf("is %v, want a number from %v to %v", v, lo, hi))
+	}
+}
+
+func inRange(v, lo, hi float64) bool {
+	return !math.IsNaN(v) && !math.IsInf(v, 0) && v >= lo && v <= hi
+}
+
+// Floats checks every element of vs with Float and that there are from
+// minLen to maxLen of them.
+func (c *Checker) Floats(field string, vs []float64, minLen, maxLen int, lo, hi float64) {
+	c.Len(field, len(vs), minLen, maxLen)
+	for i, v := range vs {
+		if !inRange(v, lo, hi) {
+			c.Float(fmt.Sprintf("%s[%d]", field, i), v, lo, hi)
+			return
+		}
+	}
+}
+
+// Int checks that v is in [lo, hi].
+func (c *Checker) Int(field string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.Fail(field, fmt.Sprintf("is %d, want %d to %d", v, lo, hi))
+	}
+}
+
+// Len checks that a list field has from lo to hi elements.
+func (c *Checker) Len(field string, n, lo, hi int) {
+	if n < lo || n > hi {
+		if n == 0 {
+			c.Fail(field, fmt.Sprintf("is empty, want %d to %d values", lo, hi))
+			return
+		}
+		c.Fail(field, fmt.Sprintf("has %d values, want %d to %d", n, lo, hi))
+	}
+}
+
+// Duration checks that d is in [lo, hi] (durations are stored in
+// nanoseconds).
+func (c *Checker) Duration(field string, d, lo, hi time.Duration) {
+	if d < lo || d > hi {
+		c.Fail(field, fmt.Sprintf("is %s (%d ns), want %s to %s", d, int64(d), lo, hi))
+	}
+}
+
+// Durations checks every element of ds with Duration and that there are
+// from minLen to maxLen of them.
+func (c *Checker) Durations(field string, ds []time.Duration, minLen, maxLen int, lo, hi time.Duration) {
+	c.Len(field, len(ds), minLen, maxLen)
+	for i, d := range ds {
+		if d < lo || d > hi {
+			c.Duration(fmt.Sprintf("%s[%d]", field, i), d, lo, hi)
+			return
+		}
+	}
+}
+
+// Err is the first failure, or nil.
+func (c *Checker) Err() error { return c.err }

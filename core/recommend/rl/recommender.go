@@ -2,6 +2,7 @@ package rl
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -28,7 +29,9 @@ func LoadParams(path string) (*Params, bool, error) {
 	if err := f.DecodeParams(p); err != nil {
 		return nil, false, err
 	}
-	if err := p.validate(); err != nil {
+	c := f.Check()
+	p.Check(c)
+	if err := c.Err(); err != nil {
 		return nil, false, err
 	}
 	return p, true, nil
@@ -56,16 +59,27 @@ func loadShared(path string) (*Params, bool, error) {
 	return p, trained, err
 }
 
-func (p *Params) validate() error {
-	if p.Window <= 0 || len(p.CPUMultipliers) == 0 || len(p.MemoryMultipliers) == 0 || len(p.Q) != NumStates || len(p.N) != NumStates {
-		return fmt.Errorf("rl model has an invalid shape (window %s, %d x %d actions, %d states): %w", p.Window, len(p.CPUMultipliers), len(p.MemoryMultipliers), len(p.Q), modelfile.ErrInvalid)
+// Check range-checks p (the fields of a model file's "params"): the window
+// and the multipliers in ranges that give positive, finite requests, and a
+// Q table of NumStates x actions finite values.
+func (p *Params) Check(c *modelfile.Checker) {
+	c.Duration("window", p.Window, time.Minute, 24*time.Hour)
+	c.Floats("cpuMultipliers", p.CPUMultipliers, 1, 64, 0.01, 100)
+	c.Floats("memoryMultipliers", p.MemoryMultipliers, 1, 64, 0.01, 100)
+	c.Duration("memoryDecreaseGap", p.MemoryDecreaseGap, 0, 365*24*time.Hour)
+	c.Float("overRequestPenalty", p.OverRequestPenalty, 0, 1e6)
+	c.Len("q", len(p.Q), NumStates, NumStates)
+	c.Len("n", len(p.N), NumStates, NumStates)
+	if c.Err() != nil {
+		return
 	}
 	for s := range p.Q {
-		if len(p.Q[s]) != p.NumActions() || len(p.N[s]) != p.NumActions() {
-			return fmt.Errorf("rl model state %d has %d actions, want %d: %w", s, len(p.Q[s]), p.NumActions(), modelfile.ErrInvalid)
+		c.Floats(fmt.Sprintf("q[%d]", s), p.Q[s], p.NumActions(), p.NumActions(), -math.MaxFloat64, math.MaxFloat64)
+		c.Len(fmt.Sprintf("n[%d]", s), len(p.N[s]), p.NumActions(), p.NumActions())
+		for a, n := range p.N[s] {
+			c.Int(fmt.Sprintf("n[%d][%d]", s, a), n, 0, math.MaxInt)
 		}
 	}
-	return nil
 }
 
 func init() {

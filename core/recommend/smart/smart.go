@@ -40,6 +40,7 @@ package smart
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,7 +158,55 @@ func LoadOptions(path string) (Options, error) {
 	if err := f.DecodeParams(&o); err != nil {
 		return Options{}, err
 	}
+	c := f.Check()
+	o.Check(c)
+	if err := c.Err(); err != nil {
+		return Options{}, err
+	}
 	return o, nil
+}
+
+// KnownCandidates are the recommenders of the project smart can follow, by
+// registry name. A candidate of a model file must be one of them (a typo is
+// refused); one that is known but not linked into the program is skipped.
+var KnownCandidates = []string{"vpa", "forecast", "holt-winters", "ar", "autopilot", "autopilot-window", "lstm", "rl"}
+
+// Check range-checks o (the fields of a model file's "params").
+func (o Options) Check(c *modelfile.Checker) {
+	known := func(field string, names []string) {
+		for i, n := range names {
+			if !slices.Contains(KnownCandidates, n) {
+				c.Fail(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("is %q, not a recommender smart can follow (%s)", n, strings.Join(KnownCandidates, ", ")))
+			}
+		}
+	}
+	c.Len("candidates", len(o.Candidates), 0, len(KnownCandidates))
+	known("candidates", o.Candidates)
+	known("memoryCandidates", o.MemoryCandidates)
+	const year = 365 * 24 * time.Hour
+	c.Duration("minHistory", o.MinHistory, 0, year)
+	c.Duration("costHalfLife", o.CostHalfLife, time.Minute, 10*year)
+	c.Duration("cpuCostHalfLife", o.CPUCostHalfLife, time.Minute, 10*year)
+	c.Float("wOverCPU", o.WOverCPU, 0, 1e6)
+	c.Float("wOOM", o.WOOM, 0, 1e6)
+	c.Float("wSwitch", o.WSwitch, 0, 1e6)
+	c.Float("cpuMargin", o.CPUMargin, 0, 10)
+	c.Float("cpuBand", o.CPUBand, 0, 10)
+	c.Float("cpuOverTarget", o.CPUOverTarget, -1, 0.99)
+	c.Float("cpuAdaptRate", o.CPUAdaptRate, 0, 1)
+	c.Float("cpuRiskScale", o.CPURiskScale, 0, 100)
+	c.Float("memoryMargin", o.MemoryMargin, 0, 10)
+	c.Float("memoryHysteresis", o.MemoryHysteresis, 0, 10)
+	c.Duration("memoryDecreaseGap", o.MemoryDecreaseGap, 0, year)
+	c.Duration("oomBumpHold", o.OOMBumpHold, 0, year)
+	c.Len("memoryPeaks", len(o.MemoryPeaks), 0, 64)
+	if o.MemoryPeaksOnly && len(o.MemoryPeaks) == 0 {
+		c.Fail("memoryPeaks", "is empty, but memoryPeaksOnly needs at least one")
+	}
+	for i, p := range o.MemoryPeaks {
+		c.Duration(fmt.Sprintf("memoryPeaks[%d].window", i), p.Window, time.Minute, year)
+		c.Float(fmt.Sprintf("memoryPeaks[%d].margin", i), p.Margin, 0, 10)
+	}
 }
 
 func init() {
