@@ -156,17 +156,27 @@ type guarded struct {
 	cpuOnly bool
 }
 
-// Recommend implements Recommender.
-func (g *guarded) Recommend(now time.Time) (model.Recommendation, bool) {
-	rec, ok := g.Recommender.Recommend(now)
-	if !ok {
-		return rec, false
-	}
-	if bad := Invalid(rec, g.cpuOnly); bad != "" {
+// Recommend implements Recommender. The simulator asks at every sample: the
+// check is straight-line code, and the message is built only by Explain.
+func (g *guarded) Recommend(now time.Time) (rec model.Recommendation, ok bool) {
+	rec, ok = g.Recommender.Recommend(now)
+	if ok && !valid(&rec, g.cpuOnly) {
 		return model.Recommendation{}, false
 	}
-	return rec, true
+	return rec, ok
 }
+
+// valid reports whether Invalid finds nothing in r.
+func valid(r *model.Recommendation, cpuOnly bool) bool {
+	cpu := finite(r.Target.CPUMillicores) && finite(r.Lower.CPUMillicores) && finite(r.Upper.CPUMillicores) && finite(r.UncappedTarget.CPUMillicores)
+	if cpuOnly {
+		return cpu
+	}
+	return cpu && finite(r.Target.MemoryBytes) && finite(r.Lower.MemoryBytes) && finite(r.Upper.MemoryBytes) && finite(r.UncappedTarget.MemoryBytes)
+}
+
+// finite: not negative, NaN or infinite.
+func finite(x float64) bool { return x >= 0 && x <= math.MaxFloat64 }
 
 // Explain implements Recommender.
 func (g *guarded) Explain(now time.Time) Explanation {
