@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
@@ -111,7 +112,26 @@ func sameQuantities(a, b model.Resources) bool {
 	return ca.Cmp(cb) == 0 && (ma.Cmp(mb) == 0 || a.MemoryBytes == b.MemoryBytes)
 }
 
-// Describe writes what a change sets, one line per container and resource.
+// LowConfidence returns "container NAME: why" for each container the change
+// sets from low-confidence evidence (live sampling, less than a day).
+func (ch *Change) LowConfidence() []string {
+	var out []string
+	for _, n := range ch.New {
+		if c := ch.Report.Container(n.Name); c != nil && c.Confidence == ConfidenceLow {
+			why := "low confidence"
+			for _, note := range c.Notes {
+				if strings.HasPrefix(note, "low confidence: ") {
+					why = strings.TrimPrefix(note, "low confidence: ")
+				}
+			}
+			out = append(out, fmt.Sprintf("container %s: %s", n.Name, why))
+		}
+	}
+	return out
+}
+
+// Describe writes what a change sets, one line per container with its
+// confidence and notes, then what it leaves out.
 func (ch *Change) Describe(w io.Writer) {
 	for i, n := range ch.New {
 		p := ch.Previous[i]
@@ -120,6 +140,17 @@ func (ch *Change) Describe(w io.Writer) {
 			fmt.Fprintf(w, " (limits cpu %s -> %s, memory %s -> %s)", FormatCPU(p.Limits.CPUMillicores), FormatCPU(n.Limits.CPUMillicores), FormatMemory(p.Limits.MemoryBytes), FormatMemory(n.Limits.MemoryBytes))
 		}
 		fmt.Fprintln(w)
+		if c := ch.Report.Container(n.Name); c != nil {
+			notes := make([]string, len(c.Notes))
+			for i, n := range c.Notes {
+				notes[i] = strings.TrimPrefix(n, "low confidence: ")
+			}
+			fmt.Fprintf(w, "    confidence %s", c.Confidence)
+			if len(notes) > 0 {
+				fmt.Fprintf(w, ": %s", strings.Join(notes, "; "))
+			}
+			fmt.Fprintln(w)
+		}
 	}
 	for _, s := range ch.Skipped {
 		fmt.Fprintf(w, "  note: %s\n", s)
@@ -195,33 +226,183 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (Result, error) {
 	case ModeEvict:
 		return a.evict(ctx, w, ch, res)
 	}
-	return a.patch(ctx, w, ch.New, res)
+	return a.patch(ctx, w, ch, res)
 }
 
 // patch sends the template patch: all containers of the workload in one
-// request.
-func (a *Applier) patch(ctx context.Context, w *Workload, cs []ContainerResources, res Result) (Result, error) {
+// request. Apply computed ch.New from the requests and limits it read
+// (ch.Previous), perhaps minutes ago behind a confirmation prompt: the patch
+// re-reads the object first and refuses with a *ConflictError when those
+// changed since (someone ran kubectl set resources, say), and carries the
+// resourceVersion it re-read as a precondition, so a change between the
+// re-read and the patch is refused by the API server (then read again).
+func (a *Applier) patch(ctx context.Context, w *Workload, ch Change, res Result) (Result, error) {
+	return a.patchChecked(ctx, w, res, func(cur *Workload) ([]ContainerResources, []string, error) {
+		if changed := differences(cur, ch.Previous); len(changed) > 0 {
+			return nil, nil, &ConflictError{Workload: w.Namespace + "/" + w.Ref(), Changed: changed}
+		}
+		return ch.New, nil, nil
+	})
+}
+
+// Rollback restores what Apply replaced: each container whose requests and
+// limits are still the ones ch.New set gets ch.Previous back; a container
+// changed by someone else since is left as it is and named in
+// Result.Refused. It patches the pod template (ModePatch), with the same
+// resourceVersion precondition as Apply.
+func (a *Applier) Rollback(ctx context.Context, ch Change) (Result, error) {
+	w := ch.Report.workload
+	res := Result{Workload: w.Namespace + "/" + w.Ref()}
+	return a.patchChecked(ctx, w, res, func(cur *Workload) ([]ContainerResources, []string, error) {
+		var back []ContainerResources
+		var left []string
+		for i, n := range ch.New {
+			if d := differences(cur, []ContainerResources{n}); len(d) > 0 {
+				left = append(left, fmt.Sprintf("container %s left as it is: changed since apply (%s)", n.Name, strings.Join(d, "; ")))
+				continue
+			}
+			back = append(back, ch.Previous[i])
+		}
+		return back, left, nil
+	})
+}
+
+// ConflictError says a workload's requests or limits changed between the
+// read apply recommended from and its patch: nothing was applied to it.
+type ConflictError struct {
+	Workload string
+	// Changed describes each difference, e.g. "container app: cpu request 1 -> 500m".
+	Changed []string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s changed since apply read it (%s): nothing applied to it; run apply again to recommend from its new requests",
+		e.Workload, strings.Join(e.Changed, "; "))
+}
+
+// differences describes how the containers of cur differ from want (by
+// name; requests and limits).
+func differences(cur *Workload, want []ContainerResources) []string {
+	var out []string
+	for _, c := range want {
+		got := cur.Container(c.Name)
+		if got == nil {
+			out = append(out, fmt.Sprintf("container %s is gone", c.Name))
+			continue
+		}
+		for _, d := range []struct {
+			what      string
+			was, is   float64
+			memory    bool
+			requested bool
+		}{
+			{"cpu request", c.Requests.CPUMillicores, got.Requests.CPUMillicores, false, true},
+			{"memory request", c.Requests.MemoryBytes, got.Requests.MemoryBytes, true, true},
+			{"cpu limit", c.Limits.CPUMillicores, got.Limits.CPUMillicores, false, false},
+			{"memory limit", c.Limits.MemoryBytes, got.Limits.MemoryBytes, true, false},
+		} {
+			format := FormatCPU
+			var was, is model.Resources
+			if d.memory {
+				format = FormatMemory
+				was.MemoryBytes, is.MemoryBytes = d.was, d.is
+			} else {
+				was.CPUMillicores, is.CPUMillicores = d.was, d.is
+			}
+			if !sameQuantities(was, is) {
+				out = append(out, fmt.Sprintf("container %s: %s %s -> %s", c.Name, d.what, orUnset(format, d.was), orUnset(format, d.is)))
+			}
+		}
+	}
+	return out
+}
+
+func orUnset(format func(float64) string, v float64) string {
+	if v == 0 {
+		return "unset"
+	}
+	return format(v)
+}
+
+// patchChecked re-reads the workload, asks plan which containers to set
+// (and what to report as left alone), and patches them with the re-read
+// resourceVersion as a precondition; on a conflict it reads again (a status
+// update also moves the resourceVersion), at most three times.
+func (a *Applier) patchChecked(ctx context.Context, w *Workload, res Result,
+	plan func(cur *Workload) (set []ContainerResources, left []string, err error)) (Result, error) {
 	if ok, why := PatchableTemplate(w.Kind); !ok {
 		res.Refused = append(res.Refused, why)
 		a.printf("%s/%s not patched: %s\n", w.Namespace, w.Ref(), why)
 		return res, nil
 	}
-	data, err := json.Marshal(TemplatePatch(w, cs))
-	if err != nil {
-		return res, err
-	}
-	res.Patched = true
 	if a.DryRun == DryRunClient {
+		cs, left, err := plan(w)
+		if err != nil {
+			return res, err
+		}
+		res.Refused = append(res.Refused, left...)
+		res.Patched = len(cs) > 0
 		a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.suffix())
 		return res, nil
 	}
-	rv, err := PatchWorkload(ctx, a.Client, w, data, a.dryRunOpt())
-	if err != nil {
-		return res, fmt.Errorf("patch %s/%s: %w", w.Namespace, w.Ref(), err)
+	for attempt := 1; ; attempt++ {
+		obj, err := GetWorkloadObject(ctx, a.Client, w.Kind, w.Namespace, w.Name)
+		if err != nil {
+			return res, fmt.Errorf("read %s/%s before patching it: %w", w.Namespace, w.Ref(), err)
+		}
+		cur := NewWorkload(obj)
+		cs, left, err := plan(cur)
+		if err != nil {
+			return res, err
+		}
+		res.Refused = left
+		for _, l := range left {
+			a.printf("%s/%s: %s\n", w.Namespace, w.Ref(), l)
+		}
+		if len(cs) == 0 {
+			return res, nil
+		}
+		body := TemplatePatch(w, cs)
+		if rv := obj.(metav1.Object).GetResourceVersion(); rv != "" {
+			body["metadata"] = map[string]any{"resourceVersion": rv}
+		}
+		data, err := json.Marshal(body)
+		if err != nil {
+			return res, err
+		}
+		rv, err := PatchWorkload(ctx, a.Client, w, data, a.dryRunOpt())
+		if apierrors.IsConflict(err) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("patch %s/%s: %w", w.Namespace, w.Ref(), err)
+		}
+		res.Patched, res.ResourceVersion = true, rv
+		a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.suffix())
+		return res, nil
 	}
-	res.ResourceVersion = rv
-	a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.suffix())
-	return res, nil
+}
+
+// GetWorkloadObject reads a workload object of a kind smartvpa right-sizes.
+func GetWorkloadObject(ctx context.Context, c kubernetes.Interface, kind, ns, name string) (runtime.Object, error) {
+	opts := metav1.GetOptions{}
+	switch kind {
+	case KindDeployment:
+		return c.AppsV1().Deployments(ns).Get(ctx, name, opts)
+	case KindStatefulSet:
+		return c.AppsV1().StatefulSets(ns).Get(ctx, name, opts)
+	case KindDaemonSet:
+		return c.AppsV1().DaemonSets(ns).Get(ctx, name, opts)
+	case KindReplicaSet:
+		return c.AppsV1().ReplicaSets(ns).Get(ctx, name, opts)
+	case KindCronJob:
+		return c.BatchV1().CronJobs(ns).Get(ctx, name, opts)
+	case KindJob:
+		return c.BatchV1().Jobs(ns).Get(ctx, name, opts)
+	case KindPod:
+		return c.CoreV1().Pods(ns).Get(ctx, name, opts)
+	}
+	return nil, fmt.Errorf("kind %s is not a workload smartvpa right-sizes", kind)
 }
 
 // PatchWorkload sends a strategic-merge patch of the workload object with
@@ -277,7 +458,7 @@ func (a *Applier) resize(ctx context.Context, w *Workload, ch Change, res Result
 		if err != nil {
 			if apierrors.IsNotFound(err) && len(res.Resized) == 0 && isSubresourceMissing(err) || apierrors.IsMethodNotSupported(err) {
 				a.printf("%s/%s: the server has no pods/resize subresource; patching the pod template instead\n", w.Namespace, w.Ref())
-				return a.patch(ctx, w, ch.New, res)
+				return a.patch(ctx, w, ch, res)
 			}
 			return res, fmt.Errorf("resize pod %s/%s: %w", p.Namespace, p.Name, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -272,3 +274,164 @@ func TestWatch(t *testing.T) {
 		})
 	}
 }
+
+// apiChange returns the demo report's change of deployment api.
+func apiChange(t *testing.T) Change {
+	t.Helper()
+	rep, _ := demoReport(t, ProfileBalanced, false)
+	for _, ch := range Changes(rep, true) {
+		if ch.Report.Name == "api" {
+			return ch
+		}
+	}
+	t.Fatal("no change for deployment api")
+	return Change{}
+}
+
+func setResources(t *testing.T, client *fake.Clientset, name string, c corev1.Container) {
+	t.Helper()
+	d, err := client.AppsV1().Deployments("demo").Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Spec.Template.Spec.Containers[0].Resources = c.Resources
+	if _, err := client.AppsV1().Deployments("demo").Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func apiResources(t *testing.T, client *fake.Clientset) string {
+	t.Helper()
+	d, err := client.AppsV1().Deployments("demo").Get(context.Background(), "api", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := d.Spec.Template.Spec.Containers[0].Resources
+	return fmt.Sprintf("%s/%s %s/%s", r.Requests.Cpu(), r.Requests.Memory(), r.Limits.Cpu(), r.Limits.Memory())
+}
+
+// Issue 20 case 17: a change made while apply's prompt waits (kubectl set
+// resources) is neither overwritten nor mixed with the stale limit ratio.
+func TestApplyPatchRefusesConcurrentChange(t *testing.T) {
+	deps, _ := demoSnapshot()
+	ch := apiChange(t)
+	client := fake.NewSimpleClientset(deps[1])
+	// Someone else sets the requests after apply read them.
+	setResources(t, client, "api", container("api", "300m", "256Mi", "600m", "1Gi"))
+	a := &Applier{Client: client, Mode: ModePatch, Out: &bytes.Buffer{}}
+	res, err := a.Apply(context.Background(), ch)
+	var conflict *ConflictError
+	if !errors.As(err, &conflict) {
+		t.Fatalf("err = %v (%T), want a *ConflictError", err, err)
+	}
+	want := "demo/deployment/api changed since apply read it (container api: cpu request 100m -> 300m; container api: memory request 128Mi -> 256Mi; " +
+		"container api: cpu limit 200m -> 600m; container api: memory limit 512Mi -> 1Gi): nothing applied to it; run apply again to recommend from its new requests"
+	if err.Error() != want {
+		t.Errorf("err = %q\nwant  %q", err, want)
+	}
+	if res.Patched || len(patchActions(client)) != 0 {
+		t.Errorf("patched after a conflict: %+v, %d patches", res, len(patchActions(client)))
+	}
+	if got := apiResources(t, client); got != "300m/256Mi 600m/1Gi" {
+		t.Errorf("api resources = %s, want the concurrent change kept", got)
+	}
+}
+
+// The patch carries the resourceVersion it re-read as a precondition (the
+// API server refuses it when the object moved; the e2e test checks that).
+func TestApplyPatchPrecondition(t *testing.T) {
+	deps, _ := demoSnapshot()
+	ch := apiChange(t)
+	api := deps[1].DeepCopy()
+	api.ResourceVersion = "41"
+	client := fake.NewSimpleClientset(api)
+	a := &Applier{Client: client, Mode: ModePatch, Out: &bytes.Buffer{}}
+	if _, err := a.Apply(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	pas := patchActions(client)
+	if len(pas) != 1 {
+		t.Fatalf("patches = %d", len(pas))
+	}
+	var body struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(pas[0].GetPatch(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Metadata.ResourceVersion != "41" {
+		t.Errorf("patch precondition resourceVersion = %q, want 41", body.Metadata.ResourceVersion)
+	}
+}
+
+// A conflict answered by the server (the object moved between the re-read
+// and the patch, e.g. a status update) is retried after a fresh read.
+func TestApplyPatchRetriesServerConflict(t *testing.T) {
+	deps, _ := demoSnapshot()
+	ch := apiChange(t)
+	client := fake.NewSimpleClientset(deps[1])
+	conflicts := 1
+	client.PrependReactor("patch", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if conflicts > 0 {
+			conflicts--
+			return true, nil, apierrors.NewConflict(appsv1.Resource("deployments"), "api", errors.New("the object has been modified"))
+		}
+		return false, nil, nil
+	})
+	a := &Applier{Client: client, Mode: ModePatch, Out: &bytes.Buffer{}}
+	if _, err := a.Apply(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(patchActions(client)); n != 2 {
+		t.Errorf("patches = %d, want 2 (one conflict, one retry)", n)
+	}
+	if got := apiResources(t, client); !strings.HasPrefix(got, "224m/") {
+		t.Errorf("api resources = %s, want the cpu request 224m applied", got)
+	}
+}
+
+// A --watch rollback restores only what apply replaced: a container changed
+// by someone else since apply keeps that change.
+func TestRollbackRestoresOnlyWhatApplySet(t *testing.T) {
+	deps, _ := demoSnapshot()
+	ch := apiChange(t)
+	tests := []struct {
+		name      string
+		meanwhile *corev1.Container
+		want      string
+		patched   bool
+	}{
+		{"unchanged since apply: restored", nil, "100m/128Mi 200m/512Mi", true},
+		{"changed since apply: left alone", ptr(container("api", "700m", "1Gi", "", "")), "700m/1Gi 0/0", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := fake.NewSimpleClientset(deps[1].DeepCopy())
+			var out bytes.Buffer
+			a := &Applier{Client: client, Mode: ModePatch, Out: &out}
+			if _, err := a.Apply(context.Background(), ch); err != nil {
+				t.Fatal(err)
+			}
+			if tt.meanwhile != nil {
+				setResources(t, client, "api", *tt.meanwhile)
+			}
+			res, err := a.Rollback(context.Background(), ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Patched != tt.patched {
+				t.Errorf("rollback patched = %v, want %v (%+v)", res.Patched, tt.patched, res)
+			}
+			if got := apiResources(t, client); got != tt.want {
+				t.Errorf("api resources after rollback = %s, want %s\n%s", got, tt.want, out.String())
+			}
+			if !tt.patched && !strings.Contains(strings.Join(res.Refused, ";"), "container api left as it is: changed since apply") {
+				t.Errorf("refused = %q", res.Refused)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

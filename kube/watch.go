@@ -29,7 +29,8 @@ type RolloutFailure struct{ Reasons []string }
 func (f *RolloutFailure) Error() string { return strings.Join(f.Reasons, "; ") }
 
 // Watch returns nil when the rollout completed, a *RolloutFailure when pods
-// failed, and an error when the timeout passed without completion.
+// failed, and an error when the timeout passed without completion. Every
+// error names the workload (once).
 func (rw *RolloutWatcher) Watch(ctx context.Context, w *Workload, since time.Time) error {
 	interval := rw.Interval
 	if interval <= 0 {
@@ -75,7 +76,7 @@ func (rw *RolloutWatcher) Watch(ctx context.Context, w *Workload, since time.Tim
 			return fmt.Errorf("%s/%s: rollout not complete after %s", w.Namespace, w.Ref(), rw.Timeout)
 		}
 		if err := sleep(ctx, interval); err != nil {
-			return err
+			return fmt.Errorf("watch %s/%s: %w", w.Namespace, w.Ref(), err)
 		}
 	}
 }
@@ -137,7 +138,7 @@ func (rw *RolloutWatcher) complete(ctx context.Context, w *Workload) (bool, erro
 	case KindDeployment:
 		d, err := rw.Client.AppsV1().Deployments(w.Namespace).Get(ctx, w.Name, opts)
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("read %s/%s: %w", w.Namespace, w.Ref(), err)
 		}
 		want := replicas(d.Spec.Replicas)
 		s := d.Status
@@ -145,14 +146,14 @@ func (rw *RolloutWatcher) complete(ctx context.Context, w *Workload) (bool, erro
 	case KindStatefulSet:
 		s, err := rw.Client.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, opts)
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("read %s/%s: %w", w.Namespace, w.Ref(), err)
 		}
 		want := replicas(s.Spec.Replicas)
 		return s.Status.ObservedGeneration >= s.Generation && int(s.Status.UpdatedReplicas) == want && int(s.Status.ReadyReplicas) == want, nil
 	case KindDaemonSet:
 		d, err := rw.Client.AppsV1().DaemonSets(w.Namespace).Get(ctx, w.Name, opts)
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("read %s/%s: %w", w.Namespace, w.Ref(), err)
 		}
 		s := d.Status
 		return s.ObservedGeneration >= d.Generation && s.UpdatedNumberScheduled == s.DesiredNumberScheduled && s.NumberAvailable == s.DesiredNumberScheduled, nil

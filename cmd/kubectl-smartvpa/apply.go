@@ -32,8 +32,9 @@ type ApplyOptions struct {
 	Mode              string
 	Yes               bool
 	AllowHPA          bool
-	Watch             bool
-	WatchTimeout      time.Duration
+	Watch              bool
+	WatchTimeout       time.Duration
+	AllowLowConfidence bool
 	MinReplicas       int
 	EvictionTolerance float64
 
@@ -41,6 +42,8 @@ type ApplyOptions struct {
 	now  time.Time
 	// isTerminal reports whether stdin is a terminal (tests override it).
 	isTerminal func() bool
+	// watchInterval is the rollout watcher's poll interval (0: its default).
+	watchInterval time.Duration
 }
 
 func newApplyCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
@@ -68,9 +71,21 @@ sends the requests with dryRun=All (validated, nothing persisted), none
 applies. Limits keep their ratio to the requests; requests never go below
 --min-cpu and --min-memory. A resource an HPA scales on is left unchanged
 unless --allow-hpa. On a terminal apply asks for confirmation unless --yes;
-elsewhere --yes is required. --watch follows the rollout and restores the
-previous requests when new pods are OOM-killed or crash-loop within
---watch-timeout.`,
+elsewhere --yes is required.
+
+apply prints the history notes and each container's confidence as
+'recommend' does, and refuses low-confidence recommendations (live
+sampling, e.g. when Prometheus is down under --history auto, or less than a
+day of history) unless --allow-low-confidence.
+
+Before patching, apply reads the workload again: if its requests or limits
+changed since they were read (for example while the prompt waited), it
+applies nothing to it and exits 3; the patch carries the resourceVersion it
+read as a precondition. --watch follows the rollout and, when new pods are
+OOM-killed or crash-loop within --watch-timeout, restores what apply
+replaced (containers changed by someone else since are left alone). A
+rollback, a rollout not complete within --watch-timeout and a conflict exit
+3.`,
 		Example: `  kubectl smartvpa apply -n demo deploy/web --dry-run=server
   kubectl smartvpa apply -n demo deploy/api --yes --watch --watch-timeout 5m
   kubectl smartvpa apply -n demo deploy/web --allow-hpa --yes
@@ -96,6 +111,7 @@ previous requests when new pods are OOM-killed or crash-loop within
 	f.BoolVar(&o.AllowHPA, "allow-hpa", false, "also change resources that a HorizontalPodAutoscaler scales on")
 	f.BoolVar(&o.Watch, "watch", false, "follow the rollout; restore the previous requests if new pods are OOM-killed or crash")
 	f.DurationVar(&o.WatchTimeout, "watch-timeout", 5*time.Minute, "how long --watch follows the rollout")
+	f.BoolVar(&o.AllowLowConfidence, "allow-low-confidence", false, "also apply recommendations of low confidence (live sampling, or less than a day of history)")
 	def := updater.DefaultPolicy()
 	f.IntVar(&o.MinReplicas, "min-replicas", def.MinReplicas, "evict: no pod is evicted from a workload with fewer live pods")
 	f.Float64Var(&o.EvictionTolerance, "eviction-tolerance", def.EvictionTolerance, "evict: fraction of a workload's replicas that may be down at once")
@@ -163,22 +179,48 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return o.apply(ctx, rep)
+}
+
+// apply shows the changes of rep with their confidence and the history
+// notes, refuses low-confidence ones unless --allow-low-confidence, asks,
+// applies and optionally watches.
+func (o *ApplyOptions) apply(ctx context.Context, rep *kube.Report) error {
 	changes := kube.Changes(rep, o.AllowHPA)
 	if len(rep.Workloads) == 0 {
 		fmt.Fprintln(o.Out, "no workloads found")
 		return nil
 	}
+	hist := rep.History
+	if hist == "" {
+		hist = "none"
+	}
+	fmt.Fprintf(o.Out, "recommender %s, profile %s, history from %s\n", rep.Recommender, rep.Profile, hist)
+	for _, n := range rep.HistoryNotes {
+		fmt.Fprintf(o.Out, "note: %s\n", n)
+	}
 	todo := 0
+	var low []string
 	for i := range changes {
 		ch := &changes[i]
 		wr := ch.Report
 		fmt.Fprintf(o.Out, "%s/%s:\n", wr.Namespace, wr.Ref())
 		ch.Describe(o.Out)
 		todo += len(ch.New)
+		for _, l := range ch.LowConfidence() {
+			low = append(low, wr.Namespace+"/"+wr.Ref()+" "+l)
+		}
 	}
 	if todo == 0 {
 		fmt.Fprintln(o.Out, "nothing to change: requests already match the recommendations")
 		return nil
+	}
+	if len(low) > 0 && !o.AllowLowConfidence {
+		if o.DryRun == "none" {
+			return usageErrorf(o.cmd, "refusing to apply low-confidence recommendations (%s): give it more history (--prometheus-url, or serve's checkpoints after a day) or pass --allow-low-confidence",
+				strings.Join(low, "; "))
+		}
+		fmt.Fprintf(o.Out, "note: without --dry-run, apply refuses these low-confidence recommendations unless --allow-low-confidence\n")
 	}
 	if o.DryRun == "none" && !o.Yes {
 		if !o.isTerminal() {
@@ -194,48 +236,62 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	pol := updater.DefaultPolicy()
 	pol.MinReplicas, pol.EvictionTolerance = o.MinReplicas, o.EvictionTolerance
 	a := &kube.Applier{Client: o.clients.client, Mode: kube.ApplyMode(o.Mode), DryRun: kube.DryRun(o.DryRun), Policy: pol, Out: o.Out, Now: func() time.Time { return o.now }}
-	var failed []string
+	// A workload that changed since it was read, or whose rollout failed,
+	// does not stop the others; they all make the exit code 3.
+	var failed []error
 	for _, ch := range changes {
 		if len(ch.New) == 0 {
 			continue
 		}
 		since := time.Now()
 		res, err := a.Apply(ctx, ch)
+		var conflict *kube.ConflictError
+		if errors.As(err, &conflict) {
+			fmt.Fprintf(o.Out, "%s/%s: not applied: changed since apply read it\n", ch.Report.Namespace, ch.Report.Ref())
+			failed = append(failed, err)
+			continue
+		}
 		if err != nil {
 			return applyError(err)
 		}
 		if o.Watch && res.Patched && o.DryRun == "none" {
 			if err := o.watch(ctx, a, ch, since); err != nil {
-				failed = append(failed, err.Error())
+				failed = append(failed, err)
 			}
 		}
 	}
 	if len(failed) > 0 {
-		return errors.New(strings.Join(failed, "; "))
+		return clusterError(errors.Join(failed...))
 	}
 	return nil
 }
 
+// watch follows one workload's rollout and rolls back what apply replaced
+// when its pods fail. Every error it returns names the workload once and is
+// a cluster outcome (exit 3).
 func (o *ApplyOptions) watch(ctx context.Context, a *kube.Applier, ch kube.Change, since time.Time) error {
 	w := ch.Report.Workload()
-	fmt.Fprintf(o.Out, "%s/%s: watching the rollout for up to %s\n", w.Namespace, w.Ref(), o.WatchTimeout)
-	rw := &kube.RolloutWatcher{Client: o.clients.client, Timeout: o.WatchTimeout}
+	name := w.Namespace + "/" + w.Ref()
+	fmt.Fprintf(o.Out, "%s: watching the rollout for up to %s\n", name, o.WatchTimeout)
+	rw := &kube.RolloutWatcher{Client: o.clients.client, Timeout: o.WatchTimeout, Interval: o.watchInterval}
 	err := rw.Watch(ctx, w, since)
 	if err == nil {
-		fmt.Fprintf(o.Out, "%s/%s: rollout complete\n", w.Namespace, w.Ref())
+		fmt.Fprintf(o.Out, "%s: rollout complete\n", name)
 		return nil
 	}
 	var rf *kube.RolloutFailure
 	if !errors.As(err, &rf) {
-		return fmt.Errorf("%s/%s: %w", w.Namespace, w.Ref(), err)
+		return clusterError(err) // the watcher's errors name the workload
 	}
-	fmt.Fprintf(o.Out, "%s/%s: %s; restoring the previous requests\n", w.Namespace, w.Ref(), rf)
-	back := ch
-	back.New = ch.Previous
-	if _, err := a.Apply(ctx, back); err != nil {
-		return applyError(fmt.Errorf("%s/%s: rollback failed: %w", w.Namespace, w.Ref(), err))
+	fmt.Fprintf(o.Out, "%s: %s; restoring the previous requests\n", name, rf)
+	res, err := a.Rollback(ctx, ch)
+	if err != nil {
+		return applyError(fmt.Errorf("rollback failed: %w", err))
 	}
-	return clusterError(fmt.Errorf("%s/%s: rolled back after %s", w.Namespace, w.Ref(), rf))
+	if !res.Patched {
+		return clusterError(fmt.Errorf("%s: nothing rolled back after %s: every container changed since apply", name, rf))
+	}
+	return clusterError(fmt.Errorf("%s: rolled back after %s", name, rf))
 }
 
 // applyError makes API refusals readable and exit 3.
