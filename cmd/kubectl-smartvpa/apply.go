@@ -28,15 +28,15 @@ type ApplyOptions struct {
 	genericiooptions.IOStreams
 	liveOptions
 
-	DryRun            string
-	Mode              string
-	Yes               bool
-	AllowHPA          bool
+	DryRun             string
+	Mode               string
+	Yes                bool
+	AllowHPA           bool
 	Watch              bool
 	WatchTimeout       time.Duration
 	AllowLowConfidence bool
-	MinReplicas       int
-	EvictionTolerance float64
+	MinReplicas        int
+	EvictionTolerance  float64
 
 	args []string
 	now  time.Time
