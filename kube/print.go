@@ -120,14 +120,23 @@ func cpuCell(req float64, rec *model.Recommendation) string {
 	if rec == nil {
 		return FormatCPU(req) + " -> ?"
 	}
-	return fmt.Sprintf("%s -> %s (%s-%s)", FormatCPU(req), FormatCPU(rec.Target.CPUMillicores), FormatCPU(rec.Lower.CPUMillicores), FormatCPU(rec.Upper.CPUMillicores))
+	return fmt.Sprintf("%s -> %s (%s-%s)", FormatCPU(req), FormatCPU(rec.Target.CPUMillicores), FormatCPU(rec.Lower.CPUMillicores), upperCell(FormatCPU, rec.Upper.CPUMillicores))
 }
 
 func memCell(req float64, rec *model.Recommendation) string {
 	if rec == nil {
 		return FormatMemory(req) + " -> ?"
 	}
-	return fmt.Sprintf("%s -> %s (%s-%s)", FormatMemory(req), FormatMemory(rec.Target.MemoryBytes), FormatMemory(rec.Lower.MemoryBytes), FormatMemory(rec.Upper.MemoryBytes))
+	return fmt.Sprintf("%s -> %s (%s-%s)", FormatMemory(req), FormatMemory(rec.Target.MemoryBytes), FormatMemory(rec.Lower.MemoryBytes), upperCell(FormatMemory, rec.Upper.MemoryBytes))
+}
+
+// upperCell formats an upper bound, or says there is none yet (the
+// recommender's cap, model.NoBound, with too little history).
+func upperCell(format func(float64) string, v float64) string {
+	if !model.Bounded(v) {
+		return "no bound yet"
+	}
+	return format(v)
 }
 
 // DriftCell formats the larger drift with its sign: "+60%" over-provisioned,
@@ -224,8 +233,8 @@ func printExplain(w io.Writer, rep *Report) error {
 				continue
 			}
 			r := c.Recommendation
-			fmt.Fprintf(w, "  cpu: request %s, target %s (lower %s, upper %s, uncapped %s)\n", FormatCPU(c.Requests.CPUMillicores), FormatCPU(r.Target.CPUMillicores), FormatCPU(r.Lower.CPUMillicores), FormatCPU(r.Upper.CPUMillicores), FormatCPU(r.UncappedTarget.CPUMillicores))
-			fmt.Fprintf(w, "  memory: request %s, target %s (lower %s, upper %s, uncapped %s)\n", FormatMemory(c.Requests.MemoryBytes), FormatMemory(r.Target.MemoryBytes), FormatMemory(r.Lower.MemoryBytes), FormatMemory(r.Upper.MemoryBytes), FormatMemory(r.UncappedTarget.MemoryBytes))
+			fmt.Fprintf(w, "  cpu: request %s, target %s (lower %s, upper %s, uncapped %s)\n", FormatCPU(c.Requests.CPUMillicores), FormatCPU(r.Target.CPUMillicores), FormatCPU(r.Lower.CPUMillicores), upperCell(FormatCPU, r.Upper.CPUMillicores), FormatCPU(r.UncappedTarget.CPUMillicores))
+			fmt.Fprintf(w, "  memory: request %s, target %s (lower %s, upper %s, uncapped %s)\n", FormatMemory(c.Requests.MemoryBytes), FormatMemory(r.Target.MemoryBytes), FormatMemory(r.Lower.MemoryBytes), upperCell(FormatMemory, r.Upper.MemoryBytes), FormatMemory(r.UncappedTarget.MemoryBytes))
 			fmt.Fprintf(w, "  profile %s; floors never undercut; limits kept in proportion\n", rep.Profile)
 			if c.Explanation != nil {
 				writeEvidence(w, c.Explanation)
@@ -280,7 +289,14 @@ func printCSV(w io.Writer, rep *Report) error {
 		for _, c := range wr.Containers {
 			row := []string{wr.Namespace, wr.Kind, wr.Name, c.Name, strconv.FormatBool(c.Sidecar), strconv.Itoa(wr.Replicas), f(c.Requests.CPUMillicores)}
 			if r := c.Recommendation; r != nil {
-				row = append(row, f(r.Target.CPUMillicores), f(r.Lower.CPUMillicores), f(r.Upper.CPUMillicores), f(c.Requests.MemoryBytes), f(r.Target.MemoryBytes), f(r.Lower.MemoryBytes), f(r.Upper.MemoryBytes))
+				// An upper bound at the recommender's cap is no bound yet: empty.
+				up := func(x float64) string {
+					if !model.Bounded(x) {
+						return ""
+					}
+					return f(x)
+				}
+				row = append(row, f(r.Target.CPUMillicores), f(r.Lower.CPUMillicores), up(r.Upper.CPUMillicores), f(c.Requests.MemoryBytes), f(r.Target.MemoryBytes), f(r.Lower.MemoryBytes), up(r.Upper.MemoryBytes))
 			} else {
 				row = append(row, "", "", "", f(c.Requests.MemoryBytes), "", "", "")
 			}

@@ -232,3 +232,43 @@ func TestFetchHistoryAuto(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoHistory", err)
 	}
 }
+
+// Issue 20 case 20: a single live snapshot gives vpa's capped upper bound
+// (1e14): shown as "no bound yet", never as 100G CPU or 95367432Mi.
+func TestPrintNoUpperBoundYet(t *testing.T) {
+	d := deployment("demo", "web", 1, container("web", "1", "1Gi", "", ""))
+	ws := []*Workload{NewWorkload(d)}
+	h := NewHistory("live")
+	h.LowConfidence = true
+	h.Samples[ContainerKey{Workload: ws[0].Key(), Container: "web"}] = []model.Sample{{Time: t0, CPUMillicores: 240, MemoryBytes: 300 * model.MiB}}
+	e := &Engine{Recommender: "vpa", Floors: model.Resources{CPUMillicores: DefaultMinCPUMillicores, MemoryBytes: DefaultMinMemoryBytes}}
+	rep, err := e.Recommend(context.Background(), ws, h, nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := rep.Workloads[0].Containers[0].Recommendation
+	if rec == nil || model.Bounded(rec.Upper.CPUMillicores) || model.Bounded(rec.Upper.MemoryBytes) {
+		t.Fatalf("want vpa's capped upper bounds from one sample, got %+v", rec)
+	}
+	for _, format := range []string{"table", "wide", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := PrintReport(&b, rep, format, format == "table"); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, bad := range []string{"100G", "95367432Mi", "1e+14", "100000000000000"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("output shows the cap %s:\n%s", bad, out)
+				}
+			}
+			want := "no bound yet"
+			if format == "csv" {
+				want = ",,"
+			}
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		})
+	}
+}

@@ -162,6 +162,11 @@ func (m *Model) chartLines(hist []model.Sample, ct *ContainerRec, res model.Reso
 	values := [5]float64{0, ct.Request.Get(res), ct.Rec.Upper.Get(res), ct.Rec.Target.Get(res), ct.Rec.Lower.Get(res)}
 	var legend []string
 	legend = append(legend, s.series[0].r("╭╯")+" usage")
+	if ct.OK && values[2] > 0 && !model.Bounded(values[2]) {
+		// The recommender's cap with too little history: not drawn.
+		values[2] = 0
+		legend = append(legend, "upper: no bound yet")
+	}
 	for i := 1; i < 5; i++ {
 		if values[i] <= 0 || (i > 1 && !ct.OK) {
 			continue
