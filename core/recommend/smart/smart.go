@@ -330,6 +330,23 @@ func (r *Recommender) Name() string { return Name }
 
 // AddSample implements recommend.Recommender.
 func (r *Recommender) AddSample(s model.Sample) {
+	r.add(s, func(c recommend.Recommender) { c.AddSample(s) })
+}
+
+// AddReplicaSample implements recommend.ReplicaRecommender: the candidates
+// that keep per-replica state (vpa: one memory peak per pod) get the pod's
+// slot, the others the plain sample.
+func (r *Recommender) AddReplicaSample(slot int, start bool, s model.Sample) {
+	r.add(s, func(c recommend.Recommender) { recommend.AddReplicaSample(c, slot, start, s) })
+}
+
+// AddReplicaOOM implements recommend.ReplicaRecommender (see AddReplicaSample).
+func (r *Recommender) AddReplicaOOM(slot int, start bool, e model.OOMEvent) {
+	r.oom(e, func(c recommend.Recommender) { recommend.AddReplicaOOM(c, slot, start, e) })
+}
+
+// add takes sample s; feed gives it to one candidate.
+func (r *Recommender) add(s model.Sample, feed func(recommend.Recommender)) {
 	if r.samples == 0 {
 		r.first = s.Time
 	}
@@ -401,7 +418,7 @@ func (r *Recommender) AddSample(s model.Sample) {
 			}
 			c.n++
 		}
-		c.r.AddSample(s)
+		feed(c.r)
 		c.rec, c.ok = c.r.Recommend(s.Time)
 	}
 	r.trimPeaks()
@@ -486,8 +503,13 @@ func (r *Recommender) updateMemory(now time.Time) {
 
 // AddOOM implements recommend.Recommender.
 func (r *Recommender) AddOOM(e model.OOMEvent) {
+	r.oom(e, func(c recommend.Recommender) { c.AddOOM(e) })
+}
+
+// oom takes OOM kill e; feed gives it to one candidate.
+func (r *Recommender) oom(e model.OOMEvent, feed func(recommend.Recommender)) {
 	for _, c := range r.cands {
-		c.r.AddOOM(e)
+		feed(c.r)
 		c.rec, c.ok = c.r.Recommend(e.Time)
 	}
 	used := math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)

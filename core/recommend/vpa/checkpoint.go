@@ -227,8 +227,11 @@ func (h *DecayingHistogram) clone() *DecayingHistogram {
 // sees it at now: without the peak of the window still open.
 func (r *Recommender) checkpointMemory(now time.Time) *DecayingHistogram {
 	mem := r.mem.clone()
-	if r.hasMem && now.UnixNano() < r.windowEnd {
-		mem.SubtractSampleAt(float64(max(r.memPeak, r.oomPeak)), 1, r.windowEnd)
+	// Upstream subtracts the open window's peak of every pod's container.
+	for _, p := range append([]containerState{r.own}, r.replicas...) {
+		if p.hasMem && now.UnixNano() < p.windowEnd {
+			mem.SubtractSampleAt(float64(max(p.memPeak, p.oomPeak)), 1, p.windowEnd)
+		}
 	}
 	return mem
 }

@@ -255,7 +255,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 				if i%(len(tr)/4) != 0 && i != len(tr)-1 {
 					continue
 				}
-				for _, now := range []time.Time{s.Time, time.Unix(0, r.windowEnd)} {
+				for _, now := range []time.Time{s.Time, time.Unix(0, r.own.windowEnd)} {
 					cp := r.SaveToCheckpoint(now)
 					r2 := newRec(t, recommend.Config{})
 					if err := r2.LoadFromCheckpoint(&cp); err != nil {
@@ -292,7 +292,7 @@ func TestRestoredRecommendation(t *testing.T) {
 				if i < 100 || i%97 != 0 && i != len(tr)-1 {
 					continue
 				}
-				now := time.Unix(0, r.windowEnd) // the window just closed: nothing left out
+				now := time.Unix(0, r.own.windowEnd) // the window just closed: nothing left out
 				cp := r.SaveToCheckpoint(now)
 				lostCPU, lostMem, err := CheckpointWeightLost(r, &cp, now)
 				if err != nil {

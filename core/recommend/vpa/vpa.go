@@ -39,13 +39,12 @@ type Recommender struct {
 	// aggregate state (upstream AggregateContainerState): CPU samples only.
 	first, last int64 // Unix ns of the first and last CPU sample
 	samples     int64 // TotalSamplesCount
-	// container state (upstream ContainerState)
-	lastMem   int64 // Unix ns of the last memory sample
-	windowEnd int64 // end of the current memory aggregation window
-	memPeak   int64 // usage peak in the window, bytes
-	oomPeak   int64 // OOM-derived peak in the window, bytes
-	hasCPU    bool
-	hasMem    bool
+	hasCPU bool
+	// own is the container state of the samples fed by AddSample, replicas
+	// those of AddReplicaSample by slot (upstream keeps one ContainerState
+	// per pod: one memory peak per pod and window).
+	own      containerState
+	replicas []containerState
 
 	// CPU percentiles followed incrementally (exact, see tracker).
 	cpuTrk tracker
@@ -55,6 +54,18 @@ type Recommender struct {
 	memPct    [3]float64
 	// amounts after the margin, cached per percentile values.
 	cpuM, memM cachedMargin
+}
+
+// containerState is upstream's ContainerState of one pod's container: its
+// last samples and its memory peak in the current aggregation window.
+type containerState struct {
+	lastCPU   int64 // Unix ns of the last CPU sample
+	lastMem   int64 // Unix ns of the last memory sample
+	windowEnd int64 // end of the current memory aggregation window
+	memPeak   int64 // usage peak in the window, bytes
+	oomPeak   int64 // OOM-derived peak in the window, bytes
+	hasCPU    bool
+	hasMem    bool
 }
 
 // cachedMargin caches percentile -> amount -> amount with margin.
@@ -130,14 +141,51 @@ func (r *Recommender) windowLength() int64 { return r.c.windowNs }
 // newer than the last one and a memory sample older than the last one are
 // dropped, and so are negative or NaN values. CPU is truncated to whole
 // millicores and memory to whole bytes, as upstream's ResourceAmount is.
+// The samples are those of one pod's container (see AddReplicaSample).
 func (r *Recommender) AddSample(s model.Sample) {
-	t := s.Time.UnixNano()
+	r.expire(s.Time.UnixNano())
+	r.add(&r.own, s)
+}
+
+// AddReplicaSample implements recommend.ReplicaRecommender: the sample of
+// the pod in slot, with that pod's own last samples and memory window, as
+// upstream keeps a ContainerState per pod feeding one aggregate. start
+// begins a new pod in the slot.
+func (r *Recommender) AddReplicaSample(slot int, start bool, s model.Sample) {
+	r.expire(s.Time.UnixNano())
+	r.add(r.replica(slot, start), s)
+}
+
+// AddReplicaOOM implements recommend.ReplicaRecommender: RecordOOM on the
+// killed pod's container state (its own memory peak).
+func (r *Recommender) AddReplicaOOM(slot int, start bool, e model.OOMEvent) {
+	r.oom(r.replica(slot, start), e)
+}
+
+// replica returns the container state of slot, fresh when start.
+func (r *Recommender) replica(slot int, start bool) *containerState {
+	slot = max(slot, 0)
+	if slot >= len(r.replicas) {
+		r.replicas = append(r.replicas, make([]containerState, slot+1-len(r.replicas))...)
+	}
+	if start {
+		r.replicas[slot] = containerState{}
+	}
+	return &r.replicas[slot]
+}
+
+// expire resets the recommender when its aggregate had no sample for the
+// whole memory aggregation window before t: upstream garbage-collects it
+// and the next sample starts afresh.
+func (r *Recommender) expire(t int64) {
 	if r.hasCPU && t-r.last >= r.windowLength() {
-		// Upstream garbage-collects an aggregate with no sample for the
-		// whole memory aggregation window; the next sample starts afresh.
 		r.Reset()
 	}
-	if s.CPUMillicores >= 0 && (!r.hasCPU || t > r.last) {
+}
+
+func (r *Recommender) add(p *containerState, s model.Sample) {
+	t := s.Time.UnixNano()
+	if s.CPUMillicores >= 0 && (!p.hasCPU || t > p.lastCPU) {
 		cores := float64(amountFromFloat(s.CPUMillicores)) / 1000
 		// Upstream v1.7 weighs every CPU sample by minSampleWeight.
 		b, dw := r.cpu.addAt(cores, r.c.MinSampleWeight, t)
@@ -150,40 +198,41 @@ func (r *Recommender) AddSample(s model.Sample) {
 		}
 		r.hasCPU = true
 		r.samples++
+		p.lastCPU, p.hasCPU = t, true
 	}
-	if s.MemoryBytes >= 0 && (!r.hasMem || t >= r.lastMem) {
-		r.addMemory(t, amountFromFloat(s.MemoryBytes), false)
+	if s.MemoryBytes >= 0 && (!p.hasMem || t >= p.lastMem) {
+		r.addMemory(p, t, amountFromFloat(s.MemoryBytes), false)
 	}
 }
 
 // addMemory is upstream's ContainerState.addMemorySample: one peak per
 // aggregation window, stored at the window's end; a larger value in the same
 // window replaces the peak (subtract the old, add the new).
-func (r *Recommender) addMemory(t, usage int64, isOOM bool) {
-	r.lastMem = t
-	if !r.hasMem {
-		r.windowEnd = t
-		r.hasMem = true
+func (r *Recommender) addMemory(p *containerState, t, usage int64, isOOM bool) {
+	p.lastMem = t
+	if !p.hasMem {
+		p.windowEnd = t
+		p.hasMem = true
 	}
 	addNew := false
-	if t < r.windowEnd {
-		old := max(r.memPeak, r.oomPeak)
+	if t < p.windowEnd {
+		old := max(p.memPeak, p.oomPeak)
 		if old != 0 && usage > old {
-			r.mem.SubtractSampleAt(float64(old), 1, r.windowEnd)
+			r.mem.SubtractSampleAt(float64(old), 1, p.windowEnd)
 			addNew = true
 		}
 	} else {
 		iv := int64(r.c.MemoryAggregationInterval)
-		r.windowEnd += (t-r.windowEnd)/iv*iv + iv
-		r.memPeak, r.oomPeak = 0, 0
+		p.windowEnd += (t-p.windowEnd)/iv*iv + iv
+		p.memPeak, p.oomPeak = 0, 0
 		addNew = true
 	}
 	if addNew {
-		r.mem.AddSampleAt(float64(usage), 1, r.windowEnd)
+		r.mem.AddSampleAt(float64(usage), 1, p.windowEnd)
 		if isOOM {
-			r.oomPeak = usage
+			p.oomPeak = usage
 		} else {
-			r.memPeak = usage
+			p.memPeak = usage
 		}
 	}
 }
@@ -193,14 +242,16 @@ func (r *Recommender) addMemory(t, usage int64, isOOM bool) {
 // of max(used + OOMMinBumpUpBytes, used * OOMBumpUpRatio) is recorded, where
 // used = max(request at the kill, the window's usage peak). As upstream,
 // e.MemoryUsageBytes is not used (the usage peak already holds what was seen).
-func (r *Recommender) AddOOM(e model.OOMEvent) {
+func (r *Recommender) AddOOM(e model.OOMEvent) { r.oom(&r.own, e) }
+
+func (r *Recommender) oom(p *containerState, e model.OOMEvent) {
 	t := e.Time.UnixNano()
-	if r.hasMem && t < r.windowEnd-int64(r.c.MemoryAggregationInterval) {
+	if p.hasMem && t < p.windowEnd-int64(r.c.MemoryAggregationInterval) {
 		return
 	}
-	used := max(amountFromFloat(e.MemoryRequestBytes), r.memPeak)
+	used := max(amountFromFloat(e.MemoryRequestBytes), p.memPeak)
 	needed := max(used+amountFromFloat(r.c.OOMMinBumpUpBytes), scaleAmount(used, r.c.OOMBumpUpRatio))
-	r.addMemory(t, needed, true)
+	r.addMemory(p, t, needed, true)
 }
 
 // confidence is upstream's getConfidence for one resource's interval.
@@ -488,8 +539,11 @@ func (r *Recommender) Explain(now time.Time) recommend.Explanation {
 		ex.Notes = append(ex.Notes, fmt.Sprintf("%s: p%g/p%g/p%g = %.4g/%.4g/%.4g %s (bucket ends), lower x%.4f, upper x%.4f, histogram weight %.4g in buckets %d..%d",
 			res, pct[0]*100, pct[1]*100, pct[2]*100, e.pct[0], e.pct[1], e.pct[2], unit, e.lowerF, e.upperF, h.TotalWeight(), lo, hi))
 	}
-	if r.hasMem {
-		ex.Notes = append(ex.Notes, fmt.Sprintf("memory peaks: one per %s window, current window ends %s", r.c.MemoryAggregationInterval, time.Unix(0, r.windowEnd).UTC().Format(time.RFC3339)))
+	if r.own.hasMem {
+		ex.Notes = append(ex.Notes, fmt.Sprintf("memory peaks: one per %s window, current window ends %s", r.c.MemoryAggregationInterval, time.Unix(0, r.own.windowEnd).UTC().Format(time.RFC3339)))
+	}
+	if n := len(r.replicas); n > 0 {
+		ex.Notes = append(ex.Notes, fmt.Sprintf("memory peaks: one per pod and %s window (%d pod slots)", r.c.MemoryAggregationInterval, n))
 	}
 	return ex
 }

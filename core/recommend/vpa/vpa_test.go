@@ -96,8 +96,8 @@ func TestAggregateContainerUsageSamples(t *testing.T) {
 	if len(got) != 2 || got[r.mem.opts.FindBucket(10e8)] == 0 || got[r.mem.opts.FindBucket(2e8)] == 0 {
 		t.Fatalf("memory buckets %v, want peaks 10 and 2", got)
 	}
-	if want := testTimestamp.Add(48 * time.Hour).UnixNano(); r.windowEnd != want {
-		t.Fatalf("window end %v, want %v", time.Unix(0, r.windowEnd).UTC(), time.Unix(0, want).UTC())
+	if want := testTimestamp.Add(48 * time.Hour).UnixNano(); r.own.windowEnd != want {
+		t.Fatalf("window end %v, want %v", time.Unix(0, r.own.windowEnd).UTC(), time.Unix(0, want).UTC())
 	}
 }
 
@@ -147,7 +147,7 @@ func TestRecordOOM(t *testing.T) {
 				if s.oomReq != 0 {
 					r.AddOOM(model.OOMEvent{Time: ts, MemoryRequestBytes: s.oomReq})
 				}
-				if got := time.Unix(0, r.windowEnd).UTC(); !got.Equal(s.wantEnd) {
+				if got := time.Unix(0, r.own.windowEnd).UTC(); !got.Equal(s.wantEnd) {
 					t.Fatalf("step %d: window end %v, want %v", i, got, s.wantEnd)
 				}
 				// Weights in want are relative to the first window's end; the
@@ -163,8 +163,8 @@ func TestOOMSampleValues(t *testing.T) {
 	for _, tt := range []struct{ req, want float64 }{{1000 * mb, 1200 * mb}, {1 * mb, 101 * mb}} {
 		r := newRec(t, recommend.Config{})
 		r.AddOOM(model.OOMEvent{Time: testTimestamp, MemoryRequestBytes: tt.req})
-		if float64(r.oomPeak) != tt.want {
-			t.Fatalf("OOM at request %v Mi: sample %v Mi, want %v Mi", tt.req/mb, float64(r.oomPeak)/mb, tt.want/mb)
+		if float64(r.own.oomPeak) != tt.want {
+			t.Fatalf("OOM at request %v Mi: sample %v Mi, want %v Mi", tt.req/mb, float64(r.own.oomPeak)/mb, tt.want/mb)
 		}
 	}
 }
