@@ -39,7 +39,7 @@ type Recommender struct {
 	// aggregate state (upstream AggregateContainerState): CPU samples only.
 	first, last int64 // Unix ns of the first and last CPU sample
 	samples     int64 // TotalSamplesCount
-	hasCPU bool
+	hasCPU      bool
 	// own is the container state of the samples fed by AddSample, replicas
 	// those of AddReplicaSample by slot (upstream keeps one ContainerState
 	// per pod: one memory peak per pod and window).
