@@ -30,11 +30,14 @@ import (
 // MaxJournal) and updates it with the resourceVersion it read, so two
 // replicas cannot overwrite each other's samples.
 //
-// Version 2 (written) holds binaryData[JournalKey]: JournalMagic, the
+// Version 3 (written) holds binaryData[JournalKey]: JournalMagic, the
 // uvarint length of a JSON header (checkpointMeta: VPA, UID, recommender,
-// per container its history bounds and OOM kills), the header, then per
-// container in header order its journal in journal.appendTo's binary form
-// (delta-encoded, about 8 bytes a sample, exact). Version 1 (read, converted
+// the pods' slots, per container its history bounds and OOM kills), the
+// header, then per container in header order its journal in
+// journal.appendTo's binary form (delta-encoded, about 9 bytes a sample,
+// exact, each sample with its pod's slot: the recommenders keep one memory
+// window per pod, as upstream). Version 2 (read) is the same without slots
+// and pod tags: its samples replay as one pod's. Version 1 (read, converted
 // on the next write) held binaryData[CheckpointKey]: gzip of the JSON
 // Checkpoint with samples as [offset, CPU, memory] triples. Readers refuse
 // versions they do not know.
@@ -43,7 +46,7 @@ const (
 	CheckpointKey     = "state.json.gz"
 	JournalKey        = "journal.v2"
 	JournalMagic      = "svj\x02"
-	CheckpointVersion = 2
+	CheckpointVersion = 3
 	annotVPA          = "smartvpa.io/vpa"
 	// maxCheckpointBytes keeps a ConfigMap under the API server's 1 MiB
 	// limit: a larger journal loses its oldest chunks first.
@@ -83,6 +86,10 @@ type OOM struct {
 	Time               time.Time `json:"time"`
 	MemoryRequestBytes float64   `json:"memoryRequestBytes"`
 	MemoryUsageBytes   float64   `json:"memoryUsageBytes,omitempty"`
+	// Slot is the killed pod's slot and Start whether it was the first
+	// event of that pod in its slot (version 3).
+	Slot  int  `json:"slot,omitempty"`
+	Start bool `json:"start,omitempty"`
 }
 
 // CheckpointName is the ConfigMap name of VPA namespace/name.
@@ -95,24 +102,25 @@ func CheckpointName(namespace, name string) string {
 // the lock: the header and the samples fed since the last write.
 type pendingWrite struct {
 	meta  checkpointMeta
-	fresh map[string][]model.Sample
+	fresh map[string][]taggedSample
 }
 
 // takePending returns the VPA's header and unwritten samples (called with
 // c.mu held). The samples stay pending until the write succeeds.
 func (s *vpaState) takePending(recommender, key string, now time.Time) pendingWrite {
 	pw := pendingWrite{meta: checkpointMeta{Recommender: recommender, VPA: key, UID: s.uid, Written: now.UTC(),
-		Seen: maps.Clone(s.seen), OOMSeen: maps.Clone(s.oomSeen)}, fresh: map[string][]model.Sample{}}
+		Seen: maps.Clone(s.seen), OOMSeen: maps.Clone(s.oomSeen), Slots: maps.Clone(s.slots)}, fresh: map[string][]taggedSample{}}
 	for _, name := range sortedKeys(s.containers) {
 		cs := s.containers[name]
 		cm := containerMeta{Name: name, First: cs.first, Last: cs.last, Total: cs.samples}
 		for _, o := range cs.ooms {
-			cm.OOMs = append(cm.OOMs, OOM{Time: o.Time, MemoryRequestBytes: o.MemoryRequestBytes, MemoryUsageBytes: o.MemoryUsageBytes})
+			cm.OOMs = append(cm.OOMs, OOM{Time: o.e.Time, MemoryRequestBytes: o.e.MemoryRequestBytes, MemoryUsageBytes: o.e.MemoryUsageBytes,
+				Slot: o.tag.slot(), Start: o.tag.start()})
 		}
 		pw.meta.Containers = append(pw.meta.Containers, cm)
-		smps := make([]model.Sample, 0, cs.pending.Len())
-		for smp := range cs.pending.All() {
-			smps = append(smps, smp)
+		smps := make([]taggedSample, 0, cs.pending.Len())
+		for tag, smp := range cs.pending.Tagged() {
+			smps = append(smps, taggedSample{tag, smp})
 		}
 		pw.fresh[name] = smps
 	}
@@ -131,31 +139,37 @@ func sortedKeys[V any](m map[string]V) []string {
 // restoreState replays a checkpoint's journals into fresh recommenders.
 func (c *Controller) restoreState(f *journalFile) (*vpaState, error) {
 	m := f.meta
-	s := &vpaState{uid: m.UID, containers: map[string]*containerState{}, seen: map[string]time.Time{}, oomSeen: map[string]time.Time{}}
+	s := newVPAState(m.UID)
 	maps.Copy(s.seen, m.Seen)
 	maps.Copy(s.oomSeen, m.OOMSeen)
+	maps.Copy(s.slots, m.Slots)
 	for _, cm := range m.Containers {
-		cs, err := c.newContainer()
+		cs, err := c.newContainer(len(m.Containers))
 		if err != nil {
 			return nil, err
 		}
 		oom := func(o OOM) {
-			cs.addOOM(model.OOMEvent{Time: o.Time, MemoryRequestBytes: o.MemoryRequestBytes, MemoryUsageBytes: o.MemoryUsageBytes})
+			cs.addOOM(makeTag(o.Slot, o.Start), model.OOMEvent{Time: o.Time, MemoryRequestBytes: o.MemoryRequestBytes, MemoryUsageBytes: o.MemoryUsageBytes})
 		}
 		oi := 0
 		j := f.journals[cm.Name]
 		if j == nil {
 			j = newJournal(c.cfg.MaxJournal)
 		}
-		for smp := range j.All() {
+		for tag, smp := range j.Tagged() {
 			for oi < len(cm.OOMs) && !cm.OOMs[oi].Time.After(smp.Time) {
 				oom(cm.OOMs[oi])
 				oi++
 			}
-			cs.feed(smp)
+			cs.feed(tag, smp)
 		}
 		for ; oi < len(cm.OOMs); oi++ {
 			oom(cm.OOMs[oi])
+		}
+		// The pods in their slots, so their next samples continue their
+		// windows rather than start new ones.
+		for pod, slot := range m.Slots {
+			cs.tagFor(pod, slot)
 		}
 		cs.journaled = j.Len()
 		if c.UpstreamCheckpoints() {

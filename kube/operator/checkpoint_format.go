@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"time"
 
@@ -28,7 +29,9 @@ type checkpointMeta struct {
 	Written     time.Time            `json:"written"`
 	Seen        map[string]time.Time `json:"seen,omitempty"`
 	OOMSeen     map[string]time.Time `json:"oomSeen,omitempty"`
-	Containers  []containerMeta      `json:"containers"`
+	// Slots maps each live pod (UID) to its slot (version 3).
+	Slots      map[string]int  `json:"slots,omitempty"`
+	Containers []containerMeta `json:"containers"`
 }
 
 type containerMeta struct {
@@ -85,12 +88,22 @@ func decodeJournalFile(b []byte, maxSamples int) (*journalFile, error) {
 	if err := json.Unmarshal(b[n:n+int(hl)], &f.meta); err != nil {
 		return nil, fmt.Errorf("checkpoint header: %w", err)
 	}
-	if f.meta.Version != CheckpointVersion {
-		return nil, fmt.Errorf("checkpoint version %d is not supported (this serve reads versions 1 and %d)", f.meta.Version, CheckpointVersion)
+	read := readJournal
+	switch f.meta.Version {
+	case CheckpointVersion:
+	case 2:
+		read = readUntaggedJournal
+	default:
+		return nil, fmt.Errorf("checkpoint version %d is not supported (this serve reads versions 1 to %d)", f.meta.Version, CheckpointVersion)
+	}
+	for slot := range maps.Values(f.meta.Slots) {
+		if slot < 0 || slot > maxSlot {
+			return nil, fmt.Errorf("checkpoint header: pod slot %d is out of range [0, %d]", slot, maxSlot)
+		}
 	}
 	b = b[n+int(hl):]
 	for _, cm := range f.meta.Containers {
-		j, rest, err := readJournal(b, maxSamples)
+		j, rest, err := read(b, maxSamples)
 		if err != nil {
 			return nil, fmt.Errorf("journal of container %s: %w", cm.Name, err)
 		}
@@ -176,7 +189,7 @@ func ReadCheckpoint(cm *corev1.ConfigMap) (*Checkpoint, error) {
 // merge writes the VPA's current header into f and appends each container's
 // samples fed since the last write; containers no longer in the state leave
 // the file.
-func (f *journalFile) merge(meta checkpointMeta, fresh map[string][]model.Sample, maxSamples int) {
+func (f *journalFile) merge(meta checkpointMeta, fresh map[string][]taggedSample, maxSamples int) {
 	old := f.journals
 	f.meta = meta
 	f.journals = map[string]*journal{}
@@ -186,8 +199,8 @@ func (f *journalFile) merge(meta checkpointMeta, fresh map[string][]model.Sample
 			j = newJournal(maxSamples)
 		}
 		j.max = maxSamples
-		for _, smp := range fresh[cm.Name] {
-			j.add(smp)
+		for _, ts := range fresh[cm.Name] {
+			j.addTagged(ts.tag, ts.smp)
 		}
 		j.trim()
 		f.journals[cm.Name] = j
@@ -244,7 +257,7 @@ func DecodeCheckpoint(data []byte) (*Checkpoint, error) {
 		return nil, fmt.Errorf("checkpoint JSON: %w", err)
 	}
 	if ck.Version != 1 {
-		return nil, fmt.Errorf("checkpoint version %d is not supported in %s (this serve reads versions 1 and %d)", ck.Version, CheckpointKey, CheckpointVersion)
+		return nil, fmt.Errorf("checkpoint version %d is not supported in %s (this serve reads versions 1 to %d)", ck.Version, CheckpointKey, CheckpointVersion)
 	}
 	return &ck, nil
 }

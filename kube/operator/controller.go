@@ -21,7 +21,6 @@ import (
 	"k8s.io/client-go/tools/cache"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
-	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/updater"
 	"github.com/smartvpa/smartvpa/kube"
@@ -130,7 +129,9 @@ type vpaState struct {
 	seen map[string]time.Time
 	// oomSeen: pod/container -> finish time of the last OOM kill recorded.
 	oomSeen map[string]time.Time
-	dirty   bool
+	// slots: pod (UID) -> its slot for the recommenders' per-pod state.
+	slots map[string]int
+	dirty bool
 }
 
 // containerState is one container's recommender and the samples fed since
@@ -144,10 +145,13 @@ type containerState struct {
 	// the upstream checkpoint restore that may replay it (nil otherwise).
 	journaled int
 	restored  *journal
-	ooms      []model.OOMEvent
-	first     time.Time
-	last      time.Time
-	samples   int
+	ooms      []oomRecord
+	// slotPod is the pod each slot last fed to the recommender: an event of
+	// another pod in that slot starts a new pod's state (tagFor).
+	slotPod []string
+	first   time.Time
+	last    time.Time
+	samples int
 }
 
 // New builds a controller and its informers (not started).

@@ -201,7 +201,7 @@ func feed(t *testing.T, f *fixture, c *Controller, from, n int) []PassResult {
 }
 
 // expected feeds a fresh recommender as serve does (replica samples a
-// nanosecond apart) and applies the policy.
+// nanosecond apart, each pod in its slot) and applies the policy.
 func expected(t *testing.T, from, n int, pol model.ContainerPolicy) model.Recommendation {
 	t.Helper()
 	r, err := recommend.New("vpa", recommend.Config{})
@@ -212,7 +212,7 @@ func expected(t *testing.T, from, n int, pol model.ContainerPolicy) model.Recomm
 		at := t0.Add(time.Duration(i) * time.Minute)
 		for p := 0; p < 2; p++ {
 			u := usageAt(i, p)
-			r.AddSample(model.Sample{Time: at.Add(time.Duration(p)), CPUMillicores: u.CPUMillicores, MemoryBytes: u.MemoryBytes})
+			recommend.AddReplicaSample(r, p, i == from, model.Sample{Time: at.Add(time.Duration(p)), CPUMillicores: u.CPUMillicores, MemoryBytes: u.MemoryBytes})
 		}
 	}
 	rec, ok := r.Recommend(t0.Add(time.Duration(from+n-1) * time.Minute))
@@ -307,12 +307,13 @@ func TestMetricsUnavailable(t *testing.T) {
 	f.metricsErr = errors.New(`the server could not find the requested resource (get pods.metrics.k8s.io)`)
 	r := c.Pass(context.Background())
 	c.Flush()
-	if r.VPAs != 1 || r.Recommended != 0 {
+	// As upstream, the pods' containers get the minimums before any sample.
+	if r.VPAs != 1 || r.Recommended != 1 || r.Samples != 0 {
 		t.Fatalf("pass = %+v", r)
 	}
 	conds := conditions(f.getVPA(t, "web"))
-	if conds[CondMetricsAvailable]["status"] != "False" || conds[CondRecommendationProvided]["reason"] != "MetricsUnavailable" {
-		t.Fatalf("conditions = %v, want MetricsAvailable False and RecommendationProvided False/MetricsUnavailable", conds)
+	if conds[CondMetricsAvailable]["status"] != "False" || conds[CondLowConfidence]["status"] != "True" {
+		t.Fatalf("conditions = %v, want MetricsAvailable False and LowConfidence True", conds)
 	}
 	// Metrics come back: recommendations follow.
 	f.metricsErr = nil
@@ -384,13 +385,13 @@ func TestCheckpointRefusesUnknownVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = DecodeCheckpoint(data)
-	if err == nil || err.Error() != "checkpoint version 99 is not supported in state.json.gz (this serve reads versions 1 and 2)" {
+	if err == nil || err.Error() != "checkpoint version 99 is not supported in state.json.gz (this serve reads versions 1 to 3)" {
 		t.Fatalf("v1 key: err = %v", err)
 	}
-	hdr := `{"version":3,"containers":[]}`
-	v3 := append(append([]byte(JournalMagic), byte(len(hdr))), hdr...)
-	_, err = ReadCheckpoint(&corev1.ConfigMap{BinaryData: map[string][]byte{JournalKey: v3}})
-	if err == nil || err.Error() != "checkpoint version 3 is not supported (this serve reads versions 1 and 2)" {
+	hdr := `{"version":4,"containers":[]}`
+	v4 := append(append([]byte(JournalMagic), byte(len(hdr))), hdr...)
+	_, err = ReadCheckpoint(&corev1.ConfigMap{BinaryData: map[string][]byte{JournalKey: v4}})
+	if err == nil || err.Error() != "checkpoint version 4 is not supported (this serve reads versions 1 to 3)" {
 		t.Fatalf("v2 key: err = %v", err)
 	}
 }
@@ -433,8 +434,8 @@ func TestCheckpointAppends(t *testing.T) {
 		}
 	}
 	jf, cm := checkpointFile(t, f, "demo/web", c.cfg.MaxJournal)
-	if _, ok := cm.BinaryData[CheckpointKey]; ok || cm.Labels[CheckpointLabel] != "2" {
-		t.Fatalf("configmap labels %v keys %v: want version 2 only", cm.Labels, keysOf(cm.BinaryData))
+	if _, ok := cm.BinaryData[CheckpointKey]; ok || cm.Labels[CheckpointLabel] != "3" || jf.meta.Version != 3 {
+		t.Fatalf("configmap labels %v keys %v header version %d: want version 3 only", cm.Labels, keysOf(cm.BinaryData), jf.meta.Version)
 	}
 	for s := range jf.journals["app"].All() {
 		stored = append(stored, s)

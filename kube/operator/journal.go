@@ -22,13 +22,39 @@ import (
 // of its Unix time), then CPU and memory each as a uvarint tag: an integral
 // value (metrics.k8s.io gives whole millicores and bytes) is the zigzag delta
 // from the chunk's previous integral value shifted left once; any other value
-// is tag 1 followed by its 8 IEEE-754 bytes. Decoding gives back the exact
-// float64 values and times.
+// is tag 1 followed by its 8 IEEE-754 bytes; then (checkpoint version 3 on)
+// the pod tag as a uvarint: the pod's slot shifted left once, plus 1 for the
+// first sample of a new pod in that slot (see podSlots). Decoding gives back
+// the exact float64 values, times and tags. Version 2 journals have no tag
+// (decodeUntagged reads them as slot 0).
 type journal struct {
 	max       int
 	chunkSize int
 	chunks    []jchunk
 	n         int
+}
+
+// podTag is a sample's pod slot and whether it starts a new pod there.
+type podTag uint64
+
+func makeTag(slot int, start bool) podTag {
+	t := podTag(max(slot, 0)) << 1
+	if start {
+		t |= 1
+	}
+	return t
+}
+
+// maxSlot bounds the slots read from a checkpoint (a VPA has far fewer pods).
+const maxSlot = 1 << 20
+
+func (t podTag) slot() int   { return int(min(t>>1, maxSlot)) }
+func (t podTag) start() bool { return t&1 == 1 }
+
+// taggedSample is a sample with its pod tag.
+type taggedSample struct {
+	tag podTag
+	smp model.Sample
 }
 
 type jchunk struct {
@@ -57,8 +83,11 @@ func readZigzag(b []byte) (int64, int) {
 	return int64(u>>1) ^ -int64(u&1), n
 }
 
-// add appends a sample (in time order).
-func (j *journal) add(s model.Sample) {
+// add appends a sample of slot 0 (in time order).
+func (j *journal) add(s model.Sample) { j.addTagged(0, s) }
+
+// addTagged appends a sample with its pod tag (in time order).
+func (j *journal) addTagged(tag podTag, s model.Sample) {
 	if len(j.chunks) == 0 || j.chunks[len(j.chunks)-1].n >= j.chunkSize {
 		if len(j.chunks) > 0 {
 			last := &j.chunks[len(j.chunks)-1]
@@ -88,6 +117,7 @@ func (j *journal) add(s model.Sample) {
 			c.data = binary.LittleEndian.AppendUint64(c.data, math.Float64bits(v))
 		}
 	}
+	c.data = binary.AppendUvarint(c.data, uint64(tag))
 	c.n++
 	j.n++
 	j.trim()
@@ -101,17 +131,29 @@ func (j *journal) All() iter.Seq[model.Sample] {
 }
 
 func (j *journal) each(f func(model.Sample) bool) {
+	j.eachTagged(func(_ podTag, s model.Sample) bool { return f(s) })
+}
+
+// Tagged yields every sample held with its pod tag, oldest first.
+func (j *journal) Tagged() iter.Seq2[podTag, model.Sample] {
+	return func(yield func(podTag, model.Sample) bool) {
+		j.eachTagged(yield)
+	}
+}
+
+func (j *journal) eachTagged(f func(podTag, model.Sample) bool) {
 	for _, c := range j.chunks {
-		if stopped, _ := c.decode(f); stopped {
+		if stopped, _ := c.decode(true, f); stopped {
 			return
 		}
 	}
 }
 
 // decode calls f with each sample of the chunk until f returns false
-// (stopped). It checks the bytes as it goes: a chunk that does not hold
-// exactly n samples ending in its encoder state gives an error.
-func (c *jchunk) decode(f func(model.Sample) bool) (stopped bool, err error) {
+// (stopped); tagged says the samples carry pod tags (version 3). It checks
+// the bytes as it goes: a chunk that does not hold exactly n samples ending
+// in its encoder state gives an error.
+func (c *jchunk) decode(tagged bool, f func(podTag, model.Sample) bool) (stopped bool, err error) {
 	b := c.data
 	var t, dt int64
 	var lastV [2]int64
@@ -146,7 +188,15 @@ func (c *jchunk) decode(f func(model.Sample) bool) (stopped bool, err error) {
 			lastV[i] += int64(u>>1) ^ -int64(u&1)
 			v[i] = float64(lastV[i])
 		}
-		if f != nil && !f(model.Sample{Time: time.Unix(0, t).UTC(), CPUMillicores: v[0], MemoryBytes: v[1]}) {
+		var tag podTag
+		if tagged {
+			u, m := binary.Uvarint(b)
+			if m <= 0 {
+				return false, errJournalTruncated
+			}
+			b, tag = b[m:], podTag(u)
+		}
+		if f != nil && !f(tag, model.Sample{Time: time.Unix(0, t).UTC(), CPUMillicores: v[0], MemoryBytes: v[1]}) {
 			return true, nil
 		}
 	}
@@ -188,6 +238,26 @@ func (j *journal) appendTo(b []byte) []byte {
 // journal copies the last chunk instead of writing into b): b must not
 // change while the journal is used.
 func readJournal(b []byte, maxSamples int) (*journal, []byte, error) {
+	return readJournalTagged(b, maxSamples, true)
+}
+
+// readUntaggedJournal reads a version 2 journal (no pod tags) into a tagged
+// one, every sample of slot 0 (the samples are re-encoded).
+func readUntaggedJournal(b []byte, maxSamples int) (*journal, []byte, error) {
+	old, rest, err := readJournalTagged(b, maxSamples, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	j := newJournal(maxSamples)
+	for _, c := range old.chunks {
+		if _, err := c.decode(false, func(_ podTag, s model.Sample) bool { j.add(s); return true }); err != nil {
+			return nil, nil, err
+		}
+	}
+	return j, rest, nil
+}
+
+func readJournalTagged(b []byte, maxSamples int, tagged bool) (*journal, []byte, error) {
 	j := newJournal(maxSamples)
 	uv := func() (uint64, error) {
 		v, n := binary.Uvarint(b)
@@ -233,7 +303,7 @@ func readJournal(b []byte, maxSamples int) (*journal, []byte, error) {
 		if c.n == 0 {
 			continue
 		}
-		if _, err := c.decode(nil); err != nil {
+		if _, err := c.decode(tagged, nil); err != nil {
 			return nil, nil, err
 		}
 		j.chunks = append(j.chunks, c)
@@ -263,9 +333,9 @@ func (j *journal) after(k int) *journal {
 	}
 	out := newJournal(j.max)
 	i := 0
-	for s := range j.All() {
+	for tag, s := range j.Tagged() {
 		if i >= k {
-			out.add(s)
+			out.addTagged(tag, s)
 		}
 		i++
 	}

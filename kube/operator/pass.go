@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
+	"github.com/smartvpa/smartvpa/core/recommend/vpa"
 	"github.com/smartvpa/smartvpa/kube"
 )
 
@@ -98,7 +100,7 @@ func (c *Controller) Pass(ctx context.Context) PassResult {
 			go func() {
 				defer wg.Done()
 				for j := range ch {
-					if err := c.update(ctx, j.v, j.o.workload, j.o.recs, now); err != nil {
+					if err := c.update(ctx, j.v, j.o.workload, j.o.act, now); err != nil {
 						c.m.Errors.WithLabelValues("updater").Inc()
 						c.log.Warn("updater", "vpa", j.v.Key(), "err", err)
 					}
@@ -106,7 +108,7 @@ func (c *Controller) Pass(ctx context.Context) PassResult {
 			}()
 		}
 		for _, j := range jobs {
-			if j.o.workload != nil && len(j.o.recs) > 0 {
+			if j.o.workload != nil && len(j.o.act) > 0 {
 				ch <- j
 			}
 		}
@@ -222,27 +224,35 @@ func (c *Controller) stateFor(v *VPA) *vpaState {
 	defer c.mu.Unlock()
 	s := c.states[v.Key()]
 	if s == nil || s.uid != v.UID {
-		s = &vpaState{uid: v.UID, containers: map[string]*containerState{}, seen: map[string]time.Time{}, oomSeen: map[string]time.Time{}}
+		s = newVPAState(v.UID)
 		c.states[v.Key()] = s
 	}
 	return s
 }
 
-func (c *Controller) newContainer() (*containerState, error) {
+func newVPAState(uid string) *vpaState {
+	return &vpaState{uid: uid, containers: map[string]*containerState{}, seen: map[string]time.Time{}, oomSeen: map[string]time.Time{},
+		slots: map[string]int{}}
+}
+
+// newContainer returns the state of one container of a pod of containers
+// containers (the recommender splits the pod minimums between them, as
+// upstream does).
+func (c *Controller) newContainer(containers int) (*containerState, error) {
 	// The policy is applied by serve (ApplyPolicy), not by the recommender:
 	// a VPA's resourcePolicy can change without resetting the history.
-	r, err := recommend.New(c.cfg.Recommender, recommend.Config{ModelFile: c.cfg.ModelFile})
+	r, err := recommend.New(c.cfg.Recommender, recommend.Config{ModelFile: c.cfg.ModelFile, ContainersInPod: containers})
 	if err != nil {
 		return nil, err
 	}
 	return &containerState{rec: r, pending: newJournal(c.cfg.MaxJournal)}, nil
 }
 
-func (s *vpaState) container(c *Controller, name string) (*containerState, error) {
+func (s *vpaState) container(c *Controller, name string, containers int) (*containerState, error) {
 	cs := s.containers[name]
 	if cs == nil {
 		var err error
-		if cs, err = c.newContainer(); err != nil {
+		if cs, err = c.newContainer(containers); err != nil {
 			return nil, err
 		}
 		s.containers[name] = cs
@@ -250,15 +260,28 @@ func (s *vpaState) container(c *Controller, name string) (*containerState, error
 	return cs, nil
 }
 
-// add feeds a new sample and keeps it for the next checkpoint write.
-func (cs *containerState) add(smp model.Sample) {
-	cs.feed(smp)
-	cs.pending.add(smp)
+// add feeds a new sample of pod (in slot) and keeps it for the next
+// checkpoint write.
+func (cs *containerState) add(pod string, slot int, smp model.Sample) {
+	tag := cs.tagFor(pod, slot)
+	cs.feed(tag, smp)
+	cs.pending.addTagged(tag, smp)
+}
+
+// tagFor returns the pod tag of an event of pod in slot: a start when the
+// slot last fed another pod to this container's recommender.
+func (cs *containerState) tagFor(pod string, slot int) podTag {
+	if slot >= len(cs.slotPod) {
+		cs.slotPod = append(cs.slotPod, make([]string, slot+1-len(cs.slotPod))...)
+	}
+	start := cs.slotPod[slot] != pod
+	cs.slotPod[slot] = pod
+	return makeTag(slot, start)
 }
 
 // feed gives a sample to the recommender (add, or a restore's replay).
-func (cs *containerState) feed(smp model.Sample) {
-	cs.rec.AddSample(smp)
+func (cs *containerState) feed(tag podTag, smp model.Sample) {
+	recommend.AddReplicaSample(cs.rec, tag.slot(), tag.start(), smp)
 	if cs.samples == 0 {
 		cs.first = smp.Time
 	}
@@ -266,9 +289,9 @@ func (cs *containerState) feed(smp model.Sample) {
 	cs.samples++
 }
 
-func (cs *containerState) addOOM(e model.OOMEvent) {
-	cs.rec.AddOOM(e)
-	cs.ooms = append(cs.ooms, e)
+func (cs *containerState) addOOM(tag podTag, e model.OOMEvent) {
+	recommend.AddReplicaOOM(cs.rec, tag.slot(), tag.start(), e)
+	cs.ooms = append(cs.ooms, oomRecord{e: e, tag: tag})
 	if len(cs.ooms) > 64 {
 		cs.ooms = cs.ooms[len(cs.ooms)-64:]
 	}
@@ -276,14 +299,81 @@ func (cs *containerState) addOOM(e model.OOMEvent) {
 
 type podSample struct {
 	container string
+	pod       string
+	slot      int
 	smp       model.Sample
+}
+
+// oomRecord is an OOM kill fed to a container's recommender, with the pod
+// tag it was fed with.
+type oomRecord struct {
+	e   model.OOMEvent
+	tag podTag
+}
+
+// podKey identifies a pod for its slot: its UID (a recreated pod, even
+// with the same name, is a new pod), else its name.
+func podKey(p *corev1.Pod) string {
+	if p.UID != "" {
+		return string(p.UID)
+	}
+	return p.Name
+}
+
+// assignSlots gives every live pod of the target a slot (a small index, the
+// lowest free one for a new pod) and frees the slots of pods that are gone,
+// with their metrics and OOM bookkeeping. Upstream keeps one container state
+// per pod; the recommenders keep theirs per slot (recommend.ReplicaRecommender).
+func (s *vpaState) assignSlots(pods []*corev1.Pod) {
+	live := make(map[string]bool, len(pods))
+	names := make(map[string]bool, len(pods))
+	for _, p := range pods {
+		live[podKey(p)] = true
+		names[p.Name] = true
+	}
+	for k := range s.slots {
+		if !live[k] {
+			delete(s.slots, k)
+		}
+	}
+	for _, m := range []map[string]time.Time{s.seen, s.oomSeen} {
+		for id := range m {
+			if i := strings.IndexByte(id, '/'); i > 0 && !names[id[:i]] {
+				delete(m, id)
+			}
+		}
+	}
+	used := make([]bool, len(pods)+len(s.slots))
+	for _, slot := range s.slots {
+		if slot < len(used) {
+			used[slot] = true
+		}
+	}
+	next := 0
+	for _, p := range pods {
+		k := podKey(p)
+		if _, ok := s.slots[k]; ok {
+			continue
+		}
+		for next < len(used) && used[next] {
+			next++
+		}
+		s.slots[k] = next
+		if next < len(used) {
+			used[next] = true
+		}
+		next++
+	}
 }
 
 // outcome is what reconciling one VPA gives: the status to write, the
 // capped recommendations by container, the target and the samples added.
 type outcome struct {
-	status   map[string]any
+	status map[string]any
+	// recs are the capped recommendations published, act those the
+	// updater acts on (not the minimums published before a first sample).
 	recs     map[string]model.Recommendation
+	act      map[string]model.Recommendation
 	workload *kube.Workload
 	samples  int
 }
@@ -301,8 +391,11 @@ func (c *Controller) reconcileOne(v *VPA, pms map[string]*metricsv1beta1.PodMetr
 	s := c.stateFor(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	s.assignSlots(w.Pods)
 	var fresh []podSample
 	for _, p := range w.Pods {
+		pk := podKey(p)
+		slot := s.slots[pk]
 		pm := pms[p.Namespace+"/"+p.Name]
 		if pm != nil {
 			at := pm.Timestamp.Time.UTC()
@@ -318,7 +411,7 @@ func (c *Controller) reconcileOne(v *VPA, pms map[string]*metricsv1beta1.PodMetr
 					continue // the same metrics window again
 				}
 				s.seen[id] = at
-				fresh = append(fresh, podSample{mc.Name, model.Sample{Time: at,
+				fresh = append(fresh, podSample{mc.Name, pk, slot, model.Sample{Time: at,
 					CPUMillicores: kube.CPUMillicores(mc.Usage.Cpu().DeepCopy()),
 					MemoryBytes:   kube.MemoryBytes(mc.Usage.Memory().DeepCopy())}})
 			}
@@ -334,7 +427,7 @@ func (c *Controller) reconcileOne(v *VPA, pms map[string]*metricsv1beta1.PodMetr
 				continue
 			}
 			s.oomSeen[id] = t.FinishedAt.Time
-			cs, err := s.container(c, st.Name)
+			cs, err := s.container(c, st.Name, len(w.Containers))
 			if err != nil {
 				continue
 			}
@@ -344,7 +437,7 @@ func (c *Controller) reconcileOne(v *VPA, pms map[string]*metricsv1beta1.PodMetr
 					req = pc.Requests.MemoryBytes
 				}
 			}
-			cs.addOOM(model.OOMEvent{Time: t.FinishedAt.Time.UTC(), MemoryRequestBytes: req})
+			cs.addOOM(cs.tagFor(pk, slot), model.OOMEvent{Time: t.FinishedAt.Time.UTC(), MemoryRequestBytes: req})
 			s.dirty = true
 		}
 	}
@@ -353,43 +446,60 @@ func (c *Controller) reconcileOne(v *VPA, pms map[string]*metricsv1beta1.PodMetr
 	// time are spread by a nanosecond each (in pod order).
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].smp.Time.Before(fresh[j].smp.Time) })
 	for _, ps := range fresh {
-		cs, err := s.container(c, ps.container)
+		cs, err := s.container(c, ps.container, len(w.Containers))
 		if err != nil {
 			continue
 		}
 		if !cs.last.IsZero() && !ps.smp.Time.After(cs.last) {
 			ps.smp.Time = cs.last.Add(time.Nanosecond)
 		}
-		cs.add(ps.smp)
+		cs.add(ps.pod, ps.slot, ps.smp)
 		s.dirty = true
 	}
 	recs := map[string]model.Recommendation{}
 	low := []string{}
+	act := map[string]model.Recommendation{}
 	for _, ct := range w.Containers {
 		pol := v.PolicyFor(ct.Name)
 		cs := s.containers[ct.Name]
-		if pol.Off || cs == nil {
+		if pol.Off {
 			c.clearSeries(v, ct.Name)
 			continue
 		}
-		rec, ok := cs.rec.Recommend(now)
+		var rec model.Recommendation
+		ok, minimums := false, false
+		if cs != nil {
+			rec, ok = cs.rec.Recommend(now)
+		}
 		if !ok {
-			c.clearSeries(v, ct.Name)
-			continue
+			if len(w.Pods) == 0 {
+				c.clearSeries(v, ct.Name)
+				continue
+			}
+			// Before a container's first sample upstream publishes the pod
+			// minimums split between the containers (its estimator on an
+			// empty aggregate ends at the floors). The updater does not act
+			// on them: it waits for a sample.
+			rec, ok, minimums = vpa.Minimums(vpa.DefaultOptions(), len(w.Containers)), true, true
 		}
 		capped, ok := ApplyPolicy(rec, pol)
 		if !ok {
 			continue
 		}
 		recs[ct.Name] = capped
+		if !minimums {
+			act[ct.Name] = capped
+		}
 		c.setSeries(v, ct.Name, capped)
-		if span := cs.last.Sub(cs.first); span < c.cfg.LowConfidenceSpan {
+		if minimums {
+			low = append(low, ct.Name)
+		} else if span := cs.last.Sub(cs.first); span < c.cfg.LowConfidenceSpan {
 			// Names only: a message that changed every pass (the span)
 			// would make every VPA's status be rewritten every pass.
 			low = append(low, ct.Name)
 		}
 	}
-	return outcome{status: c.statusFor(v, recs, low, merr, nil, now), recs: recs, workload: w, samples: len(fresh)}
+	return outcome{status: c.statusFor(v, recs, low, merr, nil, now), recs: recs, act: act, workload: w, samples: len(fresh)}
 }
 
 func (c *Controller) forget(v *VPA) {

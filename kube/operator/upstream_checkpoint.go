@@ -258,7 +258,7 @@ func (c *Controller) restoreUpstreamVPA(v *VPA, cps []*kube.VPACheckpoint) (int,
 	s := c.states[v.Key()]
 	newState := s == nil || s.uid != v.UID
 	if newState {
-		s = &vpaState{uid: v.UID, containers: map[string]*containerState{}, seen: map[string]time.Time{}, oomSeen: map[string]time.Time{}}
+		s = newVPAState(v.UID)
 	}
 	var errs []error
 	n := 0
@@ -267,7 +267,7 @@ func (c *Controller) restoreUpstreamVPA(v *VPA, cps []*kube.VPACheckpoint) (int,
 		if cs != nil && cs.samples > 0 && cs.journaled+cs.pending.Len() >= cs.samples {
 			continue // the journal holds the whole history: exact
 		}
-		fresh, err := c.newContainer()
+		fresh, err := c.newContainer(len(cps))
 		if err != nil {
 			return n, err
 		}
@@ -318,26 +318,28 @@ func (c *Controller) restoreUpstreamVPA(v *VPA, cps []*kube.VPACheckpoint) (int,
 func replayAfter(r *vpa.Recommender, cs *containerState, t time.Time) {
 	t = t.Truncate(time.Second).Add(time.Second - 1)
 	oi := 0
-	for oi < len(cs.ooms) && !cs.ooms[oi].Time.After(t) {
+	for oi < len(cs.ooms) && !cs.ooms[oi].e.Time.After(t) {
 		oi++
 	}
-	replay := func(smp model.Sample) bool {
+	replay := func(tag podTag, smp model.Sample) bool {
 		if !smp.Time.After(t) {
 			return true
 		}
-		for oi < len(cs.ooms) && !cs.ooms[oi].Time.After(smp.Time) {
-			r.AddOOM(cs.ooms[oi])
+		for oi < len(cs.ooms) && !cs.ooms[oi].e.Time.After(smp.Time) {
+			o := cs.ooms[oi]
+			r.AddReplicaOOM(o.tag.slot(), o.tag.start(), o.e)
 			oi++
 		}
-		r.AddSample(smp)
+		r.AddReplicaSample(tag.slot(), tag.start(), smp)
 		return true
 	}
 	if cs.restored != nil {
-		cs.restored.each(replay)
+		cs.restored.eachTagged(replay)
 	}
-	cs.pending.each(replay)
+	cs.pending.eachTagged(replay)
 	for ; oi < len(cs.ooms); oi++ {
-		r.AddOOM(cs.ooms[oi])
+		o := cs.ooms[oi]
+		r.AddReplicaOOM(o.tag.slot(), o.tag.start(), o.e)
 	}
 }
 

@@ -96,3 +96,24 @@ func TestReplicaStartOpensNewWindow(t *testing.T) {
 		t.Errorf("a recreated pod's first sample did not add its own peak (total %g, was %g)", r.mem.total, w0)
 	}
 }
+
+// Minimums are the floors New applies, split between the containers.
+func TestMinimums(t *testing.T) {
+	for _, tt := range []struct {
+		containers int
+		cpu, mem   float64
+	}{{0, 25, 250 * model.MiB}, {1, 25, 250 * model.MiB}, {2, 12, 125 * model.MiB}, {3, 8, 87381333}} {
+		got := Minimums(DefaultOptions(), tt.containers)
+		want := model.Resources{CPUMillicores: tt.cpu, MemoryBytes: tt.mem}
+		if got.Target != want || got.Lower != want || got.Upper != want || got.UncappedTarget != want {
+			t.Errorf("%d containers: %+v, want %+v", tt.containers, got, want)
+		}
+		r, err := New(DefaultOptions(), recommend.Config{ContainersInPod: tt.containers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if float64(r.minCPU) != tt.cpu || float64(r.minMem) != tt.mem {
+			t.Errorf("%d containers: New's floors %d/%d differ", tt.containers, r.minCPU, r.minMem)
+		}
+	}
+}
