@@ -236,7 +236,9 @@ func (p *Prometheus) namespaceHistory(ctx context.Context, c promv1.API, ns stri
 			k := podC{string(s.Metric["pod"]), string(s.Metric["container"])}
 			vals := map[int64]float64{}
 			for _, v := range s.Values {
-				vals[int64(v.Timestamp)] = float64(v.Value) * 1000 // cores -> millicores
+				if c := float64(v.Value) * 1000; usable(c) { // cores -> millicores
+					vals[int64(v.Timestamp)] = c
+				}
 			}
 			cpu[k] = vals
 		}
@@ -253,7 +255,7 @@ func (p *Prometheus) namespaceHistory(ctx context.Context, c promv1.API, ns stri
 			cv := cpu[k]
 			for _, v := range s.Values {
 				c, ok := cv[int64(v.Timestamp)]
-				if !ok {
+				if !ok || !usable(float64(v.Value)) {
 					continue
 				}
 				h.Samples[ck] = append(h.Samples[ck], model.Sample{Time: v.Timestamp.Time().UTC(), CPUMillicores: c, MemoryBytes: float64(v.Value)})
@@ -271,7 +273,8 @@ func (p *Prometheus) namespaceHistory(ctx context.Context, c promv1.API, ns stri
 					continue
 				}
 				ck := ContainerKey{Workload: w.Key(), Container: string(s.Metric["container"])}
-				if f := float64(s.Value); f > h.Throttled[ck] && f == f {
+				// A ratio of extrapolated increases can pass 1 a little.
+				if f := min(float64(s.Value), 1); f > h.Throttled[ck] && f == f {
 					h.Throttled[ck] = f
 				}
 			}
@@ -279,3 +282,8 @@ func (p *Prometheus) namespaceHistory(ctx context.Context, c promv1.API, ns stri
 	}
 	return h, nil
 }
+
+// usable reports whether a usage value from Prometheus is one: finite, not
+// negative (a counter reset can make rate() so) and below the cap
+// (model.NoBound). Others are dropped with their sample.
+func usable(v float64) bool { return v >= 0 && v < model.NoBound }

@@ -1,9 +1,12 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -191,4 +194,68 @@ func TestImportPrometheus(t *testing.T) {
 	if trs[0].Meta.OriginalRequest == nil || trs[0].Meta.OriginalRequest.CPUMillicores != 1000 {
 		t.Fatalf("original request = %+v", trs[0].Meta.OriginalRequest)
 	}
+}
+
+// bodyRT answers every Prometheus request with a fixed body: range queries
+// (CPU, memory) with rangeBody, instant queries (throttling) with
+// instantBody.
+type bodyRT struct{ rangeBody, instantBody []byte }
+
+func (rt bodyRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	b := rt.rangeBody
+	if strings.HasSuffix(r.URL.Path, "/query") {
+		b = rt.instantBody
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": []string{"application/json"}},
+		Body: io.NopCloser(bytes.NewReader(b)), Request: r}, nil
+}
+
+// FuzzPrometheusResponse: any answer of Prometheus gives an error or a
+// history whose samples are finite, non-negative and below the cap, in time
+// order per container (replicas share times), and whose throttled fractions
+// are in [0, 1].
+func FuzzPrometheusResponse(f *testing.F) {
+	matrix := `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"web-7d9c5-abcde","container":"web"},"values":[[1793491200,"0.4"],[1793491500,"0.5"]]}]}}`
+	vector := `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"web-7d9c5-abcde","container":"web"},"value":[1793491500,"0.25"]}]}}`
+	for _, seed := range [][2]string{
+		{matrix, vector},
+		{`{"status":"success","data":{"resultType":"matrix","result":[]}}`, `{"status":"success","data":{"resultType":"vector","result":[]}}`},
+		{`{"status":"error","errorType":"bad_data","error":"parse error"}`, vector},
+		{strings.ReplaceAll(matrix, `"0.4"`, `"NaN"`), strings.ReplaceAll(vector, `"0.25"`, `"+Inf"`)},
+		{strings.ReplaceAll(matrix, `"0.5"`, `"-3"`), strings.ReplaceAll(vector, `"0.25"`, `"7"`)},
+		{strings.ReplaceAll(matrix, `1793491500`, `1793491100`), vector},
+		{strings.ReplaceAll(matrix, `"0.4"`, `"1e308"`), vector},
+		{vector, matrix},
+		{`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[["x","0.4"]]}]}}`, `null`},
+		{``, `{`},
+	} {
+		f.Add([]byte(seed[0]), []byte(seed[1]))
+	}
+	deps, snap := demoSnapshot()
+	ws := Group([]runtime.Object{deps[0], deps[1]}, snap, false, labels.Everything())
+	now := time.Unix(1793491500, 0)
+	f.Fuzz(func(t *testing.T, rangeBody, instantBody []byte) {
+		p := &Prometheus{URL: "http://prometheus.invalid", Duration: time.Hour, Step: 5 * time.Minute, RoundTripper: bodyRT{rangeBody, instantBody}}
+		h, err := p.History(context.Background(), ws, now)
+		if err != nil {
+			return
+		}
+		for k, smps := range h.Samples {
+			for i, s := range smps {
+				for _, v := range []float64{s.CPUMillicores, s.MemoryBytes} {
+					if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > model.NoBound {
+						t.Fatalf("%v sample %d: %+v is not a usage", k, i, s)
+					}
+				}
+				if i > 0 && s.Time.Before(smps[i-1].Time) {
+					t.Fatalf("%v samples %d and %d out of order: %v, %v", k, i-1, i, smps[i-1].Time, s.Time)
+				}
+			}
+		}
+		for k, v := range h.Throttled {
+			if !(v >= 0 && v <= 1) {
+				t.Fatalf("%v throttled %v", k, v)
+			}
+		}
+	})
 }

@@ -16,9 +16,18 @@ func CPUMillicores(q resource.Quantity) float64 {
 	if q.IsZero() {
 		return 0
 	}
-	// MilliValue rounds up to a whole millicore and is exact below 2^63 m.
+	// MilliValue rounds up to a whole millicore and is exact below 2^63 m;
+	// beyond it (an absurd "100Ei" or "1E18") it overflows, so larger
+	// quantities convert through float64.
+	if v := q.AsApproximateFloat64(); math.Abs(v) >= maxExactCores {
+		return v * 1000
+	}
 	return float64(q.MilliValue())
 }
+
+// maxExactCores is where MilliValue could overflow int64 (9.2e15 cores),
+// with a margin for AsApproximateFloat64's rounding.
+const maxExactCores = 9e15
 
 // MemoryBytes returns q as bytes.
 func MemoryBytes(q resource.Quantity) float64 {

@@ -46,7 +46,7 @@ func makeTag(slot int, start bool) podTag {
 }
 
 // maxSlot bounds the slots read from a checkpoint (a VPA has far fewer pods).
-const maxSlot = 1 << 20
+const maxSlot = 1 << 16
 
 func (t podTag) slot() int   { return int(min(t>>1, maxSlot)) }
 func (t podTag) start() bool { return t&1 == 1 }
