@@ -18,6 +18,15 @@
 //     timestamp) are fed to one recommender per container name. Replicas
 //     share metrics windows; the recommenders take samples in strictly
 //     increasing time, so samples with the same time are spread by 1 ns.
+//     Each pod has a slot (lowest free; freed when the pod is gone; pods
+//     are told apart by UID, so a recreated pod gets a new state) and its
+//     samples and OOM kills are fed with it (recommend.ReplicaRecommender):
+//     vpa keeps one memory peak per pod and window, as upstream's
+//     ContainerState does, for about 50 bytes a pod. The journal records
+//     each sample's slot (checkpoint version 3), so a restore replays the
+//     same windows.
+//   - Before a container's first sample the status holds upstream's
+//     minimums (vpa.Minimums); the updater does not act on them.
 //     A pass queues every VPA's status; Config.Workers writers patch those
 //     that changed (status.go: the latest status per VPA wins), so a pass
 //     never waits for the API server or the client's QPS limit. Updater

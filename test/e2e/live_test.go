@@ -227,13 +227,13 @@ func TestLiveApply(t *testing.T) {
 		t.Fatalf("--dry-run=server changed the deployment: resourceVersion %s -> %s", before.ResourceVersion, after.ResourceVersion)
 	}
 
-	r = smartvpa(t, c, c.Kubeconfig, "", "apply", "-n", ns, "deploy/big", "--history", "live")
+	r = smartvpa(t, c, c.Kubeconfig, "", "apply", "-n", ns, "deploy/big", "--history", "live", "--allow-low-confidence")
 	if r.code != 2 || !strings.Contains(r.stderr, "pass --yes") {
 		t.Fatalf("apply without --yes off a terminal: exit %d %s", r.code, r.stderr)
 	}
 
 	rsBefore, _ := c.Client.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
-	r = smartvpa(t, c, c.Kubeconfig, "", "apply", "-n", ns, "deploy/big", "--history", "live", "--yes")
+	r = smartvpa(t, c, c.Kubeconfig, "", "apply", "-n", ns, "deploy/big", "--history", "live", "--yes", "--allow-low-confidence")
 	if r.code != 0 {
 		t.Fatalf("apply --yes: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -291,7 +291,7 @@ func TestLiveApplyEvictPDB(t *testing.T) {
 	}, "PDB status")
 	var r result
 	framework.Eventually(t, 90*time.Second, func() (bool, error) {
-		r = smartvpa(t, c, c.Kubeconfig, "", "apply", "-n", ns, "deploy/guarded", "--history", "live", "--mode", "evict", "--yes")
+		r = smartvpa(t, c, c.Kubeconfig, "", "apply", "-n", ns, "deploy/guarded", "--history", "live", "--mode", "evict", "--yes", "--allow-low-confidence")
 		return r.code == 0 && strings.Contains(r.stdout, "evicted nothing"), nil
 	}, "apply --mode evict refusing")
 	if !strings.Contains(r.stdout, "PodDisruptionBudget guarded allows no disruption") {
