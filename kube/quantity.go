@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"fmt"
 	"math"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,6 +37,15 @@ func MemoryBytes(q resource.Quantity) float64 {
 	}
 	if v, ok := q.AsInt64(); ok {
 		return float64(v)
+	}
+	// AsInt64 refuses some whole numbers of bytes ("478525162Mi"), whose
+	// float approximation is off by a fraction of a byte: Value (rounded up)
+	// is exact when it equals q.
+	if approx := q.AsApproximateFloat64(); math.Abs(approx) < maxExactCores {
+		if v := q.Value(); q.Cmp(*resource.NewQuantity(v, q.Format)) == 0 {
+			return float64(v)
+		}
+		return approx
 	}
 	return q.AsApproximateFloat64()
 }
@@ -102,20 +112,29 @@ func FormatMemory(bytes float64) string {
 	return q.String()
 }
 
-// ParseCPU parses a CPU quantity ("250m", "0.5") into millicores.
+// ParseCPU parses a CPU quantity ("250m", "0.5") into millicores. A
+// quantity of model.NoBound millicores or more ("1E1000") is refused.
 func ParseCPU(s string) (float64, error) {
 	q, err := resource.ParseQuantity(s)
 	if err != nil {
 		return 0, err
 	}
-	return CPUMillicores(q), nil
+	return bounded(s, CPUMillicores(q))
 }
 
-// ParseMemory parses a memory quantity ("256Mi", "1G") into bytes.
+// ParseMemory parses a memory quantity ("256Mi", "1G") into bytes. A
+// quantity of model.NoBound bytes or more is refused.
 func ParseMemory(s string) (float64, error) {
 	q, err := resource.ParseQuantity(s)
 	if err != nil {
 		return 0, err
 	}
-	return MemoryBytes(q), nil
+	return bounded(s, MemoryBytes(q))
+}
+
+func bounded(s string, v float64) (float64, error) {
+	if math.Abs(v) >= model.NoBound || math.IsNaN(v) {
+		return 0, fmt.Errorf("quantity %q is too large: use less than 1e14 millicores or bytes", s)
+	}
+	return v, nil
 }

@@ -45,8 +45,9 @@ func makeTag(slot int, start bool) podTag {
 	return t
 }
 
-// maxSlot bounds the slots read from a checkpoint (a VPA has far fewer pods).
-const maxSlot = 1 << 16
+// maxSlot bounds a pod slot (pods beyond it share the last slot): a corrupt
+// checkpoint cannot make a recommender allocate state for millions of pods.
+const maxSlot = 1 << 12
 
 func (t podTag) slot() int   { return int(min(t>>1, maxSlot)) }
 func (t podTag) start() bool { return t&1 == 1 }

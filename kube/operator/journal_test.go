@@ -253,6 +253,14 @@ func FuzzDecodeJournalFile(f *testing.F) {
 	f.Add([]byte(JournalMagic + "\x1d" + `{"version":3,"containers":[]}`))
 	f.Add([]byte(JournalMagic + "\x2e" + `{"version":3,"slots":{"a":-1},"containers":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		start := time.Now()
+		defer func() {
+			// A checkpoint of at most 1,000 samples a container restores
+			// in milliseconds; a corrupt one must not stall serve.
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("decode and restore took %s", d)
+			}
+		}()
 		got, err := decodeJournalFile(b, 1000)
 		if err != nil {
 			return

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/smartvpa/smartvpa/core/model"
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"
@@ -62,9 +63,17 @@ func TestApplyConcurrentChange(t *testing.T) {
 	}
 
 	// Meanwhile: kubectl set resources -c main --requests=cpu=500m.
-	cur, _ := deps.Get(ctx, "big", metav1.GetOptions{})
-	cur.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("500m")
-	if _, err := deps.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+	var cur *appsv1.Deployment
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var err error
+		if cur, err = deps.Get(ctx, "big", metav1.GetOptions{}); err != nil {
+			return err
+		}
+		d := cur.DeepCopy()
+		d.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("500m")
+		_, err = deps.Update(ctx, d, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -136,7 +145,7 @@ func TestApplyLowConfidenceAndWatchExit(t *testing.T) {
 }
 
 // Issue 20 cases 15 and 16 on the local control plane: serve publishes the
-// minimums for a target whose pods have no metrics yet, and keeps one
+// minimums for a target whose pod has no metrics (pending), and keeps one
 // memory window per pod (11 pods at 1 GiB and one at 2 GiB: the p90 target
 // is 1 GiB's, not the 2 GiB peak's).
 func TestServeUpstreamFidelity(t *testing.T) {
@@ -145,12 +154,17 @@ func TestServeUpstreamFidelity(t *testing.T) {
 	ns := c.Namespace(t, "serve-fid")
 	ctx := context.Background()
 
-	// No usage annotations: kwok reports no metrics for these pods.
+	// A pod no node takes: Pending, never any metrics (kwok reports usage
+	// for every running pod, annotated or not).
 	quiet := serveDeployment(ns, "quiet", 1, nil)
+	quiet.Spec.Template.Spec.NodeSelector = map[string]string{"smartvpa.io/no-such-node": "true"}
 	if _, err := c.Client.AppsV1().Deployments(ns).Create(ctx, quiet, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	runningPods(t, c, ns, "quiet", 1)
+	framework.Eventually(t, 60*time.Second, func() (bool, error) {
+		l, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=quiet"})
+		return err == nil && len(l.Items) == 1 && l.Items[0].Status.Phase == corev1.PodPending, err
+	}, "a pending pod of %s/quiet", ns)
 	createVPAFor(t, dyn, ns, "quiet", "quiet")
 
 	const replicas = 12
