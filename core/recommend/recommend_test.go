@@ -106,3 +106,24 @@ func TestNewWithholdsInvalidRecommendations(t *testing.T) {
 		})
 	}
 }
+
+// replicaRec records the slots it was fed.
+type replicaRec struct {
+	Recommender
+	slots []int
+}
+
+func (r *replicaRec) AddReplicaSample(slot int, _ bool, _ model.Sample) { r.slots = append(r.slots, slot) }
+func (r *replicaRec) AddReplicaOOM(slot int, _ bool, _ model.OOMEvent)  { r.slots = append(r.slots, -1-slot) }
+
+// The pod slot reaches a recommender behind its Guard (New returns every
+// recommender guarded).
+func TestAddReplicaThroughGuard(t *testing.T) {
+	inner := &replicaRec{}
+	g := Guard(inner, false)
+	AddReplicaSample(g, 3, true, model.Sample{})
+	AddReplicaOOM(g, 2, false, model.OOMEvent{})
+	if len(inner.slots) != 2 || inner.slots[0] != 3 || inner.slots[1] != -3 {
+		t.Fatalf("slots fed %v, want [3 -3]", inner.slots)
+	}
+}

@@ -19,20 +19,22 @@ type ReplicaRecommender interface {
 	AddReplicaOOM(slot int, start bool, e model.OOMEvent)
 }
 
-// AddReplicaSample feeds s as the sample of the pod in slot when r keeps
-// per-replica state, else as a plain sample.
+// AddReplicaSample feeds s as the sample of the pod in slot when r (or the
+// recommender behind its Guard) keeps per-replica state, else as a plain
+// sample.
 func AddReplicaSample(r Recommender, slot int, start bool, s model.Sample) {
-	if rr, ok := r.(ReplicaRecommender); ok {
+	if rr, ok := Unwrap(r).(ReplicaRecommender); ok {
 		rr.AddReplicaSample(slot, start, s)
 		return
 	}
 	r.AddSample(s)
 }
 
-// AddReplicaOOM records e as an OOM kill of the pod in slot when r keeps
-// per-replica state, else as a plain OOM kill.
+// AddReplicaOOM records e as an OOM kill of the pod in slot when r (or the
+// recommender behind its Guard) keeps per-replica state, else as a plain
+// OOM kill.
 func AddReplicaOOM(r Recommender, slot int, start bool, e model.OOMEvent) {
-	if rr, ok := r.(ReplicaRecommender); ok {
+	if rr, ok := Unwrap(r).(ReplicaRecommender); ok {
 		rr.AddReplicaOOM(slot, start, e)
 		return
 	}
