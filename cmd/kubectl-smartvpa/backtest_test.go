@@ -308,3 +308,25 @@ func TestBacktestBudgetAndComparison(t *testing.T) {
 		t.Fatalf("datasets %v, want %v (%d workloads)", datasets, want, len(ids))
 	}
 }
+
+// Issue 20 case 8: a warm-up covering every trace measures nothing; backtest
+// says so and summarises nothing (no perfect 0 % slack).
+func TestBacktestWarmupCoversTrace(t *testing.T) {
+	dir, _ := simStore(t)
+	code, out, stderr := runArgs("backtest", "--workloads", dir, "--recommenders", "vpa,oracle", "--warmup", "5d", "-o", "json")
+	if code != 0 || !strings.HasPrefix(stderr, "note: 3 workload(s) no longer than the 120h0m0s warm-up measured nothing and are left out of the summaries and comparisons: ") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var r struct {
+		Summary []struct {
+			Workloads int `json:"workloads"`
+		} `json:"summary"`
+		Comparison []any `json:"comparison"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Summary) != 2 || r.Summary[0].Workloads != 0 || r.Summary[1].Workloads != 0 || len(r.Comparison) != 0 {
+		t.Fatalf("summary %+v, %d comparisons: want nothing summarised", r.Summary, len(r.Comparison))
+	}
+}

@@ -111,6 +111,9 @@ func TestSimulateErrors(t *testing.T) {
 		// --model reaches the recommender: lstm reads and rejects the file
 		{"model file plumbed", []string{"simulate", "--store", dir, "--workload", ids[0], "--recommender", "lstm", "--model", bad},
 			"error: recommender lstm: model file " + bad},
+		// issue 20 case 8: a warm-up covering the trace measures nothing
+		{"warm-up covers the trace", []string{"simulate", "--store", dir, "--workload", ids[0], "--warmup", "5d"},
+			"error: workload \"" + ids[0] + "\": the warm-up of 120h0m0s covers the whole trace (95h55m0s from the first to the last sample): nothing would be measured; use a shorter --warmup\n"},
 		{"bad trajectory folder", []string{"simulate", "--store", dir, "--workload", ids[0], "--trajectory", filepath.Join(dir, "no", "such", "t.csv")},
 			"error: trajectory: open "},
 	}
