@@ -113,8 +113,12 @@ type replicaRec struct {
 	slots []int
 }
 
-func (r *replicaRec) AddReplicaSample(slot int, _ bool, _ model.Sample) { r.slots = append(r.slots, slot) }
-func (r *replicaRec) AddReplicaOOM(slot int, _ bool, _ model.OOMEvent)  { r.slots = append(r.slots, -1-slot) }
+func (r *replicaRec) AddReplicaSample(slot int, _ bool, _ model.Sample) {
+	r.slots = append(r.slots, slot)
+}
+func (r *replicaRec) AddReplicaOOM(slot int, _ bool, _ model.OOMEvent) {
+	r.slots = append(r.slots, -1-slot)
+}
 
 // The pod slot reaches a recommender behind its Guard (New returns every
 // recommender guarded).
