@@ -100,11 +100,10 @@ const SmallUpdate = 0.1
 
 // Reasons of the simulator's own decisions to leave the container alone.
 const (
-	ReasonWarmup          = "warm-up"
-	ReasonResizePending   = "in-place resize in progress"
-	ReasonRestarting      = "container restarting"
-	ReasonUpdateBudget    = "update budget: min update interval not elapsed"
-	ReasonNoRecommendaton = "no recommendation"
+	ReasonWarmup        = "warm-up"
+	ReasonResizePending = "in-place resize in progress"
+	ReasonRestarting    = "container restarting"
+	ReasonUpdateBudget  = "update budget: min update interval not elapsed"
 )
 
 // Env is the gym-style environment for one container. It is not safe for
@@ -262,7 +261,7 @@ func (e *Env) step(action *model.Recommendation) (float64, error) {
 	case e.i < e.warmupEnd:
 		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonWarmup}
 	case action.IsZero():
-		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonNoRecommendaton}
+		info.Decision = updater.Decision{Action: updater.None, Reason: updater.ReasonNoRecommendation}
 	case e.pending.active:
 		info.Decision = updater.Decision{Action: updater.None, Reason: ReasonResizePending}
 	case s.Time.UnixNano() < e.downUntil:

@@ -91,7 +91,7 @@ func runEnv(env *Env, w *Workload, r recommend.Recommender, seed int64, onStep f
 			return Result{}, err
 		}
 	}
-	res := Result{Workload: w.ID, Recommender: r.Name(), Dataset: w.Dataset, Degenerate: env.scanned.zeroShare > 0.5, Metrics: env.Metrics()}
+	res := Result{Workload: w.ID, Recommender: r.Name(), Dataset: w.Dataset, Degenerate: degenerate(env.scanned.zeroShare), Metrics: env.Metrics()}
 	if live {
 		last = action
 	}

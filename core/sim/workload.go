@@ -96,23 +96,20 @@ func (w *Workload) MedianInterval() time.Duration {
 	return time.Duration(gaps[len(gaps)/2])
 }
 
-// MemoryZeroShare returns the share of samples whose memory usage is 0.
-func (w *Workload) MemoryZeroShare() float64 {
-	if len(w.Samples) == 0 {
-		return 0
-	}
+// Degenerate reports whether the workload's memory reads 0 in more than
+// half of its samples (reported apart in comparisons).
+func (w *Workload) Degenerate() bool {
 	n := 0
 	for i := range w.Samples {
 		if w.Samples[i].MemoryBytes == 0 {
 			n++
 		}
 	}
-	return float64(n) / float64(len(w.Samples))
+	return len(w.Samples) > 0 && degenerate(float64(n)/float64(len(w.Samples)))
 }
 
-// Degenerate reports whether the workload's memory reads 0 in more than
-// half of its samples (reported apart in comparisons).
-func (w *Workload) Degenerate() bool { return w.MemoryZeroShare() > 0.5 }
+// degenerate is the rule of Degenerate on the share of samples with memory 0.
+func degenerate(zeroShare float64) bool { return zeroShare > 0.5 }
 
 // Validate checks that the workload can be simulated.
 func (w *Workload) Validate() error {
