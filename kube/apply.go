@@ -82,7 +82,7 @@ func Changes(rep *Report, allowHPA bool) []Change {
 		}
 		for _, n := range NewResources(wr, skip) {
 			old := wr.Container(n.Name)
-			if sameQuantities(old.Requests, n.Requests) && sameQuantities(old.Limits, n.Limits) {
+			if SameQuantities(old.Requests, n.Requests) && SameQuantities(old.Limits, n.Limits) {
 				continue
 			}
 			ch.New = append(ch.New, n)
@@ -105,7 +105,9 @@ func (w *WorkloadReport) Container(name string) *ContainerReport {
 	return nil
 }
 
-func sameQuantities(a, b model.Resources) bool {
+// SameQuantities reports whether a and b are the same requests (or limits)
+// once written as quantities: whole millicores and MiB, or equal bytes.
+func SameQuantities(a, b model.Resources) bool {
 	ca, cb := CPUQuantity(a.CPUMillicores), CPUQuantity(b.CPUMillicores)
 	ma, mb := MemoryQuantity(a.MemoryBytes), MemoryQuantity(b.MemoryBytes)
 	// Unrounded memory requests (e.g. 1000M) compare by value.
@@ -203,7 +205,9 @@ func (a *Applier) printf(format string, args ...any) {
 	}
 }
 
-func (a *Applier) suffix() string {
+// DryRunSuffix is what the applier's messages end with: " (dry run)", " (server
+// dry run)" or nothing.
+func (a *Applier) DryRunSuffix() string {
 	switch a.DryRun {
 	case DryRunClient:
 		return " (dry run)"
@@ -309,7 +313,7 @@ func differences(cur *Workload, want []ContainerResources) []string {
 			} else {
 				was.CPUMillicores, is.CPUMillicores = d.was, d.is
 			}
-			if !sameQuantities(was, is) {
+			if !SameQuantities(was, is) {
 				out = append(out, fmt.Sprintf("container %s: %s %s -> %s", c.Name, d.what, orUnset(format, d.was), orUnset(format, d.is)))
 			}
 		}
@@ -342,7 +346,7 @@ func (a *Applier) patchChecked(ctx context.Context, w *Workload, res Result,
 		}
 		res.Refused = append(res.Refused, left...)
 		res.Patched = len(cs) > 0
-		a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.suffix())
+		a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.DryRunSuffix())
 		return res, nil
 	}
 	for attempt := 1; ; attempt++ {
@@ -378,7 +382,7 @@ func (a *Applier) patchChecked(ctx context.Context, w *Workload, res Result,
 			return res, fmt.Errorf("patch %s/%s: %w", w.Namespace, w.Ref(), err)
 		}
 		res.Patched, res.ResourceVersion = true, rv
-		a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.suffix())
+		a.printf("%s/%s patched%s\n", w.Namespace, w.Ref(), a.DryRunSuffix())
 		return res, nil
 	}
 }
@@ -464,7 +468,7 @@ func (a *Applier) resize(ctx context.Context, w *Workload, ch Change, res Result
 		}
 		res.Resized = append(res.Resized, p.Name)
 	}
-	a.printf("%s/%s: resized %d pod(s) in place%s; the pod template is unchanged\n", w.Namespace, w.Ref(), len(res.Resized), a.suffix())
+	a.printf("%s/%s: resized %d pod(s) in place%s; the pod template is unchanged\n", w.Namespace, w.Ref(), len(res.Resized), a.DryRunSuffix())
 	return res, nil
 }
 
@@ -548,7 +552,7 @@ func (a *Applier) evict(ctx context.Context, w *Workload, ch Change, res Result)
 	if len(res.Evicted) == 0 {
 		a.printf("%s/%s: evicted nothing: %s\n", w.Namespace, w.Ref(), strings.Join(res.Refused, "; "))
 	} else {
-		a.printf("%s/%s: evicted %d pod(s)%s: %s\n", w.Namespace, w.Ref(), len(res.Evicted), a.suffix(), strings.Join(res.Evicted, ", "))
+		a.printf("%s/%s: evicted %d pod(s)%s: %s\n", w.Namespace, w.Ref(), len(res.Evicted), a.DryRunSuffix(), strings.Join(res.Evicted, ", "))
 		if !ownTemplateOnDelete(w) {
 			a.printf("  note: the controller recreates evicted pods from its pod template; without an admission controller that sets requests (upstream VPA), use --mode patch to change the template\n")
 		}

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
@@ -110,4 +111,16 @@ func PatchDocument(w *Workload, cs []ContainerResources) ([]byte, error) {
 		return nil, fmt.Errorf("%s: marshal patch: %w", w.Ref(), err)
 	}
 	return b, nil
+}
+
+// ResourceGroup is kubectl's resource.group name of a kind
+// ("deployment.apps").
+func ResourceGroup(kind string) string {
+	switch APIVersion(kind) {
+	case "apps/v1":
+		return strings.ToLower(kind) + ".apps"
+	case "batch/v1":
+		return strings.ToLower(kind) + ".batch"
+	}
+	return strings.ToLower(kind)
 }

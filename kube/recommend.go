@@ -114,6 +114,12 @@ type WorkloadReport struct {
 	workload *Workload
 }
 
+// NewWorkloadReport returns a report on workload w, scaled by hpa (nil: no
+// HPA), with no container reports: the start of a Change built by hand.
+func NewWorkloadReport(w *Workload, hpa *HPAInfo) *WorkloadReport {
+	return &WorkloadReport{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name, Replicas: w.Replicas, HPA: hpa, workload: w}
+}
+
 // Workload returns the workload the report is about (nil after JSON decoding).
 func (w *WorkloadReport) Workload() *Workload { return w.workload }
 

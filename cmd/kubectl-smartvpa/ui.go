@@ -18,6 +18,7 @@ import (
 	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"  // registers forecast, holtwinters, ar
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"       // registers vpa
 	"github.com/smartvpa/smartvpa/kube"
+	"github.com/smartvpa/smartvpa/kube/tuisource"
 	"github.com/smartvpa/smartvpa/tui"
 )
 
@@ -219,7 +220,7 @@ func (o *UIOptions) Run(ctx context.Context) error {
 // clusterSource connects, resolves the targets once (so that a bad target or
 // an unreachable cluster fails before the screen opens, with recommend's
 // exit codes) and returns the cluster source.
-func (o *UIOptions) clusterSource(ctx context.Context) (*kube.TUISource, error) {
+func (o *UIOptions) clusterSource(ctx context.Context) (*tuisource.Source, error) {
 	c, err := o.connect()
 	if err != nil {
 		return nil, err
@@ -237,7 +238,7 @@ func (o *UIOptions) clusterSource(ctx context.Context) (*kube.TUISource, error) 
 			return nil, err
 		}
 	}
-	return &kube.TUISource{
+	return &tuisource.Source{
 		Resolve: func(ctx context.Context) ([]*kube.Workload, error) {
 			ws, err := o.resolve(ctx, o.args)
 			if err != nil {
