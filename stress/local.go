@@ -88,7 +88,7 @@ func RunLocal(ctx context.Context, cfg LocalConfig) ([]LocalSummary, error) {
 	if cfg.Agents <= 0 || cfg.Interval <= 0 || !(cfg.Speedup > 0) || cfg.AgentCommand == nil || cfg.Trace == nil {
 		return nil, errors.New("local run: agents, interval, speedup, agent command and trace are required")
 	}
-	token, err := randomToken()
+	token, err := NewToken()
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,9 @@ func stopAgents(agents []*localAgent) {
 	wg.Wait()
 }
 
-func randomToken() (string, error) {
+// NewToken returns a random bearer token for the server and its agents (32
+// hex digits).
+func NewToken() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return "", err

@@ -27,7 +27,7 @@ import (
 	"github.com/smartvpa/smartvpa/core/sim"
 	"github.com/smartvpa/smartvpa/core/updater"
 	"github.com/smartvpa/smartvpa/kube/emulate"
-	"github.com/smartvpa/smartvpa/stress"
+	"github.com/smartvpa/smartvpa/kube/stressdeploy"
 )
 
 func init() { subcommands = append(subcommands, newEmulateCmd) }
@@ -323,7 +323,7 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 	name := emulateName(w.ID)
 	var backend emulate.Backend = &emulate.Kwok{}
 	if o.Backend == "stress" {
-		dep := &stress.Deployment{Name: name, Trace: t, AgentImage: o.Image, ServerImage: o.ServerImage, Speedup: o.Speedup,
+		dep := &stressdeploy.Deployment{Name: name, Trace: t, AgentImage: o.Image, ServerImage: o.ServerImage, Speedup: o.Speedup,
 			Interval: o.Interval.String(), CPURequest: resource.MustParse("100m"), MemoryRequest: resource.MustParse("128Mi")}
 		if _, _, _, _, err := dep.Objects(); err != nil {
 			return inputError(err)

@@ -15,7 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/smartvpa/smartvpa/stress"
+	"github.com/smartvpa/smartvpa/kube/stressdeploy"
 	"github.com/smartvpa/smartvpa/workloads"
 )
 
@@ -43,7 +43,7 @@ type StressRunOptions struct {
 	Loop          bool
 
 	cmd string
-	dep *stress.Deployment
+	dep *stressdeploy.Deployment
 }
 
 func newStressRunCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
@@ -141,7 +141,7 @@ func (o *StressRunOptions) Validate() error {
 	if err != nil {
 		return err
 	}
-	o.dep = &stress.Deployment{Name: o.Name, Trace: t, AgentImage: o.Image, ServerImage: o.ServerImage, Replicas: o.Replicas,
+	o.dep = &stressdeploy.Deployment{Name: o.Name, Trace: t, AgentImage: o.Image, ServerImage: o.ServerImage, Replicas: o.Replicas,
 		Speedup: o.Speedup, Interval: o.Interval.String(), CPURequest: cpu, MemoryRequest: mem, Loop: o.Loop}
 	if _, _, _, _, err := o.dep.Objects(); err != nil {
 		return inputError(err)
@@ -172,7 +172,7 @@ func (o *StressRunOptions) Run(ctx context.Context) error {
 		return err
 	}
 	o.dep.Namespace = ns
-	created, err := stress.Apply(ctx, c, o.dep)
+	created, err := stressdeploy.Apply(ctx, c, o.dep)
 	for _, obj := range created {
 		fmt.Fprintf(o.Out, "%s created\n", obj)
 	}
@@ -213,7 +213,7 @@ error.`,
 			if err != nil {
 				return err
 			}
-			deleted, err := stress.Delete(cmd.Context(), c, ns, o.Name)
+			deleted, err := stressdeploy.Delete(cmd.Context(), c, ns, o.Name)
 			for _, obj := range deleted {
 				fmt.Fprintf(o.Out, "%s deleted\n", obj)
 			}

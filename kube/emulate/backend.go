@@ -14,7 +14,7 @@ import (
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/kube"
 	"github.com/smartvpa/smartvpa/kube/kwokusage"
-	"github.com/smartvpa/smartvpa/stress"
+	"github.com/smartvpa/smartvpa/kube/stressdeploy"
 )
 
 // MetricsAPI reads usage from metrics.k8s.io (metrics-server).
@@ -106,7 +106,7 @@ func (k *Kwok) Drive(ctx context.Context, c kubernetes.Interface, pod *corev1.Po
 	return nil
 }
 
-// Stress is the stress backend: the stress controller (package stress)
+// Stress is the stress backend: the stress controller (package kube/stressdeploy)
 // deploys the utilisation server with the workload, and the emulator's pods
 // run the stress agent, which registers itself and produces the workload's
 // usage for real as the server plays it from the pod's start at the same
@@ -116,7 +116,7 @@ type Stress struct {
 	// Deployment describes the stress deployment; its Name, Namespace,
 	// Speedup, Trace and images are used, Replicas is forced to 0 (the
 	// emulator creates the agent pod itself).
-	Deployment *stress.Deployment
+	Deployment *stressdeploy.Deployment
 
 	template *corev1.PodSpec
 	labels   map[string]string
@@ -146,13 +146,13 @@ func (s *Stress) Setup(ctx context.Context, c kubernetes.Interface, ns string) e
 			s.template = dep.Spec.Template.Spec.DeepCopy()
 			// Not the agent Deployment's selector: its ReplicaSet (0
 			// replicas) would adopt and delete the pod.
-			s.labels = map[string]string{stress.LabelStress: d.Name, stress.LabelComponent: "emulated-agent"}
+			s.labels = map[string]string{stressdeploy.LabelStress: d.Name, stressdeploy.LabelComponent: "emulated-agent"}
 		}
 	}
 	if s.template == nil {
 		return errors.New("stress backend: the stress controller made no agent Deployment")
 	}
-	if _, err := stress.Apply(ctx, c, &d); err != nil {
+	if _, err := stressdeploy.Apply(ctx, c, &d); err != nil {
 		return fmt.Errorf("deploy the stress server: %w", err)
 	}
 	return nil
@@ -163,7 +163,7 @@ func (s *Stress) Teardown(ctx context.Context, c kubernetes.Interface, ns string
 	if s.Deployment == nil {
 		return nil
 	}
-	_, err := stress.Delete(ctx, c, ns, s.Deployment.Name)
+	_, err := stressdeploy.Delete(ctx, c, ns, s.Deployment.Name)
 	return err
 }
 

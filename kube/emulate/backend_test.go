@@ -12,7 +12,7 @@ import (
 
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/kube/kwokusage"
-	"github.com/smartvpa/smartvpa/stress"
+	"github.com/smartvpa/smartvpa/kube/stressdeploy"
 	"github.com/smartvpa/smartvpa/workloads"
 )
 
@@ -55,7 +55,7 @@ func TestStressBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.ID, tr.Meta.ID = "step-x", "step-x"
-	s := &Stress{Deployment: &stress.Deployment{Name: "emu-step-x", Trace: tr, AgentImage: "agent:dev", ServerImage: "server:dev",
+	s := &Stress{Deployment: &stressdeploy.Deployment{Name: "emu-step-x", Trace: tr, AgentImage: "agent:dev", ServerImage: "server:dev",
 		Speedup: 60, Interval: "1s", Replicas: 3, CPURequest: resource.MustParse("100m"), MemoryRequest: resource.MustParse("128Mi")}}
 	client := fake.NewClientset()
 	if err := s.Setup(context.Background(), client, "ns"); err != nil {

@@ -12,7 +12,7 @@
 //     the pod's kwok.x-k8s.io/usage-cpu and usage-memory annotations
 //     (package kwokusage), which kwok reports as kubelet resource metrics
 //     and metrics-server scrapes;
-//   - Stress: the stress controller (package stress) deploys the utilisation
+//   - Stress: the stress controller (package kube/stressdeploy) deploys the utilisation
 //     server with the workload; the pod runs the stress agent, which
 //     registers itself and burns CPU and holds memory as the server plays the
 //     workload at the same speed-up from the pod's start.

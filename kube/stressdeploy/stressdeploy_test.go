@@ -1,4 +1,4 @@
-package stress
+package stressdeploy
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/smartvpa/smartvpa/workloads"
 )
 
 func testDeployment() *Deployment {
@@ -87,4 +89,16 @@ func TestControllerWorkloadTooLarge(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "more than a ConfigMap holds (1 MiB): use a shorter workload or a longer interval") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+var t0 = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+
+// stepTrace is a 4-minute step workload (stress's test fixture of that name).
+func stepTrace(id string) *workloads.Trace {
+	t := &workloads.Trace{ID: id}
+	t.Meta.Interval = time.Minute
+	for i, v := range [][2]float64{{100, 64 << 20}, {500, 128 << 20}, {300, 256 << 20}, {200, 64 << 20}} {
+		t.Append(t0.Add(time.Duration(i)*time.Minute), v[0], v[1])
+	}
+	return t
 }

@@ -1,4 +1,18 @@
-package stress
+// Package stressdeploy is the stress controller: it deploys a stress workload
+// on a cluster (package stress holds the server, the agent and the local
+// runner, and imports no Kubernetes client):
+//
+//   - ConfigMap <name>-workload: the workload's trace.csv and meta.json,
+//     mounted into the server as its store (step 1 happens at server start,
+//     --workload <id>);
+//   - Secret <name>-token: the bearer token shared by server and agents;
+//   - Deployment and Service <name>-server: the utilisation server;
+//   - Deployment and Service <name>: the stress pods; each agent registers
+//     its own pod and the service (step 2) and connects (steps 3 and 4).
+//
+// Everything carries the label smartvpa.io/stress=<name>, by which Delete
+// finds it. Nothing outside the cluster has to reach the server.
+package stressdeploy
 
 import (
 	"bytes"
@@ -15,21 +29,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/smartvpa/smartvpa/stress"
 	"github.com/smartvpa/smartvpa/workloads"
 )
-
-// The stress controller deploys a stress workload on a cluster:
-//
-//   - ConfigMap <name>-workload: the workload's trace.csv and meta.json,
-//     mounted into the server as its store (step 1 happens at server start,
-//     --workload <id>);
-//   - Secret <name>-token: the bearer token shared by server and agents;
-//   - Deployment and Service <name>-server: the utilisation server;
-//   - Deployment and Service <name>: the stress pods; each agent registers
-//     its own pod and the service (step 2) and connects (steps 3 and 4).
-//
-// Everything carries the label smartvpa.io/stress=<name>, by which Delete
-// finds it. Nothing outside the cluster has to reach the server.
 
 // Labels of the objects the controller creates.
 const (
@@ -111,10 +113,10 @@ func (d *Deployment) Objects() (*corev1.ConfigMap, *corev1.Secret, []*appsv1.Dep
 					SecurityContext: podSecurity,
 					Containers: []corev1.Container{{
 						Name: "server", Image: d.ServerImage,
-						Args: []string{"--listen", "0.0.0.0:" + strconv.Itoa(DefaultPort), "--store", "/data/workloads",
+						Args: []string{"--listen", "0.0.0.0:" + strconv.Itoa(stress.DefaultPort), "--store", "/data/workloads",
 							"--workload", d.Trace.ID, "--interval", d.Interval, "--speedup", strconv.FormatFloat(d.Speedup, 'g', -1, 64)},
 						Env:             []corev1.EnvVar{tokenEnv},
-						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: DefaultPort}},
+						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: stress.DefaultPort}},
 						SecurityContext: ctrSecurity,
 						VolumeMounts:    []corev1.VolumeMount{{Name: "workload", MountPath: "/data/workloads/" + d.Trace.ID, ReadOnly: true}},
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
@@ -132,7 +134,7 @@ func (d *Deployment) Objects() (*corev1.ConfigMap, *corev1.Secret, []*appsv1.Dep
 		ObjectMeta: metav1.ObjectMeta{Name: serverName, Namespace: d.Namespace, Labels: serverLabels},
 		Spec: corev1.ServiceSpec{
 			Selector: map[string]string{LabelStress: d.Name, LabelComponent: "server"},
-			Ports:    []corev1.ServicePort{{Name: "http", Port: DefaultPort, TargetPort: intstr.FromString("http")}},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: stress.DefaultPort, TargetPort: intstr.FromString("http")}},
 		},
 	}
 
@@ -155,7 +157,7 @@ func (d *Deployment) Objects() (*corev1.ConfigMap, *corev1.Secret, []*appsv1.Dep
 						Name: "stress", Image: d.AgentImage, Args: agentArgs,
 						Env: []corev1.EnvVar{
 							{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
-							{Name: "SMARTVPA_STRESS_SERVER", Value: fmt.Sprintf("http://%s.%s.svc:%d", serverName, d.Namespace, DefaultPort)},
+							{Name: "SMARTVPA_STRESS_SERVER", Value: fmt.Sprintf("http://%s.%s.svc:%d", serverName, d.Namespace, stress.DefaultPort)},
 							tokenEnv,
 						},
 						SecurityContext: ctrSecurity,
@@ -185,7 +187,7 @@ type Created []string
 // the first error; what was created stays and Delete removes it.
 func Apply(ctx context.Context, c kubernetes.Interface, d *Deployment) (Created, error) {
 	if d.Token == "" {
-		tok, err := randomToken()
+		tok, err := stress.NewToken()
 		if err != nil {
 			return nil, err
 		}
