@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,10 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -242,41 +238,6 @@ type EmulationJSON struct {
 	MaxLagSeconds  float64 `json:"maxLagSeconds"`
 }
 
-// emulateName is the run's name (pod prefix and label value) for a workload
-// id: "emu-" and the id reduced to a DNS label.
-func emulateName(id string) string {
-	var b strings.Builder
-	b.WriteString("emu-")
-	for _, r := range strings.ToLower(id) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('-')
-		}
-	}
-	name := b.String()
-	if len(name) > 40 {
-		name = name[:40]
-	}
-	return strings.TrimRight(name, "-")
-}
-
-// cutWorkload returns the samples of w within d of its first sample.
-func cutWorkload(w *sim.Workload, d time.Duration) *sim.Workload {
-	out := *w
-	end := w.Samples[0].Time.Add(d)
-	n := len(w.Samples)
-	for i, s := range w.Samples {
-		if !s.Time.Before(end) {
-			n = i
-			break
-		}
-	}
-	out.Samples = w.Samples[:n]
-	return &out
-}
-
 // Run emulates and prints.
 func (o *EmulateOptions) Run(ctx context.Context) error {
 	t, err := loadTrace(o.Workload, o.Store)
@@ -284,7 +245,7 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	full := simWorkload(t)
-	w := cutWorkload(full, o.Duration)
+	w := emulate.CutWorkload(full, o.Duration)
 	if len(w.Samples) < 2 {
 		return inputError(fmt.Errorf("workload %s: --duration %s holds %d sample(s): give a longer --duration", w.ID, o.Duration, len(w.Samples)))
 	}
@@ -320,7 +281,7 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 	if o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
 		ns = *o.configFlags.Namespace
 	}
-	name := emulateName(w.ID)
+	name := emulate.RunName(w.ID)
 	var backend emulate.Backend = &emulate.Kwok{}
 	if o.Backend == "stress" {
 		dep := &stressdeploy.Deployment{Name: name, Trace: t, AgentImage: o.Image, ServerImage: o.ServerImage, Speedup: o.Speedup,
@@ -340,32 +301,13 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 		defer traj.abort()
 	}
 
-	createdNS, err := ensureNamespace(ctx, client, ns)
-	if err != nil {
+	sess := &emulate.Session{Client: client, Backend: backend, Namespace: ns, Name: name}
+	if err := sess.EnsureNamespace(ctx); err != nil {
 		return clusterError(err)
 	}
-	cleanup := func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		err := emulate.Cleanup(cctx, client, backend, ns, name)
-		if createdNS {
-			if e := client.CoreV1().Namespaces().Delete(cctx, ns, metav1.DeleteOptions{}); e != nil && !apierrors.IsNotFound(e) {
-				err = errors.Join(err, fmt.Errorf("delete namespace %s: %w", ns, e))
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(o.ErrOut, "emulate: clean-up: %v; delete the pods labelled %s=%s in %s by hand\n", err, emulate.LabelRun, name, ns)
-			return
-		}
-		what := "pods"
-		if createdNS {
-			what = "pods and namespace " + ns
-		}
-		fmt.Fprintf(o.ErrOut, "emulate: cleaned up (%s)\n", what)
-	}
-	defer cleanup()
+	defer o.cleanup(sess)
 	// A previous run interrupted before its clean-up may have left pods.
-	if err := clearLeftovers(ctx, client, ns, name); err != nil {
+	if err := sess.ClearLeftovers(ctx); err != nil {
 		return clusterError(err)
 	}
 
@@ -410,6 +352,22 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	return printEmulation(o.Out, out)
+}
+
+// cleanup closes the session with a context of its own (the run's may be
+// cancelled) and says what it removed, or what to remove by hand.
+func (o *EmulateOptions) cleanup(sess *emulate.Session) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := sess.Close(ctx); err != nil {
+		fmt.Fprintf(o.ErrOut, "emulate: clean-up: %v; delete the pods labelled %s=%s in %s by hand\n", err, emulate.LabelRun, sess.Name, sess.Namespace)
+		return
+	}
+	what := "pods"
+	if sess.CreatedNamespace() {
+		what = "pods and namespace " + sess.Namespace
+	}
+	fmt.Fprintf(o.ErrOut, "emulate: cleaned up (%s)\n", what)
 }
 
 // printEmulation prints how the emulation ran and the emulated figures next
@@ -457,75 +415,4 @@ func relDiff(simulated, emulated float64) string {
 	}
 	d := 100 * (emulated - simulated) / math.Abs(simulated)
 	return fmt.Sprintf("%+.1f%%", d)
-}
-
-// ensureNamespace creates ns when it does not exist and waits for its default
-// ServiceAccount (pods are refused until it exists); it reports whether it
-// created ns.
-func ensureNamespace(ctx context.Context, c kubernetes.Interface, ns string) (bool, error) {
-	// A namespace an earlier run just deleted is still terminating for a
-	// few seconds and refuses new pods: wait for it to go.
-	for i := 0; ; i++ {
-		got, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		if err == nil && got.Status.Phase != corev1.NamespaceTerminating {
-			return false, nil
-		}
-		if apierrors.IsNotFound(err) {
-			break
-		}
-		if err != nil {
-			return false, fmt.Errorf("get namespace %s: %w", ns, err)
-		}
-		if i == 120 {
-			return false, fmt.Errorf("namespace %s is still terminating after 60 s: wait for it or give another one with -n", ns)
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: ns, Labels: map[string]string{emulate.LabelManagedBy: "kubectl-smartvpa"}}}, metav1.CreateOptions{})
-	if err != nil {
-		return false, fmt.Errorf("create namespace %s: %w (give an existing one with -n)", ns, err)
-	}
-	for i := 0; i < 60; i++ {
-		if _, err := c.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
-			return true, nil
-		}
-		select {
-		case <-ctx.Done():
-			return true, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-	return true, fmt.Errorf("namespace %s has no default ServiceAccount after 30 s: is kube-controller-manager running?", ns)
-}
-
-// clearLeftovers deletes the pods of an earlier run of the same name and
-// waits until they are gone (the new pods reuse their names).
-func clearLeftovers(ctx context.Context, c kubernetes.Interface, ns, name string) error {
-	sel := metav1.ListOptions{LabelSelector: emulate.LabelRun + "=" + name}
-	for i := 0; i < 120; i++ {
-		list, err := c.CoreV1().Pods(ns).List(ctx, sel)
-		if err != nil {
-			return fmt.Errorf("list pods in %s: %w", ns, err)
-		}
-		if len(list.Items) == 0 {
-			return nil
-		}
-		if i == 0 {
-			zero := int64(0)
-			if err := c.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, sel); err != nil {
-				return fmt.Errorf("delete the pods left by an earlier emulation in %s: %w", ns, err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("pods labelled %s=%s in %s are still there after 60 s: delete them and run again", emulate.LabelRun, name, ns)
 }

@@ -1,18 +1,9 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
-
-	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/sim"
 )
 
@@ -78,45 +69,6 @@ func TestEmulateMissingWorkload(t *testing.T) {
 	}
 }
 
-func TestEmulateName(t *testing.T) {
-	tests := []struct{ id, want string }{
-		{"step-api", "emu-step-api"},
-		{"low_high-1d", "emu-low-high-1d"},
-		{"Alibaba.M_1932", "emu-alibaba-m-1932"},
-		{strings.Repeat("x", 60), "emu-" + strings.Repeat("x", 36)},
-		{"abc" + strings.Repeat("_", 40), "emu-abc"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id, func(t *testing.T) {
-			if got := emulateName(tt.id); got != tt.want {
-				t.Errorf("emulateName(%q) = %q, want %q", tt.id, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestCutWorkload(t *testing.T) {
-	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	w := &sim.Workload{ID: "w"}
-	for i := 0; i < 10; i++ {
-		w.Samples = append(w.Samples, model.Sample{Time: t0.Add(time.Duration(i) * time.Hour)})
-	}
-	tests := []struct {
-		d    time.Duration
-		want int
-	}{{time.Hour, 1}, {90 * time.Minute, 2}, {5 * time.Hour, 5}, {48 * time.Hour, 10}}
-	for _, tt := range tests {
-		t.Run(tt.d.String(), func(t *testing.T) {
-			if got := cutWorkload(w, tt.d); len(got.Samples) != tt.want {
-				t.Errorf("cut to %s: %d samples, want %d", tt.d, len(got.Samples), tt.want)
-			}
-			if len(w.Samples) != 10 {
-				t.Fatal("cutWorkload changed its input")
-			}
-		})
-	}
-}
-
 func TestRelDiff(t *testing.T) {
 	tests := []struct {
 		sim, emu float64
@@ -127,40 +79,4 @@ func TestRelDiff(t *testing.T) {
 			t.Errorf("relDiff(%v, %v) = %q, want %q", tt.sim, tt.emu, got, tt.want)
 		}
 	}
-}
-
-func TestEnsureNamespace(t *testing.T) {
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "emu"}}
-	t.Run("exists", func(t *testing.T) {
-		c := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "emu"}})
-		created, err := ensureNamespace(context.Background(), c, "emu")
-		if err != nil || created {
-			t.Fatalf("created %v, err %v; want an existing namespace used as is", created, err)
-		}
-	})
-	t.Run("missing", func(t *testing.T) {
-		c := fake.NewClientset(sa)
-		created, err := ensureNamespace(context.Background(), c, "emu")
-		if err != nil || !created {
-			t.Fatalf("created %v, err %v; want the namespace created", created, err)
-		}
-		if _, err := c.CoreV1().Namespaces().Get(context.Background(), "emu", metav1.GetOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("terminating", func(t *testing.T) {
-		c := fake.NewClientset(sa, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "emu"}, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating}})
-		gets := 0
-		c.PrependReactor("get", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
-			gets++
-			if gets > 2 { // gone after two looks
-				_ = c.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("namespaces"), "", "emu")
-			}
-			return false, nil, nil
-		})
-		created, err := ensureNamespace(context.Background(), c, "emu")
-		if err != nil || !created || gets < 3 {
-			t.Fatalf("created %v, err %v after %d gets; want a wait, then the namespace created", created, err, gets)
-		}
-	})
 }

@@ -579,17 +579,3 @@ func (r *run) waitReady(ctx context.Context) (time.Time, error) {
 		}
 	}
 }
-
-// Cleanup deletes every pod of run name in namespace and what the backend
-// deployed. Use a context that is not cancelled (the run's may be).
-func Cleanup(ctx context.Context, c kubernetes.Interface, b Backend, namespace, name string) error {
-	zero := int64(0)
-	err := c.CoreV1().Pods(namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero},
-		metav1.ListOptions{LabelSelector: LabelRun + "=" + name})
-	if err != nil && !apierrors.IsNotFound(err) {
-		err = fmt.Errorf("delete the pods of emulation %s in %s: %w", name, namespace, err)
-	} else {
-		err = nil
-	}
-	return errors.Join(err, b.Teardown(ctx, c, namespace))
-}
