@@ -25,7 +25,7 @@ build: ## build bin/kubectl-smartvpa (and the kubectl completion helper)
 	@install -m 0755 kubectl_complete-smartvpa $(BIN)/kubectl_complete-smartvpa
 
 .PHONY: test
-test: ## go vet + unit tests (race detector where goroutines run) + dependency-direction test
+test: ## go vet + unit tests (race detector where goroutines run) + the architecture test (internal/arch)
 	$(GO) vet ./...
 	$(GO) test ./...
 	@if [ -n "$(RACE_PKGS)" ]; then echo "$(GO) test -race <packages with goroutines>"; $(GO) test -race $(RACE_PKGS); fi
