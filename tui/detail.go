@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
 
@@ -351,4 +353,30 @@ func wrapLines(lines []string, w int) []string {
 		}
 	}
 	return out
+}
+
+func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Back):
+		m.mode = modeTable
+		m.detail = nil
+		m.detailSeq++ // drop a detail still loading
+		m.detailLoading = false
+	case key.Matches(msg, k.Up):
+		m.detailScroll = max(0, m.detailScroll-1)
+	case key.Matches(msg, k.Down):
+		m.detailScroll++
+	case key.Matches(msg, k.PageUp):
+		m.detailScroll = max(0, m.detailScroll-m.height/2)
+	case key.Matches(msg, k.PageDown):
+		m.detailScroll += m.height / 2
+	case key.Matches(msg, k.Top):
+		m.detailScroll = 0
+	case key.Matches(msg, k.NextContainer):
+		if m.detail != nil && len(m.detail.Containers) > 0 {
+			m.container = (m.container + 1) % len(m.detail.Containers)
+		}
+	}
+	return nil
 }

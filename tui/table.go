@@ -1,0 +1,321 @@
+package tui
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/smartvpa/smartvpa/core/model"
+)
+
+// The workload table: its rows (computed once per list), the view after the
+// namespace filter, the filter and the sort, the cursor and scrolling, and its
+// keys.
+
+// sortKeys are the table's sort orders, in the order `s` cycles them.
+var sortKeys = []string{"name", "drift", "saving", "confidence", "status"}
+
+// row is one workload with the numbers the table shows, computed once per
+// list (View only formats them).
+type row struct {
+	w                              Workload
+	key                            string // lower-case ref, for the filter
+	kindName                       string
+	cpuReq, cpuRec, memReq, memRec float64
+	drift                          float64 // signed %, the resource with the largest |drift|
+	hasRec                         bool
+	conf                           float64
+	saving                         float64
+}
+
+// setRows replaces the rows with a fresh list.
+func (m *Model) setRows(ws []Workload, rec string) {
+	var sel Ref
+	hadSel := m.cursor < len(m.view)
+	if hadSel {
+		sel = m.rows[m.view[m.cursor]].w.Ref
+	}
+	m.shownRec = rec
+	m.view = m.view[:0]
+	m.rows = m.rows[:0]
+	nsSet := map[string]bool{}
+	m.maxNS, m.maxName = 0, 0
+	for _, w := range ws {
+		r := m.makeRow(w)
+		m.rows = append(m.rows, r)
+		nsSet[w.Ref.Namespace] = true
+		m.maxNS = max(m.maxNS, ansi.StringWidth(w.Ref.Namespace))
+		m.maxName = max(m.maxName, ansi.StringWidth(r.kindName))
+	}
+	sort.Slice(m.rows, func(i, j int) bool { return m.rows[i].key < m.rows[j].key })
+	var curNS string
+	if m.nsIdx >= 0 && m.nsIdx < len(m.nss) {
+		curNS = m.nss[m.nsIdx]
+	} else if !m.loaded && m.opts.Namespace != "" {
+		curNS = m.opts.Namespace
+	}
+	m.nss = m.nss[:0]
+	for ns := range nsSet {
+		m.nss = append(m.nss, ns)
+	}
+	sort.Strings(m.nss)
+	m.nsIdx = -1
+	for i, ns := range m.nss {
+		if ns == curNS {
+			m.nsIdx = i
+		}
+	}
+	m.loaded = true
+	m.rebuildView()
+	if hadSel {
+		m.selectRef(sel)
+	}
+}
+
+func (m *Model) makeRow(w Workload) row {
+	r := row{w: w, kindName: w.Ref.KindName(), conf: 1}
+	r.key = strings.ToLower(w.Ref.Namespace + "/" + r.kindName)
+	replicas := float64(max(w.Replicas, 1))
+	var cpuDrift, memDrift float64
+	for _, c := range w.Containers {
+		r.cpuReq += c.Request.CPUMillicores
+		r.memReq += c.Request.MemoryBytes
+		if !c.OK {
+			r.conf = 0
+			continue
+		}
+		r.hasRec = true
+		t := roundRequest(c.Rec.Target)
+		r.cpuRec += t.CPUMillicores
+		r.memRec += t.MemoryBytes
+		r.conf = math.Min(r.conf, c.Confidence)
+		r.saving += replicas * ((c.Request.CPUMillicores-t.CPUMillicores)/1000*m.opts.Pricing.CPUCoreMonth +
+			(c.Request.MemoryBytes-t.MemoryBytes)/model.GiB*m.opts.Pricing.MemoryGiBMonth)
+	}
+	if !r.hasRec {
+		r.conf = 0
+		r.drift = math.NaN()
+		return r
+	}
+	cpuDrift = drift(r.cpuReq, r.cpuRec)
+	memDrift = drift(r.memReq, r.memRec)
+	r.drift = cpuDrift
+	if math.Abs(memDrift) > math.Abs(cpuDrift) || math.IsNaN(cpuDrift) {
+		r.drift = memDrift
+	}
+	return r
+}
+
+// drift is how far the request is from the recommendation, in % of the
+// recommendation: +100% means twice the recommended request.
+func drift(req, rec float64) float64 {
+	if rec <= 0 {
+		return math.NaN()
+	}
+	return (req - rec) / rec * 100
+}
+
+// statusOf is the status column of a row.
+func (m *Model) statusOf(r *row) string {
+	switch {
+	case r.w.HPAConflict != "":
+		return "HPA conflict"
+	case r.w.Applied:
+		return "applied"
+	case m.approved[r.w.Ref]:
+		return "approved"
+	}
+	return ""
+}
+
+func statusRank(s string) int {
+	switch s {
+	case "HPA conflict":
+		return 3
+	case "approved":
+		return 2
+	case "applied":
+		return 1
+	}
+	return 0
+}
+
+// rebuildView applies the namespace, the filter and the sort, keeping the
+// cursor on the same workload when it is still shown.
+func (m *Model) rebuildView() {
+	sel, hadSel := m.selected()
+	var selRef Ref
+	if hadSel {
+		selRef = sel.w.Ref
+	}
+	defer func() {
+		if hadSel {
+			m.selectRef(selRef)
+		}
+	}()
+	m.view = m.view[:0]
+	f := strings.ToLower(m.filter)
+	for i := range m.rows {
+		r := &m.rows[i]
+		if m.nsIdx >= 0 && r.w.Ref.Namespace != m.nss[m.nsIdx] {
+			continue
+		}
+		if f != "" && !strings.Contains(r.key, f) {
+			continue
+		}
+		m.view = append(m.view, i)
+	}
+	by := sortKeys[m.sortIdx]
+	sort.SliceStable(m.view, func(a, b int) bool {
+		ra, rb := &m.rows[m.view[a]], &m.rows[m.view[b]]
+		switch by {
+		case "drift":
+			return nanLow(math.Abs(ra.drift)) > nanLow(math.Abs(rb.drift))
+		case "saving":
+			return ra.saving > rb.saving
+		case "confidence":
+			return ra.conf > rb.conf
+		case "status":
+			return statusRank(m.statusOf(ra)) > statusRank(m.statusOf(rb))
+		}
+		return false // rows are sorted by name already
+	})
+	m.clampScroll()
+}
+
+func nanLow(v float64) float64 {
+	if math.IsNaN(v) {
+		return math.Inf(-1)
+	}
+	return v
+}
+
+func (m *Model) selectRef(ref Ref) {
+	for i, idx := range m.view {
+		if m.rows[idx].w.Ref == ref {
+			m.cursor = i
+			m.clampScroll()
+			return
+		}
+	}
+}
+
+// tableRows is the number of table rows that fit on the screen.
+func (m *Model) tableRows() int { return max(1, m.height-4) }
+
+func (m *Model) clampScroll() {
+	if m.cursor >= len(m.view) {
+		m.cursor = len(m.view) - 1
+	}
+	if m.cursor < 0 {
+		m.cursor = 0
+	}
+	n := m.tableRows()
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+n {
+		m.offset = m.cursor - n + 1
+	}
+	if m.offset > max(0, len(m.view)-n) {
+		m.offset = max(0, len(m.view)-n)
+	}
+	if m.offset < 0 {
+		m.offset = 0
+	}
+}
+
+// selected returns the row under the cursor.
+func (m *Model) selected() (*row, bool) {
+	if m.cursor < 0 || m.cursor >= len(m.view) {
+		return nil, false
+	}
+	return &m.rows[m.view[m.cursor]], true
+}
+
+func (m *Model) rowByRef(ref Ref) (*row, bool) {
+	for i := range m.rows {
+		if m.rows[i].w.Ref == ref {
+			return &m.rows[i], true
+		}
+	}
+	return nil, false
+}
+
+func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	page := m.tableRows()
+	switch {
+	case key.Matches(msg, k.Up):
+		m.cursor--
+	case key.Matches(msg, k.Down):
+		m.cursor++
+	case key.Matches(msg, k.PageUp):
+		m.cursor -= page
+	case key.Matches(msg, k.PageDown):
+		m.cursor += page
+	case key.Matches(msg, k.Top):
+		m.cursor = 0
+	case key.Matches(msg, k.Bottom):
+		m.cursor = len(m.view) - 1
+	case key.Matches(msg, k.Enter):
+		r, ok := m.selected()
+		if !ok {
+			return nil
+		}
+		m.mode = modeDetail
+		m.detailRef = r.w.Ref
+		m.detail, m.detailErr = nil, nil
+		m.container, m.detailScroll = 0, 0
+		return m.loadDetail()
+	case key.Matches(msg, k.Back):
+		if m.filter != "" {
+			m.filter = ""
+			m.rebuildView()
+		}
+	case key.Matches(msg, k.Filter):
+		m.editing = true
+	case key.Matches(msg, k.Sort):
+		m.sortIdx = (m.sortIdx + 1) % len(sortKeys)
+		m.rebuildView()
+	case key.Matches(msg, k.Namespace):
+		m.nsIdx++
+		if m.nsIdx >= len(m.nss) {
+			m.nsIdx = -1
+		}
+		m.rebuildView()
+		m.cursor, m.offset = 0, 0
+	}
+	m.clampScroll()
+	return nil
+}
+
+func (m *Model) editFilter(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		m.editing = false
+	case "esc":
+		m.editing = false
+		m.filter = ""
+	case "backspace":
+		if r := []rune(m.filter); len(r) > 0 {
+			m.filter = string(r[:len(r)-1])
+		}
+	case "ctrl+u":
+		m.filter = ""
+	case "ctrl+c":
+		return tea.Quit
+	default:
+		if msg.Text != "" && msg.Mod&^tea.ModShift == 0 {
+			m.filter += msg.Text
+		}
+	}
+	m.rebuildView()
+	m.cursor, m.offset = 0, 0
+	m.clampScroll()
+	return nil
+}
