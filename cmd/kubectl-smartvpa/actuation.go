@@ -26,9 +26,9 @@ func defaultActuationFlags() actuationFlags {
 }
 
 func (a *actuationFlags) addFlags(f *pflag.FlagSet) {
-	f.Var(wlDurationFlag{&a.ResizeDelay}, "resize-delay", "time an in-place resize takes to apply; the updater waits for it")
-	f.Var(wlDurationFlag{&a.RestartDowntime}, "restart-downtime", "time a restarted container (eviction, rollout, OOM kill) serves nothing; its CPU demand counts as unserved")
-	f.Var(wlDurationFlag{&a.MinUpdateInterval}, "min-update-interval", "update budget: no update sooner than this after the last, except a memory increase after an OOM kill (0: upstream rules only; d and w allowed)")
+	f.Var(durationFlag{&a.ResizeDelay}, "resize-delay", "time an in-place resize takes to apply; the updater waits for it")
+	f.Var(durationFlag{&a.RestartDowntime}, "restart-downtime", "time a restarted container (eviction, rollout, OOM kill) serves nothing; its CPU demand counts as unserved")
+	f.Var(durationFlag{&a.MinUpdateInterval}, "min-update-interval", "update budget: no update sooner than this after the last, except a memory increase after an OOM kill (0: upstream rules only; d and w allowed)")
 	f.Float64Var(&a.UpdateCost, "update-cost", a.UpdateCost, "reward cost of an in-place update (a restart costs 10); training optimises it too")
 }
 

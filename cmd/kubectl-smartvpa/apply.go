@@ -5,23 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/core/updater"
 	"github.com/smartvpa/smartvpa/kube"
 )
-
-func init() { subcommands = append(subcommands, newApplyCmd) }
 
 // ApplyOptions holds the flags of `apply`.
 type ApplyOptions struct {
@@ -46,9 +39,9 @@ type ApplyOptions struct {
 	watchInterval time.Duration
 }
 
-func newApplyCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &ApplyOptions{IOStreams: streams, liveOptions: liveOptions{configFlags: configFlags}}
-	cmd := &cobra.Command{
+func (c *cli) newApplyCmd() *cobra.Command {
+	o := &ApplyOptions{IOStreams: c.streams, liveOptions: liveOptions{configFlags: c.configFlags}}
+	cmd := c.bind(&cobra.Command{
 		Use:   "apply [TYPE[.VERSION][.GROUP] [NAME...] | TYPE/NAME...] [-n NS | -A] [-l SELECTOR]",
 		Short: "Apply recommended CPU and memory requests to workloads",
 		Long: `Apply the recommendations of 'recommend' (same targets, history and
@@ -91,17 +84,7 @@ rollback, a rollout not complete within --watch-timeout and a conflict exit
   kubectl smartvpa apply -n demo deploy/web --allow-hpa --yes
   kubectl smartvpa apply -n demo sts/db --mode in-place --yes
   kubectl smartvpa apply -n demo deploy/web --mode evict --yes`,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
-	}
+	}, o)
 	o.addFlags(cmd, true)
 	f := cmd.Flags()
 	f.StringVar(&o.DryRun, "dry-run", "none", "none, client (print only) or server (validated by the server, nothing persisted)")
@@ -132,10 +115,7 @@ func (o *ApplyOptions) Complete(cmd *cobra.Command, args []string) error {
 		o.now = time.Now()
 	}
 	if o.isTerminal == nil {
-		o.isTerminal = func() bool {
-			f, ok := o.In.(*os.File)
-			return ok && term.IsTerminal(int(f.Fd()))
-		}
+		o.isTerminal = func() bool { return isTerminal(o.In) }
 	}
 	return nil
 }
@@ -169,11 +149,6 @@ func (o *ApplyOptions) Validate() error {
 
 // Run recommends, shows the changes, asks, applies and optionally watches.
 func (o *ApplyOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	defer func() { o.counter.print(o.ErrOut) }()
 	rep, err := o.reportAt(ctx, o.args, false, o.now)
 	if err != nil {

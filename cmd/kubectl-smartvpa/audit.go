@@ -5,21 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/kube"
 	"github.com/smartvpa/smartvpa/workloads"
 )
-
-func init() { subcommands = append(subcommands, newAuditCmd) }
 
 // AuditOptions holds the flags of `audit`.
 type AuditOptions struct {
@@ -35,9 +29,9 @@ type AuditOptions struct {
 	now  time.Time
 }
 
-func newAuditCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &AuditOptions{IOStreams: streams, liveOptions: liveOptions{configFlags: configFlags}, MaxDrift: 0.3}
-	cmd := &cobra.Command{
+func (c *cli) newAuditCmd() *cobra.Command {
+	o := &AuditOptions{IOStreams: c.streams, liveOptions: liveOptions{configFlags: c.configFlags}, MaxDrift: 0.3}
+	cmd := c.bind(&cobra.Command{
 		Use:   "audit [TYPE[.VERSION][.GROUP] [NAME...] | TYPE/NAME...] [-n NS | -A] | -f DIR|FILE [--usage DIR]",
 		Short: "Check that requests are within --max-drift of the recommendations (for CI)",
 		Long: `Compare the containers' requests with the recommendations and fail when any
@@ -57,26 +51,13 @@ Exit codes: 0 no container drifts, 1 some do, 2 usage or input error,
   kubectl smartvpa audit -A --max-drift 0.5 -o junit > audit.xml
   kubectl smartvpa audit -f deploy/ --usage data/workloads
   kubectl smartvpa audit -f app.yaml --prometheus-url http://prometheus:9090 -o json`,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
-	}
+	}, o)
 	o.addFlags(cmd, true)
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.Files, "filename", "f", nil, "offline: manifest files or folders (repeatable)")
 	f.StringVar(&o.Usage, "usage", "", "offline: workload store folder with the containers' usage traces")
 	f.Float64Var(&o.MaxDrift, "max-drift", o.MaxDrift, "largest accepted |request - target| / request")
-	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(kube.AuditFormats, ", "))
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return kube.AuditFormats, cobra.ShellCompDirectiveNoFileComp
-	})
+	addOutputFlag(cmd, &o.Output, kube.AuditFormats...)
 	return cmd
 }
 
@@ -92,13 +73,7 @@ func (o *AuditOptions) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks the flags.
 func (o *AuditOptions) Validate() error {
-	ok := false
-	for _, f := range kube.AuditFormats {
-		ok = ok || f == o.Output
-	}
 	switch {
-	case !ok:
-		return usageErrorf(o.cmd, "unknown output format %q: use %s", o.Output, strings.Join(kube.AuditFormats, ", "))
 	case o.MaxDrift <= 0:
 		return usageErrorf(o.cmd, "invalid --max-drift %g: use a positive fraction such as 0.3", o.MaxDrift)
 	case len(o.Files) > 0 && len(o.args) > 0:
@@ -118,11 +93,6 @@ func (o *AuditOptions) Validate() error {
 
 // Run audits and maps the verdict to the exit code.
 func (o *AuditOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	defer func() { o.counter.print(o.ErrOut) }()
 	var rep *kube.Report
 	var err error

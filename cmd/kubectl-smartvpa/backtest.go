@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -12,14 +13,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/core/sim"
 	"github.com/smartvpa/smartvpa/workloads"
 )
-
-func init() { subcommands = append(subcommands, newBacktestCmd) }
 
 // BacktestOptions holds the flags of `backtest`.
 type BacktestOptions struct {
@@ -36,9 +34,9 @@ type BacktestOptions struct {
 	refs []string // workload paths or ids, in order
 }
 
-func newBacktestCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &BacktestOptions{IOStreams: streams, simFlags: defaultSimFlags(), Recommenders: []string{"vpa", sim.OracleName}}
-	cmd := &cobra.Command{
+func (c *cli) newBacktestCmd() *cobra.Command {
+	o := &BacktestOptions{IOStreams: c.streams, simFlags: defaultSimFlags(), Recommenders: []string{"vpa", sim.OracleName}}
+	cmd := c.bind(&cobra.Command{
 		Use:   "backtest --workloads DIR|ID|PATH... [--recommenders vpa,oracle,...] [--warmup 24h] [--seed N] [-o table|json|csv]",
 		Short: "Run recommenders x workloads in the simulator and rank them against the oracle",
 		Long: `Run every recommender on every workload in the simulator (see 'kubectl
@@ -85,22 +83,12 @@ A progress bar goes to stderr when it is a terminal.`,
   kubectl smartvpa backtest --workloads step-3f2a,sinusoidal-9c1d --recommenders vpa,autopilot,oracle -o json
   kubectl smartvpa backtest --workloads /tmp/wl --update-mode recreate --warmup 48h -o csv > results.csv
   kubectl smartvpa backtest --workloads /tmp/wl --recommenders vpa,smart --min-update-interval 12h`,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd)
-		},
-	}
+	}, o)
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Workloads, "workloads", nil, "store folder, workload ids, workload folders or trace.csv files (required)")
 	f.StringSliceVar(&o.Recommenders, "recommenders", o.Recommenders, "recommenders to compare: "+strings.Join(sim.RecommenderNames(), ", "))
 	f.IntVar(&o.Workers, "workers", 0, "worker goroutines (default GOMAXPROCS)")
-	f.StringVarP(&o.Output, "output", "o", "table", "output format: table, json or csv")
+	addOutputFlag(cmd, &o.Output, "table", "json", "csv")
 	f.StringVar(&o.Baseline, "baseline", "vpa", "recommender the others are compared with, per workload and per dataset (when it is among --recommenders)")
 	o.simFlags.addFlags(f)
 	o.actuationFlags.addFlags(f)
@@ -119,11 +107,6 @@ func (o *BacktestOptions) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks the flags and expands a store folder into its workloads.
 func (o *BacktestOptions) Validate() error {
-	switch o.Output {
-	case "table", "json", "csv":
-	default:
-		return usageErrorf(o.cmd, "unknown output format %q: use table, json or csv", o.Output)
-	}
 	if len(o.Workloads) == 0 {
 		return usageErrorf(o.cmd, "--workloads is required: give a workload store folder, workload ids or trace files")
 	}
@@ -187,7 +170,7 @@ func expandWorkloadRef(ref string) ([]string, error) {
 }
 
 // Run backtests and prints.
-func (o *BacktestOptions) Run(cmd *cobra.Command) error {
+func (o *BacktestOptions) Run(ctx context.Context) error {
 	load := func(i int) (*sim.Workload, error) {
 		t, err := loadTrace(o.refs[i], o.Store)
 		if err != nil {
@@ -196,11 +179,11 @@ func (o *BacktestOptions) Run(cmd *cobra.Command) error {
 		return simWorkload(t), nil
 	}
 	bo := sim.BacktestOptions{Options: o.opts, Seed: o.Seed, Config: o.config(), Workers: o.Workers}
-	if bar := newBacktestProgress(o.ErrOut, "backtest"); bar != nil {
-		bo.Progress = bar.update
-		defer bar.finish()
+	if bar := newProgressBar(o.ErrOut, "backtest", 0, runs); bar != nil {
+		bo.Progress = func(done, total int) { bar.Set(int64(done), int64(total)) }
+		defer bar.Done()
 	}
-	results, err := sim.BacktestLoad(cmd.Context(), len(o.refs), load, o.Recommenders, bo)
+	results, err := sim.BacktestLoad(ctx, len(o.refs), load, o.Recommenders, bo)
 	if err != nil {
 		return inputError(err)
 	}
@@ -327,40 +310,4 @@ func writeBacktestCSV(out io.Writer, r sim.Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// backtestProgress draws "name [=====     ] done/total" on a terminal.
-type backtestProgress struct {
-	w    io.Writer
-	name string
-	last int
-}
-
-// newBacktestProgress returns a bar on w when w is a terminal, else nil.
-func newBacktestProgress(w io.Writer, name string) *backtestProgress {
-	f, ok := w.(*os.File)
-	if !ok {
-		return nil
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	return &backtestProgress{w: w, name: name, last: -1}
-}
-
-func (p *backtestProgress) update(done, total int) {
-	const width = 30
-	filled := width * done / max(total, 1)
-	if filled == p.last && done != total {
-		return
-	}
-	p.last = filled
-	fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d runs", p.name, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done, total)
-}
-
-func (p *backtestProgress) finish() {
-	if p.last >= 0 {
-		fmt.Fprint(p.w, "\n")
-	}
 }

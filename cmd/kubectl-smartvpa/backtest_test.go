@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
@@ -224,29 +223,6 @@ func TestBacktestErrors(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.want)
 			}
 		})
-	}
-}
-
-func TestBacktestProgressOnlyOnTerminal(t *testing.T) {
-	var buf bytes.Buffer
-	if newBacktestProgress(&buf, "x") != nil {
-		t.Fatal("a buffer is not a terminal")
-	}
-	f, err := os.CreateTemp(t.TempDir(), "p")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if newBacktestProgress(f, "x") != nil {
-		t.Fatal("a regular file is not a terminal")
-	}
-	p := &backtestProgress{w: &buf, name: "backtest", last: -1}
-	p.update(1, 2)
-	p.update(2, 2)
-	p.finish()
-	want := "\rbacktest [===============               ] 1/2 runs\rbacktest [==============================] 2/2 runs\n"
-	if buf.String() != want {
-		t.Fatalf("progress %q, want %q", buf.String(), want)
 	}
 }
 

@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -25,8 +22,6 @@ import (
 	"github.com/smartvpa/smartvpa/kube/emulate"
 	"github.com/smartvpa/smartvpa/kube/stressdeploy"
 )
-
-func init() { subcommands = append(subcommands, newEmulateCmd) }
 
 // Emulation defaults and bounds.
 const (
@@ -56,12 +51,12 @@ type EmulateOptions struct {
 	opts sim.Options
 }
 
-func newEmulateCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &EmulateOptions{configFlags: configFlags, IOStreams: streams, simFlags: defaultSimFlags(), Recommender: "vpa",
-		Speedup: defaultEmulateSpeedup, Backend: "kwok", Output: "table", Hold: true,
+func (c *cli) newEmulateCmd() *cobra.Command {
+	o := &EmulateOptions{configFlags: c.configFlags, IOStreams: c.streams, simFlags: defaultSimFlags(), Recommender: "vpa",
+		Speedup: defaultEmulateSpeedup, Backend: "kwok", Hold: true,
 		Image: stressImageRepo + "/smartvpa-stress-agent:" + version, ServerImage: stressImageRepo + "/smartvpa-stress-server:" + version,
 		Interval: time.Second}
-	cmd := &cobra.Command{
+	cmd := c.bind(&cobra.Command{
 		Use:   "emulate --workload ID|PATH --duration D [--recommender NAME] [--speedup X] [--backend kwok|stress] [-n NS] [--trajectory out.csv] [-o table|json]",
 		Short: "Run a recommender and the updater live against a pod that replays a workload, and compare with the simulator",
 		Long: `Deploy one pod that replays a workload's usage at a speed-up, run the
@@ -123,28 +118,16 @@ and "simulated" (the simulator's metrics on the same workload and options).`,
   kubectl smartvpa emulate --workload step-api --duration 1d --warmup 6h --speedup 180
   kubectl smartvpa emulate --workload sinusoidal-web --recommender autopilot --duration 12h --warmup 3h --trajectory emu.csv -o json
   kubectl smartvpa emulate --workload step-api --duration 2d --backend stress --update-mode in-place -n load`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return o.Run(ctx)
-		},
-	}
+		Args: noArgs,
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
 	f.StringVar(&o.Recommender, "recommender", o.Recommender, "recommender: "+strings.Join(sim.RecommenderNames(), ", "))
-	f.Var(wlDurationFlag{&o.Duration}, "duration", "workload time to play from the workload's start (required; d and w allowed, e.g. 1d)")
+	f.Var(durationFlag{&o.Duration}, "duration", "workload time to play from the workload's start (required; d and w allowed, e.g. 1d)")
 	f.Float64Var(&o.Speedup, "speedup", o.Speedup, "workload seconds per wall second (at most 1000; see above for what works)")
 	f.StringVar(&o.Backend, "backend", o.Backend, "how the pod produces the usage: kwok or stress")
 	f.StringVar(&o.Trajectory, "trajectory", "", "write the per-sample trajectory to this CSV file")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	addOutputFlag(cmd, &o.Output, "table", "json")
 	f.BoolVar(&o.Hold, "hold-readings", o.Hold, "feed the latest metrics.k8s.io reading at every sample (false: each reading once, at its scrape's time)")
 	f.StringVar(&o.Image, "image", o.Image, "stress backend: stress agent image")
 	f.StringVar(&o.ServerImage, "server-image", o.ServerImage, "stress backend: utilisation server image")
@@ -160,7 +143,7 @@ and "simulated" (the simulator's metrics on the same workload and options).`,
 }
 
 // Complete records the command path.
-func (o *EmulateOptions) Complete(cmd *cobra.Command) error {
+func (o *EmulateOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.cmd = cmd.CommandPath()
 	return nil
 }
@@ -175,11 +158,6 @@ func (o *EmulateOptions) Validate() error {
 	}
 	if !(o.Speedup > 0) || o.Speedup > maxEmulateSpeedup || math.IsNaN(o.Speedup) {
 		return usageErrorf(o.cmd, "--speedup %v is out of range: give a number above 0 and at most %d, e.g. 60", o.Speedup, maxEmulateSpeedup)
-	}
-	switch o.Output {
-	case "table", "json":
-	default:
-		return usageErrorf(o.cmd, "unknown output format %q: use table or json", o.Output)
 	}
 	if err := checkRecommender(o.cmd, o.Recommender); err != nil {
 		return err

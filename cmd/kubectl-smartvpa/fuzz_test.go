@@ -85,7 +85,7 @@ func FuzzLongDuration(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := wlParseLongDuration(s)
+		d, err := parseLongDuration(s)
 		if err != nil {
 			if strings.ContainsAny(err.Error(), "\n\r") {
 				t.Fatalf("error is not one line: %q", err)

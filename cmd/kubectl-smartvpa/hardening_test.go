@@ -93,7 +93,7 @@ func TestLongDurationParser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := wlParseLongDuration(tt.in)
+			got, err := parseLongDuration(tt.in)
 			if tt.err != "" {
 				if err == nil || err.Error() != tt.err {
 					t.Fatalf("got %s, %v; want error %q", got, err, tt.err)

@@ -37,7 +37,7 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown subcommand flag", []string{"version", "--nope"},
 			"error: unknown flag: --nope; run 'kubectl smartvpa version --help' for usage\n"},
 		{"bad output", []string{"version", "-o", "yaml"},
-			"error: unknown output format \"yaml\": use json or leave it empty; run 'kubectl smartvpa version --help' for usage\n"},
+			"error: unknown output format \"yaml\": use text or json; run 'kubectl smartvpa version --help' for usage\n"},
 		{"completion shell", []string{"completion", "tcsh"},
 			"error: unknown shell \"tcsh\": use bash, zsh or fish; run 'kubectl smartvpa completion --help' for usage\n"},
 		{"completion args", []string{"completion"},

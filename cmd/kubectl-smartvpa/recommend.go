@@ -4,20 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/kube"
 )
-
-func init() { subcommands = append(subcommands, newRecommendCmd) }
 
 // RecommendOptions holds the flags of `recommend`.
 type RecommendOptions struct {
@@ -32,9 +26,9 @@ type RecommendOptions struct {
 	now time.Time
 }
 
-func newRecommendCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &RecommendOptions{IOStreams: streams, liveOptions: liveOptions{configFlags: configFlags}}
-	cmd := &cobra.Command{
+func (c *cli) newRecommendCmd() *cobra.Command {
+	o := &RecommendOptions{IOStreams: c.streams, liveOptions: liveOptions{configFlags: c.configFlags}}
+	cmd := c.bind(&cobra.Command{
 		Use:   "recommend [TYPE[.VERSION][.GROUP] [NAME...] | TYPE/NAME...] [-n NS | -A] [-l SELECTOR]",
 		Short: "Recommend CPU and memory requests for workloads from their usage history",
 		Long: `Recommend CPU and memory requests for the containers of workloads.
@@ -76,23 +70,10 @@ kustomize accept.`,
   kubectl smartvpa recommend -n demo deploy/web -o patch | kubectl patch -n demo deploy web --patch-file /dev/stdin
   kubectl smartvpa recommend -n demo --history live --sample-for 2m
   kubectl smartvpa recommend -n demo --recommender vpa --profile reliability --prometheus-url http://127.0.0.1:9090`,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
-	}
+	}, o)
 	o.addFlags(cmd, true)
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(kube.OutputFormats, ", "))
+	addOutputFlag(cmd, &o.Output, kube.OutputFormats...)
 	cmd.Flags().BoolVar(&o.Explain, "explain", false, "print the evidence behind each number (after the table; in JSON and YAML as explanation)")
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return kube.OutputFormats, cobra.ShellCompDirectiveNoFileComp
-	})
 	return cmd
 }
 
@@ -108,13 +89,6 @@ func (o *RecommendOptions) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks the flags.
 func (o *RecommendOptions) Validate() error {
-	ok := false
-	for _, f := range kube.OutputFormats {
-		ok = ok || f == o.Output
-	}
-	if !ok {
-		return usageErrorf(o.cmd, "unknown output format %q: use %s", o.Output, strings.Join(kube.OutputFormats, ", "))
-	}
 	if o.AllNamespaces && len(o.args) > 0 && strings.Contains(strings.Join(o.args, " "), "/") {
 		return usageErrorf(o.cmd, "a resource cannot be named across namespaces with -A: drop -A or the name")
 	}
@@ -123,11 +97,6 @@ func (o *RecommendOptions) Validate() error {
 
 // Run resolves the workloads, reads their history and prints the report.
 func (o *RecommendOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	defer func() { o.counter.print(o.ErrOut) }()
 	rep, err := o.report(ctx, o.Explain)
 	if err != nil {

@@ -20,8 +20,6 @@ import (
 
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
-	_ "github.com/smartvpa/smartvpa/core/recommend/smart" // registers smart and its candidates (vpa, autopilot, forecast, lstm)
-	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"   // registers vpa
 	"github.com/smartvpa/smartvpa/kube"
 	"github.com/smartvpa/smartvpa/kube/operator"
 )
@@ -100,7 +98,7 @@ func (o *liveOptions) addFlags(cmd *cobra.Command, withSelection bool) {
 	o.PrometheusURL = os.Getenv("PROMETHEUS_URL")
 	f.StringVar(&o.PrometheusURL, "prometheus-url", o.PrometheusURL, "Prometheus base URL (default $PROMETHEUS_URL)")
 	o.HistoryDuration = 8 * 24 * time.Hour
-	f.Var(daysFlag{&o.HistoryDuration}, "history-duration", "how far back Prometheus history goes (8d, 36h)")
+	f.Var(durationFlag{&o.HistoryDuration}, "history-duration", "how far back Prometheus history goes (8d, 36h)")
 	o.Step = 5 * time.Minute
 	f.DurationVar(&o.Step, "step", o.Step, "resolution of the Prometheus range queries")
 	f.DurationVar(&o.SampleFor, "sample-for", 0, "live history: sample metrics.k8s.io for this long (0: one snapshot); always low confidence")
@@ -379,51 +377,4 @@ func (c *requestCounter) print(w interface{ Write([]byte) (int, error) }) {
 		fmt.Fprintf(w, "requests: %4d  %s\n", c.counts[k], k)
 	}
 	fmt.Fprintf(w, "requests: %4d  total\n", total)
-}
-
-// daysFlag is a duration flag that also takes days ("8d", "1d12h").
-type daysFlag struct{ d *time.Duration }
-
-func (f daysFlag) String() string {
-	if f.d == nil {
-		return "0s"
-	}
-	if *f.d > 0 && *f.d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", *f.d/(24*time.Hour))
-	}
-	return f.d.String()
-}
-
-func (f daysFlag) Set(s string) error {
-	d, err := parseDays(s)
-	if err != nil {
-		return err
-	}
-	*f.d = d
-	return nil
-}
-
-func (f daysFlag) Type() string { return "duration" }
-
-// parseDays parses a Go duration with an optional leading whole number of
-// days: "8d", "1d12h", "36h".
-func parseDays(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	var days time.Duration
-	if i := strings.IndexByte(s, 'd'); i > 0 {
-		var n int
-		if _, err := fmt.Sscanf(s[:i], "%d", &n); err != nil || fmt.Sprint(n) != s[:i] || n < 0 {
-			return 0, fmt.Errorf("not a duration %q: use e.g. 8d, 1d12h, 36h", s)
-		}
-		days = time.Duration(n) * 24 * time.Hour
-		s = s[i+1:]
-		if s == "" {
-			return days, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("not a duration %q: use e.g. 8d, 1d12h, 36h", s)
-	}
-	return days + d, nil
 }

@@ -18,7 +18,7 @@ func TestLiveUsageErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"recommend output", []string{"recommend", "-o", "xml"},
-			"error: unknown output format \"xml\": use table, wide, json, yaml, csv, patch; run 'kubectl smartvpa recommend --help' for usage\n"},
+			"error: unknown output format \"xml\": use table, wide, json, yaml, csv or patch; run 'kubectl smartvpa recommend --help' for usage\n"},
 		{"recommend profile", []string{"recommend", "--profile", "cheap"},
 			"error: unknown profile \"cheap\": use savings, balanced or reliability; run 'kubectl smartvpa recommend --help' for usage\n"},
 		{"recommend history", []string{"recommend", "--history", "disk"},
@@ -28,7 +28,7 @@ func TestLiveUsageErrors(t *testing.T) {
 		{"recommend recommender", []string{"recommend", "--recommender", "magic"},
 			"error: unknown recommender \"magic\": use one of "},
 		{"recommend history duration", []string{"recommend", "--history-duration", "8x"},
-			"error: invalid argument \"8x\" for \"--history-duration\" flag: not a duration \"8x\": use e.g. 8d, 1d12h, 36h; run 'kubectl smartvpa recommend --help' for usage\n"},
+			"error: invalid argument \"8x\" for \"--history-duration\" flag: not a duration \"8x\": use Go durations with d and w for days and weeks, e.g. 8d, 1d12h, 90m; run 'kubectl smartvpa recommend --help' for usage\n"},
 		{"apply mode", []string{"apply", "--mode", "yolo"},
 			"error: invalid --mode \"yolo\": use patch, in-place or evict; run 'kubectl smartvpa apply --help' for usage\n"},
 		{"apply dry run", []string{"apply", "--dry-run=maybe"},
@@ -38,7 +38,7 @@ func TestLiveUsageErrors(t *testing.T) {
 		{"apply watch mode", []string{"apply", "--watch", "--mode", "evict"},
 			"error: --watch follows a rollout: use it with --mode patch; run 'kubectl smartvpa apply --help' for usage\n"},
 		{"audit output", []string{"audit", "-o", "yaml"},
-			"error: unknown output format \"yaml\": use table, json, junit; run 'kubectl smartvpa audit --help' for usage\n"},
+			"error: unknown output format \"yaml\": use table, json or junit; run 'kubectl smartvpa audit --help' for usage\n"},
 		{"audit max drift", []string{"audit", "--max-drift", "0"},
 			"error: invalid --max-drift 0: use a positive fraction such as 0.3; run 'kubectl smartvpa audit --help' for usage\n"},
 		{"audit offline without usage", []string{"audit", "-f", "testdata/audit/app.yaml", "--prometheus-url", ""},
@@ -57,7 +57,7 @@ func TestLiveUsageErrors(t *testing.T) {
 	}
 }
 
-func TestParseDays(t *testing.T) {
+func TestParseLongDurationHistory(t *testing.T) {
 	tests := []struct {
 		in   string
 		want time.Duration
@@ -71,9 +71,9 @@ func TestParseDays(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseDays(tt.in)
+			got, err := parseLongDuration(tt.in)
 			if (err != nil) != tt.bad || got != tt.want {
-				t.Fatalf("parseDays(%q) = %v, %v", tt.in, got, err)
+				t.Fatalf("parseLongDuration(%q) = %v, %v", tt.in, got, err)
 			}
 		})
 	}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
@@ -13,7 +16,13 @@ const rootName = "kubectl smartvpa"
 
 // newRootCmd builds the whole command tree.
 func newRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
-	configFlags := genericclioptions.NewConfigFlags(true)
+	return newCLI(streams).root()
+}
+
+// root builds the command tree: every subcommand is listed here (groups list
+// theirs where they are built).
+func (c *cli) root() *cobra.Command {
+	streams := c.streams
 	root := &cobra.Command{
 		Use:   "kubectl-smartvpa",
 		Short: "Right-size container CPU and memory with learned models, and prove it",
@@ -47,30 +56,37 @@ Exit codes: 0 ok, 1 found something (audit drift), 2 usage or input error,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.CompletionOptions.DisableDefaultCmd = true
-	configFlags.AddFlags(root.PersistentFlags())
+	c.configFlags.AddFlags(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf(c.CommandPath(), "%s", strings.TrimSpace(err.Error()))
 	})
 
 	root.AddCommand(
-		newVersionCmd(streams),
-		newCompletionCmd(streams),
+		c.newApplyCmd(),
+		c.newAuditCmd(),
+		c.newBacktestCmd(),
+		c.newCompletionCmd(),
+		c.newEmulateCmd(),
+		c.newRecommendCmd(),
+		c.newServeCmd(),
+		c.newSimulateCmd(),
+		c.newStressCmd(),
+		c.newTrainCmd(),
+		c.newUICmd(),
+		c.newVersionCmd(),
+		c.newWorkloadCmd(),
 	)
-	for _, add := range subcommands {
-		root.AddCommand(add(configFlags, streams))
-	}
 	return root
 }
 
-// subcommands are added by the files that define them (one file per
-// subcommand), so that each command stays in its own file.
-var subcommands []func(*genericclioptions.ConfigFlags, genericiooptions.IOStreams) *cobra.Command
-
-// run executes the program with args and returns its exit code.
+// run executes the program with args and returns its exit code. SIGINT and
+// SIGTERM cancel the context every command runs with.
 func run(args []string, streams genericiooptions.IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	root := newRootCmd(streams)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err != nil {
 		if !isClassified(err) && strings.HasPrefix(err.Error(), "unknown command") {
 			err = usageErrorf(rootName, "%s", err.Error())

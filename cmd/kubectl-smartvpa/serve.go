@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,17 +15,12 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/smartvpa/smartvpa/core/recommend"
-	_ "github.com/smartvpa/smartvpa/core/recommend/smart" // registers smart
-	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"   // registers vpa
 	"github.com/smartvpa/smartvpa/core/updater"
 	"github.com/smartvpa/smartvpa/kube/operator"
 )
-
-func init() { subcommands = append(subcommands, newServeCmd) }
 
 // ServeOptions holds the flags of `serve`.
 type ServeOptions struct {
@@ -62,9 +55,9 @@ type ServeOptions struct {
 	gcPercentSet bool
 }
 
-func newServeCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &ServeOptions{IOStreams: streams, configFlags: configFlags}
-	cmd := &cobra.Command{
+func (c *cli) newServeCmd() *cobra.Command {
+	o := &ServeOptions{IOStreams: c.streams, configFlags: c.configFlags}
+	cmd := c.bind(&cobra.Command{
 		Use:   "serve [--recommender-name NAME] [--interval 1m] [--updater]",
 		Short: "Run as a recommender (and optionally updater) for upstream VerticalPodAutoscaler objects",
 		Long: `Run as a custom recommender for autoscaling.k8s.io/v1 VerticalPodAutoscalers
@@ -93,20 +86,8 @@ limit of --update-rate pods per second.
 
   # as deployed (deploy/): leader election, updater on
   kubectl smartvpa serve --updater --checkpoint-namespace smartvpa-system --lease-namespace smartvpa-system`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.cmd = cmd.CommandPath()
-			o.gcPercentSet = cmd.Flags().Changed("gc-percent")
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
-	}
+		Args: noArgs,
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.RecommenderName, "recommender-name", "smartvpa", "serve VPAs whose spec.recommenders names this")
 	f.StringVar(&o.Recommender, "recommender", operator.DefaultRecommender(), "recommender per container: "+strings.Join(recommend.Names(), ", "))
@@ -135,7 +116,9 @@ limit of --update-rate pods per second.
 }
 
 // Complete fills derived fields.
-func (o *ServeOptions) Complete() error {
+func (o *ServeOptions) Complete(cmd *cobra.Command, _ []string) error {
+	o.cmd = cmd.CommandPath()
+	o.gcPercentSet = cmd.Flags().Changed("gc-percent")
 	o.policy = updater.DefaultPolicy()
 	o.policy.MinReplicas = o.MinReplicas
 	o.policy.EvictionTolerance = o.EvictionTolerance
@@ -182,11 +165,6 @@ func (o *ServeOptions) Validate() error {
 
 // Run builds the clients and serves until SIGINT or SIGTERM.
 func (o *ServeOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	gc := "GOGC=" + os.Getenv("GOGC")
 	if o.gcPercentSet || os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(o.GCPercent)

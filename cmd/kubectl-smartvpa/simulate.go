@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -16,21 +17,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
-	_ "github.com/smartvpa/smartvpa/core/recommend/autopilot" // registers autopilot, autopilot-window
-	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"  // registers the forecasters
-	_ "github.com/smartvpa/smartvpa/core/recommend/lstm"      // registers lstm
-	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"       // registers vpa
 	"github.com/smartvpa/smartvpa/core/sim"
 	"github.com/smartvpa/smartvpa/core/updater"
 	"github.com/smartvpa/smartvpa/workloads"
 )
-
-func init() { subcommands = append(subcommands, newSimulateCmd) }
 
 // simFlags are the simulator flags simulate and backtest share.
 type simFlags struct {
@@ -61,7 +55,7 @@ func defaultSimFlags() simFlags {
 func (s *simFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&s.Store, "store", s.Store, "workload store folder where workload ids are looked up")
 	f.Int64Var(&s.Seed, "seed", s.Seed, "random seed given to the recommenders; the same seed prints the same bytes")
-	f.Var(wlDurationFlag{&s.Warmup}, "warmup", "warm-up: the recommender observes, the request stays at the initial request, no metrics (d and w allowed)")
+	f.Var(durationFlag{&s.Warmup}, "warmup", "warm-up: the recommender observes, the request stays at the initial request, no metrics (d and w allowed)")
 	modes := make([]string, len(updater.Modes))
 	for i, m := range updater.Modes {
 		modes[i] = string(m)
@@ -69,7 +63,7 @@ func (s *simFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&s.UpdateMode, "update-mode", s.UpdateMode, "how updates are applied: "+strings.Join(modes, ", "))
 	f.Float64Var(&s.MemoryLimitRatio, "memory-limit-ratio", s.MemoryLimitRatio, "memory limit / memory request (0: no limit, no OOM kills)")
 	f.Float64Var(&s.CPULimitRatio, "cpu-limit-ratio", s.CPULimitRatio, "cpu limit / cpu request (0: no cpu limit, no throttling)")
-	f.Var(wlDurationFlag{&s.OracleWindow}, "oracle-window", "window of the oracle: one change per window, at the window's peak (d and w allowed)")
+	f.Var(durationFlag{&s.OracleWindow}, "oracle-window", "window of the oracle: one change per window, at the window's peak (d and w allowed)")
 	f.Float64Var(&s.OracleQuantile, "oracle-quantile", 0, "quantile of a window's CPU usage the oracle requests (0 or 1: the peak; memory is always the peak)")
 	f.StringVar(&s.ModelFile, "model", "", "trained model file, or a folder of them named NAME.json, for recommenders that take one (default: their built-in model)")
 }
@@ -173,9 +167,9 @@ type SimulateOptions struct {
 	opts sim.Options
 }
 
-func newSimulateCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &SimulateOptions{IOStreams: streams, simFlags: defaultSimFlags(), Recommender: "vpa"}
-	cmd := &cobra.Command{
+func (c *cli) newSimulateCmd() *cobra.Command {
+	o := &SimulateOptions{IOStreams: c.streams, simFlags: defaultSimFlags(), Recommender: "vpa"}
+	cmd := c.bind(&cobra.Command{
 		Use:   "simulate --workload ID|PATH [--recommender NAME] [--trajectory out.csv] [--seed N] [--update-mode M] [--warmup 24h] [-o table|json]",
 		Short: "Replay a workload against a recommender and the updater, and print what it cost",
 		Long: `Replay one workload's usage against a recommender and the updater policy in the
@@ -225,23 +219,13 @@ target, upper, uncappedTarget}, memoryBytes{...}}}.`,
 		Example: `  kubectl smartvpa simulate --workload step-3f2a --recommender vpa
   kubectl smartvpa simulate --workload data/workloads/step-3f2a --recommender oracle -o json
   kubectl smartvpa simulate --workload trace.csv --recommender vpa --update-mode recreate --trajectory run.csv`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
+		Args: noArgs,
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
 	f.StringVar(&o.Recommender, "recommender", o.Recommender, "recommender: "+strings.Join(sim.RecommenderNames(), ", "))
 	f.StringVar(&o.Trajectory, "trajectory", "", "write the per-sample trajectory to this CSV file")
-	f.StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
+	addOutputFlag(cmd, &o.Output, "table", "json")
 	o.simFlags.addFlags(f)
 	o.actuationFlags.addFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("recommender", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -251,7 +235,7 @@ target, upper, uncappedTarget}, memoryBytes{...}}}.`,
 }
 
 // Complete records the command path.
-func (o *SimulateOptions) Complete(cmd *cobra.Command) error {
+func (o *SimulateOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.cmd = cmd.CommandPath()
 	return nil
 }
@@ -260,11 +244,6 @@ func (o *SimulateOptions) Complete(cmd *cobra.Command) error {
 func (o *SimulateOptions) Validate() error {
 	if o.Workload == "" {
 		return usageErrorf(o.cmd, "--workload is required: give a workload id, folder or trace.csv file")
-	}
-	switch o.Output {
-	case "table", "json":
-	default:
-		return usageErrorf(o.cmd, "unknown output format %q: use table or json", o.Output)
 	}
 	if err := checkRecommender(o.cmd, o.Recommender); err != nil {
 		return err
@@ -314,7 +293,7 @@ func recommendationJSON(r *model.Recommendation) *RecommendationJSON {
 }
 
 // Run simulates and prints.
-func (o *SimulateOptions) Run() error {
+func (o *SimulateOptions) Run(ctx context.Context) error {
 	t, err := loadTrace(o.Workload, o.Store)
 	if err != nil {
 		return err

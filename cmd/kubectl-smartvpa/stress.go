@@ -6,17 +6,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
-func init() { subcommands = append(subcommands, newStressCmd) }
-
-// stressSubcommands are added by the stress_*.go files.
-var stressSubcommands []func(*genericclioptions.ConfigFlags, genericiooptions.IOStreams) *cobra.Command
-
-func newStressCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
+func (c *cli) newStressCmd() *cobra.Command {
+	return group(&cobra.Command{
 		Use:   "stress",
 		Short: "Produce a workload's CPU and memory for real: utilisation server, stress agent, local runs",
 		Long: `The stress system makes real processes consume a workload's CPU and memory, so a
@@ -29,16 +22,13 @@ both on this machine without a cluster. The HTTP API is in docs/stress-api.md.`,
 		Example: `  kubectl smartvpa stress local --workload step-3f2a --agents 2 --speedup 3600 --duration 1m
   kubectl smartvpa stress server --store data/workloads --interval 5s
   kubectl smartvpa stress agent --server http://127.0.0.1:8090 --pod stress-0`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
-	}
-	for _, add := range stressSubcommands {
-		cmd.AddCommand(add(configFlags, streams))
-	}
-	return cmd
+	},
+		c.newStressAgentCmd(),
+		c.newStressDeleteCmd(),
+		c.newStressLocalCmd(),
+		c.newStressRunCmd(),
+		c.newStressServerCmd(),
+	)
 }
 
 // stressTokenEnv is the environment variable holding the bearer token when

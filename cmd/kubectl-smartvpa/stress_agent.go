@@ -6,18 +6,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/stress"
 )
-
-func init() { stressSubcommands = append(stressSubcommands, newStressAgentCmd) }
 
 // StressAgentOptions holds the flags of `stress agent`.
 type StressAgentOptions struct {
@@ -38,13 +33,13 @@ type StressAgentOptions struct {
 	backend stress.Backend
 }
 
-func newStressAgentCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &StressAgentOptions{IOStreams: streams, Server: fmt.Sprintf("http://127.0.0.1:%d", stress.DefaultPort), Pod: stress.PodName(),
+func (c *cli) newStressAgentCmd() *cobra.Command {
+	o := &StressAgentOptions{IOStreams: c.streams, Server: fmt.Sprintf("http://127.0.0.1:%d", stress.DefaultPort), Pod: stress.PodName(),
 		Backend: "native", ReportInterval: 5 * time.Second}
 	if s := os.Getenv("SMARTVPA_STRESS_SERVER"); s != "" {
 		o.Server = s
 	}
-	cmd := &cobra.Command{
+	cmd := c.bind(&cobra.Command{
 		Use:   "agent [--server URL] [--pod NAME] [--backend native|stress-ng] [--workers N]",
 		Short: "Run the stress agent: consume the CPU and memory the utilisation server asks for",
 		Long: `Run the stress pod's process. It connects to the utilisation server as --pod,
@@ -68,20 +63,8 @@ name to $POD_NAME or the host name, the token to $SMARTVPA_STRESS_TOKEN.`,
 		Example: `  kubectl smartvpa stress agent --server http://127.0.0.1:8090 --pod stress-0
   kubectl smartvpa stress agent --server http://stress-server:8090 --token-file /var/run/secrets/stress/token
   kubectl smartvpa stress agent --pod stress-0 --backend stress-ng`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return o.Run(ctx)
-		},
-	}
+		Args: noArgs,
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Server, "server", o.Server, "utilisation server URL")
 	f.StringVar(&o.Pod, "pod", o.Pod, "pod name registered on the server")
@@ -98,7 +81,7 @@ name to $POD_NAME or the host name, the token to $SMARTVPA_STRESS_TOKEN.`,
 }
 
 // Complete resolves the token.
-func (o *StressAgentOptions) Complete(cmd *cobra.Command) error {
+func (o *StressAgentOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.cmd = cmd.CommandPath()
 	tok, err := stressToken(o.cmd, o.Token, o.TokenFile)
 	o.Token = tok

@@ -8,20 +8,15 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/stress"
 	"github.com/smartvpa/smartvpa/workloads"
 )
-
-func init() { stressSubcommands = append(stressSubcommands, newStressLocalCmd) }
 
 // StressLocalOptions holds the flags of `stress local`.
 type StressLocalOptions struct {
@@ -40,10 +35,10 @@ type StressLocalOptions struct {
 	trace *workloads.Trace
 }
 
-func newStressLocalCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &StressLocalOptions{IOStreams: streams, Store: workloads.DefaultStoreDir, Agents: 2, Speedup: 3600, Interval: 2 * time.Second,
-		Backend: "native", Output: "table"}
-	cmd := &cobra.Command{
+func (c *cli) newStressLocalCmd() *cobra.Command {
+	o := &StressLocalOptions{IOStreams: c.streams, Store: workloads.DefaultStoreDir, Agents: 2, Speedup: 3600, Interval: 2 * time.Second,
+		Backend: "native"}
+	cmd := c.bind(&cobra.Command{
 		Use:   "local --workload ID|PATH [--agents N] [--speedup X] [--interval 2s] [--duration D] [-o table|json]",
 		Short: "Run the utilisation server and N stress agent processes on this machine and show them follow a workload",
 		Long: `Run the utilisation server and --agents stress agent processes on loopback (no
@@ -68,20 +63,8 @@ fall short of CPU targets.`,
 		Example: `  kubectl smartvpa workload generate --type step --duration 1d --id step-1d
   kubectl smartvpa stress local --workload step-1d --agents 2 --speedup 3600 --duration 1m
   kubectl smartvpa stress local --workload data/workloads/step-1d -o json | jq .`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return o.Run(ctx)
-		},
-	}
+		Args: noArgs,
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
 	f.StringVar(&o.Store, "store", o.Store, "workload store folder where workload ids are looked up")
@@ -91,12 +74,12 @@ fall short of CPU targets.`,
 	f.DurationVar(&o.Duration, "duration", 0, "how long to run, in wall time (default: the workload's length at the speed-up; longer loops the workload)")
 	f.StringVar(&o.Backend, "backend", o.Backend, "agent backend: native or stress-ng")
 	f.IntVar(&o.Workers, "workers", 0, "CPU worker threads per agent, at most 4 per CPU (default GOMAXPROCS)")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	addOutputFlag(cmd, &o.Output, "table", "json")
 	return cmd
 }
 
 // Complete records the command path.
-func (o *StressLocalOptions) Complete(cmd *cobra.Command) error {
+func (o *StressLocalOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.cmd = cmd.CommandPath()
 	return nil
 }
@@ -118,8 +101,6 @@ func (o *StressLocalOptions) Validate() error {
 		return usageErrorf(o.cmd, "--workers must be from 0 (GOMAXPROCS) to %d (4 per CPU), got %d", stress.MaxWorkers(), o.Workers)
 	case o.Backend != "native" && o.Backend != "stress-ng":
 		return usageErrorf(o.cmd, "unknown backend %q: use native or stress-ng", o.Backend)
-	case o.Output != "table" && o.Output != "json":
-		return usageErrorf(o.cmd, "unknown output format %q: use table or json", o.Output)
 	}
 	if o.Backend == "stress-ng" {
 		if _, err := exec.LookPath("stress-ng"); err != nil {

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,10 +15,6 @@ import (
 	"github.com/smartvpa/smartvpa/kube/stressdeploy"
 	"github.com/smartvpa/smartvpa/workloads"
 )
-
-func init() {
-	stressSubcommands = append(stressSubcommands, newStressRunCmd, newStressDeleteCmd)
-}
 
 // stressImageRepo is where `make images` pushes the stress images.
 const stressImageRepo = "ghcr.io/smartvpa"
@@ -46,11 +39,11 @@ type StressRunOptions struct {
 	dep *stressdeploy.Deployment
 }
 
-func newStressRunCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &StressRunOptions{configFlags: configFlags, IOStreams: streams, Store: workloads.DefaultStoreDir,
+func (c *cli) newStressRunCmd() *cobra.Command {
+	o := &StressRunOptions{configFlags: c.configFlags, IOStreams: c.streams, Store: workloads.DefaultStoreDir,
 		Image: stressImageRepo + "/smartvpa-stress-agent:" + version, ServerImage: stressImageRepo + "/smartvpa-stress-server:" + version,
 		Replicas: 1, Speedup: 1, Interval: 5 * time.Second, CPURequest: "100m", MemoryRequest: "128Mi"}
-	cmd := &cobra.Command{
+	cmd := c.bind(&cobra.Command{
 		Use:   "run --workload ID|PATH --name NAME [-n NS] [--image IMG] [--server-image IMG] [--replicas N] [--speedup X]",
 		Short: "Deploy stress pods that follow a workload, with their utilisation server",
 		Long: `Deploy a stress workload in a namespace: the utilisation server (Deployment and
@@ -65,20 +58,8 @@ of trace.csv). The images are built by 'make images'.`,
 		Example: `  kubectl smartvpa stress run --workload step-3f2a --name stress -n load --replicas 2 --speedup 60
   kubectl smartvpa stress run --workload data/workloads/step-3f2a --name demo --image registry.local/stress-agent:dev --server-image registry.local/stress-server:dev
   kubectl smartvpa stress delete --name stress -n load`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return o.Run(ctx)
-		},
-	}
+		Args: noArgs,
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
 	f.StringVar(&o.Store, "store", o.Store, "workload store folder where workload ids are looked up")
@@ -95,7 +76,7 @@ of trace.csv). The images are built by 'make images'.`,
 }
 
 // Complete records the command path.
-func (o *StressRunOptions) Complete(cmd *cobra.Command) error {
+func (o *StressRunOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.cmd = cmd.CommandPath()
 	return nil
 }
@@ -192,40 +173,46 @@ type StressDeleteOptions struct {
 	cmd  string
 }
 
-func newStressDeleteCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &StressDeleteOptions{configFlags: configFlags, IOStreams: streams}
-	cmd := &cobra.Command{
+func (c *cli) newStressDeleteCmd() *cobra.Command {
+	o := &StressDeleteOptions{configFlags: c.configFlags, IOStreams: c.streams}
+	cmd := c.bind(&cobra.Command{
 		Use:   "delete --name NAME [-n NS]",
 		Short: "Remove everything 'stress run' created",
 		Long: `Remove the Deployments, Services, ConfigMap and Secret that 'stress run --name
 NAME' created in the namespace (every object labelled smartvpa.io/stress=NAME
 and managed by kubectl-smartvpa). Deleting what is already gone is not an
 error.`,
-		Example:      `  kubectl smartvpa stress delete --name stress -n load`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.cmd = cmd.CommandPath()
-			if err := checkStressName(o.cmd, o.Name); err != nil {
-				return err
-			}
-			c, ns, err := stressClient(o.cmd, o.configFlags)
-			if err != nil {
-				return err
-			}
-			deleted, err := stressdeploy.Delete(cmd.Context(), c, ns, o.Name)
-			for _, obj := range deleted {
-				fmt.Fprintf(o.Out, "%s deleted\n", obj)
-			}
-			if err != nil {
-				return clusterError(err)
-			}
-			if len(deleted) == 0 {
-				fmt.Fprintf(o.ErrOut, "nothing to delete: no stress objects named %s in %s\n", o.Name, ns)
-			}
-			return nil
-		},
-	}
+		Example: `  kubectl smartvpa stress delete --name stress -n load`,
+		Args:    noArgs,
+	}, o)
 	cmd.Flags().StringVar(&o.Name, "name", "", "name given to 'stress run' (required)")
 	return cmd
+}
+
+// Complete records the command path.
+func (o *StressDeleteOptions) Complete(cmd *cobra.Command, _ []string) error {
+	o.cmd = cmd.CommandPath()
+	return nil
+}
+
+// Validate checks the name.
+func (o *StressDeleteOptions) Validate() error { return checkStressName(o.cmd, o.Name) }
+
+// Run deletes the objects and lists what it deleted.
+func (o *StressDeleteOptions) Run(ctx context.Context) error {
+	c, ns, err := stressClient(o.cmd, o.configFlags)
+	if err != nil {
+		return err
+	}
+	deleted, err := stressdeploy.Delete(ctx, c, ns, o.Name)
+	for _, obj := range deleted {
+		fmt.Fprintf(o.Out, "%s deleted\n", obj)
+	}
+	if err != nil {
+		return clusterError(err)
+	}
+	if len(deleted) == 0 {
+		fmt.Fprintf(o.ErrOut, "nothing to delete: no stress objects named %s in %s\n", o.Name, ns)
+	}
+	return nil
 }

@@ -4,21 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/stress"
 	"github.com/smartvpa/smartvpa/workloads"
 )
-
-func init() { stressSubcommands = append(stressSubcommands, newStressServerCmd) }
 
 // StressServerOptions holds the flags of `stress server`.
 type StressServerOptions struct {
@@ -38,14 +32,16 @@ type StressServerOptions struct {
 
 	cmd string
 	cfg stress.ServerConfig
+	// ready, when set, gets the listening address (tests).
+	ready func(net.Addr)
 }
 
-func newStressServerCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+func (c *cli) newStressServerCmd() *cobra.Command {
 	def := stress.DefaultServerConfig()
-	o := &StressServerOptions{IOStreams: streams, Listen: fmt.Sprintf("127.0.0.1:%d", stress.DefaultPort), Store: workloads.DefaultStoreDir,
+	o := &StressServerOptions{IOStreams: c.streams, Listen: fmt.Sprintf("127.0.0.1:%d", stress.DefaultPort), Store: workloads.DefaultStoreDir,
 		Interval: def.Interval, Speedup: def.Speedup, MaxBodyBytes: def.MaxBodyBytes, MaxCPUMillicores: def.MaxCPUMillicores, MaxMemory: "256Gi",
 		MaxWorkloads: def.MaxWorkloads, MaxWorkloadBytes: def.MaxWorkloadBytes}
-	cmd := &cobra.Command{
+	cmd := c.bind(&cobra.Command{
 		Use:   "server [--listen 127.0.0.1:8090] [--store data/workloads] [--interval 5s] [--speedup X] [--token T]",
 		Short: "Run the utilisation server that tells stress pods what CPU and memory to use",
 		Long: `Run the utilisation server: an HTTP JSON API (docs/stress-api.md) that follows
@@ -72,20 +68,8 @@ token (--token, --token-file or $SMARTVPA_STRESS_TOKEN) every /v1 request needs
 		Example: `  kubectl smartvpa stress server
   kubectl smartvpa stress server --listen 0.0.0.0:8090 --token-file /var/run/secrets/stress/token --workload step-3f2a
   curl -s -XPOST localhost:8090/v1/workloads -d '{"id":"step-3f2a"}'`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return o.Run(ctx, nil)
-		},
-	}
+		Args: noArgs,
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Listen, "listen", o.Listen, "address to listen on (host:port); the default accepts only local connections")
 	f.StringVar(&o.Store, "store", o.Store, "workload store folder that uploads by id load from")
@@ -103,7 +87,7 @@ token (--token, --token-file or $SMARTVPA_STRESS_TOKEN) every /v1 request needs
 }
 
 // Complete resolves the token.
-func (o *StressServerOptions) Complete(cmd *cobra.Command) error {
+func (o *StressServerOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.cmd = cmd.CommandPath()
 	tok, err := stressToken(o.cmd, o.Token, o.TokenFile)
 	o.Token = tok
@@ -135,8 +119,9 @@ func (o *StressServerOptions) Validate() error {
 	return nil
 }
 
-// Run serves until ctx is done. ready, when set, gets the listening address.
-func (o *StressServerOptions) Run(ctx context.Context, ready func(net.Addr)) error {
+// Run serves until ctx is done; o.ready, when set, gets the listening
+// address.
+func (o *StressServerOptions) Run(ctx context.Context) error {
 	srv, err := stress.NewServer(o.cfg)
 	if err != nil {
 		return usageErrorf(o.cmd, "%s", err)
@@ -155,8 +140,8 @@ func (o *StressServerOptions) Run(ctx context.Context, ready func(net.Addr)) err
 		}
 	}
 	fmt.Fprintf(o.Out, "utilisation server listening on http://%s (interval %s, default speed-up %g)\n", ln.Addr(), o.cfg.Interval, o.cfg.Speedup)
-	if ready != nil {
-		ready(ln.Addr())
+	if o.ready != nil {
+		o.ready(ln.Addr())
 	}
 	return srv.Serve(ctx, ln)
 }

@@ -53,13 +53,14 @@ func TestStressServerRuns(t *testing.T) {
 	var out, errOut bytes.Buffer
 	o := &StressServerOptions{IOStreams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut}, Listen: "127.0.0.1:0", Store: t.TempDir(),
 		Interval: time.Second, Speedup: 1, MaxBodyBytes: 1 << 20, MaxCPUMillicores: 1000, MaxMemory: "1Gi", Token: "tok"}
+	addrc := make(chan net.Addr, 1)
+	o.ready = func(a net.Addr) { addrc <- a }
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- o.Run(ctx, func(a net.Addr) { addrc <- a }) }()
+	go func() { done <- o.Run(ctx) }()
 	var addr net.Addr
 	select {
 	case addr = <-addrc:

@@ -1,28 +1,21 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	_ "github.com/smartvpa/smartvpa/core/recommend/rl"    // registers rl
-	_ "github.com/smartvpa/smartvpa/core/recommend/smart" // registers smart
 	"github.com/smartvpa/smartvpa/core/recommend/smart/train"
 	"github.com/smartvpa/smartvpa/core/sim"
 	"github.com/smartvpa/smartvpa/core/updater"
-	_ "github.com/smartvpa/smartvpa/models" // embedded default models
 	"github.com/smartvpa/smartvpa/workloads"
 )
-
-func init() { subcommands = append(subcommands, newTrainCmd) }
 
 // TrainOptions holds the flags of `train`.
 type TrainOptions struct {
@@ -43,9 +36,9 @@ type TrainOptions struct {
 	env  sim.Options
 }
 
-func newTrainCmd(_ *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &TrainOptions{IOStreams: streams, Seed: 1, Holdout: 3, Store: workloads.DefaultStoreDir, UpdateMode: string(updater.ModeInPlaceOrRecreate), actuationFlags: defaultActuationFlags()}
-	cmd := &cobra.Command{
+func (c *cli) newTrainCmd() *cobra.Command {
+	o := &TrainOptions{IOStreams: c.streams, Seed: 1, Holdout: 3, Store: workloads.DefaultStoreDir, UpdateMode: string(updater.ModeInPlaceOrRecreate), actuationFlags: defaultActuationFlags()}
+	cmd := c.bind(&cobra.Command{
 		Use:   "train --recommender rl|lstm|autopilot|smart --workloads DIR|ID|PATH... --out FILE [--seed N]",
 		Short: "Train a recommender's model on workloads and write a model file",
 		Long: `Train the model of a learned recommender on workloads and write it as a
@@ -67,17 +60,7 @@ when stderr is a terminal.`,
 		Example: `  kubectl smartvpa train --recommender lstm --workloads data/workloads --out models/lstm.json
   kubectl smartvpa train --recommender rl --workloads /tmp/wl --out /tmp/rl.json --seed 7 --holdout 4
   kubectl smartvpa backtest --workloads /tmp/wl --recommenders rl,vpa --model /tmp/rl.json`,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd)
-		},
-	}
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Recommender, "recommender", "", "recommender to train: "+strings.Join(train.Recommenders, ", ")+" (required)")
 	f.StringSliceVar(&o.Workloads, "workloads", nil, "store folder, workload ids, workload folders or trace.csv files (required)")
@@ -172,18 +155,18 @@ func (o *TrainOptions) load() ([]sim.Workload, error) {
 }
 
 // Run trains and writes the model file.
-func (o *TrainOptions) Run(cmd *cobra.Command) error {
+func (o *TrainOptions) Run(ctx context.Context) error {
 	ws, err := o.load()
 	if err != nil {
 		return err
 	}
-	progress := trainProgress(o.ErrOut)
-	topts := train.Options{Seed: o.Seed, Holdout: o.Holdout, Env: o.env, Workers: o.Workers, Progress: progress.line, ModelFile: o.ModelFile}
+	progress := newProgressBar(o.ErrOut, "training", 0, nil) // epochs and losses, as lines
+	topts := train.Options{Seed: o.Seed, Holdout: o.Holdout, Env: o.env, Workers: o.Workers, Progress: progress.Line, ModelFile: o.ModelFile}
 	if topts.Workers == 0 {
 		topts.Workers = runtime.GOMAXPROCS(0)
 	}
-	f, err := train.Train(cmd.Context(), o.Recommender, ws, topts)
-	progress.done()
+	f, err := train.Train(ctx, o.Recommender, ws, topts)
+	progress.Done()
 	if err != nil {
 		return inputError(fmt.Errorf("train %s: %w", o.Recommender, err))
 	}
@@ -198,30 +181,4 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	fmt.Fprintf(o.Out, "trained %s on %d workloads (%d held out for validation), seed %d, training set %s: wrote %s\n",
 		o.Recommender, len(f.TrainingSet.Workloads), len(f.TrainingSet.Validation), o.Seed, f.TrainingSet.Hash[:19], o.OutFile)
 	return nil
-}
-
-type trainProgressLine struct {
-	w    io.Writer
-	tty  bool
-	used bool
-}
-
-// trainProgress shows progress lines on stderr when it is a terminal.
-func trainProgress(w io.Writer) *trainProgressLine {
-	f, ok := w.(*os.File)
-	return &trainProgressLine{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
-}
-
-func (p *trainProgressLine) line(s string) {
-	if !p.tty {
-		return
-	}
-	p.used = true
-	fmt.Fprintf(p.w, "\r\x1b[K%s", s)
-}
-
-func (p *trainProgressLine) done() {
-	if p.used {
-		fmt.Fprint(p.w, "\r\x1b[K")
-	}
 }

@@ -4,25 +4,17 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/core/recommend"
-	_ "github.com/smartvpa/smartvpa/core/recommend/autopilot" // registers autopilot, autopilot-window
-	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"  // registers forecast, holtwinters, ar
-	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"       // registers vpa
 	"github.com/smartvpa/smartvpa/kube"
 	"github.com/smartvpa/smartvpa/kube/tuisource"
 	"github.com/smartvpa/smartvpa/tui"
 )
-
-func init() { subcommands = append(subcommands, newUICmd) }
 
 // demoRecommender is the recommender the demo starts on when --recommender
 // is not given (the demo's screens were made with it).
@@ -46,9 +38,9 @@ type UIOptions struct {
 	uiNamespace   string // -n as given, for the demo's first namespace
 }
 
-func newUICmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &UIOptions{IOStreams: streams, liveOptions: liveOptions{configFlags: configFlags}, Refresh: 5 * time.Second}
-	cmd := &cobra.Command{
+func (c *cli) newUICmd() *cobra.Command {
+	o := &UIOptions{IOStreams: c.streams, liveOptions: liveOptions{configFlags: c.configFlags}, Refresh: 5 * time.Second}
+	cmd := c.bind(&cobra.Command{
 		Use:   "ui [TYPE[.VERSION][.GROUP] [NAME...] | TYPE/NAME...] [-n NS | -A] [-l SELECTOR] [--demo]",
 		Short: "Browse workloads and recommendations in a terminal UI; approve and apply them",
 		Long: `Open a k9s-style terminal UI: a table of workloads with their CPU and memory
@@ -83,17 +75,7 @@ status line says why.
   kubectl smartvpa ui -n demo deploy/web deploy/api --recommender vpa --history prometheus --prometheus-url http://127.0.0.1:9090
   kubectl smartvpa ui --demo
   NO_COLOR=1 kubectl smartvpa ui --demo --read-only`,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
-	}
+	}, o)
 	o.addFlags(cmd, true)
 	f := cmd.Flags()
 	f.BoolVar(&o.Demo, "demo", o.Demo, "run on generated workloads, without a cluster")
@@ -182,11 +164,6 @@ func contains(list []string, s string) bool {
 
 // Run opens the UI on the terminal.
 func (o *UIOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
-	defer stop()
 	opts := tui.Options{
 		Refresh:     o.Refresh,
 		Recommender: o.Recommender,

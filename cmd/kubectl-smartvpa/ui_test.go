@@ -97,7 +97,7 @@ func TestUINoColorFromEnvironment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
 			t.Setenv("NO_COLOR", tt.env)
-			cmd := newUICmd(nil, genericiooptions.IOStreams{})
+			cmd := newCLI(genericiooptions.IOStreams{}).newUICmd()
 			o := &UIOptions{NoColor: tt.flag}
 			if err := o.Complete(cmd, nil); err != nil {
 				t.Fatal(err)

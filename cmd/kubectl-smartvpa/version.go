@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -29,37 +30,27 @@ type VersionOptions struct {
 	Output string
 }
 
-func newVersionCmd(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &VersionOptions{IOStreams: streams}
-	cmd := &cobra.Command{
+func (c *cli) newVersionCmd() *cobra.Command {
+	o := &VersionOptions{IOStreams: c.streams}
+	cmd := c.bind(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version of smartvpa",
 		Example: `  kubectl smartvpa version
   kubectl smartvpa version -o json`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Validate(cmd); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: '' (text) or json")
+		Args: noArgs,
+	}, o)
+	addOutputFlag(cmd, &o.Output, "text", "json")
 	return cmd
 }
 
-// Validate checks the flags.
-func (o *VersionOptions) Validate(cmd *cobra.Command) error {
-	switch o.Output {
-	case "", "json":
-		return nil
-	}
-	return usageErrorf(cmd.CommandPath(), "unknown output format %q: use json or leave it empty", o.Output)
-}
+// Complete does nothing: version has no arguments.
+func (o *VersionOptions) Complete(*cobra.Command, []string) error { return nil }
+
+// Validate does nothing: -o is checked with the command's flags.
+func (o *VersionOptions) Validate() error { return nil }
 
 // Run prints the version.
-func (o *VersionOptions) Run() error {
+func (o *VersionOptions) Run(context.Context) error {
 	info := VersionInfo{
 		Version:   version,
 		GitCommit: gitCommit,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -30,13 +31,13 @@ type WorkloadGenerateOptions struct {
 	cmd    string
 }
 
-func newWorkloadGenerateCmd(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &WorkloadGenerateOptions{IOStreams: streams, Seed: 1, Duration: workloads.DefaultDuration, Interval: workloads.DefaultInterval, OutDir: workloads.DefaultStoreDir}
+func (c *cli) newWorkloadGenerateCmd() *cobra.Command {
+	o := &WorkloadGenerateOptions{IOStreams: c.streams, Seed: 1, Duration: workloads.DefaultDuration, Interval: workloads.DefaultInterval, OutDir: workloads.DefaultStoreDir}
 	var types []string
 	for _, t := range workloads.GeneratorTypes() {
 		types = append(types, fmt.Sprintf("  %-11s %s", t, workloads.GeneratorDoc(t)))
 	}
-	cmd := &cobra.Command{
+	cmd := c.bind(&cobra.Command{
 		Use:   "generate --type TYPE [--config FILE] [--seed N] [--duration 8d] [--interval 1m] [--id ID] [--out DIR]",
 		Short: "Generate a synthetic workload and print its id",
 		Long: `Generate a synthetic usage trace, save it in the workload store and print its id.
@@ -53,24 +54,14 @@ The id is --id, or <type>-<hash of the arguments>.`,
 		Example: `  kubectl smartvpa workload generate --type step
   kubectl smartvpa workload generate --type weekly --seed 3 --duration 14d --interval 5m
   kubectl smartvpa workload generate --type sinusoidal --config my-sine.json --id my-sine --out /tmp/wl`,
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
+		Args: noArgs,
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Type, "type", "", "generator type: "+strings.Join(workloads.GeneratorTypes(), ", ")+" (required)")
 	f.StringVar(&o.ConfigFile, "config", "", "JSON config file (default: the shipped data/configs/workloads/<type>.json)")
 	f.Int64Var(&o.Seed, "seed", o.Seed, "random seed; the same seed gives the same trace")
-	f.Var(wlDurationFlag{&o.Duration}, "duration", "length of the trace (Go duration; d and w allowed, e.g. 8d)")
-	f.Var(wlDurationFlag{&o.Interval}, "interval", "time between samples, a whole number of seconds")
+	f.Var(durationFlag{&o.Duration}, "duration", "length of the trace (Go duration; d and w allowed, e.g. 8d)")
+	f.Var(durationFlag{&o.Interval}, "interval", "time between samples, a whole number of seconds")
 	f.StringVar(&o.Start, "start", "", "time of the first sample, RFC 3339 (default "+wlDefaultStartText+")")
 	f.StringVar(&o.ID, "id", "", "workload id (default <type>-<hash>)")
 	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
@@ -82,7 +73,7 @@ The id is --id, or <type>-<hash of the arguments>.`,
 }
 
 // Complete reads the config file and parses --start.
-func (o *WorkloadGenerateOptions) Complete(cmd *cobra.Command) error {
+func (o *WorkloadGenerateOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.cmd = cmd.CommandPath()
 	var err error
 	if o.start, err = wlParseStart(o.Start, workloads.DefaultStart); err != nil {
@@ -119,7 +110,7 @@ func (o *WorkloadGenerateOptions) Validate() error {
 }
 
 // Run generates the trace, saves it and prints its id.
-func (o *WorkloadGenerateOptions) Run() error {
+func (o *WorkloadGenerateOptions) Run(ctx context.Context) error {
 	config, name := o.config, o.ConfigFile
 	if config == nil {
 		config, _ = workloads.DefaultConfig(o.Type)
@@ -138,7 +129,7 @@ func (o *WorkloadGenerateOptions) Run() error {
 	}
 	// Without --id the id is a hash of everything that makes the bytes:
 	// replacing a workload of the same id writes the same workload.
-	if err := wlSave(o.OutDir, o.Overwrite || o.ID == "", []*workloads.Trace{t}); err != nil {
+	if err := wlSave(ctx, o.OutDir, o.Overwrite || o.ID == "", []*workloads.Trace{t}); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(o.Out, t.ID)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,9 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/workloads"
@@ -41,10 +40,10 @@ type WorkloadImportOptions struct {
 	cmd  string
 }
 
-func newWorkloadImportCmd(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &WorkloadImportOptions{IOStreams: streams, OutDir: workloads.DefaultStoreDir}
-	o.prom.live.configFlags = configFlags
-	cmd := &cobra.Command{
+func (c *cli) newWorkloadImportCmd() *cobra.Command {
+	o := &WorkloadImportOptions{IOStreams: c.streams, OutDir: workloads.DefaultStoreDir}
+	o.prom.live.configFlags = c.configFlags
+	cmd := c.bind(&cobra.Command{
 		Use:   "import --format " + strings.Join(workloads.Formats, "|") + " PATH... [--limit N] [--out DIR] | --format prometheus TYPE/NAME...",
 		Short: "Import public usage traces as workloads and print their ids",
 		Long: `Import usage traces in a public format, one workload per series (container,
@@ -104,24 +103,14 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 			}
 			return minArgs(1)(cmd, args)
 		},
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
+	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Format, "format", "", "input format: "+strings.Join(workloads.Formats, ", ")+" (required)")
 	f.IntVar(&o.Limit, "limit", 0, "import at most N series, in order of first appearance (0 = all)")
 	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
 	f.BoolVar(&o.Overwrite, "overwrite", false, "replace workloads with the same ids (default: refuse and write nothing)")
 	f.StringVar(&o.Start, "start", "", "time that relative timestamps count from, RFC 3339 (default "+wlDefaultStartText+")")
-	f.Var(wlDurationFlag{&o.Interval}, "interval", "time between rows for formats without timestamps (jobs, csv without a time column) (default 5m)")
+	f.Var(durationFlag{&o.Interval}, "interval", "time between rows for formats without timestamps (jobs, csv without a time column) (default 5m)")
 	f.Float64Var(&o.MachineCPU, "machine-cpu", 0, "assumed machine (or VM) size in cores for percent formats (default: per format, see above)")
 	f.StringVar(&o.MachineMemory, "machine-memory", "", "assumed machine memory for percent formats, a quantity such as 32Gi (default: per format, see above)")
 	f.StringArrayVar(&o.Meta, "meta", nil, "metadata file: container_meta.csv, machine_meta.csv or vmtable.csv (repeatable; such files among the PATHs are recognised by name)")
@@ -223,28 +212,28 @@ func (o *WorkloadImportOptions) Validate() error {
 }
 
 // Run imports everything, saves it as one unit and prints the ids.
-func (o *WorkloadImportOptions) Run() error {
+func (o *WorkloadImportOptions) Run(ctx context.Context) error {
 	if o.Format == formatPrometheus {
-		traces, err := o.prom.run()
+		traces, err := o.prom.run(ctx)
 		if err != nil {
 			return err
 		}
-		return o.save(traces)
+		return o.save(ctx, traces)
 	}
-	if bar := wlNewProgressBar(o.ErrOut, append(append([]string(nil), o.Paths...), o.Meta...)); bar != nil {
-		o.opts.Progress = bar.add
-		defer bar.clear()
+	if bar := importProgress(o.ErrOut, append(append([]string(nil), o.Paths...), o.Meta...)); bar != nil {
+		o.opts.Progress = bar.Add
+		defer bar.Done()
 	}
 	traces, err := workloads.Import(o.Format, o.Paths, o.opts)
 	if err != nil {
 		return inputError(err)
 	}
-	return o.save(traces)
+	return o.save(ctx, traces)
 }
 
 // save stores traces as one unit and prints their ids.
-func (o *WorkloadImportOptions) save(traces []*workloads.Trace) error {
-	if err := wlSave(o.OutDir, o.Overwrite, traces); err != nil {
+func (o *WorkloadImportOptions) save(ctx context.Context, traces []*workloads.Trace) error {
+	if err := wlSave(ctx, o.OutDir, o.Overwrite, traces); err != nil {
 		return err
 	}
 	for _, t := range traces {
@@ -255,55 +244,17 @@ func (o *WorkloadImportOptions) save(traces []*workloads.Trace) error {
 	return nil
 }
 
-// wlIsTerminal reports whether w is a terminal.
-func wlIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// wlProgressBar draws "importing  42% [######......] 12.3/29.1 MB" on a
-// terminal, redrawing at most every 100 ms.
-type wlProgressBar struct {
-	w           io.Writer
-	total, done int64
-	last        time.Time
-}
-
-// wlNewProgressBar returns a bar over the sizes of paths, or nil when w is not
-// a terminal.
-func wlNewProgressBar(w io.Writer, paths []string) *wlProgressBar {
-	if !wlIsTerminal(w) {
-		return nil
-	}
-	b := &wlProgressBar{w: w}
+// importProgress returns the progress bar of an import over the sizes of
+// paths (nil when stderr is not a terminal or the sizes are unknown).
+func importProgress(w io.Writer, paths []string) *progressBar {
+	var total int64
 	for _, p := range paths {
 		if st, err := os.Stat(p); err == nil {
-			b.total += st.Size()
+			total += st.Size()
 		}
 	}
-	if b.total == 0 {
+	if total == 0 {
 		return nil
 	}
-	return b
-}
-
-func (b *wlProgressBar) add(n int64) {
-	b.done += n
-	if now := time.Now(); now.Sub(b.last) >= 100*time.Millisecond || b.done >= b.total {
-		b.last = now
-		fmt.Fprint(b.w, "\r"+wlRenderProgress(b.done, b.total, 30))
-	}
-}
-
-func (b *wlProgressBar) clear() { fmt.Fprint(b.w, "\r\x1b[K") }
-
-// wlRenderProgress draws one progress line of width cells.
-func wlRenderProgress(done, total int64, width int) string {
-	if done > total {
-		done = total
-	}
-	frac := float64(done) / float64(total)
-	full := int(frac * float64(width))
-	return fmt.Sprintf("importing %3.0f%% [%s%s] %.1f/%.1f MB", frac*100,
-		strings.Repeat("#", full), strings.Repeat(".", width-full), float64(done)/1e6, float64(total)/1e6)
+	return newProgressBar(w, "importing", total, megabytes)
 }

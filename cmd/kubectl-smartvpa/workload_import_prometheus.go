@@ -32,7 +32,7 @@ func (p *promImport) addFlags(cmd *cobra.Command) {
 	p.live.PrometheusURL = os.Getenv("PROMETHEUS_URL")
 	f.StringVar(&p.live.PrometheusURL, "prometheus-url", p.live.PrometheusURL, "prometheus: Prometheus base URL (default $PROMETHEUS_URL)")
 	p.live.HistoryDuration = 8 * 24 * time.Hour
-	f.Var(daysFlag{&p.live.HistoryDuration}, "history-duration", "prometheus: how far back the history goes (8d, 36h)")
+	f.Var(durationFlag{&p.live.HistoryDuration}, "history-duration", "prometheus: how far back the history goes (8d, 36h)")
 	p.live.Step = 5 * time.Minute
 	f.DurationVar(&p.live.Step, "step", p.live.Step, "prometheus: time between samples of the range queries")
 }
@@ -59,8 +59,7 @@ func (p *promImport) validate() error {
 }
 
 // run resolves the target workloads and reads their containers' history.
-func (p *promImport) run() ([]*workloads.Trace, error) {
-	ctx := context.Background()
+func (p *promImport) run(ctx context.Context) ([]*workloads.Trace, error) {
 	ws, err := p.live.resolve(ctx, p.targets)
 	if err != nil {
 		return nil, err
@@ -93,7 +92,7 @@ func parseResample(s string) (time.Duration, error) {
 	case "none", "0":
 		return workloads.NoResample, nil
 	}
-	d, err := wlParseLongDuration(s)
+	d, err := parseLongDuration(s)
 	if err != nil || d < time.Second || d%time.Second != 0 {
 		return 0, fmt.Errorf("invalid --resample %q: use auto, none or a whole number of seconds such as 5m", s)
 	}

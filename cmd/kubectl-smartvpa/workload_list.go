@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,9 +23,9 @@ type WorkloadListOptions struct {
 	cmd    string
 }
 
-func newWorkloadListCmd(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &WorkloadListOptions{IOStreams: streams, Dir: workloads.DefaultStoreDir}
-	cmd := &cobra.Command{
+func (c *cli) newWorkloadListCmd() *cobra.Command {
+	o := &WorkloadListOptions{IOStreams: c.streams, Dir: workloads.DefaultStoreDir}
+	cmd := c.bind(&cobra.Command{
 		Use:   "list [--dir DIR] [-o json]",
 		Short: "List the workloads in the store",
 		Long: `List the workloads in the store, sorted by id.
@@ -35,37 +36,25 @@ originalRequest {cpuMillicores, memoryBytes}, conversions, assumedMachine,
 seed, config.`,
 		Example: `  kubectl smartvpa workload list
   kubectl smartvpa workload list --dir /tmp/wl -o json`,
-		Aliases:      []string{"ls"},
-		Args:         noArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.cmd = cmd.CommandPath()
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
+		Aliases: []string{"ls"},
+		Args:    noArgs,
+	}, o)
 	cmd.Flags().StringVar(&o.Dir, "dir", o.Dir, "workload store folder")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: '' (table) or json")
+	addOutputFlag(cmd, &o.Output, "table", "json")
 	return cmd
 }
 
-// Validate checks the flags.
-func (o *WorkloadListOptions) Validate() error {
-	return wlValidateTableOrJSON(o.cmd, o.Output)
+// Complete records the command path.
+func (o *WorkloadListOptions) Complete(cmd *cobra.Command, _ []string) error {
+	o.cmd = cmd.CommandPath()
+	return nil
 }
 
-func wlValidateTableOrJSON(cmd, output string) error {
-	switch output {
-	case "", "table", "json":
-		return nil
-	}
-	return usageErrorf(cmd, "unknown output format %q: use json, table or leave it empty", output)
-}
+// Validate does nothing: -o is checked with the command's flags.
+func (o *WorkloadListOptions) Validate() error { return nil }
 
 // Run prints the workloads.
-func (o *WorkloadListOptions) Run() error {
+func (o *WorkloadListOptions) Run(context.Context) error {
 	metas, err := workloads.OpenStore(o.Dir).List()
 	if err != nil {
 		return inputError(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -38,9 +39,9 @@ type WorkloadShowJSON struct {
 	Stats workloads.Stats `json:"stats"`
 }
 
-func newWorkloadShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &WorkloadShowOptions{IOStreams: streams, Dir: workloads.DefaultStoreDir}
-	cmd := &cobra.Command{
+func (c *cli) newWorkloadShowCmd() *cobra.Command {
+	o := &WorkloadShowOptions{IOStreams: c.streams, Dir: workloads.DefaultStoreDir}
+	cmd := c.bind(&cobra.Command{
 		Use:   "show ID|PATH [--plot] [-o json]",
 		Short: "Show a workload's metadata, statistics and charts",
 		Long: `Show a workload: where it came from, the unit conversions applied, and the
@@ -54,28 +55,23 @@ a trace.csv file. -o json prints {"meta": <meta.json>, "stats": {"cpuMillicores"
 		Example: `  kubectl smartvpa workload show bitbrains-1
   kubectl smartvpa workload show step-0123456789 --plot
   kubectl smartvpa workload show data/workloads/bitbrains-1/trace.csv -o json`,
-		Args:         exactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.cmd, o.ID = cmd.CommandPath(), args[0]
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
+		Args: exactArgs(1),
+	}, o)
 	cmd.Flags().StringVar(&o.Dir, "dir", o.Dir, "workload store folder")
 	cmd.Flags().BoolVar(&o.Plot, "plot", false, "draw ASCII charts of CPU and memory")
 	cmd.Flags().IntVar(&o.Width, "width", 0, "chart width in columns (default: the terminal width, else 80)")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: '' (text) or json")
+	addOutputFlag(cmd, &o.Output, "text", "json")
 	return cmd
+}
+
+// Complete records the command path and the workload.
+func (o *WorkloadShowOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.cmd, o.ID = cmd.CommandPath(), args[0]
+	return nil
 }
 
 // Validate checks the flags.
 func (o *WorkloadShowOptions) Validate() error {
-	if err := wlValidateTableOrJSON(o.cmd, o.Output); err != nil {
-		return err
-	}
 	if o.Plot && o.Output == "json" {
 		return usageErrorf(o.cmd, "--plot draws text charts: drop it or -o json")
 	}
@@ -93,7 +89,7 @@ func (o *WorkloadShowOptions) load() (*workloads.Trace, error) {
 }
 
 // Run prints the workload.
-func (o *WorkloadShowOptions) Run() error {
+func (o *WorkloadShowOptions) Run(context.Context) error {
 	t, err := o.load()
 	if err != nil {
 		return inputError(err)

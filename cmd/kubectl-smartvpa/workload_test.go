@@ -111,7 +111,7 @@ func TestWorkloadErrors(t *testing.T) {
 		{"prometheus bad step", []string{"workload", "import", "--format", "prometheus", "--prometheus-url", "http://127.0.0.1:9090", "deploy/web", "--step", "10ms", "--out", out}, "error: invalid --step 10ms: use 1s or more, e.g. 5m; run 'kubectl smartvpa workload import --help' for usage\n"},
 		{"unknown workload", []string{"workload", "show", "nope", "--dir", out}, "error: workload \"nope\" not found in " + out + ": run 'kubectl smartvpa workload list --dir " + out + "' to see the ids\n"},
 		{"plot with json", []string{"workload", "show", "x", "--plot", "-o", "json"}, "error: --plot draws text charts: drop it or -o json; run 'kubectl smartvpa workload show --help' for usage\n"},
-		{"list output", []string{"workload", "list", "-o", "yaml"}, "error: unknown output format \"yaml\": use json, table or leave it empty; run 'kubectl smartvpa workload list --help' for usage\n"},
+		{"list output", []string{"workload", "list", "-o", "yaml"}, "error: unknown output format \"yaml\": use table or json; run 'kubectl smartvpa workload list --help' for usage\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,19 +223,10 @@ func TestWorkloadParseLongDuration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			d, err := wlParseLongDuration(tt.in)
+			d, err := parseLongDuration(tt.in)
 			if (err != nil) != tt.err || !tt.err && d.String() != tt.want {
-				t.Fatalf("wlParseLongDuration(%q) = %v, %v", tt.in, d, err)
+				t.Fatalf("parseLongDuration(%q) = %v, %v", tt.in, d, err)
 			}
 		})
-	}
-}
-
-func TestWorkloadRenderProgress(t *testing.T) {
-	if got := wlRenderProgress(50, 200, 20); got != "importing  25% [#####...............] 0.0/0.0 MB" {
-		t.Fatalf("got %q", got)
-	}
-	if got := wlRenderProgress(300, 200, 10); got != "importing 100% [##########] 0.0/0.0 MB" {
-		t.Fatalf("got %q", got)
 	}
 }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The one parser of long durations: Go durations with days (d) and weeks (w).
+
+var dayPart = regexp.MustCompile(`^(\d+(?:\.\d+)?)([dw])`)
+
+// parseLongDuration parses a Go duration that may start with days or weeks:
+// "8d", "1w2d", "1d12h", "90m". The total must fit a time.Duration (about
+// 292 years): a longer one is refused, not wrapped around.
+func parseLongDuration(s string) (time.Duration, error) {
+	orig := s
+	tooLong := fmt.Errorf("duration %q is too long: at most %s (about 292 years)", orig, maxDurationText)
+	var total time.Duration
+	for {
+		m := dayPart.FindStringSubmatch(s)
+		if m == nil {
+			break
+		}
+		n, _ := strconv.ParseFloat(m[1], 64)
+		unit := 24 * time.Hour
+		if m[2] == "w" {
+			unit *= 7
+		}
+		part := n * float64(unit)
+		if !(part < float64(math.MaxInt64)) || time.Duration(part) > math.MaxInt64-total {
+			return 0, tooLong
+		}
+		total += time.Duration(part)
+		s = s[len(m[0]):]
+	}
+	if s == "" {
+		if total == 0 && orig != "" {
+			return 0, errors.New("must be positive")
+		}
+		if orig == "" {
+			return 0, errors.New("empty duration")
+		}
+		return total, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if strings.Contains(err.Error(), "invalid duration") && digitsOnly.MatchString(s) {
+			return 0, tooLong
+		}
+		return 0, fmt.Errorf("not a duration %q: use Go durations with d and w for days and weeks, e.g. 8d, 1d12h, 90m", orig)
+	}
+	if d > 0 && d > math.MaxInt64-total {
+		return 0, tooLong
+	}
+	return total + d, nil
+}
+
+// digitsOnly matches what time.ParseDuration refuses only for its size.
+var digitsOnly = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)
+
+var maxDurationText = strconv.FormatInt(int64(math.MaxInt64/(24*time.Hour)), 10) + "d"
+
+// durationFlag is the pflag.Value of every duration flag that may be long
+// (history, warm-up, workload lengths): parseLongDuration's syntax.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return "0" // pflag shows no default for "0"
+	}
+	d := *f.d
+	if d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := parseLongDuration(strings.TrimSpace(s))
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
+}
+
+func (f durationFlag) Type() string { return "duration" }
