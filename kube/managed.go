@@ -21,7 +21,7 @@ func RequestsManagedBySmartVPA(w *Workload) map[string]bool {
 			continue
 		}
 		var fields map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
 			continue
 		}
 		spec := fields

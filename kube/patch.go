@@ -90,7 +90,7 @@ func PodSpecPatch(cs []ContainerResources) map[string]any {
 // resources in the workload's pod template (for a Pod: its spec), as the
 // object body without apiVersion, kind or metadata.
 func TemplatePatch(w *Workload, cs []ContainerResources) map[string]any {
-	var body map[string]any = PodSpecPatch(cs)
+	body := PodSpecPatch(cs)
 	path := w.PodSpecPath()
 	for i := len(path) - 1; i >= 0; i-- {
 		body = map[string]any{path[i]: body}

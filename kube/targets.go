@@ -151,7 +151,7 @@ type Resolver struct {
 
 // Resolve returns the workloads named by o, sorted by namespace, kind, name.
 func (r *Resolver) Resolve(ctx context.Context, o TargetOptions) ([]*Workload, error) {
-	var sel labels.Selector = labels.Everything()
+	sel := labels.Everything()
 	if o.Selector != "" {
 		s, err := labels.Parse(o.Selector)
 		if err != nil {

@@ -24,7 +24,7 @@ func TestNativeAccuracy(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	defer func() { stop(); <-done }()
+	defer func() { stop(); <-done }() //nolint:errcheck // Run's error after the stop is the stop's
 	for _, tg := range []Usage{{250, 96 << 20}, {600, 256 << 20}, {1200, 160 << 20}, {300, 80 << 20}} {
 		n.SetTarget(tg.CPUMillicores, tg.MemoryBytes)
 		time.Sleep(3 * time.Second) // settle

@@ -49,9 +49,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read or abandoned: closing a response body reports nothing to act on
 	if out == nil {
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body) // drained for the connection's reuse only
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
@@ -84,7 +84,7 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
-		defer resp.Body.Close()
+		defer resp.Body.Close() //nolint:errcheck // read or abandoned: closing a response body reports nothing to act on
 		var e APIError
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {
@@ -147,7 +147,7 @@ func (c *Client) Connect(ctx context.Context, pod string, fn func(Target) error)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read or abandoned: closing a response body reports nothing to act on
 	err = readTargets(resp.Body, fn)
 	if errors.Is(err, io.ErrUnexpectedEOF) && ctx.Err() != nil {
 		return ctx.Err()
@@ -196,7 +196,7 @@ func (c *Client) WaitHealthy(ctx context.Context) error {
 		}
 		resp, err := c.http().Do(req)
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close() // only the status matters here
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}

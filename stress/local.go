@@ -103,7 +103,7 @@ func RunLocal(ctx context.Context, cfg LocalConfig) ([]LocalSummary, error) {
 	sctx, stopServer := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(sctx, ln) }()
-	defer func() { stopServer(); <-served }()
+	defer func() { stopServer(); <-served }() //nolint:errcheck // Serve's error after the stop is the stop's
 	url := "http://" + ln.Addr().String()
 	c := &Client{BaseURL: url, Token: token}
 
@@ -138,7 +138,7 @@ func RunLocal(ctx context.Context, cfg LocalConfig) ([]LocalSummary, error) {
 			return nil, fmt.Errorf("start %s: %w", a.name, err)
 		}
 		a.cmd = cmd
-		go func() { cmd.Wait(); close(a.exited) }()
+		go func() { _ = cmd.Wait(); close(a.exited) }() // the exit status is read from ProcessState
 	}
 
 	// wait for every agent to connect, so that the first row has a target
@@ -282,11 +282,11 @@ func stopAgents(agents []*localAgent) {
 				return
 			default:
 			}
-			terminate(a.cmd.Process)
+			_ = terminate(a.cmd.Process) // it may have exited already: a.exited tells
 			select {
 			case <-a.exited:
 			case <-time.After(10 * time.Second):
-				a.cmd.Process.Kill()
+				_ = a.cmd.Process.Kill() // as above
 				<-a.exited
 			}
 			a.sum.ExitedOK = a.cmd.ProcessState != nil && a.cmd.ProcessState.Success()

@@ -20,10 +20,11 @@ import (
 func TestMain(m *testing.M) {
 	if url := os.Getenv("STRESS_TEST_AGENT_URL"); url != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		defer stop()
 		a := NewAgent(AgentConfig{Client: &Client{BaseURL: url, Token: os.Getenv("SMARTVPA_STRESS_TOKEN")},
 			Pod: os.Getenv("STRESS_TEST_AGENT_POD"), Backend: NewNative(NativeConfig{Workers: 1}), ReportInterval: time.Second, Log: os.Stderr})
-		if err := a.Run(ctx); err != nil {
+		err := a.Run(ctx)
+		stop()
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -86,13 +86,13 @@ func (s *StressNG) Run(ctx context.Context) error {
 		if cur == nil {
 			return
 		}
-		syscall.Kill(-cur.Process.Pid, syscall.SIGTERM)
+		_ = syscall.Kill(-cur.Process.Pid, syscall.SIGTERM) // the group may be gone already: done tells
 		done := make(chan struct{})
-		go func() { cur.Wait(); close(done) }()
+		go func() { _ = cur.Wait(); close(done) }() // stopped on purpose: its status says nothing
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
-			syscall.Kill(-cur.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-cur.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
 		cur = nil

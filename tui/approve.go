@@ -185,11 +185,12 @@ func (m *Model) applied(msg applyMsg) tea.Cmd {
 			failed++
 		}
 	}
-	if msg.err != nil {
+	switch {
+	case msg.err != nil:
 		m.setStatus(true, "apply failed: %v", msg.err)
-	} else if failed > 0 {
+	case failed > 0:
 		m.setStatus(true, "applied %d of %d workloads: %d failed, see the dialog", ok, ok+failed, failed)
-	} else {
+	default:
 		m.setStatus(false, "applied %d workload(s)", ok)
 		m.dialog = nil
 	}

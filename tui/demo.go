@@ -64,7 +64,6 @@ type demoRec struct {
 	rec model.Recommendation
 	ok  bool
 	exp recommend.Explanation
-	err error
 }
 
 // demoSpec describes one generated workload.

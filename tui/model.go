@@ -310,9 +310,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dialog.results, m.dialog.err = msg.results, msg.err
 		return m, nil
 	case applyMsg:
-		return m, m.applied(msg)
+		cmd := m.applied(msg)
+		return m, cmd
 	case tea.KeyPressMsg:
-		return m, m.handleKey(msg)
+		cmd := m.handleKey(msg)
+		return m, cmd
 	}
 	return m, nil
 }

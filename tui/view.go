@@ -10,13 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// minWidth and minHeight are the smallest screen the layout is designed for;
-// smaller screens are drawn at this size and clipped by the terminal.
-const (
-	minWidth  = 80
-	minHeight = 24
-)
-
 // View renders the screen.
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.Render())
@@ -161,7 +154,7 @@ func (m *Model) tableLines(w, h int) []string {
 
 func (m *Model) rowLine(r *row, c columns, w int, sel bool) string {
 	s := m.styles
-	mark := "  "
+	var mark string
 	if sel {
 		mark = ">"
 	} else {
@@ -172,7 +165,7 @@ func (m *Model) rowLine(r *row, c columns, w int, sel bool) string {
 	} else {
 		mark += " "
 	}
-	cpu, mem := "-", "-"
+	var cpu, mem string
 	if r.hasRec {
 		cpu = fmtCPU(r.cpuReq) + "→" + fmtCPU(r.cpuRec)
 		mem = fmtMem(r.memReq) + "→" + fmtMem(r.memRec)

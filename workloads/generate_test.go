@@ -30,7 +30,7 @@ func TestShippedConfigsMatchEmbedded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		disk, err := os.ReadFile(filepath.Join("../data/configs/workloads", typ+".json"))
+		disk, err := os.ReadFile(filepath.Join("..", "data", "configs", "workloads", typ+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}

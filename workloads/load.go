@@ -252,7 +252,7 @@ func openInput(path string, progress func(int64)) (*fileReader, error) {
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
-			f.Close()
+			_ = f.Close() // only read; the gzip error is the one to report
 			return nil, &InputError{File: path, Msg: "bad gzip header: " + err.Error()}
 		}
 		fr.gz, fr.r = gz, gz
@@ -263,7 +263,7 @@ func openInput(path string, progress func(int64)) (*fileReader, error) {
 
 func (fr *fileReader) Close() error {
 	if fr.gz != nil {
-		fr.gz.Close()
+		_ = fr.gz.Close() // reading: a truncated stream already failed the read
 	}
 	return fr.f.Close()
 }
@@ -289,7 +289,7 @@ func eachLine(path string, opts *ImportOptions, fn func(line int, text string) e
 	if err != nil {
 		return err
 	}
-	defer fr.Close()
+	defer fr.Close() //nolint:errcheck // only read: closing it reports nothing to act on
 	return eachLineReader(fr.r, path, fn)
 }
 
@@ -377,9 +377,6 @@ func (ss *seriesSet) get(key string) *series {
 	ss.order = append(ss.order, s)
 	return s
 }
-
-// full reports whether the limit is reached (no new series will be kept).
-func (ss *seriesSet) full() bool { return ss.limit > 0 && len(ss.order) >= ss.limit }
 
 // trace turns s into a Trace: rows sorted by time, and of rows with the same
 // second only the last in file order kept (noted in the conversions).

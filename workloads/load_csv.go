@@ -188,7 +188,7 @@ func readCSVFile(path string, m CSVMapping, opts *ImportOptions, ss *seriesSet, 
 	if err != nil {
 		return err
 	}
-	defer fr.Close()
+	defer fr.Close() //nolint:errcheck // only read: closing it reports nothing to act on
 	r := csv.NewReader(fr.r)
 	r.Comma, _ = utf8.DecodeRuneInString(m.Separator)
 	r.FieldsPerRecord = -1

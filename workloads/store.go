@@ -172,7 +172,7 @@ func readTraceFile(path string) (*Trace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open workload: %w", err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // only read: closing it reports nothing to act on
 	return ReadTraceCSV(f, path)
 }
 
@@ -234,8 +234,9 @@ func ReadTraceCSV(r io.Reader, name string) (*Trace, error) {
 // decimal that reads back to the same float64.
 func WriteTraceCSV(w io.Writer, t *Trace) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString(TraceHeader)
-	bw.WriteByte('\n')
+	// bufio.Writer errors stick: the Flush at the end returns them.
+	_, _ = bw.WriteString(TraceHeader)
+	_ = bw.WriteByte('\n')
 	buf := make([]byte, 0, 64)
 	for i := range t.Times {
 		buf = buf[:0]
@@ -314,7 +315,7 @@ func (s *Store) SaveAllContext(ctx context.Context, traces []*Trace) ([]string, 
 	if err != nil {
 		return nil, fmt.Errorf("create workload store: %w", err)
 	}
-	defer os.RemoveAll(stage)
+	defer os.RemoveAll(stage) //nolint:errcheck // a stage left behind is swept by the next write (sweepStaging)
 	for _, t := range traces {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("interrupted before the workloads were saved: nothing was written: %w", err)
@@ -329,11 +330,13 @@ func (s *Store) SaveAllContext(ctx context.Context, traces []*Trace) ([]string, 
 	var done []string    // ids moved into place
 	var backups []string // ids whose previous version sits in stage/.old/<id>
 	rollback := func() {
+		// Best effort: the error that made the save roll back is the one
+		// returned.
 		for _, id := range done {
-			os.RemoveAll(s.Path(id))
+			_ = os.RemoveAll(s.Path(id))
 		}
 		for _, id := range backups {
-			os.Rename(filepath.Join(stage, ".old", id), s.Path(id))
+			_ = os.Rename(filepath.Join(stage, ".old", id), s.Path(id))
 		}
 	}
 	paths := make([]string, 0, len(traces))
@@ -404,7 +407,7 @@ func (s *Store) sweepStaging(now time.Time) {
 			stale = true
 		}
 		if stale {
-			os.RemoveAll(filepath.Join(s.Dir, name))
+			_ = os.RemoveAll(filepath.Join(s.Dir, name)) // best effort: tried again at the next write
 		}
 	}
 }

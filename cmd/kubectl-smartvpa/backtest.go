@@ -301,12 +301,14 @@ func writeBacktestCSV(out io.Writer, r sim.Report) error {
 		return err
 	}
 	for _, x := range r.Results {
-		cw.Write([]string{x.Workload, x.Recommender,
+		if err := cw.Write([]string{x.Workload, x.Recommender,
 			simNum(x.CPU.RelativeSlack), simNum(x.CPU.AbsoluteSlackCoreHours), simNum(x.CPU.OverRequestShare), simNum(x.CPU.ThrottledShare),
 			simNum(x.Memory.RelativeSlack), simNum(x.Memory.AbsoluteSlackGiBHours), strconv.Itoa(x.Memory.OOMs),
 			strconv.Itoa(x.Updates), strconv.Itoa(x.Restarts), strconv.Itoa(x.Samples), simNum(x.Reward),
 			x.Dataset, strconv.FormatBool(x.Degenerate), strconv.Itoa(x.SmallUpdates), simNum(x.UpdatesPerContainerDay),
-			simNum(x.CPU.UnservedCoreHours), simNum(x.DowntimeHours), simNum(x.Hours), strconv.Itoa(x.Gaps)})
+			simNum(x.CPU.UnservedCoreHours), simNum(x.DowntimeHours), simNum(x.Hours), strconv.Itoa(x.Gaps)}); err != nil {
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()

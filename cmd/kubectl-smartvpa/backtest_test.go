@@ -267,7 +267,7 @@ func TestBacktestBudgetAndComparison(t *testing.T) {
 	}
 	free, r := updates("0")
 	bound, _ := updates("12h")
-	if !(bound < free) {
+	if bound >= free {
 		t.Fatalf("oracle with 2h windows: %d updates at a 12h budget, %d without: the budget does not bind", bound, free)
 	}
 	var datasets []string

@@ -13,7 +13,7 @@ func TestProgressOnlyOnTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // only read: closing it reports nothing to act on
 	for name, w := range map[string]interface{ Write([]byte) (int, error) }{"a buffer": &buf, "a regular file": f} {
 		bar := newProgressBar(w, "x", 10, runs)
 		if bar != nil {

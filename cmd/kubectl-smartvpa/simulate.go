@@ -453,7 +453,7 @@ func (t *trajectoryWriter) commit() error {
 		err = os.Rename(t.f.Name(), t.path)
 	}
 	if err != nil {
-		os.Remove(t.f.Name())
+		_ = os.Remove(t.f.Name()) // best effort: err says what failed
 		t.f = nil
 		return fmt.Errorf("trajectory %s: %w", t.path, err)
 	}
@@ -464,8 +464,9 @@ func (t *trajectoryWriter) commit() error {
 // abort removes the temporary file unless commit succeeded.
 func (t *trajectoryWriter) abort() {
 	if t.f != nil {
-		t.f.Close()
-		os.Remove(t.f.Name())
+		// Best effort: the run failed already, and its error is what counts.
+		_ = t.f.Close()
+		_ = os.Remove(t.f.Name())
 		t.f = nil
 	}
 }

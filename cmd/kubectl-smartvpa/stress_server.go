@@ -130,7 +130,7 @@ func (o *StressServerOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return inputError(fmt.Errorf("listen on %s: %w: choose a free address with --listen", o.Listen, err))
 	}
-	defer ln.Close()
+	defer ln.Close() //nolint:errcheck // Serve has stopped accepting; a close error changes nothing
 	if !stress.IsLoopback(o.Listen) && o.Token == "" {
 		fmt.Fprintf(o.ErrOut, "warning: listening on %s without a token: anyone who reaches it can drive the stress pods; set --token-file\n", o.Listen)
 	}

@@ -97,7 +97,9 @@ func (o *WorkloadShowOptions) Run(context.Context) error {
 	if o.Output == "json" {
 		return wlWriteJSON(o.Out, WorkloadShowJSON{Meta: t.Meta, Stats: t.Stats()})
 	}
-	wlWriteShowText(o.Out, t)
+	if err := wlWriteShowText(o.Out, t); err != nil {
+		return err
+	}
 	if o.Plot {
 		width := o.Width
 		if width == 0 {
@@ -115,7 +117,7 @@ func (o *WorkloadShowOptions) Run(context.Context) error {
 	return nil
 }
 
-func wlWriteShowText(w io.Writer, t *workloads.Trace) {
+func wlWriteShowText(w io.Writer, t *workloads.Trace) error {
 	m := t.Meta
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
@@ -139,7 +141,9 @@ func wlWriteShowText(w io.Writer, t *workloads.Trace) {
 	if m.Seed != nil {
 		row("Seed", strconv.FormatInt(*m.Seed, 10))
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	if len(m.Conversions) > 0 {
 		fmt.Fprintln(w, "Conversions:")
 		for _, c := range m.Conversions {
@@ -155,7 +159,7 @@ func wlWriteShowText(w io.Writer, t *workloads.Trace) {
 	mm := s.MemoryBytes
 	fmt.Fprintf(tw, "memory (Mi)\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", mm.Min/model.MiB, mm.Mean/model.MiB, mm.P50/model.MiB,
 		mm.P95/model.MiB, mm.P99/model.MiB, mm.Max/model.MiB)
-	tw.Flush()
+	return tw.Flush()
 }
 
 // The chart widths --plot draws, in columns: a chart is a few lines of

@@ -83,9 +83,9 @@ func TestWorkloadGenerate(t *testing.T) {
 func TestWorkloadErrors(t *testing.T) {
 	dir := t.TempDir()
 	badCfg := filepath.Join(dir, "bad.json")
-	os.WriteFile(badCfg, []byte(`{"cpu": {"min": 1, "max": 2, "minHold": "1h", "maxHold": "2h", "nosie": 0}, "memory": {}}`), 0o644)
+	mustWrite(t, badCfg, []byte(`{"cpu": {"min": 1, "max": 2, "minHold": "1h", "maxHold": "2h", "nosie": 0}, "memory": {}}`), 0o644)
 	badRow := filepath.Join(dir, "1.csv")
-	os.WriteFile(badRow, []byte("Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage [MHZ];\tMemory capacity provisioned [KB];\tMemory usage [KB]\n1;\t2;\t100;\t1;\t10;\t5\n2;\t2;\t100;\tabc;\t10;\t5\n"), 0o644)
+	mustWrite(t, badRow, []byte("Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage [MHZ];\tMemory capacity provisioned [KB];\tMemory usage [KB]\n1;\t2;\t100;\t1;\t10;\t5\n2;\t2;\t100;\tabc;\t10;\t5\n"), 0o644)
 	out := filepath.Join(dir, "out")
 	t.Setenv("PROMETHEUS_URL", "")
 	tests := []struct {
@@ -228,5 +228,13 @@ func TestWorkloadParseLongDuration(t *testing.T) {
 				t.Fatalf("parseLongDuration(%q) = %v, %v", tt.in, d, err)
 			}
 		})
+	}
+}
+
+// mustWrite writes a test input file.
+func mustWrite(t *testing.T, path string, data []byte, perm os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, perm); err != nil {
+		t.Fatal(err)
 	}
 }

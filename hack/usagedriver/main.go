@@ -250,14 +250,14 @@ func (d *driver) backfill(ctx context.Context, stdout io.Writer) error {
 	if len(pods) == 0 {
 		return fmt.Errorf("no pods with annotation %s in namespace %s: seed the namespace first", annWorkload, d.o.namespace)
 	}
-	var w io.Writer = stdout
+	w := stdout
 	var tmp *os.File
 	if d.o.out != "-" {
 		tmp, err = os.CreateTemp(filepath.Dir(d.o.out), ".backfill-*.om")
 		if err != nil {
 			return fmt.Errorf("create %s: %w", d.o.out, err)
 		}
-		defer os.Remove(tmp.Name())
+		defer os.Remove(tmp.Name()) //nolint:errcheck // best effort: gone after the rename below
 		w = tmp
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
@@ -292,6 +292,7 @@ func writeOpenMetrics(w *bufio.Writer, d *driver, pods []corev1.Pod) error {
 		}
 		for _, c := range p.Spec.Containers {
 			ss = append(ss, series{
+				//nolint:gocritic // OpenMetrics label values, not Go strings: %q's escapes differ
 				labels: fmt.Sprintf(`container="%s",instance="%s",job="kubelet",namespace="%s",node="%s",pod="%s"`,
 					c.Name, p.Spec.NodeName, p.Namespace, p.Spec.NodeName, p.Name),
 				tr: tr,

@@ -67,7 +67,7 @@ func LoadTrace(dataDir, id string) (*Trace, error) {
 		path := filepath.Join(dataDir, id, workloads.TraceFile)
 		f, err := os.Open(path)
 		if err == nil {
-			defer f.Close()
+			defer f.Close() //nolint:errcheck // only read: closing it reports nothing to act on
 			tr, err := ParseTraceCSV(f, path)
 			if err != nil {
 				return nil, err

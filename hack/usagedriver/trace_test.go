@@ -100,7 +100,9 @@ func TestOffsetAndOpenMetrics(t *testing.T) {
 	if err := writeOpenMetrics(w, d, []corev1.Pod{pod}); err != nil {
 		t.Fatal(err)
 	}
-	w.Flush()
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	want := `# HELP container_cpu_usage_seconds Cumulative cpu time consumed by the container in core-seconds
 # TYPE container_cpu_usage_seconds counter
 container_cpu_usage_seconds_total{container="c",instance="n",job="kubelet",namespace="demo",node="n",pod="p"} 0.000 1767999600

@@ -307,8 +307,8 @@ func (c *Controller) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-			defer cancel()
 			c.checkpointAll(sctx)
+			cancel()
 			return nil
 		case <-t.C:
 		}

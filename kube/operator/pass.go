@@ -480,7 +480,7 @@ func (c *Controller) reconcileOne(v *VPA, pms map[string]*metricsv1beta1.PodMetr
 			// minimums split between the containers (its estimator on an
 			// empty aggregate ends at the floors). The updater does not act
 			// on them: it waits for a sample.
-			rec, ok, minimums = vpa.Minimums(vpa.DefaultOptions(), len(w.Containers)), true, true
+			rec, minimums = vpa.Minimums(vpa.DefaultOptions(), len(w.Containers)), true
 		}
 		capped, ok := ApplyPolicy(rec, pol)
 		if !ok {

@@ -162,12 +162,12 @@ func managed(manager string, path []string, list string, names ...string) []meta
 		k, _ := json.Marshal(map[string]string{"name": n})
 		cs["k:"+string(k)] = map[string]any{".": map[string]any{}, "f:resources": map[string]any{"f:requests": map[string]any{"f:cpu": map[string]any{}, "f:memory": map[string]any{}}}}
 	}
-	var body map[string]any = map[string]any{list: cs}
+	body := map[string]any{list: cs}
 	for i := len(path) - 1; i >= 0; i-- {
 		body = map[string]any{"f:" + path[i]: body}
 	}
 	raw, _ := json.Marshal(body)
-	return []metav1.ManagedFieldsEntry{{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: raw}}}
+	return []metav1.ManagedFieldsEntry{{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(string(raw))}}
 }
 
 // countingSource is a kube.HistorySource that serves a fixed history and counts
