@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,7 +131,7 @@ func (o *UIOptions) Validate() error {
 	if !o.recommenderOK {
 		o.Recommender = firstRecommender(names, o.Recommender, o.Demo)
 	}
-	if !contains(names, o.Recommender) {
+	if !slices.Contains(names, o.Recommender) {
 		return usageErrorf(o.cmd, "invalid --recommender %q: choose one of %s", o.Recommender, strings.Join(names, ", "))
 	}
 	o.names = names
@@ -147,19 +148,10 @@ func firstRecommender(names []string, def string, demo bool) string {
 	if demo {
 		def = demoRecommender
 	}
-	if !contains(names, def) && len(names) > 0 {
+	if !slices.Contains(names, def) && len(names) > 0 {
 		return names[0]
 	}
 	return def
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Run opens the UI on the terminal.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,10 +86,8 @@ func (s *Source) now() time.Time {
 func (s *Source) Recommenders() []string { return append([]string(nil), s.Names...) }
 
 func (s *Source) checkName(name string) error {
-	for _, n := range s.Names {
-		if n == name {
-			return nil
-		}
+	if slices.Contains(s.Names, name) {
+		return nil
 	}
 	return fmt.Errorf("unknown recommender %q: use one of %s", name, strings.Join(s.Names, ", "))
 }
