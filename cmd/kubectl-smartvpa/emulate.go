@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/smartvpa/smartvpa/workloads"
 	"io"
 	"math"
 	"strings"
@@ -243,31 +244,18 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 		return inputError(fmt.Errorf("simulate %s: %w", w.ID, err))
 	}
 
-	cfg, err := o.configFlags.ToRESTConfig()
+	client, metrics, err := o.clients()
 	if err != nil {
-		return usageErrorf(o.cmd, "kubeconfig: %v", err)
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return clusterError(err)
-	}
-	metrics, err := metricsclient.NewForConfig(cfg)
-	if err != nil {
-		return clusterError(err)
+		return err
 	}
 	ns := defaultEmulateNamespace
 	if o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
 		ns = *o.configFlags.Namespace
 	}
 	name := emulate.RunName(w.ID)
-	var backend emulate.Backend = &emulate.Kwok{}
-	if o.Backend == "stress" {
-		dep := &stressdeploy.Deployment{Name: name, Trace: t, AgentImage: o.Image, ServerImage: o.ServerImage, Speedup: o.Speedup,
-			Interval: o.Interval.String(), CPURequest: resource.MustParse("100m"), MemoryRequest: resource.MustParse("128Mi")}
-		if _, _, _, _, err := dep.Objects(); err != nil {
-			return inputError(err)
-		}
-		backend = &emulate.Stress{Deployment: dep}
+	backend, err := o.backend(name, t)
+	if err != nil {
+		return err
 	}
 
 	var traj *trajectoryWriter
@@ -309,7 +297,7 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	out := EmulateResult{
+	return o.print(EmulateResult{
 		SimulateResult: SimulateResult{
 			Workload: res.Workload, Recommender: res.Recommender, UpdateMode: string(o.opts.Updater.Mode),
 			Warmup: o.opts.Warmup.String(), Seed: o.Seed, Metrics: res.Metrics,
@@ -320,7 +308,41 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 			MetricsSamples: res.MetricsSamples, FedSamples: res.FedSamples, Pods: res.Pods, FailedUpdates: res.FailedUpdates, MaxLagSeconds: res.MaxLag.Seconds(),
 		},
 		Simulated: simRes.Metrics,
+	}, w)
+}
+
+// clients connects to the cluster of the kubeconfig flags.
+func (o *EmulateOptions) clients() (kubernetes.Interface, metricsclient.Interface, error) {
+	cfg, err := o.configFlags.ToRESTConfig()
+	if err != nil {
+		return nil, nil, usageErrorf(o.cmd, "kubeconfig: %v", err)
 	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, clusterError(err)
+	}
+	metrics, err := metricsclient.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, clusterError(err)
+	}
+	return client, metrics, nil
+}
+
+// backend returns the --backend of run name playing t.
+func (o *EmulateOptions) backend(name string, t *workloads.Trace) (emulate.Backend, error) {
+	if o.Backend != "stress" {
+		return &emulate.Kwok{}, nil
+	}
+	dep := &stressdeploy.Deployment{Name: name, Trace: t, AgentImage: o.Image, ServerImage: o.ServerImage, Speedup: o.Speedup,
+		Interval: o.Interval.String(), CPURequest: resource.MustParse("100m"), MemoryRequest: resource.MustParse("128Mi")}
+	if _, _, _, _, err := dep.Objects(); err != nil {
+		return nil, inputError(err)
+	}
+	return &emulate.Stress{Deployment: dep}, nil
+}
+
+// print writes the result of the emulation of w in the -o format.
+func (o *EmulateOptions) print(out EmulateResult, w *sim.Workload) error {
 	if o.Output == "json" {
 		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
