@@ -80,6 +80,14 @@ type Config struct {
 	// the same as without CPUOnly. Smart sets it for the candidates it
 	// follows for CPU only; a recommender that ignores it is correct.
 	CPUOnly bool
+	// UpdateInterval is the least time between two updates of the
+	// container (the updater's --min-update-interval; 0: no such bound).
+	// Recommenders that plan use it as their horizon: an answer stays in
+	// force at least this long.
+	UpdateInterval time.Duration
+	// Profile names the risk profile for recommenders that take one
+	// (smart: reliability, balanced, savings); empty means their default.
+	Profile string
 }
 
 // Factory creates a fresh recommender for one container.

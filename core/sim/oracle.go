@@ -161,6 +161,9 @@ func NewRecommender(name string, w *Workload, cfg recommend.Config, opts Options
 	if name == OracleName {
 		return NewOracleQuantile(w, opts.OracleWindow, opts.OracleQuantile)
 	}
+	if cfg.UpdateInterval == 0 {
+		cfg.UpdateInterval = opts.MinUpdateInterval
+	}
 	return recommend.New(name, cfg)
 }
 

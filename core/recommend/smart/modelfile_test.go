@@ -10,7 +10,8 @@ import (
 )
 
 // TestModelFileRangeChecked: a model file with a valid checksum but options
-// out of range, or a candidate no recommender has, is refused with one line
+// out of range, an unknown profile or a candidate no recommender has, is
+// refused with one line
 // naming the file and the field.
 func TestModelFileRangeChecked(t *testing.T) {
 	tests := []struct {
@@ -19,14 +20,13 @@ func TestModelFileRangeChecked(t *testing.T) {
 		want string // after "model file PATH: "; "" for a valid file
 	}{
 		{"valid", func(*Options) {}, ""},
-		{"unknown candidate", func(o *Options) { o.Candidates = append(o.Candidates, "vpaa") }, `params.candidates[6] is "vpaa", not a recommender smart can follow (vpa, forecast, holt-winters, ar, autopilot, autopilot-window, lstm, rl)`},
-		{"unknown memory candidate", func(o *Options) { o.MemoryCandidates = []string{"smart"} }, `params.memoryCandidates[0] is "smart", not a recommender smart can follow (vpa, forecast, holt-winters, ar, autopilot, autopilot-window, lstm, rl)`},
-		{"zero half-life", func(o *Options) { o.CostHalfLife = 0 }, "params.costHalfLife is 0s (0 ns), want 1m0s to 87600h0m0s"},
-		{"negative margin", func(o *Options) { o.CPUMargin = -10 }, "params.cpuMargin is -10, want a number from 0 to 10"},
-		{"over target 1", func(o *Options) { o.CPUOverTarget = 1 }, "params.cpuOverTarget is 1, want a number from -1 to 0.99"},
-		{"no peaks", func(o *Options) { o.MemoryPeaks = nil }, "params.memoryPeaks is empty, but memoryPeaksOnly needs at least one"},
-		{"zero peak window", func(o *Options) { o.MemoryPeaks[1].Window = 0 }, "params.memoryPeaks[1].window is 0s (0 ns), want 1m0s to 8760h0m0s"},
-		{"huge peak margin", func(o *Options) { o.MemoryPeaks[0].Margin = 1e300 }, "params.memoryPeaks[0].margin is 1e+300, want a number from 0 to 10"},
+		{"unknown profile", func(o *Options) { o.Profile = "cheap" }, `params.profile is "cheap", not a profile (reliability, balanced, savings)`},
+		{"unknown candidate", func(o *Options) { o.Candidates = []string{"vpaa"} }, `params.candidates[0] is "vpaa", not a recommender smart can follow (vpa, forecast, holt-winters, ar, autopilot, autopilot-window, lstm, rl)`},
+		{"zero half-life", func(o *Options) { o.ScoreHalfLife = 0 }, "params.scoreHalfLife is 0s (0 ns), want 1m0s to 87600h0m0s"},
+		{"short horizon", func(o *Options) { o.MinHorizon = time.Minute }, "params.minHorizon is 1m0s (60000000000 ns), want 5m0s to 720h0m0s"},
+		{"no cpu days", func(o *Options) { o.CPUDays = 0 }, "params.cpuDays is 0, want 1 to 28"},
+		{"window beyond the history", func(o *Options) { o.MemoryWindow = 9 * 24 * time.Hour }, "params.memoryWindow is 216h0m0s (777600000000000 ns), want 1h0m0s to 192h0m0s"},
+		{"quantile above 1", func(o *Options) { o.MemoryQuantile = 1.5 }, "params.memoryQuantile is 1.5, want a number from 0 to 1"},
 		{"negative hysteresis", func(o *Options) { o.MemoryHysteresis = -1 }, "params.memoryHysteresis is -1, want a number from 0 to 10"},
 		{"negative gap", func(o *Options) { o.MemoryDecreaseGap = -time.Hour }, "params.memoryDecreaseGap is -1h0m0s (-3600000000000 ns), want 0s to 8760h0m0s"},
 	}

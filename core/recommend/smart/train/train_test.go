@@ -3,6 +3,11 @@ package train
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -106,5 +111,45 @@ func TestFeasible(t *testing.T) {
 		if got := Feasible(tt.t, base); got != tt.want {
 			t.Errorf("%s: Feasible = %t, want %t", tt.name, got, tt.want)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/checksums.txt")
+
+// TestTrainedModelChecksums retrains one small model of each recommender
+// (quick settings, three synthetic workloads, seed 42) and compares the
+// SHA-256 of its bytes with testdata/checksums.txt: training is reproducible
+// across runs and builds, and a change to a model's bytes is a visible diff
+// (go test -run TestTrainedModelChecksums -update rewrites the file).
+func TestTrainedModelChecksums(t *testing.T) {
+	ws := workloads(3, 4)
+	var got strings.Builder
+	for _, name := range Recommenders {
+		o := Options{Seed: 42, Holdout: 3, Env: sim.DefaultOptions(), Quick: true, Workers: 2}
+		f, err := Train(context.Background(), name, ws, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&got, "%s %x\n", name, sha256.Sum256(b))
+	}
+	path := filepath.Join("testdata", "checksums.txt")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got.String() != string(want) {
+		t.Fatalf("trained model checksums differ from %s:\ngot\n%swant\n%s", path, got.String(), want)
 	}
 }

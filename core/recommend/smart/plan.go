@@ -1,0 +1,326 @@
+package smart
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
+)
+
+// Recommender is smart for one container (see the package documentation).
+type Recommender struct {
+	opt  Options
+	prof Profile
+	cfg  recommend.Config
+	hor  time.Duration
+
+	warm    recommend.Recommender // vpa while warming up, nil after
+	warmRec model.Recommendation
+	warmOK  bool
+
+	bins  cpuBins
+	peaks peakSeries
+
+	first, last time.Time
+	samples     int
+
+	// CPU plan: the target and bounds in force until planEnd, from the
+	// forecaster chosen at the last plan.
+	cpu, cpuLow, cpuHigh float64
+	planEnd              time.Time
+	fc                   []forecaster
+	fcNames              []string
+	models               []recommend.Recommender // recommenders whose CPU target is a forecaster's point
+	chosen               int
+	scale                float64 // decayed mean CPU usage (the unit of the pinball loss)
+	planStart            time.Time
+	dayPeak              float64 // peak of the last day's bins at the last plan
+
+	// Memory plan.
+	mem        float64
+	memLow     float64
+	memHigh    float64
+	logMargin  float64
+	lastDecr   time.Time
+	oomAt      time.Time
+	marginAt   time.Time
+	oomStreak  int
+	oomReq     float64 // request at the last OOM kill
+	ooms       int
+	decreases  int
+	memBase    float64 // windowed peak of the last memory plan
+	memLong    float64 // longest-window peak of the last memory plan
+	memHourEnd int64   // Unix second at which the memory plan is revised
+}
+
+// New creates smart for one container. Candidates are created with cfg but
+// no model file (each uses its default model), unless cfg.ModelFile is a
+// folder of model files: then each takes its own from it.
+func New(o Options, cfg recommend.Config) (*Recommender, error) {
+	prof, err := ProfileByName(o.Profile)
+	if cfg.Profile != "" {
+		prof, err = ProfileByName(cfg.Profile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("smart: %w", err)
+	}
+	p := &Recommender{opt: o, prof: prof, cfg: cfg}
+	p.hor = max(cfg.UpdateInterval, o.MinHorizon)
+	p.bins = newCPUBins(o.CPUDays)
+	p.logMargin = math.Log(p.prof.MemoryMargin)
+	p.fc = make([]forecaster, numForecasters, numForecasters+len(o.Candidates))
+	p.fcNames = append([]string(nil), forecasterNames[:]...)
+	ccfg := cfg
+	if !modelfile.IsDir(cfg.ModelFile) {
+		ccfg.ModelFile = ""
+	}
+	ccfg.Policy, ccfg.CPUOnly = model.ContainerPolicy{}, true
+	for _, name := range o.Candidates {
+		r, err := recommend.New(name, ccfg)
+		if err != nil {
+			return nil, fmt.Errorf("smart: forecaster %s: %w", name, err)
+		}
+		p.models = append(p.models, r)
+		p.fc = append(p.fc, forecaster{})
+		p.fcNames = append(p.fcNames, name+"'s target")
+	}
+	wcfg := cfg
+	wcfg.ModelFile, wcfg.Policy = "", model.ContainerPolicy{}
+	if w, err := recommend.New(WarmupRecommender, wcfg); err == nil {
+		p.warm = w
+	}
+	return p, nil
+}
+
+// Name implements recommend.Recommender.
+func (p *Recommender) Name() string { return Name }
+
+func (p *Recommender) warmingUp() bool {
+	return p.samples == 0 || p.last.Sub(p.first) < p.opt.MinHistory || p.cpu == 0 || p.mem == 0
+}
+
+// AddSample implements recommend.Recommender.
+func (p *Recommender) AddSample(s model.Sample) {
+	if p.samples == 0 {
+		p.first = s.Time
+	}
+	dt := s.Time.Sub(p.last)
+	p.samples++
+	p.last = s.Time
+	if p.warm != nil {
+		p.warm.AddSample(s)
+	}
+	for _, m := range p.models {
+		m.AddSample(s)
+	}
+	// Score and calibrate every forecaster on the plan it gave before
+	// this sample.
+	p.scoreCPU(s.Time, dt, s.CPUMillicores)
+	p.bins.add(s.Time, s.CPUMillicores)
+	p.peaks.add(s.Time, s.MemoryBytes)
+	if keep := p.opt.MemoryDays * 24; p.peaks.peaks.Len() > keep {
+		p.peaks.dropBefore(p.peaks.end() - keep)
+	}
+	p.plan(s.Time)
+}
+
+func (p *Recommender) plan(now time.Time) {
+	span := p.last.Sub(p.first)
+	if span < p.opt.MinHistory {
+		if p.warm != nil {
+			p.warmRec, p.warmOK = p.warm.Recommend(now)
+		}
+	} else if p.warm != nil {
+		// Leaving warm-up: the planner's own state takes over.
+		p.warm = nil
+	}
+	if span < p.opt.MinHistory {
+		return
+	}
+	if p.cpu == 0 || !now.Before(p.planEnd) {
+		p.planCPU(now)
+	}
+	if p.mem == 0 || now.Unix() >= p.memHourEnd {
+		p.planMemory(now)
+	}
+}
+
+// peakOver returns the largest hourly peak of the last window.
+func (p *Recommender) peakOver(now time.Time, window time.Duration) float64 {
+	from := now.Add(-window).Unix()
+	m := 0.0
+	for pos := p.peaks.end() - 1; pos >= p.peaks.first; pos-- {
+		hp := p.peaks.at(pos)
+		if hp.hour+3600 <= from {
+			break
+		}
+		m = math.Max(m, hp.v)
+	}
+	return m
+}
+
+// planMemory revises the memory target once an hour: it rises at once to
+// the peak of the last MemoryWindow plus the margin, and falls only when
+// that is more than MemoryHysteresis below the target, the last decrease is
+// MemoryDecreaseGap ago and no OOM kill happened in the last OOMHold (a
+// decrease restarts the container).
+func (p *Recommender) planMemory(now time.Time) {
+	p.memHourEnd = now.Truncate(time.Hour).Add(time.Hour).Unix()
+	base := p.peakOver(now, p.opt.MemoryWindow)
+	if q := p.opt.MemoryQuantile; q > 0 && q < 1 {
+		from := now.Add(-p.opt.MemoryWindow).Unix()
+		buf := scratch.Get().(*[]float64)
+		xs := (*buf)[:0]
+		for pos := p.peaks.end() - 1; pos >= p.peaks.first; pos-- {
+			hp := p.peaks.at(pos)
+			if hp.hour+3600 <= from {
+				break
+			}
+			xs = append(xs, hp.v)
+		}
+		base = quantile(xs, q)
+		*buf = xs
+		scratch.Put(buf)
+	}
+	if p.opt.MemoryTrend {
+		// Growth: the peak of the last hours plus the growth of the hourly
+		// peaks over the last day, carried over the horizon.
+		n := p.peaks.peaks.Len()
+		if n >= 24 {
+			last := p.peaks.at(p.peaks.end() - 1).v
+			prev := p.peaks.at(p.peaks.end() - 24).v
+			if g := (last - prev) / 23; g > 0 {
+				// Carried over the next hours only: an OOM kill raises
+				// memory at once even under an update budget.
+				base = math.Max(base, last+g*math.Min(p.hor.Hours()+1, p.opt.TrendHours))
+			}
+		}
+	}
+	p.memBase = base
+	p.memLong = p.peakOver(now, time.Duration(p.opt.MemoryDays)*24*time.Hour)
+	m := math.Exp(p.logMargin)
+	want := base * (1 + m)
+	if want <= 0 {
+		return
+	}
+	switch {
+	case p.mem == 0 || want > p.mem:
+		p.mem = want
+	case want < p.mem/(1+p.opt.MemoryHysteresis) && now.Sub(p.lastDecr) >= p.opt.MemoryDecreaseGap && now.Sub(p.oomAt) >= p.opt.OOMHold:
+		p.mem = want
+		p.lastDecr = now
+		p.decreases++
+	}
+	// Margin decays towards the profile's with OOM-free time: after an OOM
+	// kill it grows by OOMMarginStep (in log space), and it falls by that
+	// step per OOM-free period of one month / OOMsPerMonth, so that the
+	// kills settle at the profile's rate.
+	base0 := math.Log(p.prof.MemoryMargin)
+	if p.logMargin > base0 {
+		period := 30 * 24 * time.Hour.Hours() / p.prof.OOMsPerMonth
+		p.logMargin = math.Max(base0, p.logMargin-p.opt.OOMMarginStep/period)
+	}
+	p.memLow = base
+	p.memHigh = p.mem * (1 + p.opt.MemoryHysteresis)
+}
+
+// AddOOM implements recommend.Recommender: the memory target rises at once,
+// to the largest peak the container has shown in MemoryDays when that is
+// above the request, else by a factor that doubles with kills in quick
+// succession; the margin grows.
+func (p *Recommender) AddOOM(e model.OOMEvent) {
+	if p.warm != nil {
+		p.warm.AddOOM(e)
+		p.warmRec, p.warmOK = p.warm.Recommend(e.Time)
+	}
+	for _, m := range p.models {
+		m.AddOOM(e)
+	}
+	p.ooms++
+	// A kill within an hour of the previous one at a higher request means
+	// the last bump was too small: this one doubles the request, the next
+	// quadruples it, then x8 (a streak after a request far below the need,
+	// such as a default one, ends in a few kills). Kills at
+	// the same request (the updater has not applied the bump yet, or the
+	// request is held during warm-up) are one episode.
+	quick := !p.oomAt.IsZero() && e.Time.Sub(p.oomAt) < time.Hour
+	if quick && e.MemoryRequestBytes > p.oomReq {
+		p.oomStreak++
+	} else if !quick {
+		p.oomStreak = 0
+	}
+	p.oomReq = e.MemoryRequestBytes
+	p.oomAt = e.Time
+	// The margin grows only when the kill surprised the plan: the request
+	// was the planned one (not a cascade after a default or bumped-up-to
+	// request) and the last growth is OOMHold ago.
+	if p.mem > 0 && e.MemoryRequestBytes >= p.mem/(1+p.opt.MemoryHysteresis) && e.Time.Sub(p.marginAt) >= p.opt.OOMHold {
+		p.logMargin = math.Min(p.logMargin+p.opt.OOMMarginStep, math.Log(0.5)) // margin at most 50 %
+		p.marginAt = e.Time
+	}
+	used := math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
+	factor := 1.2
+	if p.oomStreak > 0 {
+		factor = math.Exp2(float64(min(p.oomStreak, 3)))
+	}
+	bump := math.Max(used*factor, used+100*model.MiB)
+	long := p.peakOver(e.Time, time.Duration(p.opt.MemoryDays)*24*time.Hour)
+	if p.opt.OOMJump && long > used {
+		bump = math.Max(bump, long*(1+math.Exp(p.logMargin)))
+	}
+	if p.mem > 0 && bump > p.mem {
+		p.mem = bump
+		p.memHigh = p.mem * (1 + p.opt.MemoryHysteresis)
+		p.memLow = math.Max(p.memLow, used)
+	}
+}
+
+// Recommend implements recommend.Recommender.
+func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
+	if p.warmingUp() {
+		if !p.warmOK {
+			return model.Recommendation{}, false
+		}
+		return applyPolicy(p.warmRec, p.cfg.Policy), true
+	}
+	var rec model.Recommendation
+	rec.Target = model.Resources{CPUMillicores: p.cpu, MemoryBytes: p.mem}
+	rec.UncappedTarget = rec.Target
+	rec.Lower = model.Resources{CPUMillicores: p.cpuLow, MemoryBytes: math.Min(p.memLow, p.mem)}
+	rec.Upper = model.Resources{CPUMillicores: p.cpuHigh, MemoryBytes: p.memHigh}
+	return applyPolicy(rec, p.cfg.Policy), true
+}
+
+// Explain implements recommend.Recommender.
+func (p *Recommender) Explain(now time.Time) recommend.Explanation {
+	ex := recommend.Explanation{Recommender: Name, Resources: map[model.Resource]recommend.Evidence{}}
+	if p.warmingUp() {
+		ex.Notes = append(ex.Notes, fmt.Sprintf("warming up: %s of %s history, using %s", p.last.Sub(p.first), p.opt.MinHistory, WarmupRecommender))
+		if p.warm != nil {
+			inner := p.warm.Explain(now)
+			ex.Resources = inner.Resources
+			ex.Notes = append(ex.Notes, inner.Notes...)
+		}
+		return ex
+	}
+	rec, _ := p.Recommend(now)
+	span := p.last.Sub(p.first)
+	a := p.prof.CPUShortfall
+	ex.Resources[model.CPU] = recommend.Evidence{
+		LowerPercentile: 1 - math.Min(0.5, 4*a), TargetPercentile: 1 - a, UpperPercentile: 1 - a/4,
+		SampleCount: float64(p.fc[p.chosen].samples), HistorySpan: span, Confidence: span.Hours() / 24,
+		Margin: p.cpu/math.Max(p.fc[p.chosen].point, 1e-9) - 1, CapsApplied: policyCaps(rec, p.cfg.Policy, model.CPU)}
+	ex.Resources[model.Memory] = recommend.Evidence{
+		SampleCount: float64(p.peaks.peaks.Len()), HistorySpan: span, Confidence: span.Hours() / 24,
+		Margin: math.Exp(p.logMargin), CapsApplied: policyCaps(rec, p.cfg.Policy, model.Memory)}
+	ex.Notes = append(ex.Notes,
+		fmt.Sprintf("profile %s: CPU above the request at most %.1f %% of the time, about %g OOM kill(s) per container-month", p.prof.Name, 100*a, p.prof.OOMsPerMonth),
+		fmt.Sprintf("cpu: %s = %.0fm (the forecast with the least pinball loss here), x %.2f for p%.1f of the usage over the next %s (from %d past forecasts) = %.0fm, held until %s",
+			p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), 100*(1-a), p.hor, p.fc[p.chosen].samples, p.cpu, p.planEnd.UTC().Format(time.RFC3339)),
+		fmt.Sprintf("memory: peak of the last %s %.0fMi + %.0f %% margin; %d OOM kill(s), %d decrease(s) (each restarts; they need %.0f %%, %s since the last and %s since an OOM kill)",
+			p.opt.MemoryWindow, p.memBase/model.MiB, 100*math.Exp(p.logMargin), p.ooms, p.decreases, 100*p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap, p.opt.OOMHold))
+	return ex
+}

@@ -1,0 +1,206 @@
+package smart
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+)
+
+// TestQuantileMatchesSort: the selection-based quantile equals the one read
+// off a sorted copy, duplicates and all.
+func TestQuantileMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n < 300; n += 7 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = math.Floor(rng.Float64() * 20) // many duplicates
+		}
+		for _, q := range []float64{0, 0.1, 0.5, 0.9, 0.985, 0.99, 1} {
+			sorted := slices.Clone(xs)
+			slices.Sort(sorted)
+			pos := q * float64(n-1)
+			i := int(pos)
+			want := sorted[i]
+			if i < n-1 {
+				want += (pos - float64(i)) * (sorted[i+1] - sorted[i])
+			}
+			if got := quantile(slices.Clone(xs), q); got != want {
+				t.Fatalf("n %d q %g: quantile %g, want %g", n, q, got, want)
+			}
+		}
+	}
+}
+
+// noisySeries feeds days of 5-minute samples of stationary noisy CPU
+// (lognormal around 500 m) and flat 1 GiB memory, and returns the share of
+// samples after the first two days that were above the CPU target in force
+// before them (the recommendation the updater would have applied).
+func noisyShare(t *testing.T, r recommend.Recommender, days int) (share, lastTarget float64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 7))
+	var over, n float64
+	for i := 0; i < days*288; i++ {
+		now := t0.Add(time.Duration(i) * 5 * time.Minute)
+		u := 500 * math.Exp(0.4*rng.NormFloat64())
+		if i >= 2*288 {
+			rec, ok := r.Recommend(now)
+			if !ok {
+				t.Fatal("no recommendation")
+			}
+			n++
+			if u > rec.Target.CPUMillicores {
+				over++
+			}
+			lastTarget = rec.Target.CPUMillicores
+		}
+		r.AddSample(model.Sample{Time: now, CPUMillicores: u, MemoryBytes: model.GiB})
+	}
+	return over / n, lastTarget
+}
+
+// TestProfilesHoldTheirShortfall: on stationary noise each profile's CPU
+// target is above the usage all but about its stated share of the time (the
+// conformal calibration), and stricter profiles ask for more.
+func TestProfilesHoldTheirShortfall(t *testing.T) {
+	var targets []float64
+	for _, p := range Profiles {
+		r, err := New(DefaultOptions(), recommend.Config{Profile: p.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		share, target := noisyShare(t, r, 12)
+		if share < 0.4*p.CPUShortfall || share > 2*p.CPUShortfall {
+			t.Errorf("profile %s: CPU above the target %.2f %% of the time, want about %.1f %%", p.Name, 100*share, 100*p.CPUShortfall)
+		}
+		targets = append(targets, target)
+	}
+	if !(targets[0] > targets[1] && targets[1] > targets[2]) {
+		t.Errorf("targets reliability, balanced, savings = %.0f, %.0f, %.0f m: want decreasing", targets[0], targets[1], targets[2])
+	}
+	if _, err := New(DefaultOptions(), recommend.Config{Profile: "cheap"}); err == nil || err.Error() != `smart: unknown profile "cheap": use one of reliability, balanced, savings` {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestBoundsAreItsInterval: lower and upper bracket the target and mean
+// what the package documents (CPU lower within CPULowBand; memory lower the
+// peak without margin, upper the target plus the hysteresis).
+func TestBoundsAreItsInterval(t *testing.T) {
+	r, _ := New(DefaultOptions(), recommend.Config{})
+	now := replay(r, 0, 5*288, func(h int) float64 { return model.GiB * (1 + 0.1*float64(h%24)/24) })
+	rec, ok := r.Recommend(now)
+	if !ok {
+		t.Fatal("no recommendation")
+	}
+	o := DefaultOptions()
+	c, m := rec.Target.CPUMillicores, rec.Target.MemoryBytes
+	if got := rec.Lower.CPUMillicores; math.Abs(got-c/(1+o.CPULowBand)) > 1e-9*c {
+		t.Errorf("cpu lower %.1f, want target / %.2f = %.1f", got, 1+o.CPULowBand, c/(1+o.CPULowBand))
+	}
+	if rec.Upper.CPUMillicores < c*(1+o.CPUBand) {
+		t.Errorf("cpu upper %.1f below target x %.2f", rec.Upper.CPUMillicores, 1+o.CPUBand)
+	}
+	peak := model.GiB * (1 + 0.1*23.0/24)
+	if rec.Lower.MemoryBytes > m || rec.Lower.MemoryBytes < peak {
+		t.Errorf("memory lower %.3f GiB, want at least the peak of usage (%.3f GiB) and at most the target %.3f", rec.Lower.MemoryBytes/model.GiB, peak/model.GiB, m/model.GiB)
+	}
+	if got, want := rec.Upper.MemoryBytes, m*(1+o.MemoryHysteresis); math.Abs(got-want) > 1e-9*want {
+		t.Errorf("memory upper %.3f GiB, want %.3f", got/model.GiB, want/model.GiB)
+	}
+}
+
+// TestHorizonFollowsTheUpdateBudget: with a 12 h update budget the CPU
+// request must serve the next 12 h of a daily cycle, so at the cycle's
+// trough it is well above the 1 h plan's.
+func TestHorizonFollowsTheUpdateBudget(t *testing.T) {
+	target := func(budget time.Duration) float64 {
+		r, _ := New(DefaultOptions(), recommend.Config{UpdateInterval: budget})
+		// replay's cycle peaks at 06:00 (700 m) and bottoms at 18:00
+		// (100 m); end at 17:00 on the eighth day.
+		now := replay(r, 0, 7*288+17*12, func(int) float64 { return model.GiB })
+		rec, _ := r.Recommend(now)
+		return rec.Target.CPUMillicores
+	}
+	short, long := target(0), target(12*time.Hour)
+	if short > 250 {
+		t.Errorf("1 h plan at the trough asks %.0f m, want near the trough's usage (<= 250 m)", short)
+	}
+	if long < 2*short || long < 500 {
+		t.Errorf("12 h plan at the trough asks %.0f m, want the next 12 h's high usage (>= 500 m, and well above the 1 h plan's %.0f m)", long, short)
+	}
+}
+
+// TestOOMStreakEscalates: kills within the hour at rising requests double,
+// then quadruple the request; kills at the same request (the bump not yet
+// applied) are one episode.
+func TestOOMStreakEscalates(t *testing.T) {
+	r, _ := New(DefaultOptions(), recommend.Config{})
+	now := replay(r, 0, 3*288, func(int) float64 { return model.GiB })
+	mem := func() float64 { rec, _ := r.Recommend(now); return rec.Target.MemoryBytes }
+	oom := func(req float64) {
+		now = now.Add(5 * time.Minute)
+		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: req, MemoryUsageBytes: req})
+	}
+	oom(2 * model.GiB)
+	if got := mem(); got != 2.4*model.GiB {
+		t.Fatalf("after a first kill at 2 GiB: %.2f GiB, want 2.4", got/model.GiB)
+	}
+	oom(2 * model.GiB) // same request: same episode
+	if got := mem(); got != 2.4*model.GiB {
+		t.Fatalf("after a second kill at the same request: %.2f GiB, want 2.4", got/model.GiB)
+	}
+	oom(2.4 * model.GiB)
+	if got := mem(); got != 4.8*model.GiB {
+		t.Fatalf("after a kill at the raised request: %.2f GiB, want 4.8 (x2)", got/model.GiB)
+	}
+	oom(4.8 * model.GiB)
+	if got := mem(); got != 19.2*model.GiB {
+		t.Fatalf("after the next: %.2f GiB, want 19.2 (x4)", got/model.GiB)
+	}
+}
+
+// TestSurprisingOOMRaisesTheMargin: with OOMMarginStep set, a kill at the
+// planned request raises the margin of later plans; a kill at a request far
+// below the plan (a cascade from a default request) does not.
+func TestSurprisingOOMRaisesTheMargin(t *testing.T) {
+	o := DefaultOptions()
+	o.OOMMarginStep = 0.5
+	flat := func(int) float64 { return model.GiB }
+	run := func(req func(planned float64) float64) float64 {
+		r, _ := New(o, recommend.Config{})
+		now := replay(r, 0, 3*288, flat)
+		rec, _ := r.Recommend(now)
+		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: req(rec.Target.MemoryBytes)})
+		return r.logMargin
+	}
+	base := math.Log(Profiles[1].MemoryMargin)
+	if got := run(func(p float64) float64 { return p }); math.Abs(got-(base+0.5)) > 1e-12 {
+		t.Errorf("log margin after a kill at the planned request %.3f, want %.3f", got, base+0.5)
+	}
+	if got := run(func(p float64) float64 { return p / 4 }); got != base {
+		t.Errorf("log margin after a kill at a quarter of the plan %.3f, want unchanged %.3f", got, base)
+	}
+}
+
+// TestMemoryGrowthIsCarried: a heap that grows steadily gets its growth over
+// the next hours on top of its peak, so it is not killed at the next hour.
+func TestMemoryGrowthIsCarried(t *testing.T) {
+	r, _ := New(DefaultOptions(), recommend.Config{})
+	grow := func(h int) float64 { return model.GiB * (1 + 0.02*float64(h)) } // +2 % of a GiB an hour
+	now := replay(r, 0, 4*288, grow)
+	rec, _ := r.Recommend(now)
+	last := grow(4*24 - 1)
+	if min := last + 4*0.02*model.GiB; rec.Target.MemoryBytes < min {
+		t.Errorf("memory target %.3f GiB, want at least the last peak plus 4 h of growth (%.3f GiB)", rec.Target.MemoryBytes/model.GiB, min/model.GiB)
+	}
+	ex := r.Explain(now)
+	if !strings.Contains(strings.Join(ex.Notes, "\n"), "memory: ") {
+		t.Errorf("explain notes %q lack the memory plan", ex.Notes)
+	}
+}
