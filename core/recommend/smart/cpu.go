@@ -225,7 +225,7 @@ type forecaster struct {
 	// newest last: a plan stays in force for up to a horizon after it is
 	// applied, and when it is applied is the updater's choice, so a usage
 	// sample is scored against each of them.
-	past   []float64
+	past    []float64
 	hist    scoreHist
 	samples int // samples scored
 	loss    float64
