@@ -186,16 +186,17 @@ func (h *scoreHist) add(t time.Time, score float64, halfLife time.Duration) {
 	h.total += w
 }
 
-// upper returns the smallest bucket end with at most share a of the weight
-// above it.
+// upper returns the score with share a of the weight above it, the weight
+// of a bucket spread evenly over it.
 func (h *scoreHist) upper(a float64) float64 {
 	limit := a * h.total
 	acc := 0.0
 	for i := scoreBuckets - 1; i >= 0; i-- {
-		acc += h.w[i]
-		if acc > limit {
-			return -scoreSpan + float64(i+1)*scoreStep
+		if w := h.w[i]; acc+w > limit {
+			// The bucket holds the level: interpolate from its top end.
+			return -scoreSpan + (float64(i+1)-(limit-acc)/w)*scoreStep
 		}
+		acc += h.w[i]
 	}
 	return -scoreSpan
 }
