@@ -32,7 +32,7 @@ MODELS_STORES = $(wildcard $(MODELS_WORK)/generated $(MODELS_WORK)/bitbrains $(M
 
 .PHONY: models
 models: models-workloads ## rebuild models/*.json reproducibly (generated workloads + ../shared/traces training subsets)
-	@for r in lstm rl autopilot; do \
+	@for r in lstm bandit autopilot; do \
 		echo "train $$r"; \
 		$(KSV) train --recommender $$r $(foreach s,$(MODELS_STORES),--workloads $(s)) --holdout $(MODELS_HOLDOUT) --seed $(MODELS_SEED) --out models/$$r.json || exit 1; \
 	done
@@ -41,12 +41,12 @@ models: models-workloads ## rebuild models/*.json reproducibly (generated worklo
 	@$(MAKE) --no-print-directory build
 
 # The quality report: leave one family out. Each family (a store of
-# models-workloads) is held out in turn: lstm, rl and autopilot are trained on
+# models-workloads) is held out in turn: lstm, bandit and autopilot are trained on
 # the other families, then smart's sweep with those as its candidates; the
 # held-out family is backtested with them at each update budget, with the
 # hindsight oracle (1 h and 24 h windows, and CPU quantiles of the 24 h one)
 # as references. hack/quality writes docs/quality.md from the reports.
-QUALITY_RECOMMENDERS ?= vpa,autopilot,forecast,rl,lstm,smart
+QUALITY_RECOMMENDERS ?= vpa,autopilot,forecast,bandit,lstm,smart
 QUALITY_BUDGETS      ?= 0 1h 12h
 QUALITY_QUANTILES    ?= 0.9 0.95 0.98 0.99
 QUALITY_FAMILIES      = $(notdir $(MODELS_STORES))
@@ -54,13 +54,13 @@ comma := ,
 space := $(empty) $(empty)
 
 .PHONY: quality
-quality: models-workloads ## leave-one-family-out backtests of vpa, autopilot, forecast, rl, lstm, smart and the oracle at update budgets 0, 1h, 12h; write docs/quality.md
+quality: models-workloads ## leave-one-family-out backtests of vpa, autopilot, forecast, bandit, lstm, smart and the oracle at update budgets 0, 1h, 12h; write docs/quality.md
 	@set -euo pipefail; fams="$(QUALITY_FAMILIES)"; \
 	if [ $$(echo $$fams | wc -w) -lt 2 ]; then echo "make quality needs at least two workload families: put the traces at $(MODELS_TRACES)" >&2; exit 2; fi; \
 	for f in $$fams; do \
 		d=$(MODELS_WORK)/lofo-$$f; rm -rf $$d; mkdir -p $$d; train=""; \
 		for s in $$fams; do [ $$s = $$f ] || train="$$train --workloads $(MODELS_WORK)/$$s"; done; \
-		for r in lstm rl autopilot smart; do \
+		for r in lstm bandit autopilot smart; do \
 			echo "quality: $$f held out: train $$r on the other families"; \
 			$(KSV) train --recommender $$r $$train --holdout 0 --seed $(MODELS_SEED) --model $$d --out $$d/$$r.json.new >/dev/null; \
 			mv $$d/$$r.json.new $$d/$$r.json; \

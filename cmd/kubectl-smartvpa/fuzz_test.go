@@ -16,7 +16,7 @@ import (
 )
 
 // fuzzModelRecommenders are the recommenders that read model files.
-var fuzzModelRecommenders = []string{"autopilot", "lstm", "rl", "smart"}
+var fuzzModelRecommenders = []string{"autopilot", "lstm", "bandit", "smart"}
 
 // FuzzModelParams gives each recommender that reads a model file arbitrary
 // parameters in a file with a valid checksum (the hostile case: an edited

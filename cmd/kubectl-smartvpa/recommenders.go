@@ -8,7 +8,7 @@ import (
 	_ "github.com/smartvpa/smartvpa/core/recommend/autopilot" // autopilot, autopilot-window
 	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"  // forecast, holt-winters, ar
 	_ "github.com/smartvpa/smartvpa/core/recommend/lstm"      // lstm
-	_ "github.com/smartvpa/smartvpa/core/recommend/rl"        // rl
+	_ "github.com/smartvpa/smartvpa/core/recommend/bandit"    // bandit
 	_ "github.com/smartvpa/smartvpa/core/recommend/smart"     // smart
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"       // vpa
 	_ "github.com/smartvpa/smartvpa/models"                   // the embedded default models

@@ -39,7 +39,7 @@ type TrainOptions struct {
 func (c *cli) newTrainCmd() *cobra.Command {
 	o := &TrainOptions{IOStreams: c.streams, Seed: 1, Holdout: 3, Store: workloads.DefaultStoreDir, UpdateMode: string(updater.ModeInPlaceOrRecreate), actuationFlags: defaultActuationFlags()}
 	cmd := c.bind(&cobra.Command{
-		Use:   "train --recommender rl|lstm|autopilot|smart --workloads DIR|ID|PATH... --out FILE [--seed N]",
+		Use:   "train --recommender bandit|lstm|autopilot|smart --workloads DIR|ID|PATH... --out FILE [--seed N]",
 		Short: "Train a recommender's model on workloads and write a model file",
 		Long: `Train the model of a learned recommender on workloads and write it as a
 versioned model file (format smartvpa-model, version 1) holding the seed, a
@@ -47,7 +47,7 @@ hash and the ids of the training workloads, the ids held out for validation,
 and validation figures against vpa.
 
   lstm       LSTM predicting the next hour's peak quantile (pinball loss, Adam)
-  rl         contextual bandit trained in the simulator
+  bandit     contextual bandit (one-step, no sequential planning) trained in the simulator
   autopilot  sweep of the ML recommender's cost weights in the simulator
   smart      sweep of the ensemble's cost weights in the simulator
 
@@ -58,8 +58,8 @@ and seed give the same bytes. Pass the file to simulate or backtest with
 binary (make models rebuilds them). Epochs and losses show on a progress line
 when stderr is a terminal.`,
 		Example: `  kubectl smartvpa train --recommender lstm --workloads data/workloads --out models/lstm.json
-  kubectl smartvpa train --recommender rl --workloads /tmp/wl --out /tmp/rl.json --seed 7 --holdout 4
-  kubectl smartvpa backtest --workloads /tmp/wl --recommenders rl,vpa --model /tmp/rl.json`,
+  kubectl smartvpa train --recommender bandit --workloads /tmp/wl --out /tmp/bandit.json --seed 7 --holdout 4
+  kubectl smartvpa backtest --workloads /tmp/wl --recommenders bandit,vpa --model /tmp/bandit.json`,
 	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Recommender, "recommender", "", "recommender to train: "+strings.Join(train.Recommenders, ", ")+" (required)")

@@ -15,14 +15,14 @@ func TestTrainUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no recommender", []string{"train", "--workloads", "x", "--out", "m.json"},
-			"error: --recommender is required: choose one of autopilot, lstm, rl, smart; run 'kubectl smartvpa train --help' for usage\n"},
+			"error: --recommender is required: choose one of autopilot, lstm, bandit, smart; run 'kubectl smartvpa train --help' for usage\n"},
 		{"vpa", []string{"train", "--recommender", "vpa", "--workloads", "x", "--out", "m.json"},
-			"error: cannot train \"vpa\": choose one of autopilot, lstm, rl, smart; run 'kubectl smartvpa train --help' for usage\n"},
-		{"no workloads", []string{"train", "--recommender", "rl", "--out", "m.json"},
+			"error: cannot train \"vpa\": choose one of autopilot, lstm, bandit, smart; run 'kubectl smartvpa train --help' for usage\n"},
+		{"no workloads", []string{"train", "--recommender", "bandit", "--out", "m.json"},
 			"error: --workloads is required: give a workload store folder, workload ids or trace files; run 'kubectl smartvpa train --help' for usage\n"},
-		{"no out", []string{"train", "--recommender", "rl", "--workloads", "x"},
-			"error: --out is required: name the model file to write, e.g. models/rl.json; run 'kubectl smartvpa train --help' for usage\n"},
-		{"holdout 1", []string{"train", "--recommender", "rl", "--workloads", "x", "--out", "m.json", "--holdout", "1"},
+		{"no out", []string{"train", "--recommender", "bandit", "--workloads", "x"},
+			"error: --out is required: name the model file to write, e.g. models/bandit.json; run 'kubectl smartvpa train --help' for usage\n"},
+		{"holdout 1", []string{"train", "--recommender", "bandit", "--workloads", "x", "--out", "m.json", "--holdout", "1"},
 			"error: --holdout 1 would leave no training workloads: use 0 (none) or 2 or more; run 'kubectl smartvpa train --help' for usage\n"},
 	}
 	for _, tt := range tests {
@@ -45,12 +45,12 @@ func TestTrainSameSeedSameBytesAndModelRefusals(t *testing.T) {
 	}
 	var outs [][]byte
 	for i := 0; i < 2; i++ {
-		out := filepath.Join(dir, "m", "rl.json")
-		code, stdout, stderr := runArgs("train", "--recommender", "rl", "--workloads", store, "--out", out, "--seed", "5")
+		out := filepath.Join(dir, "m", "bandit.json")
+		code, stdout, stderr := runArgs("train", "--recommender", "bandit", "--workloads", store, "--out", out, "--seed", "5")
 		if code != 0 {
 			t.Fatalf("train: exit %d: %s", code, stderr)
 		}
-		if !strings.HasPrefix(stdout, "trained rl on 2 workloads (1 held out for validation), seed 5, training set sha256:") {
+		if !strings.HasPrefix(stdout, "trained bandit on 2 workloads (1 held out for validation), seed 5, training set sha256:") {
 			t.Fatalf("stdout %q", stdout)
 		}
 		b, err := os.ReadFile(out)
@@ -62,10 +62,10 @@ func TestTrainSameSeedSameBytesAndModelRefusals(t *testing.T) {
 	if !bytes.Equal(outs[0], outs[1]) {
 		t.Fatal("training twice with one seed wrote different bytes")
 	}
-	model := filepath.Join(dir, "m", "rl.json")
+	model := filepath.Join(dir, "m", "bandit.json")
 	wl := filepath.Join(store, mustFirstEntry(t, store))
 	// The trained model runs.
-	if code, _, stderr := runArgs("simulate", "--workload", wl, "--recommender", "rl", "--model", model); code != 0 {
+	if code, _, stderr := runArgs("simulate", "--workload", wl, "--recommender", "bandit", "--model", model); code != 0 {
 		t.Fatalf("simulate with the model: exit %d: %s", code, stderr)
 	}
 	tests := []struct {
@@ -87,7 +87,7 @@ func TestTrainSameSeedSameBytesAndModelRefusals(t *testing.T) {
 			if err := os.WriteFile(bad, []byte(s), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, _, stderr := runArgs("simulate", "--workload", wl, "--recommender", "rl", "--model", bad)
+			code, _, stderr := runArgs("simulate", "--workload", wl, "--recommender", "bandit", "--model", bad)
 			if code != exitUsage || !strings.Contains(stderr, tt.want) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tt.want)
 			}

@@ -1,7 +1,7 @@
 // Package recommend defines the Recommender interface every smartvpa
 // recommender implements, the evidence a recommender gives for its numbers, and
 // a registry of recommenders by name. One subpackage per family implements it
-// (vpa, autopilot, forecast, rl, lstm, smart) and registers itself in init.
+// (vpa, autopilot, forecast, bandit, lstm, smart) and registers itself in init.
 //
 // Time is always an argument: a recommender never reads the wall clock, so a
 // replay of the same samples gives the same recommendations.

@@ -22,7 +22,7 @@ import (
 	mfake "k8s.io/metrics/pkg/client/clientset/versioned/fake"
 
 	"github.com/smartvpa/smartvpa/core/model"
-	_ "github.com/smartvpa/smartvpa/core/recommend/rl" // a smart candidate, as in the binary
+	_ "github.com/smartvpa/smartvpa/core/recommend/bandit" // a smart candidate, as in the binary
 	_ "github.com/smartvpa/smartvpa/core/recommend/smart"
 	"github.com/smartvpa/smartvpa/kube"
 	_ "github.com/smartvpa/smartvpa/models" // the shipped models, as the binary runs smart

@@ -43,7 +43,7 @@ func TestRoundTripAndRefusals(t *testing.T) {
 		{"wrong version", strings.Replace(string(good), `"version": 1`, `"version": 2`, 1), "lstm", "model file m.json has version 2, but this build reads version 1: retrain it with 'kubectl smartvpa train'"},
 		{"corrupted params", strings.Replace(string(good), `"a": 1.5`, `"a": 1.6`, 1), "lstm", "model file m.json is corrupted (checksum mismatch): retrain it with 'kubectl smartvpa train'"},
 		{"corrupted seed", strings.Replace(string(good), `"seed": 7`, `"seed": 8`, 1), "lstm", "model file m.json is corrupted (checksum mismatch): retrain it with 'kubectl smartvpa train'"},
-		{"wrong recommender", string(good), "rl", `model file m.json is a "lstm" model, not a "rl" one`},
+		{"wrong recommender", string(good), "bandit", `model file m.json is a "lstm" model, not a "bandit" one`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,8 +57,8 @@ func TestRoundTripAndRefusals(t *testing.T) {
 
 func TestWriteAndResolve(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "rl.json")
-	f, _ := New("rl", 1, TrainingSet{}, params{A: 2})
+	path := filepath.Join(dir, "bandit.json")
+	f, _ := New("bandit", 1, TrainingSet{}, params{A: 2})
 	if err := f.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
@@ -66,22 +66,22 @@ func TestWriteAndResolve(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("temp files left behind: %v", entries)
 	}
-	got, err := Resolve(path, "rl")
+	got, err := Resolve(path, "bandit")
 	if err != nil || got.Seed != 1 {
 		t.Fatalf("resolve file: %+v %v", got, err)
 	}
 	if got, err := Resolve(path, "lstm"); got != nil || err != nil {
-		t.Fatalf("resolve an rl file for lstm = %v %v, want the default (none)", got, err)
+		t.Fatalf("resolve a bandit file for lstm = %v %v, want the default (none)", got, err)
 	}
 	if got, err := Resolve("", "nothing-registered"); got != nil || err != nil {
 		t.Fatalf("resolve without default = %v %v, want nil nil", got, err)
 	}
 	b, _ := f.Marshal()
-	SetDefault("rl", b)
-	if got, err := Resolve("", "rl"); err != nil || got == nil || got.Recommender != "rl" {
+	SetDefault("bandit", b)
+	if got, err := Resolve("", "bandit"); err != nil || got == nil || got.Recommender != "bandit" {
 		t.Fatalf("resolve default: %+v %v", got, err)
 	}
-	if _, err := Resolve(filepath.Join(dir, "missing.json"), "rl"); err == nil || !strings.HasPrefix(err.Error(), "read model file: ") {
+	if _, err := Resolve(filepath.Join(dir, "missing.json"), "bandit"); err == nil || !strings.HasPrefix(err.Error(), "read model file: ") {
 		t.Fatalf("missing file error = %v", err)
 	}
 }

@@ -12,12 +12,12 @@ import (
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
-	_ "github.com/smartvpa/smartvpa/core/recommend/rl" // a candidate, as in the binary
+	_ "github.com/smartvpa/smartvpa/core/recommend/bandit" // a candidate, as in the binary
 )
 
 // shippedSmart returns smart as the binary runs it: the shipped model files
 // (../../../models/*.json, read by path) become the candidates' defaults, and
-// every candidate is registered (rl is imported above).
+// every candidate is registered (bandit is imported above).
 func shippedSmart(b *testing.B) recommend.Recommender {
 	b.Helper()
 	files, _ := filepath.Glob("../../../models/*.json")

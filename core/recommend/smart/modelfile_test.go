@@ -21,7 +21,7 @@ func TestModelFileRangeChecked(t *testing.T) {
 	}{
 		{"valid", func(*Options) {}, ""},
 		{"unknown profile", func(o *Options) { o.Profile = "cheap" }, `params.profile is "cheap", not a profile (reliability, balanced, savings)`},
-		{"unknown candidate", func(o *Options) { o.Candidates = []string{"vpaa"} }, `params.candidates[0] is "vpaa", not a recommender smart can follow (vpa, forecast, holt-winters, ar, autopilot, autopilot-window, lstm, rl)`},
+		{"unknown candidate", func(o *Options) { o.Candidates = []string{"vpaa"} }, `params.candidates[0] is "vpaa", not a recommender smart can follow (vpa, forecast, holt-winters, ar, autopilot, autopilot-window, lstm, bandit)`},
 		{"zero half-life", func(o *Options) { o.ScoreHalfLife = 0 }, "params.scoreHalfLife is 0s (0 ns), want 1m0s to 87600h0m0s"},
 		{"short horizon", func(o *Options) { o.MinHorizon = time.Minute }, "params.minHorizon is 1m0s (60000000000 ns), want 5m0s to 720h0m0s"},
 		{"no cpu days", func(o *Options) { o.CPUDays = 0 }, "params.cpuDays is 0, want 1 to 28"},

@@ -153,7 +153,7 @@ func LoadOptions(path string) (Options, error) {
 // forecasters, by registry name. A candidate of a model file must be one of
 // them (a typo is refused); one that is not linked into the program is
 // refused when smart is created.
-var KnownCandidates = []string{"vpa", "forecast", "holt-winters", "ar", "autopilot", "autopilot-window", "lstm", "rl"}
+var KnownCandidates = []string{"vpa", "forecast", "holt-winters", "ar", "autopilot", "autopilot-window", "lstm", "bandit"}
 
 // Check range-checks o (the fields of a model file's "params").
 func (o Options) Check(c *modelfile.Checker) {

@@ -9,7 +9,7 @@ import (
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/recommend/autopilot"
 	"github.com/smartvpa/smartvpa/core/recommend/lstm"
-	"github.com/smartvpa/smartvpa/core/recommend/rl"
+	"github.com/smartvpa/smartvpa/core/recommend/bandit"
 	"github.com/smartvpa/smartvpa/core/recommend/smart"
 	"github.com/smartvpa/smartvpa/core/sim"
 )
@@ -185,8 +185,8 @@ func fromParams(params any) func(cfg recommend.Config) (recommend.Recommender, e
 		switch p := params.(type) {
 		case *lstm.Params:
 			return lstm.New(p, cfg), nil
-		case *rl.Params:
-			return rl.New(p, cfg), nil
+		case *bandit.Params:
+			return bandit.New(p, cfg), nil
 		case autopilot.MLOptions:
 			return autopilot.NewML(p, cfg), nil
 		case smart.Options:

@@ -1,5 +1,5 @@
 // Package train trains the models of the learned recommenders (autopilot,
-// lstm, rl, smart) on workloads and wraps them in model files
+// lstm, bandit, smart) on workloads and wraps them in model files
 // (core/recommend/modelfile) with the seed and a hash of the training set.
 //
 // Training is deterministic: the same workloads, seed and options give the
@@ -28,13 +28,13 @@ import (
 	"github.com/smartvpa/smartvpa/core/recommend/forecast"
 	"github.com/smartvpa/smartvpa/core/recommend/lstm"
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
-	"github.com/smartvpa/smartvpa/core/recommend/rl"
+	"github.com/smartvpa/smartvpa/core/recommend/bandit"
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa" // the baseline
 	"github.com/smartvpa/smartvpa/core/sim"
 )
 
 // Recommenders lists the recommenders Train can train.
-var Recommenders = []string{"autopilot", "lstm", "rl", "smart"}
+var Recommenders = []string{"autopilot", "lstm", "bandit", "smart"}
 
 // Options configure a training run.
 type Options struct {
@@ -116,14 +116,14 @@ func Train(ctx context.Context, name string, ws []sim.Workload, o Options) (*mod
 	switch name {
 	case "lstm":
 		params, err = trainLSTM(trainSet, o, rng, progress)
-	case "rl":
+	case "bandit":
 		params, err = trainRL(trainSet, o, rng, progress)
 	case "autopilot":
 		params, err = sweepAutopilot(ctx, trainSet, o, progress)
 	case "smart":
 		params, err = sweepSmart(ctx, trainSet, o, progress)
 	default:
-		return nil, fmt.Errorf("cannot train %q: choose one of autopilot, lstm, rl, smart", name)
+		return nil, fmt.Errorf("cannot train %q: choose one of autopilot, lstm, bandit, smart", name)
 	}
 	if err != nil {
 		return nil, err
@@ -165,12 +165,12 @@ func trainLSTM(ws []sim.Workload, o Options, rng *rand.Rand, progress func(strin
 }
 
 func trainRL(ws []sim.Workload, o Options, rng *rand.Rand, progress func(string)) (any, error) {
-	to := rl.DefaultTrainOptions()
+	to := bandit.DefaultTrainOptions()
 	to.Env = o.Env
 	if o.Quick {
 		to.Epochs = 2
 	}
-	return rl.Train(ws, to, rng, func(ep, eps int, r float64) {
-		progress(fmt.Sprintf("rl epoch %d/%d mean reward per sample %.5f", ep, eps, r))
+	return bandit.Train(ws, to, rng, func(ep, eps int, r float64) {
+		progress(fmt.Sprintf("bandit epoch %d/%d mean reward per sample %.5f", ep, eps, r))
 	})
 }

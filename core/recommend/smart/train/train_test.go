@@ -88,7 +88,7 @@ func TestTrainDeterministic(t *testing.T) {
 }
 
 func TestTrainErrors(t *testing.T) {
-	if _, err := Train(context.Background(), "vpa", workloads(2, 1), Options{Env: sim.DefaultOptions()}); err == nil || err.Error() != `cannot train "vpa": choose one of autopilot, lstm, rl, smart` {
+	if _, err := Train(context.Background(), "vpa", workloads(2, 1), Options{Env: sim.DefaultOptions()}); err == nil || err.Error() != `cannot train "vpa": choose one of autopilot, lstm, bandit, smart` {
 		t.Fatalf("error %v", err)
 	}
 	if _, err := Train(context.Background(), "lstm", workloads(1, 1), Options{Holdout: 1, Env: sim.DefaultOptions()}); err == nil || !strings.HasPrefix(err.Error(), "no training workloads left") {

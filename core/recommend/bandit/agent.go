@@ -1,4 +1,4 @@
-// Package rl is a reinforcement-learning recommender: a contextual bandit
+// Package bandit is a learned recommender: a contextual bandit
 // (tabular Q-learning with a discount of 0) that, once per window (default one
 // hour), picks multipliers on a base estimate per resource from a discretised
 // state, and is trained in the simulator (core/sim) on training traces only.
@@ -17,7 +17,11 @@
 // restarts) summed over the window, minus OverRequestPenalty per sample with
 // CPU usage above the request (the simulator's reward has no such term, and
 // without it the agent learns to request no CPU).
-package rl
+//
+// It used to be called "rl"; with a discount of 0 it learns the best action
+// for the coming window alone, not a sequence, so it is a contextual bandit
+// and named so.
+package bandit
 
 import (
 	"math"

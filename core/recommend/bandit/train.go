@@ -1,4 +1,4 @@
-package rl
+package bandit
 
 import (
 	"fmt"
@@ -34,7 +34,7 @@ type Progress func(epoch, epochs int, meanReward float64)
 // from rng. The result depends only on the workloads, the options and rng.
 func Train(ws []sim.Workload, o TrainOptions, rng *rand.Rand, progress Progress) (*Params, error) {
 	if len(ws) == 0 {
-		return nil, fmt.Errorf("rl: no training workloads: give at least one")
+		return nil, fmt.Errorf("bandit: no training workloads: give at least one")
 	}
 	p := DefaultParams()
 	env, err := sim.NewEnv(o.Env)

@@ -1,4 +1,4 @@
-package rl
+package bandit
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 )
 
 // Name is the registry name.
-const Name = "rl"
+const Name = "bandit"
 
 // LoadParams returns the agent of the model file at path, of the default
 // model when path is empty and one is registered, else an untrained agent.

@@ -1,4 +1,4 @@
-package rl
+package bandit
 
 import (
 	"path/filepath"
@@ -34,7 +34,7 @@ func TestModelFileRangeChecked(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(t.TempDir(), "rl.json")
+			path := filepath.Join(t.TempDir(), "bandit.json")
 			if err := f.WriteFile(path); err != nil {
 				t.Fatal(err)
 			}
