@@ -33,9 +33,11 @@ type HistorySource interface {
 // Profile shapes a recommendation for a goal.
 type Profile string
 
-// The profiles. balanced uses the recommender's target; savings moves it
-// half-way down to the lower bound; reliability half-way up to the upper
-// bound, at most doubling it.
+// The profiles. A recommender that takes a profile itself (smart: see
+// recommend.TakesProfile) gets it in its Config and its answer is used as
+// it is. For the others, balanced uses the recommender's target; savings
+// moves it half-way down to the lower bound; reliability half-way up to the
+// upper bound, at most doubling it.
 const (
 	ProfileSavings     Profile = "savings"
 	ProfileBalanced    Profile = "balanced"
@@ -359,6 +361,9 @@ func (e *Engine) container(w *Workload, c Container, h *History, now time.Time, 
 	}
 	cfg := e.Config
 	cfg.ContainersInPod = len(w.Containers)
+	if recommend.TakesProfile(e.Recommender) {
+		cfg.Profile = string(e.profile())
+	}
 	r, err := recommend.New(e.Recommender, cfg)
 	if err != nil {
 		return cr, err
@@ -465,12 +470,14 @@ func nearLimit(s []model.Sample, limit float64) float64 {
 func (e *Engine) shape(rec model.Recommendation) model.Recommendation {
 	for _, res := range model.AllResources {
 		t, lo, up := rec.Target.Get(res), rec.Lower.Get(res), rec.Upper.Get(res)
-		switch e.profile() {
-		case ProfileSavings:
+		switch {
+		case recommend.TakesProfile(e.Recommender):
+			// The recommender planned for the profile itself.
+		case e.profile() == ProfileSavings:
 			if lo > 0 && lo < t {
 				t = (t + lo) / 2
 			}
-		case ProfileReliability:
+		case e.profile() == ProfileReliability:
 			if up > t {
 				t = math.Min((t+up)/2, 2*t)
 			}

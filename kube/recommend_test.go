@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"
 )
 
@@ -270,5 +271,30 @@ func TestPrintNoUpperBoundYet(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
 		})
+	}
+}
+
+// TestProfileGoesToRecommendersThatPlanForIt: a recommender that takes the
+// profile itself (recommend.TakesProfile, like smart) gets its answer used
+// as it is; the others are shaped towards the bound.
+func TestProfileGoesToRecommendersThatPlanForIt(t *testing.T) {
+	recommend.RegisterProfiled("test-profiled")
+	rec := model.Recommendation{Lower: model.Resources{CPUMillicores: 100, MemoryBytes: 100 * model.MiB},
+		Target: model.Resources{CPUMillicores: 200, MemoryBytes: 200 * model.MiB},
+		Upper:  model.Resources{CPUMillicores: 400, MemoryBytes: 400 * model.MiB}}
+	for _, tt := range []struct {
+		recommender string
+		profile     Profile
+		want        float64
+	}{
+		{"test-profiled", ProfileSavings, 200},
+		{"test-profiled", ProfileReliability, 200},
+		{"vpa", ProfileSavings, 150},
+		{"vpa", ProfileReliability, 300},
+	} {
+		e := &Engine{Recommender: tt.recommender, Profile: tt.profile}
+		if got := e.shape(rec).Target.CPUMillicores; got != tt.want {
+			t.Errorf("%s, %s: cpu target %g, want %g", tt.recommender, tt.profile, got, tt.want)
+		}
 	}
 }

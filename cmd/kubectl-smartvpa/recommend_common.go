@@ -92,7 +92,7 @@ func (o *liveOptions) addFlags(cmd *cobra.Command, withSelection bool) {
 	f.StringVar(&o.Recommender, "recommender", o.Recommender, "recommender: "+strings.Join(recommend.Names(), ", "))
 	f.StringVar(&o.ModelFile, "model", "", "trained model file for recommenders that take one")
 	f.Int64Var(&o.Seed, "seed", 1, "seed for recommenders that use randomness")
-	f.StringVar(&o.Profile, "profile", "balanced", "savings (target half-way to the lower bound), balanced (target) or reliability (half-way to the upper bound, at most 2x)")
+	f.StringVar(&o.Profile, "profile", "balanced", "savings, balanced or reliability: smart plans for it itself (see 'simulate --help'); for the other recommenders savings moves the target half-way to the lower bound, balanced keeps it, reliability moves it half-way to the upper bound (at most 2x)")
 	f.StringVar(&o.History, "history", "auto", "usage history: auto (first with data of prometheus, checkpoints, live), prometheus, checkpoints (per container: the samples serve journals in --checkpoint-namespace, else the upstream VerticalPodAutoscalerCheckpoint), live (metrics.k8s.io)")
 	f.StringVar(&o.CheckpointNamespace, "checkpoint-namespace", operator.DefaultCheckpointNamespace, "namespace of serve's checkpoint ConfigMaps (serve's --checkpoint-namespace), read by --history checkpoints (empty: upstream checkpoints only)")
 	o.PrometheusURL = os.Getenv("PROMETHEUS_URL")

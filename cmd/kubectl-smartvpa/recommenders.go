@@ -6,9 +6,9 @@ package main
 // new recommender family here, and only here.
 import (
 	_ "github.com/smartvpa/smartvpa/core/recommend/autopilot" // autopilot, autopilot-window
+	_ "github.com/smartvpa/smartvpa/core/recommend/bandit"    // bandit
 	_ "github.com/smartvpa/smartvpa/core/recommend/forecast"  // forecast, holt-winters, ar
 	_ "github.com/smartvpa/smartvpa/core/recommend/lstm"      // lstm
-	_ "github.com/smartvpa/smartvpa/core/recommend/bandit"    // bandit
 	_ "github.com/smartvpa/smartvpa/core/recommend/smart"     // smart
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa"       // vpa
 	_ "github.com/smartvpa/smartvpa/models"                   // the embedded default models

@@ -30,6 +30,7 @@ type ServeOptions struct {
 	RecommenderName     string
 	Recommender         string
 	ModelFile           string
+	Profile             string
 	Interval            time.Duration
 	MetricsAddr         string
 	Profiling           bool
@@ -92,6 +93,7 @@ limit of --update-rate pods per second.
 	f.StringVar(&o.RecommenderName, "recommender-name", "smartvpa", "serve VPAs whose spec.recommenders names this")
 	f.StringVar(&o.Recommender, "recommender", operator.DefaultRecommender(), "recommender per container: "+strings.Join(recommend.Names(), ", "))
 	f.StringVar(&o.ModelFile, "model", "", "trained model file for recommenders that take one")
+	addProfileFlag(f, &o.Profile)
 	f.DurationVar(&o.Interval, "interval", time.Minute, "time between reconcile passes (metrics sampling)")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of /metrics and /healthz (empty disables them)")
 	f.IntVar(&o.GCPercent, "gc-percent", 50, "Go GC target: heap growth in percent of the live heap before a collection (Go's default is 100; serve's state is long-lived, so 50 keeps it nearer its live size for little CPU). GOGC in the environment wins unless this flag is given")
@@ -127,6 +129,9 @@ func (o *ServeOptions) Complete(cmd *cobra.Command, _ []string) error {
 
 // Validate checks the flags.
 func (o *ServeOptions) Validate() error {
+	if err := checkProfile(o.cmd, o.Profile); err != nil {
+		return err
+	}
 	known := false
 	for _, n := range recommend.Names() {
 		known = known || n == o.Recommender
@@ -201,6 +206,7 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 		RecommenderName:     o.RecommenderName,
 		Recommender:         o.Recommender,
 		ModelFile:           o.ModelFile,
+		Profile:             o.Profile,
 		Interval:            o.Interval,
 		LowConfidenceSpan:   o.LowConfidenceSpan,
 		CheckpointNamespace: o.CheckpointNamespace,

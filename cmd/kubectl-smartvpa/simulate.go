@@ -37,6 +37,7 @@ type simFlags struct {
 	OracleWindow     time.Duration
 	OracleQuantile   float64
 	ModelFile        string
+	Profile          string
 	actuationFlags
 }
 
@@ -66,6 +67,7 @@ func (s *simFlags) addFlags(f *pflag.FlagSet) {
 	f.Var(durationFlag{&s.OracleWindow}, "oracle-window", "window of the oracle: one change per window, at the window's peak (d and w allowed)")
 	f.Float64Var(&s.OracleQuantile, "oracle-quantile", 0, "quantile of a window's CPU usage the oracle requests (0 or 1: the peak; memory is always the peak)")
 	f.StringVar(&s.ModelFile, "model", "", "trained model file, or a folder of them named NAME.json, for recommenders that take one (default: their built-in model)")
+	addProfileFlag(f, &s.Profile)
 }
 
 // options validates the flags and returns the simulator options.
@@ -93,11 +95,14 @@ func (s *simFlags) options(cmdPath string) (sim.Options, error) {
 			return o, inputError(fmt.Errorf("model file: %w: give the path of a trained model or leave --model out", err))
 		}
 	}
+	if err := checkProfile(cmdPath, s.Profile); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 
 func (s *simFlags) config() recommend.Config {
-	return recommend.Config{Seed: s.Seed, ModelFile: s.ModelFile}
+	return recommend.Config{Seed: s.Seed, ModelFile: s.ModelFile, Profile: s.Profile}
 }
 
 // checkRecommender reports an unknown recommender name as a usage error.

@@ -114,6 +114,8 @@ func TestSimulateErrors(t *testing.T) {
 		// issue 20 case 8: a warm-up covering the trace measures nothing
 		{"warm-up covers the trace", []string{"simulate", "--store", dir, "--workload", ids[0], "--warmup", "5d"},
 			"error: workload \"" + ids[0] + "\": the warm-up of 120h0m0s covers the whole trace (95h55m0s from the first to the last sample): nothing would be measured; use a shorter --warmup\n"},
+		{"unknown profile", []string{"simulate", "--store", dir, "--workload", ids[0], "--recommender", "smart", "--profile", "cheap"},
+			"error: invalid --profile: unknown profile \"cheap\": use one of reliability, balanced, savings; run 'kubectl smartvpa simulate --help' for usage\n"},
 		{"bad trajectory folder", []string{"simulate", "--store", dir, "--workload", ids[0], "--trajectory", filepath.Join(dir, "no", "such", "t.csv")},
 			"error: trajectory: open "},
 	}
@@ -133,5 +135,25 @@ func TestSimulateLongDurations(t *testing.T) {
 	code, b, stderr := runArgs("simulate", "--store", dir, "--workload", ids[0], "--warmup", "48h", "--oracle-window", "0.5d", "--recommender", "oracle", "-o", "json")
 	if code != 0 || a != b || !strings.Contains(a, `"warmup": "48h0m0s"`) || !strings.Contains(a, `"samples": 576`) {
 		t.Fatalf("2d and 48h differ or were not applied (exit %d, %s):\n%s\n%s", code, stderr, a, b)
+	}
+}
+
+// TestSimulateProfileReachesSmart: --profile is smart's risk: a stricter
+// profile asks for more CPU on the same workload.
+func TestSimulateProfileReachesSmart(t *testing.T) {
+	dir, ids := simStore(t)
+	target := func(profile string) float64 {
+		code, out, stderr := runArgs("simulate", "--store", dir, "--workload", ids[0], "--recommender", "smart", "--profile", profile, "--warmup", "1d", "-o", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var got SimulateResult
+		if err := json.Unmarshal([]byte(out), &got); err != nil || got.LastRecommendation == nil {
+			t.Fatalf("%v %s", err, out)
+		}
+		return got.LastRecommendation.CPUMillicores.Target
+	}
+	if r, s := target("reliability"), target("savings"); !(r > s) {
+		t.Fatalf("cpu target reliability %.1f m, savings %.1f m: want reliability above", r, s)
 	}
 }

@@ -109,6 +109,25 @@ func Register(name string, f Factory) {
 	registry[name] = f
 }
 
+// profiled are the recommenders that take Config.Profile themselves.
+var profiled = map[string]bool{}
+
+// RegisterProfiled marks recommender name as one that takes Config.Profile
+// itself (its risk is part of how it plans), so callers pass the profile on
+// instead of shaping its answer for it.
+func RegisterProfiled(name string) {
+	mu.Lock()
+	defer mu.Unlock()
+	profiled[name] = true
+}
+
+// TakesProfile reports whether recommender name takes Config.Profile.
+func TakesProfile(name string) bool {
+	mu.RLock()
+	defer mu.RUnlock()
+	return profiled[name]
+}
+
 // Names returns the registered recommender names, sorted.
 func Names() []string {
 	mu.RLock()

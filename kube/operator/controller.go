@@ -43,6 +43,9 @@ type Config struct {
 	Recommender string
 	// ModelFile is passed to recommenders that take a model.
 	ModelFile string
+	// Profile is passed to recommenders that take a risk profile (smart);
+	// empty means their default.
+	Profile string
 	// Interval is the time between reconcile passes (metrics sampling).
 	Interval time.Duration
 	// LowConfidenceSpan: a container with less history is LowConfidence.
@@ -162,7 +165,7 @@ func New(cl Clients, cfg Config) (*Controller, error) {
 	if cfg.Recommender == "" {
 		cfg.Recommender = DefaultRecommender()
 	}
-	if _, err := recommend.New(cfg.Recommender, recommend.Config{ModelFile: cfg.ModelFile}); err != nil {
+	if _, err := recommend.New(cfg.Recommender, recommend.Config{ModelFile: cfg.ModelFile, Profile: cfg.Profile}); err != nil {
 		return nil, err
 	}
 	if cfg.Interval <= 0 {

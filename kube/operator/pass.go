@@ -241,7 +241,7 @@ func newVPAState(uid string) *vpaState {
 func (c *Controller) newContainer(containers int) (*containerState, error) {
 	// The policy is applied by serve (ApplyPolicy), not by the recommender:
 	// a VPA's resourcePolicy can change without resetting the history.
-	r, err := recommend.New(c.cfg.Recommender, recommend.Config{ModelFile: c.cfg.ModelFile, ContainersInPod: containers})
+	r, err := recommend.New(c.cfg.Recommender, recommend.Config{ModelFile: c.cfg.ModelFile, Profile: c.cfg.Profile, ContainersInPod: containers})
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
-	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
 	_ "github.com/smartvpa/smartvpa/core/recommend/bandit" // a candidate, as in the binary
+	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
 )
 
 // shippedSmart returns smart as the binary runs it: the shipped model files

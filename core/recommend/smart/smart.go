@@ -186,6 +186,7 @@ func (o Options) Check(c *modelfile.Checker) {
 }
 
 func init() {
+	recommend.RegisterProfiled(Name)
 	recommend.Register(Name, func(cfg recommend.Config) (recommend.Recommender, error) {
 		o, err := LoadOptions(cfg.ModelFile)
 		if err != nil {

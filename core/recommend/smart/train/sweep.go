@@ -8,8 +8,8 @@ import (
 
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/recommend/autopilot"
-	"github.com/smartvpa/smartvpa/core/recommend/lstm"
 	"github.com/smartvpa/smartvpa/core/recommend/bandit"
+	"github.com/smartvpa/smartvpa/core/recommend/lstm"
 	"github.com/smartvpa/smartvpa/core/recommend/smart"
 	"github.com/smartvpa/smartvpa/core/sim"
 )

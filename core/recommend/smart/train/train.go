@@ -25,10 +25,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/smartvpa/smartvpa/core/recommend/bandit"
 	"github.com/smartvpa/smartvpa/core/recommend/forecast"
 	"github.com/smartvpa/smartvpa/core/recommend/lstm"
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
-	"github.com/smartvpa/smartvpa/core/recommend/bandit"
 	_ "github.com/smartvpa/smartvpa/core/recommend/vpa" // the baseline
 	"github.com/smartvpa/smartvpa/core/sim"
 )
