@@ -85,13 +85,19 @@ func BenchmarkStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			action := exact(res(900, 900))
-			env.Reset(&w, 0)
+			if _, _, err := env.Reset(&w, 0); err != nil {
+				b.Fatal(err)
+			}
 			cpu0 := cpuTime()
 			for b.Loop() {
 				if env.Done() {
-					env.Reset(&w, 0)
+					if _, _, err := env.Reset(&w, 0); err != nil {
+						b.Fatal(err)
+					}
 				}
-				env.Step(action)
+				if _, _, _, _, err := env.Step(action); err != nil {
+					b.Fatal(err)
+				}
 			}
 			if cpu := cpuTime() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")

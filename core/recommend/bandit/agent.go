@@ -98,7 +98,6 @@ type agent struct {
 	action   int
 	ready    bool
 	cpu      float64
-	mem      float64
 	memSet   float64
 	lastDecr time.Time
 }

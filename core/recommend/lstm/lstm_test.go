@@ -12,10 +12,10 @@ import (
 	"github.com/smartvpa/smartvpa/core/recommend/forecast"
 )
 
-func randomExamples(rng *rand.Rand, n, T int) []Example {
+func randomExamples(rng *rand.Rand, n, steps int) []Example {
 	ex := make([]Example, n)
 	for i := range ex {
-		xs := make([][]float64, T)
+		xs := make([][]float64, steps)
 		for t := range xs {
 			xs[t] = []float64{rng.Float64(), rng.Float64(), rng.NormFloat64(), rng.NormFloat64()}
 		}

@@ -51,26 +51,23 @@ func NewNet(d, h int, rng *rand.Rand) *Net {
 }
 
 // views slices a flat parameter (or gradient) vector into its parts.
-func (n *Net) views(p []float64) (W, U blas64.General, B, Wy, By []float64) {
+func (n *Net) views(p []float64) (inW, recW blas64.General, bias, outW, outB []float64) {
 	w, u, b, wy := n.sizes()
-	W = blas64.General{Rows: 4 * n.H, Cols: n.D, Stride: n.D, Data: p[:w]}
-	U = blas64.General{Rows: 4 * n.H, Cols: n.H, Stride: n.H, Data: p[w : w+u]}
-	B = p[w+u : w+u+b]
-	Wy = p[w+u+b : w+u+b+wy]
-	By = p[w+u+b+wy : w+u+b+wy+1]
-	return
+	inW = blas64.General{Rows: 4 * n.H, Cols: n.D, Stride: n.D, Data: p[:w]}
+	recW = blas64.General{Rows: 4 * n.H, Cols: n.H, Stride: n.H, Data: p[w : w+u]}
+	bias = p[w+u : w+u+b]
+	outW = p[w+u+b : w+u+b+wy]
+	outB = p[w+u+b+wy : w+u+b+wy+1]
+	return inW, recW, bias, outW, outB
 }
 
 // tape holds the activations of one forward pass for back-propagation.
 type tape struct {
-	xs        [][]float64
-	i, f, o   [][]float64
-	g, c, h   [][]float64
-	tanhC     [][]float64
-	y         float64
-	z         []float64
-	dh, dc    []float64
-	dz, dhTmp []float64
+	xs      [][]float64
+	i, f, o [][]float64
+	g, c, h [][]float64
+	tanhC   [][]float64
+	y       float64
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

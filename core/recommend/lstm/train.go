@@ -54,29 +54,29 @@ func DefaultTrainOptions() TrainOptions {
 
 // sequence builds the input of the T windows ending before index end and the
 // scale they were divided by.
-func sequence(ws []forecast.Window, r, end, T int) ([][]float64, float64) {
+func sequence(ws []forecast.Window, r, end, steps int) ([][]float64, float64) {
 	var s float64
-	for j := end - T; j < end; j++ {
+	for j := end - steps; j < end; j++ {
 		s += ws[j].Peak[r]
 	}
-	s /= float64(T)
+	s /= float64(steps)
 	if s <= 0 {
 		s = 1
 	}
-	xs := make([][]float64, T)
-	for j := end - T; j < end; j++ {
+	xs := make([][]float64, steps)
+	for j := end - steps; j < end; j++ {
 		hod := float64(ws[j].Start.Hour()) + float64(ws[j].Start.Minute())/60
-		xs[j-end+T] = []float64{ws[j].Peak[r] / s, ws[j].Mean[r] / s, math.Sin(2 * math.Pi * hod / 24), math.Cos(2 * math.Pi * hod / 24)}
+		xs[j-end+steps] = []float64{ws[j].Peak[r] / s, ws[j].Mean[r] / s, math.Sin(2 * math.Pi * hod / 24), math.Cos(2 * math.Pi * hod / 24)}
 	}
 	return xs, s
 }
 
 // Examples turns window series into training examples for resource r.
-func Examples(series [][]forecast.Window, r, T int) []Example {
+func Examples(series [][]forecast.Window, r, steps int) []Example {
 	var out []Example
 	for _, ws := range series {
-		for end := T; end < len(ws); end++ {
-			xs, s := sequence(ws, r, end, T)
+		for end := steps; end < len(ws); end++ {
+			xs, s := sequence(ws, r, end, steps)
 			y := ws[end].Peak[r] / s
 			if math.IsNaN(y) || math.IsInf(y, 0) {
 				continue

@@ -123,9 +123,9 @@ func (f *File) WriteFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("write model file: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer os.Remove(tmp.Name()) //nolint:errcheck // cleanup: gone after the rename, and a leftover temp file is harmless
 	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write error is the one to report
 		return fmt.Errorf("write model file %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -284,7 +284,7 @@ func TestConstantLoadAcceptance(t *testing.T) {
 		t.Fatalf("target %d too far from edge x 1.15", wantCPU)
 	}
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	var prevUpper float64 = math.Inf(1)
+	prevUpper := math.Inf(1)
 	t.Logf("%-4s %-10s %-12s %-12s %-12s %-14s %-14s", "day", "conf", "cpu lower", "cpu target", "cpu upper", "mem target", "mem upper")
 	n := 8 * 24 * 60
 	for i := range n {
