@@ -46,7 +46,7 @@ models: models-workloads ## rebuild models/*.json reproducibly (generated worklo
 # held-out family is backtested with them at each update budget, with the
 # hindsight oracle (1 h and 24 h windows, and CPU quantiles of the 24 h one)
 # as references. hack/quality writes docs/quality.md from the reports.
-QUALITY_RECOMMENDERS ?= vpa,autopilot,forecast,bandit,lstm,smart
+QUALITY_RECOMMENDERS ?= vpa,autopilot,forecast,bandit,lstm,smart,smart:reliability,smart:savings
 QUALITY_BUDGETS      ?= 0 1h 12h
 QUALITY_QUANTILES    ?= 0.9 0.95 0.98 0.99
 QUALITY_FAMILIES      = $(notdir $(MODELS_STORES))
@@ -54,7 +54,7 @@ comma := ,
 space := $(empty) $(empty)
 
 .PHONY: quality
-quality: models-workloads ## leave-one-family-out backtests of vpa, autopilot, forecast, bandit, lstm, smart and the oracle at update budgets 0, 1h, 12h; write docs/quality.md
+quality: models-workloads ## leave-one-family-out backtests of vpa, autopilot, forecast, bandit, lstm, smart (at its three risk profiles) and the oracle at update budgets 0, 1h, 12h; write docs/quality.md
 	@set -euo pipefail; fams="$(QUALITY_FAMILIES)"; \
 	if [ $$(echo $$fams | wc -w) -lt 2 ]; then echo "make quality needs at least two workload families: put the traces at $(MODELS_TRACES)" >&2; exit 2; fi; \
 	for f in $$fams; do \

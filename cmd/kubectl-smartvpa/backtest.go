@@ -86,7 +86,7 @@ A progress bar goes to stderr when it is a terminal.`,
 	}, o)
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Workloads, "workloads", nil, "store folder, workload ids, workload folders or trace.csv files (required)")
-	f.StringSliceVar(&o.Recommenders, "recommenders", o.Recommenders, "recommenders to compare: "+strings.Join(sim.RecommenderNames(), ", "))
+	f.StringSliceVar(&o.Recommenders, "recommenders", o.Recommenders, "recommenders to compare: "+strings.Join(sim.RecommenderNames(), ", ")+"; NAME:PROFILE runs a recommender that plans for a risk profile at that one (smart:reliability, smart:savings)")
 	f.IntVar(&o.Workers, "workers", 0, "worker goroutines (default GOMAXPROCS)")
 	addOutputFlag(cmd, &o.Output, "table", "json", "csv")
 	f.StringVar(&o.Baseline, "baseline", "vpa", "recommender the others are compared with, per workload and per dataset (when it is among --recommenders)")

@@ -107,12 +107,10 @@ func (s *simFlags) config() recommend.Config {
 
 // checkRecommender reports an unknown recommender name as a usage error.
 func checkRecommender(cmdPath, name string) error {
-	for _, n := range sim.RecommenderNames() {
-		if n == name {
-			return nil
-		}
+	if err := sim.CheckRecommender(name); err != nil {
+		return usageErrorf(cmdPath, "%s", err.Error())
 	}
-	return usageErrorf(cmdPath, "unknown recommender %q: choose one of %s", name, strings.Join(sim.RecommenderNames(), ", "))
+	return nil
 }
 
 // loadTrace loads a workload given as a path (a workload directory or a

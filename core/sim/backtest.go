@@ -126,6 +126,9 @@ func BacktestLoad(ctx context.Context, n int, load func(i int) (*Workload, error
 					r, err = newRec(recommenders[j], s.w, cfg)
 					if err == nil {
 						results[k], err = runEnv(env, s.w, r, opts.Seed, nil)
+						// Results carry the name asked for (smart:savings,
+						// not the recommender's own smart).
+						results[k].Recommender = recommenders[j]
 					}
 					if err != nil {
 						err = fmt.Errorf("workload %q, recommender %q: %w", s.w.ID, recommenders[j], err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -181,5 +182,38 @@ func TestSummarize(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+// TestRecommenderWithProfile: NAME:PROFILE reaches a recommender that takes
+// a profile, results carry the name asked for, and a profile on one that
+// takes none or an unknown name is refused.
+func TestRecommenderWithProfile(t *testing.T) {
+	recommend.RegisterProfiled("vpa-profiled-test")
+	if err := CheckRecommender("vpa:savings"); err == nil || err.Error() != `recommender "vpa:savings": vpa takes no profile (NAME:PROFILE is for recommenders that plan for one)` {
+		t.Fatalf("vpa:savings: %v", err)
+	}
+	if err := CheckRecommender("nope"); err == nil || !strings.HasPrefix(err.Error(), `unknown recommender "nope": choose one of `) {
+		t.Fatalf("nope: %v", err)
+	}
+	for _, ok := range []string{"vpa", OracleName} {
+		if err := CheckRecommender(ok); err != nil {
+			t.Fatalf("%s: %v", ok, err)
+		}
+	}
+	var got recommend.Config
+	recommend.Register("vpa-profiled-test", func(cfg recommend.Config) (recommend.Recommender, error) {
+		got = cfg
+		return recommend.New("vpa", cfg)
+	})
+	if err := CheckRecommender("vpa-profiled-test:savings"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Backtest(context.Background(), testWorkloads(1, 3), []string{"vpa-profiled-test:savings"}, BacktestOptions{Options: DefaultOptions(), Seed: 1, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Profile != "savings" || res[0].Recommender != "vpa-profiled-test:savings" {
+		t.Fatalf("config profile %q, result labelled %q", got.Profile, res[0].Recommender)
 	}
 }

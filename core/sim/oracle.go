@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
@@ -156,7 +157,9 @@ func (o *Oracle) Explain(now time.Time) recommend.Explanation {
 // NewRecommender creates recommender name for one run on workload w: the
 // oracle (built from w's future, with opts' OracleWindow and OracleQuantile)
 // for OracleName, otherwise the recommender registered in core/recommend
-// under name.
+// under name, told the update budget (Config.UpdateInterval). A name
+// NAME:PROFILE is NAME with Config.Profile PROFILE, for recommenders that
+// take a profile (see CheckRecommender).
 func NewRecommender(name string, w *Workload, cfg recommend.Config, opts Options) (recommend.Recommender, error) {
 	if name == OracleName {
 		return NewOracleQuantile(w, opts.OracleWindow, opts.OracleQuantile)
@@ -164,7 +167,27 @@ func NewRecommender(name string, w *Workload, cfg recommend.Config, opts Options
 	if cfg.UpdateInterval == 0 {
 		cfg.UpdateInterval = opts.MinUpdateInterval
 	}
+	if base, profile, ok := strings.Cut(name, ":"); ok {
+		name, cfg.Profile = base, profile
+	}
 	return recommend.New(name, cfg)
+}
+
+// CheckRecommender reports whether NewRecommender accepts name: one of
+// RecommenderNames, or NAME:PROFILE for a recommender that takes a profile
+// (whose value that recommender checks when it is created).
+func CheckRecommender(name string) error {
+	base, profile, withProfile := strings.Cut(name, ":")
+	for _, n := range RecommenderNames() {
+		if n != base {
+			continue
+		}
+		if withProfile && (profile == "" || !recommend.TakesProfile(base)) {
+			return fmt.Errorf("recommender %q: %s takes no profile (NAME:PROFILE is for recommenders that plan for one)", name, base)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown recommender %q: choose one of %s", name, strings.Join(RecommenderNames(), ", "))
 }
 
 // RecommenderNames lists the names NewRecommender accepts, sorted: the
