@@ -30,9 +30,10 @@
 // margin; it rises at once (in place) and falls only when the new value is
 // MemoryHysteresis below it, MemoryDecreaseGap after the last decrease and
 // OOMHold after the last OOM kill, because a decrease restarts the container.
-// An OOM kill raises the target at once (x1.2, x2 when a kill follows within
-// the hour at a higher request, or to the largest peak seen in MemoryDays
-// when that is higher), and a kill that surprised the plan in force raises
+// An OOM kill raises the target at once (x1.2; x2, x4, then x8 when kills
+// follow within the hour at higher requests; with OOMJump, to the largest
+// peak seen in MemoryDays when that is higher), and a kill that surprised
+// the plan in force raises
 // the margin by OOMMarginStep (log scale); the margin falls back to the
 // profile's only as fast as its OOM kills per container-month allow. lower
 // is the peak without margin (a request below it would have been killed),
