@@ -201,6 +201,36 @@ func (h *scoreHist) upper(a float64) float64 {
 	return -scoreSpan
 }
 
+// level returns the score s at which a request point x e^s costs least
+// under the histogram: k x E[(e^s - e^score)+] (the slack, with k the point
+// in units of the container's mean usage) plus weight x P(score > s) (the
+// share of time above the request), among the bucket ends whose share above
+// is at most maxShare. A common weight across containers spends the risk
+// where it saves most slack (a heavy-tailed container takes more, a steady
+// one less), which a fixed quantile per container does not.
+func (h *scoreHist) level(k, weight, maxShare float64) float64 {
+	if h.total <= 0 {
+		return 0
+	}
+	best, bestCost := scoreSpan, math.Inf(1)
+	var below, belowExp float64 // weight and weight x e^centre of the buckets at or below j
+	for j := range scoreBuckets {
+		w := h.w[j]
+		below += w
+		belowExp += w * math.Exp(-scoreSpan+(float64(j)+0.5)*scoreStep)
+		above := math.Max(0, h.total-below) / h.total
+		if above > maxShare {
+			continue
+		}
+		end := -scoreSpan + float64(j+1)*scoreStep
+		cost := k*(math.Exp(end)*below-belowExp)/h.total + weight*above
+		if cost < bestCost {
+			best, bestCost = end, cost
+		}
+	}
+	return best
+}
+
 // The CPU forecasters. Each gives a point forecast of the usage over the
 // next horizon; its conformal scores log(usage / point) over the horizons
 // it has forecast give the quantile the target is taken at.
@@ -218,7 +248,7 @@ const (
 var forecasterNames = [numForecasters]string{"last hour's mean", "last hour's peak", "same hours of past days", "last hour's mean with the daily shape", "last day's quantile", "last week's quantile", "quantile of the same hours of past days"}
 
 // forecaster is one CPU forecaster's state: its point forecast for the plan
-// in force, its conformal score histogram and its decayed pinball loss at
+// in force, its conformal score histogram and its decayed cost at
 // the profile's level.
 type forecaster struct {
 	point float64
@@ -227,6 +257,7 @@ type forecaster struct {
 	// applied, and when it is applied is the updater's choice, so a usage
 	// sample is scored against each of them.
 	past    []float64
+	factor  float64 // e^level of the last plan (0: not ready then)
 	hist    scoreHist
 	samples int // samples scored
 	loss    float64
@@ -239,8 +270,8 @@ func (p *Recommender) ready(f *forecaster) bool {
 	return f.samples >= 24 && f.hist.n > 0 && p.last.Sub(p.planStart) >= p.hor
 }
 
-func (f *forecaster) target(a float64) float64 {
-	return math.Max(f.point*math.Exp(f.hist.upper(a)), 1)
+func (f *forecaster) target() float64 {
+	return math.Max(f.point*f.factor, 1)
 }
 
 // points computes every forecaster's point forecast for [now, now + horizon].
@@ -307,7 +338,8 @@ func (p *Recommender) points(now time.Time) {
 }
 
 // scoreCPU scores every forecaster's plan in force on usage u seen dt after
-// the previous sample: its conformal score, and its pinball loss at level
+// the previous sample: its conformal score, and its cost (slack + weight x
+// above) at level
 // 1 - shortfall (the proper score of that quantile), relative to the
 // container's mean usage and decayed.
 func (p *Recommender) scoreCPU(t time.Time, dt time.Duration, u float64) {
@@ -323,19 +355,19 @@ func (p *Recommender) scoreCPU(t time.Time, dt time.Duration, u float64) {
 	if p.cpu == 0 {
 		return
 	}
-	a := p.prof.CPUShortfall
 	for k := range p.fc {
 		f := &p.fc[k]
 		if f.point <= 0 {
 			continue
 		}
-		if p.ready(f) {
-			tg := f.target(a)
-			l := a * (tg - u)
+		if f.factor > 0 {
+			// The plan's cost on this sample: slack in units of the mean
+			// usage, plus the weight when the usage is above it.
+			tg := f.target()
+			l := math.Max(0, tg-u) / math.Max(p.scale, 1)
 			if u > tg {
-				l = (1 - a) * (u - tg)
+				l += p.weight
 			}
-			l /= math.Max(p.scale, 1)
 			if f.scored == 0 {
 				f.loss = l
 			} else {
@@ -354,8 +386,8 @@ func (p *Recommender) scoreCPU(t time.Time, dt time.Duration, u float64) {
 }
 
 // planCPU plans the CPU request for [now, now + horizon]: every forecaster
-// gives its point forecast; the one with the least decayed pinball loss so
-// far is followed, at the (1 - shortfall) quantile of its scores.
+// gives its point forecast and its cost-minimising level; the one with the
+// least decayed cost so far is followed.
 func (p *Recommender) planCPU(now time.Time) {
 	if p.planStart.IsZero() {
 		p.planStart = now
@@ -371,6 +403,13 @@ func (p *Recommender) planCPU(now time.Time) {
 		f.past = append(f.past, f.point)
 	}
 	a := p.prof.CPUShortfall
+	for k := range p.fc {
+		f := &p.fc[k]
+		f.factor = 0
+		if f.point > 0 && p.ready(f) {
+			f.factor = math.Exp(f.hist.level(f.point/math.Max(p.scale, 1), p.weight, p.opt.CPUMaxShareFactor*a))
+		}
+	}
 	// Losses are compared once they cover half a day; until then the last
 	// day's quantile is followed (the forecaster least fooled by a short
 	// history).
@@ -378,7 +417,7 @@ func (p *Recommender) planCPU(now time.Time) {
 	if now.Sub(p.planStart) >= p.hor+12*time.Hour {
 		for k := range p.fc {
 			f := &p.fc[k]
-			if f.point <= 0 || !p.ready(f) || f.scored == 0 {
+			if f.factor <= 0 || f.scored == 0 {
 				continue
 			}
 			if best < 0 || f.loss < p.fc[best].loss {
@@ -386,7 +425,7 @@ func (p *Recommender) planCPU(now time.Time) {
 			}
 		}
 	}
-	if best < 0 && p.fc[fcDay].point > 0 && p.ready(&p.fc[fcDay]) {
+	if best < 0 && p.fc[fcDay].factor > 0 {
 		best = fcDay
 	}
 	if best < 0 {
@@ -398,7 +437,7 @@ func (p *Recommender) planCPU(now time.Time) {
 	}
 	f := &p.fc[best]
 	p.chosen = best
-	t := f.target(a)
+	t := f.target()
 	p.cpu = t
 	p.cpuLow = t / (1 + p.opt.CPULowBand)
 	p.cpuHigh = math.Max(t*(1+p.opt.CPUBand), f.point*math.Exp(f.hist.upper(a/4)))

@@ -35,7 +35,8 @@ type Recommender struct {
 	fcNames              []string
 	models               []recommend.Recommender // recommenders whose CPU target is a forecaster's point
 	chosen               int
-	scale                float64 // decayed mean CPU usage (the unit of the pinball loss)
+	scale                float64 // decayed mean CPU usage (the unit of the CPU cost)
+	weight               float64 // the profile's weight of a sample with usage above the CPU request
 	planStart            time.Time
 	dayPeak              float64 // peak of the last day's bins at the last plan
 
@@ -69,6 +70,7 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	}
 	p := &Recommender{opt: o, prof: prof, cfg: cfg}
 	p.hor = max(cfg.UpdateInterval, o.MinHorizon)
+	p.weight = o.OverrunWeights[p.prof.Name]
 	p.bins = newCPUBins(o.CPUDays)
 	p.logMargin = math.Log(p.prof.MemoryMargin)
 	p.fc = make([]forecaster, numForecasters, numForecasters+len(o.Candidates))
@@ -317,9 +319,9 @@ func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 		SampleCount: float64(p.peaks.peaks.Len()), HistorySpan: span, Confidence: span.Hours() / 24,
 		Margin: math.Exp(p.logMargin), CapsApplied: policyCaps(rec, p.cfg.Policy, model.Memory)}
 	ex.Notes = append(ex.Notes,
-		fmt.Sprintf("profile %s: CPU above the request at most %.1f %% of the time, about %g OOM kill(s) per container-month", p.prof.Name, 100*a, p.prof.OOMsPerMonth),
-		fmt.Sprintf("cpu: %s = %.0fm (the forecast with the least pinball loss here), x %.2f for p%.1f of the usage over the next %s (from %d past forecasts) = %.0fm, held until %s",
-			p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), 100*(1-a), p.hor, p.fc[p.chosen].samples, p.cpu, p.planEnd.UTC().Format(time.RFC3339)),
+		fmt.Sprintf("profile %s: CPU above the request about %.1f %% of the time over a fleet (at most %.1f %% for any container), about %g OOM kill(s) per container-month", p.prof.Name, 100*a, 100*a*p.opt.CPUMaxShareFactor, p.prof.OOMsPerMonth),
+		fmt.Sprintf("cpu: %s = %.0fm (the forecast that has cost least here), x %.2f where slack + %g x time above the request costs least over the next %s (from %d past forecasts) = %.0fm, held until %s",
+			p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), p.weight, p.hor, p.fc[p.chosen].samples, p.cpu, p.planEnd.UTC().Format(time.RFC3339)),
 		fmt.Sprintf("memory: peak of the last %s %.0fMi + %.0f %% margin; %d OOM kill(s), %d decrease(s) (each restarts; they need %.0f %%, %s since the last and %s since an OOM kill)",
 			p.opt.MemoryWindow, p.memBase/model.MiB, 100*math.Exp(p.logMargin), p.ooms, p.decreases, 100*p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap, p.opt.OOMHold))
 	return ex

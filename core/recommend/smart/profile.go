@@ -9,8 +9,10 @@ import (
 type Profile struct {
 	// Name is the profile's name (reliability, balanced, savings).
 	Name string `json:"name"`
-	// CPUShortfall is the share of time the CPU usage may be above the
-	// request (the container may then be throttled by its neighbours).
+	// CPUShortfall is the mean share of time the CPU usage may be above the
+	// request over a fleet (the container may then be throttled by its
+	// neighbours); smart's weight for the profile is trained to it, and no
+	// container goes above Options.CPUMaxShareFactor times it.
 	CPUShortfall float64 `json:"cpuShortfall"`
 	// OOMsPerMonth is the rate of OOM kills per container-month the memory
 	// margin settles at: after a kill the margin grows, and it shrinks back

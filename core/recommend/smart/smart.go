@@ -15,14 +15,18 @@
 // other recommenders' targets). Each forecaster keeps a decaying histogram
 // of its conformal scores log(usage / point), scored against every plan of
 // the last horizon (a plan stays in force up to a horizon after the updater
-// applies it, and when it does is the updater's choice); its request is the
-// point times the (1 - shortfall) quantile of its scores, so it is above the
-// usage all but the profile's share of the time. smart follows the
-// forecaster with the least decayed pinball loss at that level (the proper
-// score of the quantile) on this container. lower is the target within
-// CPULowBand (a request below it is under-provisioned), upper the (1 -
-// shortfall/4) quantile (above it, the request wastes what even a 4x stricter
-// profile would not need).
+// applies it, and when it does is the updater's choice). Its request is the
+// point times the level of its scores that minimises slack (in units of the
+// container's mean usage) plus the profile's weight times the share of time
+// above the request, with that share capped at CPUMaxShareFactor times the
+// profile's CPUShortfall: one weight for every container spends the risk
+// where it saves the most slack. The weights are set by the sweep in train
+// so that the training workloads' mean share above is the profile's. smart
+// follows the forecaster whose plans have had the least decayed cost (the
+// same slack + weight x above) on this container. lower is the target
+// within CPULowBand (a request below it is under-provisioned), upper the
+// (1 - shortfall/4) quantile of the scores (above it, the request wastes
+// what even a 4x stricter profile would not need).
 //
 // Memory. Hourly peaks over MemoryDays. Once an hour the target is the peak
 // (or MemoryQuantile of the hourly peaks) of the last MemoryWindow, plus the
@@ -84,6 +88,15 @@ type Options struct {
 	// that of [lower, target].
 	CPUBand    float64 `json:"cpuBand"`
 	CPULowBand float64 `json:"cpuLowBand"`
+	// OverrunWeights is, per profile, the weight of a sample with CPU
+	// usage above the request against slack in units of the container's
+	// mean usage: the CPU request minimises slack + weight x share above.
+	// The sweep in train sets each so that the training workloads' mean
+	// share above is at most the profile's CPUShortfall.
+	OverrunWeights map[string]float64 `json:"overrunWeights"`
+	// CPUMaxShareFactor caps any one container's share above the request
+	// at this multiple of the profile's CPUShortfall.
+	CPUMaxShareFactor float64 `json:"cpuMaxShareFactor"`
 	// MemoryDays is the memory history kept (hourly peaks), in days.
 	MemoryDays int `json:"memoryDays"`
 	// MemoryWindow is the window of hourly peaks the memory target covers;
@@ -119,6 +132,8 @@ func DefaultOptions() Options {
 		ScoreHalfLife:     72 * time.Hour,
 		CPUBand:           0.1,
 		CPULowBand:        0.02,
+		OverrunWeights:    map[string]float64{"reliability": 256, "balanced": 64, "savings": 4},
+		CPUMaxShareFactor: 3,
 		MemoryDays:        8,
 		MemoryWindow:      72 * time.Hour,
 		MemoryQuantile:    0.95,
@@ -176,6 +191,20 @@ func (o Options) Check(c *modelfile.Checker) {
 	c.Duration("scoreHalfLife", o.ScoreHalfLife, time.Minute, 10*year)
 	c.Float("cpuBand", o.CPUBand, 0, 10)
 	c.Float("cpuLowBand", o.CPULowBand, 0, 10)
+	for _, pr := range Profiles {
+		w, ok := o.OverrunWeights[pr.Name]
+		if !ok {
+			c.Fail("overrunWeights", fmt.Sprintf("has no weight for profile %s", pr.Name))
+			continue
+		}
+		c.Float("overrunWeights."+pr.Name, w, 0, 1e6)
+	}
+	for name := range o.OverrunWeights {
+		if _, err := ProfileByName(name); err != nil {
+			c.Fail("overrunWeights", fmt.Sprintf("names %q, not a profile (%s)", name, strings.Join(ProfileNames(), ", ")))
+		}
+	}
+	c.Float("cpuMaxShareFactor", o.CPUMaxShareFactor, 1, 100)
 	c.Int("memoryDays", o.MemoryDays, 1, 60)
 	c.Duration("memoryWindow", o.MemoryWindow, time.Hour, time.Duration(max(o.MemoryDays, 1))*24*time.Hour)
 	c.Float("memoryQuantile", o.MemoryQuantile, 0, 1)

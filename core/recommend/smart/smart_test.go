@@ -63,7 +63,7 @@ func TestTracksDailyCycleAfterWarmup(t *testing.T) {
 		t.Errorf("cpu target at the daily peak %.0f m, want well above the midnight %.0f m", rec.Target.CPUMillicores, night)
 	}
 	ex := r.Explain(now)
-	if len(ex.Notes) < 3 || !strings.HasPrefix(ex.Notes[0], "profile balanced: CPU above the request at most 1.5 % of the time") || !strings.HasPrefix(ex.Notes[1], "cpu: ") {
+	if len(ex.Notes) < 3 || !strings.HasPrefix(ex.Notes[0], "profile balanced: CPU above the request about 1.5 % of the time over a fleet") || !strings.HasPrefix(ex.Notes[1], "cpu: ") {
 		t.Fatalf("explain notes %q", ex.Notes)
 	}
 }

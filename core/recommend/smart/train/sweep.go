@@ -126,11 +126,41 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	if err != nil {
 		return nil, err
 	}
-	// smart's CPU side is set by its profile (a stated risk, not tuned);
-	// the sweep chooses how memory plans: the window of hourly peaks it
-	// covers, the peak or a high quantile of them, the hysteresis of
-	// decreases (each restarts the container) and how much a surprising OOM
-	// kill raises the margin.
+	// CPU: each profile's weight of time above the request is the
+	// smallest of the grid whose mean share above on the training workloads
+	// is at most the profile's CPUShortfall (the largest when none is), so
+	// a profile's stated share holds on a fleet like the training one.
+	weights := []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}
+	if o.Quick {
+		weights = weights[3:5]
+	}
+	shares := make([]float64, len(weights))
+	for i, w := range weights {
+		opt := smart.DefaultOptions()
+		opt.OverrunWeights = map[string]float64{}
+		for _, pr := range smart.Profiles {
+			opt.OverrunWeights[pr.Name] = w
+		}
+		t, err := evaluate(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o)
+		if err != nil {
+			return nil, err
+		}
+		shares[i] = t.CPUOverRequestShare
+		progress(fmt.Sprintf("smart sweep: CPU weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h", w, 100*t.CPUOverRequestShare, t.CPUSlackCoreHours))
+	}
+	chosen := map[string]float64{}
+	for _, pr := range smart.Profiles {
+		chosen[pr.Name] = weights[len(weights)-1]
+		for i, w := range weights {
+			if shares[i] <= pr.CPUShortfall {
+				chosen[pr.Name] = w
+				break
+			}
+		}
+	}
+	// Memory: the window of hourly peaks the plan covers, the peak or a
+	// high quantile of them, the hysteresis of decreases (each restarts
+	// the container) and how much a surprising OOM kill raises the margin.
 	type variant struct {
 		window     time.Duration
 		quantile   float64
@@ -140,7 +170,7 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	var grid []variant
 	for _, w := range []time.Duration{48 * time.Hour, 72 * time.Hour} {
 		for _, q := range []float64{0, 0.95} {
-			for _, h := range []float64{0.25, 0.5, 1} {
+			for _, h := range []float64{0.25, 1} {
 				for _, m := range []float64{0, 0.3} {
 					grid = append(grid, variant{w, q, h, m})
 				}
@@ -154,8 +184,10 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	// over-request share no higher, at most half the OOM kills, at most 1.4 x
 	// the restarts) by the objective; when none does, the best of all.
 	best, bestJ, bestFeasible := smart.DefaultOptions(), math.Inf(1), false
+	best.OverrunWeights = chosen
 	for i, v := range grid {
 		opt := smart.DefaultOptions()
+		opt.OverrunWeights = chosen
 		opt.MemoryWindow, opt.MemoryQuantile, opt.MemoryHysteresis, opt.OOMMarginStep = v.window, v.quantile, v.hysteresis, v.marginStep
 		t, err := evaluate(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o)
 		if err != nil {
