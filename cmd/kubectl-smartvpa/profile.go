@@ -13,7 +13,7 @@ import (
 func profileHelp() string {
 	var parts []string
 	for _, p := range smart.Profiles {
-		parts = append(parts, fmt.Sprintf("%s (CPU above the request at most %g %% of the time, memory margin %g %%)", p.Name, 100*p.CPUShortfall, 100*p.MemoryMargin))
+		parts = append(parts, fmt.Sprintf("%s (CPU above the request about %g %% of the time over a fleet, memory margin %g %%)", p.Name, 100*p.CPUShortfall, 100*p.MemoryMargin))
 	}
 	return "risk profile for recommenders that plan for one (smart): " + strings.Join(parts, ", ") + "; default " + smart.DefaultProfile
 }
