@@ -53,7 +53,6 @@ type Recommender struct {
 	ooms       int
 	decreases  int
 	memBase    float64 // windowed peak of the last memory plan
-	memLong    float64 // longest-window peak of the last memory plan
 	memHourEnd int64   // Unix second at which the memory plan is revised
 }
 
@@ -202,7 +201,6 @@ func (p *Recommender) planMemory(now time.Time) {
 		}
 	}
 	p.memBase = base
-	p.memLong = p.peakOver(now, time.Duration(p.opt.MemoryDays)*24*time.Hour)
 	m := math.Exp(p.logMargin)
 	want := base * (1 + m)
 	if want <= 0 {
@@ -269,10 +267,6 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 		factor = math.Exp2(float64(min(p.oomStreak, 3)))
 	}
 	bump := math.Max(used*factor, used+100*model.MiB)
-	long := p.peakOver(e.Time, time.Duration(p.opt.MemoryDays)*24*time.Hour)
-	if p.opt.OOMJump && long > used {
-		bump = math.Max(bump, long*(1+math.Exp(p.logMargin)))
-	}
 	if p.mem > 0 && bump > p.mem {
 		p.mem = bump
 		p.memHigh = p.mem * (1 + p.opt.MemoryHysteresis)

@@ -35,8 +35,7 @@
 // MemoryHysteresis below it, MemoryDecreaseGap after the last decrease and
 // OOMHold after the last OOM kill, because a decrease restarts the container.
 // An OOM kill raises the target at once (x1.2; x2, x4, then x8 when kills
-// follow within the hour at higher requests; with OOMJump, to the largest
-// peak seen in MemoryDays when that is higher), and a kill that surprised
+// follow within the hour at higher requests), and a kill that surprised
 // the plan in force raises
 // the margin by OOMMarginStep (log scale); the margin falls back to the
 // profile's only as fast as its OOM kills per container-month allow. lower
@@ -114,9 +113,6 @@ type Options struct {
 	// OOMMarginStep is the growth of the log memory margin per surprising
 	// OOM kill.
 	OOMMarginStep float64 `json:"oomMarginStep"`
-	// OOMJump: an OOM kill raises the target to the largest peak of the
-	// last MemoryDays when that is above the request.
-	OOMJump bool `json:"oomJump"`
 }
 
 // DefaultOptions are smart's built-in defaults (the default model file, when
