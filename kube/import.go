@@ -21,7 +21,53 @@ func ImportPrometheus(ctx context.Context, p *Prometheus, ws []*Workload, now ti
 	if err != nil {
 		return nil, err
 	}
-	var out []*workloads.Trace
+	cts, err := HistoryTraces(h, ws, PrometheusTraceMeta(p))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*workloads.Trace, len(cts))
+	for i, ct := range cts {
+		out[i] = ct.Trace
+	}
+	return out, nil
+}
+
+// PrometheusTraceMeta is the metadata of a trace read by p: where it came
+// from and how the numbers were computed.
+func PrometheusTraceMeta(p *Prometheus) workloads.Meta {
+	return workloads.Meta{
+		Source: "import", Type: "prometheus",
+		Files:    []string{p.URL},
+		Interval: p.EffectiveStep(),
+		Conversions: []string{
+			"cpu_millicores = max by (pod, container) (rate(container_cpu_usage_seconds_total[max(step, 5m)])) * 1000, mean over the workload's pods",
+			"memory_bytes = max by (pod, container) (max_over_time(container_memory_working_set_bytes[step])), mean over the workload's pods",
+		},
+	}
+}
+
+// ContainerTrace is one container's history as a trace.
+type ContainerTrace struct {
+	Workload  *Workload
+	Container string
+	Trace     *workloads.Trace
+}
+
+// TraceID is the store id of a container's trace:
+// "<namespace>-<name>-<container>", lower case and sanitised.
+func TraceID(w *Workload, container string) string {
+	return workloads.SanitizeID(strings.ToLower(w.Namespace + "-" + w.Name + "-" + container))
+}
+
+// HistoryTraces turns the samples of h into one trace per container of ws
+// that has any, in the order of ws and their containers: at each whole
+// second with samples, the mean usage over the pods sampled then (one
+// replica's usage). Times are whole seconds, as the store keeps them, so a
+// trace saved and loaded again is the same trace. Each trace gets meta with
+// Series set to "<namespace>/<kind>/<name>/<container>" and OriginalRequest
+// to the container's current request (when it has one); its id is TraceID.
+func HistoryTraces(h *History, ws []*Workload, meta workloads.Meta) ([]ContainerTrace, error) {
+	var out []ContainerTrace
 	for _, w := range ws {
 		for _, c := range w.Containers {
 			k := ContainerKey{Workload: w.Key(), Container: c.Name}
@@ -33,14 +79,14 @@ func ImportPrometheus(ctx context.Context, p *Prometheus, ws []*Workload, now ti
 				cpu, mem float64
 				n        int
 			}
-			byTime := map[int64]*acc{}
+			bySecond := map[int64]*acc{}
 			var times []int64
 			for _, s := range samples {
-				t := s.Time.UnixNano()
-				a := byTime[t]
+				t := s.Time.Unix()
+				a := bySecond[t]
 				if a == nil {
 					a = &acc{}
-					byTime[t] = a
+					bySecond[t] = a
 					times = append(times, t)
 				}
 				a.cpu += s.CPUMillicores
@@ -48,29 +94,23 @@ func ImportPrometheus(ctx context.Context, p *Prometheus, ws []*Workload, now ti
 				a.n++
 			}
 			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-			id := workloads.SanitizeID(strings.ToLower(w.Namespace + "-" + w.Name + "-" + c.Name))
-			tr := &workloads.Trace{ID: id, Meta: workloads.Meta{
-				Source: "import", Type: "prometheus",
-				Series:   w.Namespace + "/" + w.Ref() + "/" + c.Name,
-				Files:    []string{p.URL},
-				Interval: p.EffectiveStep(),
-				Conversions: []string{
-					"cpu_millicores = max by (pod, container) (rate(container_cpu_usage_seconds_total[max(step, 5m)])) * 1000, mean over the workload's pods",
-					"memory_bytes = max by (pod, container) (max_over_time(container_memory_working_set_bytes[step])), mean over the workload's pods",
-				},
-			}}
+			m := meta
+			m.Series = w.Namespace + "/" + w.Ref() + "/" + c.Name
+			m.Files = append([]string(nil), meta.Files...)
+			m.Conversions = append([]string(nil), meta.Conversions...)
 			if !c.Requests.IsZero() {
 				req := c.Requests
-				tr.Meta.OriginalRequest = &req
+				m.OriginalRequest = &req
 			}
+			tr := &workloads.Trace{ID: TraceID(w, c.Name), Meta: m}
 			for _, t := range times {
-				a := byTime[t]
-				tr.Append(time.Unix(0, t).UTC(), a.cpu/float64(a.n), a.mem/float64(a.n))
+				a := bySecond[t]
+				tr.Append(time.Unix(t, 0).UTC(), a.cpu/float64(a.n), a.mem/float64(a.n))
 			}
 			if err := tr.Validate(); err != nil {
 				return nil, fmt.Errorf("%s/%s container %s: %w", w.Namespace, w.Ref(), c.Name, err)
 			}
-			out = append(out, tr)
+			out = append(out, ContainerTrace{Workload: w, Container: c.Name, Trace: tr})
 		}
 	}
 	return out, nil

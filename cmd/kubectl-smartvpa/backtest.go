@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/smartvpa/smartvpa/core/sim"
+	"github.com/smartvpa/smartvpa/kube/whatif"
 	"github.com/smartvpa/smartvpa/workloads"
 )
 
@@ -29,6 +30,9 @@ type BacktestOptions struct {
 	Output       string
 	Baseline     string
 
+	// live is the what-if on a cluster's own history (--history).
+	live liveBacktest
+
 	cmd  string
 	opts sim.Options
 	refs []string // workload paths or ids, in order
@@ -36,8 +40,10 @@ type BacktestOptions struct {
 
 func (c *cli) newBacktestCmd() *cobra.Command {
 	o := &BacktestOptions{IOStreams: c.streams, simFlags: defaultSimFlags(), Recommenders: []string{"vpa", sim.OracleName}}
+	o.live.opts.configFlags = c.configFlags
 	cmd := c.bind(&cobra.Command{
-		Use:   "backtest --workloads DIR|ID|PATH... [--recommenders vpa,oracle,...] [--warmup 24h] [--seed N] [-o table|json|csv]",
+		Use: "backtest --workloads DIR|ID|PATH... [--recommenders vpa,oracle,...] [--warmup 24h] [--seed N] [-o table|json|csv]\n" +
+			"  kubectl smartvpa backtest --history prometheus|checkpoints [TYPE/NAME... | -l SELECTOR] [-n NS | -A] [--recommenders vpa,smart,...]",
 		Short: "Run recommenders x workloads in the simulator and rank them against the oracle",
 		Long: `Run every recommender on every workload in the simulator (see 'kubectl
 smartvpa simulate --help' for the model and the metrics), on a pool of
@@ -78,11 +84,39 @@ with a plain verdict line per recommender.
                    "cpuOverRequestShare", "baselineCpuOverRequestShare",
                    "updatesPerContainerDay", "baselineUpdatesPerContainerDay"}]}
 -o csv prints the results, one row per workload and recommender, with a header.
-A progress bar goes to stderr when it is a terminal.`,
+A progress bar goes to stderr when it is a terminal.
+
+What-if on your own cluster (--history prometheus|checkpoints): instead of
+--workloads, the arguments are workloads as for recommend (deploy/web,
+"deploy web api", -l app=web, -n NS, -A; none: every workload of the
+namespace). Each container's usage history is pulled into memory, as
+'workload import --format prometheus' would store it (at each --step the mean
+over the workload's pods, the current request as the initial request), and
+replayed per container with the same flags, results, comparison and verdict
+as above; --save-store DIR also saves it as a workload store (replacing
+series with the same ids), and an offline backtest of DIR with the same seed
+and warm-up prints the same figures. Sources:
+  prometheus   range queries over --history-duration at --step, one CPU and
+               one memory query per namespace (--prometheus-url)
+  checkpoints  the samples serve journals in --checkpoint-namespace (upstream
+               VerticalPodAutoscalerCheckpoints are histograms with no time
+               line and cannot be replayed: they are noted and skipped)
+The warm-up is cut, when the history is short, so at least half of every
+series is measured; a note on stderr says so. --max-series bounds the pod
+containers whose history is pulled (live pods x containers): beyond it
+nothing is queried. -o json adds to the shape above "history" (the source),
+"warmup" (the warm-up used), "series" (per series: "workload" (the id in the
+results), "namespace", "kind", "name", "container") and "missing" (containers
+without history); -o csv adds namespace, kind, name and container columns.
+It only reads the cluster: a view-only identity is enough.`,
 		Example: `  kubectl smartvpa backtest --workloads data/workloads
   kubectl smartvpa backtest --workloads step-3f2a,sinusoidal-9c1d --recommenders vpa,autopilot,oracle -o json
   kubectl smartvpa backtest --workloads /tmp/wl --update-mode recreate --warmup 48h -o csv > results.csv
-  kubectl smartvpa backtest --workloads /tmp/wl --recommenders vpa,smart --min-update-interval 12h`,
+  kubectl smartvpa backtest --workloads /tmp/wl --recommenders vpa,smart --min-update-interval 12h
+  kubectl smartvpa backtest -n demo --history prometheus --recommenders vpa,smart
+  kubectl smartvpa backtest -n demo deploy/web --history prometheus --history-duration 14d --step 10m -o json
+  kubectl smartvpa backtest -A --history prometheus --recommenders vpa,smart --save-store /tmp/cluster-history
+  kubectl smartvpa backtest -n demo --history checkpoints --recommenders vpa,autopilot,smart --baseline vpa`,
 	}, o)
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Workloads, "workloads", nil, "store folder, workload ids, workload folders or trace.csv files (required)")
@@ -92,6 +126,7 @@ A progress bar goes to stderr when it is a terminal.`,
 	f.StringVar(&o.Baseline, "baseline", "vpa", "recommender the others are compared with, per workload and per dataset (when it is among --recommenders)")
 	o.simFlags.addFlags(f)
 	o.actuationFlags.addFlags(f)
+	o.live.addFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("recommenders", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return sim.RecommenderNames(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -101,13 +136,29 @@ A progress bar goes to stderr when it is a terminal.`,
 // Complete takes the workloads listed after --workloads as more workloads.
 func (o *BacktestOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.cmd = cmd.CommandPath()
+	if o.live.History != "" {
+		o.live.complete(cmd, args)
+		return nil
+	}
 	o.Workloads = append(o.Workloads, args...)
+	for _, name := range liveOnlyFlags {
+		if cmd.Flags().Changed(name) {
+			return usageErrorf(o.cmd, "--%s is for the what-if on a cluster's history: add --history prometheus or --history checkpoints", name)
+		}
+	}
 	return nil
 }
 
 // Validate checks the flags and expands a store folder into its workloads.
 func (o *BacktestOptions) Validate() error {
-	if len(o.Workloads) == 0 {
+	if o.live.History != "" {
+		if len(o.Workloads) > 0 {
+			return usageErrorf(o.cmd, "--workloads and --history are exclusive: backtest stored workloads or the cluster's history, not both")
+		}
+		if err := o.live.validate(); err != nil {
+			return err
+		}
+	} else if len(o.Workloads) == 0 {
 		return usageErrorf(o.cmd, "--workloads is required: give a workload store folder, workload ids or trace files")
 	}
 	if len(o.Recommenders) == 0 {
@@ -134,6 +185,9 @@ func (o *BacktestOptions) Validate() error {
 		return err
 	}
 	o.opts = opts
+	if o.live.History != "" {
+		return nil
+	}
 	o.refs = o.refs[:0]
 	for _, ref := range o.Workloads {
 		refs, err := expandWorkloadRef(ref)
@@ -171,6 +225,9 @@ func expandWorkloadRef(ref string) ([]string, error) {
 
 // Run backtests and prints.
 func (o *BacktestOptions) Run(ctx context.Context) error {
+	if o.live.History != "" {
+		return o.runLive(ctx)
+	}
 	load := func(i int) (*sim.Workload, error) {
 		t, err := loadTrace(o.refs[i], o.Store)
 		if err != nil {
@@ -178,14 +235,31 @@ func (o *BacktestOptions) Run(ctx context.Context) error {
 		}
 		return simWorkload(t), nil
 	}
-	bo := sim.BacktestOptions{Options: o.opts, Seed: o.Seed, Config: o.config(), Workers: o.Workers}
+	report, err := o.backtest(ctx, len(o.refs), load, o.opts)
+	if err != nil {
+		return err
+	}
+	switch o.Output {
+	case "json":
+		return writeJSON(o.Out, report)
+	case "csv":
+		return writeBacktestCSV(o.Out, report, nil)
+	}
+	return printBacktestTable(o.Out, report)
+}
+
+// backtest runs the recommenders on n workloads with opts, prints the notes
+// about gaps and unmeasured workloads to stderr and returns the report; the
+// offline and the live backtest share it.
+func (o *BacktestOptions) backtest(ctx context.Context, n int, load func(i int) (*sim.Workload, error), opts sim.Options) (sim.Report, error) {
+	bo := sim.BacktestOptions{Options: opts, Seed: o.Seed, Config: o.config(), Workers: o.Workers}
 	if bar := newProgressBar(o.ErrOut, "backtest", 0, runs); bar != nil {
 		bo.Progress = func(done, total int) { bar.Set(int64(done), int64(total)) }
 		defer bar.Done()
 	}
-	results, err := sim.BacktestLoad(ctx, len(o.refs), load, o.Recommenders, bo)
+	results, err := sim.BacktestLoad(ctx, n, load, o.Recommenders, bo)
 	if err != nil {
-		return inputError(err)
+		return sim.Report{}, inputError(err)
 	}
 	report := sim.NewReport(o.Recommenders, results, o.Baseline, o.Seed)
 	var unmeasured []string
@@ -208,17 +282,16 @@ func (o *BacktestOptions) Run(ctx context.Context) error {
 	}
 	if len(unmeasured) > 0 {
 		fmt.Fprintf(o.ErrOut, "note: %d workload(s) no longer than the %s warm-up measured nothing and are left out of the summaries and comparisons: %s\n",
-			len(unmeasured), o.opts.Warmup, strings.Join(unmeasured, ", "))
+			len(unmeasured), opts.Warmup, strings.Join(unmeasured, ", "))
 	}
-	switch o.Output {
-	case "json":
-		enc := json.NewEncoder(o.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(report)
-	case "csv":
-		return writeBacktestCSV(o.Out, report)
-	}
-	return printBacktestTable(o.Out, report)
+	return report, nil
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func printBacktestTable(out io.Writer, r sim.Report) error {
@@ -295,18 +368,30 @@ var backtestCSVHeader = []string{
 	"dataset", "degenerate", "small_updates", "updates_per_container_day", "cpu_unserved_core_hours", "downtime_hours", "hours", "gaps",
 }
 
-func writeBacktestCSV(out io.Writer, r sim.Report) error {
+// writeBacktestCSV prints the results; with refs (the live backtest: the
+// workload reference of each series by id) four columns more name the
+// namespace, kind, name and container.
+func writeBacktestCSV(out io.Writer, r sim.Report, refs map[string]whatif.Ref) error {
 	cw := csv.NewWriter(out)
-	if err := cw.Write(backtestCSVHeader); err != nil {
+	header := backtestCSVHeader
+	if refs != nil {
+		header = append(append([]string(nil), header...), "namespace", "kind", "name", "container")
+	}
+	if err := cw.Write(header); err != nil {
 		return err
 	}
 	for _, x := range r.Results {
-		if err := cw.Write([]string{x.Workload, x.Recommender,
+		row := []string{x.Workload, x.Recommender,
 			simNum(x.CPU.RelativeSlack), simNum(x.CPU.AbsoluteSlackCoreHours), simNum(x.CPU.OverRequestShare), simNum(x.CPU.ThrottledShare),
 			simNum(x.Memory.RelativeSlack), simNum(x.Memory.AbsoluteSlackGiBHours), strconv.Itoa(x.Memory.OOMs),
 			strconv.Itoa(x.Updates), strconv.Itoa(x.Restarts), strconv.Itoa(x.Samples), simNum(x.Reward),
 			x.Dataset, strconv.FormatBool(x.Degenerate), strconv.Itoa(x.SmallUpdates), simNum(x.UpdatesPerContainerDay),
-			simNum(x.CPU.UnservedCoreHours), simNum(x.DowntimeHours), simNum(x.Hours), strconv.Itoa(x.Gaps)}); err != nil {
+			simNum(x.CPU.UnservedCoreHours), simNum(x.DowntimeHours), simNum(x.Hours), strconv.Itoa(x.Gaps)}
+		if refs != nil {
+			ref := refs[x.Workload]
+			row = append(row, ref.Namespace, ref.Kind, ref.Name, ref.Container)
+		}
+		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}

@@ -265,21 +265,8 @@ func (o *liveOptions) engine() (*kube.Engine, error) {
 		CPUPrice:    o.CPUPrice, MemoryPrice: o.MemoryPrice,
 		Client: c.client,
 	}
-	var rt http.RoundTripper
-	if o.counter != nil {
-		rt = o.counter.wrap(http.DefaultTransport)
-	}
-	prom := &kube.Prometheus{URL: o.PrometheusURL, Duration: o.HistoryDuration, Step: o.Step, RoundTripper: rt}
-	// Per container: serve's journal (raw samples, exact), else the
-	// upstream checkpoint (a histogram).
-	var cps kube.HistorySource = &kube.Checkpoints{Client: c.dynamic}
-	if o.CheckpointNamespace != "" {
-		cps = &kube.PerContainer{Label: "checkpoints", Kinds: []string{"serve journal", "upstream VerticalPodAutoscalerCheckpoint"},
-			Sources: []kube.HistorySource{
-				&operator.JournalSource{Client: c.client, Dynamic: c.dynamic, Namespace: o.CheckpointNamespace},
-				cps,
-			}}
-	}
+	prom := o.prometheus()
+	cps := o.checkpoints(c)
 	live := &kube.Live{Client: c.metrics, SampleFor: o.SampleFor, Interval: o.SampleInterval}
 	switch o.History {
 	case "prometheus":
@@ -295,6 +282,29 @@ func (o *liveOptions) engine() (*kube.Engine, error) {
 		e.Sources = append(e.Sources, cps, live)
 	}
 	return e, nil
+}
+
+// prometheus is the Prometheus history source of the flags.
+func (o *liveOptions) prometheus() *kube.Prometheus {
+	var rt http.RoundTripper
+	if o.counter != nil {
+		rt = o.counter.wrap(http.DefaultTransport)
+	}
+	return &kube.Prometheus{URL: o.PrometheusURL, Duration: o.HistoryDuration, Step: o.Step, RoundTripper: rt}
+}
+
+// checkpoints is the checkpoints history source: per container, serve's
+// journal (raw samples, exact), else the upstream checkpoint (a histogram).
+func (o *liveOptions) checkpoints(c *liveClients) kube.HistorySource {
+	var cps kube.HistorySource = &kube.Checkpoints{Client: c.dynamic}
+	if o.CheckpointNamespace != "" {
+		cps = &kube.PerContainer{Label: "checkpoints", Kinds: []string{"serve journal", "upstream VerticalPodAutoscalerCheckpoint"},
+			Sources: []kube.HistorySource{
+				&operator.JournalSource{Client: c.client, Dynamic: c.dynamic, Namespace: o.CheckpointNamespace},
+				cps,
+			}}
+	}
+	return cps
 }
 
 // requestCounter counts HTTP requests by verb and path shape.

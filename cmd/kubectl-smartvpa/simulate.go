@@ -23,6 +23,7 @@ import (
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/sim"
 	"github.com/smartvpa/smartvpa/core/updater"
+	"github.com/smartvpa/smartvpa/kube/whatif"
 	"github.com/smartvpa/smartvpa/workloads"
 )
 
@@ -136,26 +137,10 @@ func loadTrace(ref, store string) (*workloads.Trace, error) {
 	return t, nil
 }
 
-// simWorkload converts a trace into the simulator's input: the original
-// request when the trace knows it (else the simulator's default), and the
-// trace's nominal interval.
-func simWorkload(t *workloads.Trace) *sim.Workload {
-	w := &sim.Workload{ID: t.ID, Samples: t.Samples(), Interval: t.Meta.Interval, Dataset: datasetOf(t.Meta)}
-	if r := t.Meta.OriginalRequest; r != nil {
-		w.InitialRequest = *r
-	}
-	return w
-}
-
-// datasetOf names the dataset of a workload, for per-dataset comparisons:
-// "generated" for generated workloads, else the import format (bitbrains,
-// jobs, alibaba-machine, ...).
-func datasetOf(m workloads.Meta) string {
-	if m.Source == "generator" {
-		return "generated"
-	}
-	return m.Type
-}
+// simWorkload converts a trace into the simulator's input, as the what-if
+// of a live history does (whatif.SimWorkload): the original request when the
+// trace knows it, the trace's nominal interval and its dataset.
+func simWorkload(t *workloads.Trace) *sim.Workload { return whatif.SimWorkload(t) }
 
 // SimulateOptions holds the flags of `simulate`.
 type SimulateOptions struct {
