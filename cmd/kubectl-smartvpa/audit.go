@@ -24,9 +24,11 @@ type AuditOptions struct {
 	Usage    string
 	MaxDrift float64
 	Output   string
+	whatIf   auditWhatIf
 
-	args []string
-	now  time.Time
+	args    []string
+	now     time.Time
+	changed func(name string) bool
 }
 
 func (c *cli) newAuditCmd() *cobra.Command {
@@ -44,13 +46,24 @@ from --usage, a workload store folder (the trace of a container is the pod
 template's smartvpa.io/workload annotation, else <name>-<container>, else
 <name>), or from Prometheus (--prometheus-url).
 
+What-if (--what-if): replay the targets' own history (as 'backtest
+--history' does; --history prometheus, or checkpoints for serve's journal;
+auto takes prometheus when --prometheus-url is set) with --recommender and
+the others (--against, default every recommender but the oracle), and fail
+when --recommender would have been beaten by more than --margin: (its cost -
+the best cost) / its cost > margin, where cost is minus the simulator's
+reward summed over the containers (slack, OOM kills, CPU over-request,
+restarts and updates; see 'kubectl smartvpa simulate --help').
+
 audit only reads: it works with read-only RBAC and never writes.
-Exit codes: 0 no container drifts, 1 some do, 2 usage or input error,
-3 cluster or API error.`,
+Exit codes: 0 no container drifts (--what-if: not beaten), 1 some do (--what-if:
+beaten by more than --margin), 2 usage or input error, 3 cluster or API error.`,
 		Example: `  kubectl smartvpa audit -n demo
   kubectl smartvpa audit -A --max-drift 0.5 -o junit > audit.xml
   kubectl smartvpa audit -f deploy/ --usage data/workloads
-  kubectl smartvpa audit -f app.yaml --prometheus-url http://prometheus:9090 -o json`,
+  kubectl smartvpa audit -f app.yaml --prometheus-url http://prometheus:9090 -o json
+  kubectl smartvpa audit -n demo --what-if --prometheus-url http://prometheus:9090
+  kubectl smartvpa audit -A --what-if --recommender smart --against vpa,autopilot --margin 0.1 -o json`,
 	}, o)
 	o.addFlags(cmd, true)
 	f := cmd.Flags()
@@ -58,6 +71,7 @@ Exit codes: 0 no container drifts, 1 some do, 2 usage or input error,
 	f.StringVar(&o.Usage, "usage", "", "offline: workload store folder with the containers' usage traces")
 	f.Float64Var(&o.MaxDrift, "max-drift", o.MaxDrift, "largest accepted |request - target| / request")
 	addOutputFlag(cmd, &o.Output, kube.AuditFormats...)
+	o.whatIf.addFlags(cmd)
 	return cmd
 }
 
@@ -65,6 +79,7 @@ Exit codes: 0 no container drifts, 1 some do, 2 usage or input error,
 func (o *AuditOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.cmd = cmd.CommandPath()
 	o.args = args
+	o.changed = cmd.Flags().Changed
 	if o.now.IsZero() {
 		o.now = time.Now()
 	}
@@ -73,6 +88,13 @@ func (o *AuditOptions) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks the flags.
 func (o *AuditOptions) Validate() error {
+	changed := o.changed
+	if changed == nil {
+		changed = func(string) bool { return false }
+	}
+	if err := o.whatIf.validate(o, changed); err != nil {
+		return err
+	}
 	switch {
 	case o.MaxDrift <= 0:
 		return usageErrorf(o.cmd, "invalid --max-drift %g: use a positive fraction such as 0.3", o.MaxDrift)
@@ -93,6 +115,9 @@ func (o *AuditOptions) Validate() error {
 
 // Run audits and maps the verdict to the exit code.
 func (o *AuditOptions) Run(ctx context.Context) error {
+	if o.whatIf.WhatIf {
+		return o.runWhatIf(ctx)
+	}
 	defer func() { o.counter.print(o.ErrOut) }()
 	var rep *kube.Report
 	var err error

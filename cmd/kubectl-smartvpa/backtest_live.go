@@ -164,7 +164,11 @@ func (l *liveBacktest) collect(ctx context.Context, errOut io.Writer) (*whatif.S
 		for _, w := range ws {
 			names = append(names, w.Namespace+"/"+w.Ref())
 		}
-		return nil, inputError(fmt.Errorf("%s has no history for %s in the last %s: check the source, --history-duration and that the containers ran",
+		if l.History != "prometheus" {
+			return nil, inputError(fmt.Errorf("%s has no samples for %s: run 'kubectl smartvpa serve' so it journals them, or use --history prometheus",
+				l.source(), strings.Join(names, ", ")))
+		}
+		return nil, inputError(fmt.Errorf("%s has no history for %s in the last %s: check --prometheus-url, --history-duration and that the containers ran",
 			l.source(), strings.Join(names, ", "), l.opts.HistoryDuration))
 	}
 	return set, nil
