@@ -12,6 +12,8 @@ type KeyMap struct {
 
 	Approve, ApplyMarked, DryRun key.Binding
 
+	WhatIf key.Binding
+
 	Refresh, Help, Quit key.Binding
 
 	Confirm, Cancel key.Binding
@@ -38,6 +40,7 @@ func DefaultKeyMap() KeyMap {
 		Approve:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "approve (mark) workload")),
 		ApplyMarked: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "apply approved (confirm)")),
 		DryRun:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "server dry-run of workload")),
+		WhatIf:      key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "what-if: backtest recommenders")),
 
 		Refresh: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "refresh now")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle help")),
@@ -58,7 +61,7 @@ type helpGroup struct {
 func (k KeyMap) groups() []helpGroup {
 	return []helpGroup{
 		{"Navigate", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Enter, k.Back, k.NextContainer}},
-		{"View", []key.Binding{k.Filter, k.Sort, k.Namespace, k.Recommender, k.Refresh, k.Help, k.Quit}},
+		{"View", []key.Binding{k.Filter, k.Sort, k.Namespace, k.Recommender, k.WhatIf, k.Refresh, k.Help, k.Quit}},
 		{"Change", []key.Binding{k.Approve, k.ApplyMarked, k.DryRun, k.Confirm, k.Cancel}},
 	}
 }

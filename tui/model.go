@@ -43,6 +43,8 @@ type Options struct {
 	Context context.Context
 	// Timeout bounds each call to Source and Actions; 0 means 30s.
 	Timeout time.Duration
+	// WhatIf runs the what-if view (b); nil turns it off.
+	WhatIf WhatIfer
 }
 
 type mode int
@@ -100,6 +102,10 @@ type Model struct {
 	status    string // last message for the status line
 	statusErr bool
 	dialogSeq int
+
+	// wi is the open what-if view (whatif.go), nil when closed.
+	wi        *whatIfState
+	whatIfSeq int
 
 	// noTick disables the refresh timer (tests).
 	noTick bool
@@ -248,6 +254,9 @@ func (m *Model) setStatus(isErr bool, format string, args ...any) {
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.whatIfUpdate(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height

@@ -33,6 +33,8 @@ func (m *Model) Render() string {
 		body = m.helpLines(w, bodyH)
 	case m.dialog != nil:
 		body = m.dialogLines(w, bodyH)
+	case m.wi != nil:
+		body = m.whatIfLines(w, bodyH)
 	case m.mode == modeDetail:
 		body = m.detailLines(w, bodyH)
 	default:
@@ -271,12 +273,14 @@ func (m *Model) hints() []hint {
 		return []hint{{k.Confirm, "apply"}, {k.Cancel, "cancel"}, {k.Down, "scroll"}}
 	case m.dialog != nil:
 		return []hint{{k.Cancel, "close"}, {k.Down, "scroll"}}
+	case m.wi != nil:
+		return []hint{{k.Back, "back"}, {k.Down, "pick"}, {k.Enter, "approve with"}, {k.Quit, "quit"}}
 	case m.mode == modeDetail:
 		return []hint{{k.Help, "help"}, {k.Quit, "quit"}, {k.Back, "back"}, {k.NextContainer, "container"},
 			{k.Recommender, "recommender"}, {k.Down, "scroll"}, {k.Approve, "approve"}, {k.DryRun, "dry-run"}}
 	}
 	return []hint{{k.Help, "help"}, {k.Quit, "quit"}, {k.Enter, "detail"}, {k.Filter, "filter"},
-		{k.Sort, "sort"}, {k.Namespace, "ns"}, {k.Recommender, "rec"}, {k.Approve, "approve"},
+		{k.Sort, "sort"}, {k.Namespace, "ns"}, {k.Recommender, "rec"}, {k.WhatIf, "what-if"}, {k.Approve, "approve"},
 		{k.ApplyMarked, "apply"}, {k.DryRun, "dry-run"}}
 }
 

@@ -180,6 +180,7 @@ func (o *UIOptions) Run(ctx context.Context) error {
 		return err
 	}
 	opts.Source, opts.Actions = src, src
+	opts.WhatIf = o.whatIf(src)
 	opts.Namespace = ""
 	// Live sampling (--sample-for) makes a history fetch last that long.
 	opts.Timeout = 30*time.Second + o.SampleFor
