@@ -45,4 +45,3 @@ func (o *UIOptions) whatIf(src *tuisource.Source) tui.WhatIfer {
 		Seed: o.Seed, Config: recommend.Config{Seed: o.Seed, ModelFile: o.ModelFile},
 	}
 }
-

@@ -30,7 +30,7 @@ type WhatIf struct {
 	// HistoryDuration is the history asked for (for the short-history note).
 	HistoryDuration time.Duration
 	// Step is the history's resolution (the warm-up is a multiple of it).
-	Step time.Duration
+	Step   time.Duration
 	Seed   int64
 	Config recommend.Config
 	// Now is the end of the history (nil: time.Now truncated to Step).
