@@ -40,7 +40,7 @@ func DefaultKeyMap() KeyMap {
 		Approve:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "approve (mark) workload")),
 		ApplyMarked: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "apply approved (confirm)")),
 		DryRun:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "server dry-run of workload")),
-		WhatIf:      key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "what-if: backtest recommenders")),
+		WhatIf:      key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "what-if of recommenders")),
 
 		Refresh: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "refresh now")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle help")),

@@ -280,8 +280,8 @@ func (m *Model) hints() []hint {
 			{k.Recommender, "recommender"}, {k.Down, "scroll"}, {k.Approve, "approve"}, {k.DryRun, "dry-run"}}
 	}
 	return []hint{{k.Help, "help"}, {k.Quit, "quit"}, {k.Enter, "detail"}, {k.Filter, "filter"},
-		{k.Sort, "sort"}, {k.Namespace, "ns"}, {k.Recommender, "rec"}, {k.WhatIf, "what-if"}, {k.Approve, "approve"},
-		{k.ApplyMarked, "apply"}, {k.DryRun, "dry-run"}}
+		{k.Sort, "sort"}, {k.Namespace, "ns"}, {k.Recommender, "rec"}, {k.Approve, "approve"},
+		{k.ApplyMarked, "apply"}, {k.DryRun, "dry-run"}, {k.WhatIf, "what-if"}}
 }
 
 func (m *Model) hintLine(w int) string {

@@ -124,6 +124,9 @@ func (m *Model) whatIfUpdate(msg tea.Msg) (tea.Cmd, bool) {
 }
 
 func (m *Model) whatIfTick() tea.Cmd {
+	if m.noTick {
+		return nil
+	}
 	seq := m.wi.seq
 	return tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg { return whatIfTickMsg{seq: seq} })
 }
