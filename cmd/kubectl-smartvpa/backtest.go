@@ -159,7 +159,7 @@ func (o *BacktestOptions) Validate() error {
 			return err
 		}
 	} else if len(o.Workloads) == 0 {
-		return usageErrorf(o.cmd, "--workloads is required: give a workload store folder, workload ids or trace files")
+		return usageErrorf(o.cmd, "--workloads is required: give a workload store folder, workload ids or trace files, or replay the cluster's own history with --history prometheus|checkpoints")
 	}
 	if len(o.Recommenders) == 0 {
 		return usageErrorf(o.cmd, "--recommenders is empty: name at least one, e.g. vpa,oracle")

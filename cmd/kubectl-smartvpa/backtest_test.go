@@ -186,7 +186,7 @@ func TestBacktestErrors(t *testing.T) {
 		want string
 	}{
 		{"no workloads", []string{"backtest"}, exitUsage,
-			"error: --workloads is required: give a workload store folder, workload ids or trace files; run 'kubectl smartvpa backtest --help' for usage\n"},
+			"error: --workloads is required: give a workload store folder, workload ids or trace files, or replay the cluster's own history with --history prometheus|checkpoints; run 'kubectl smartvpa backtest --help' for usage\n"},
 		{"unknown recommender", []string{"backtest", "--workloads", dir, "--recommenders", "vpa,nope"}, exitUsage,
 			`error: unknown recommender "nope": choose one of `},
 		{"duplicate recommender", []string{"backtest", "--workloads", dir, "--recommenders", "vpa,vpa"}, exitUsage,
