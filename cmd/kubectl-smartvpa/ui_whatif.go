@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/core/sim"
 	"github.com/smartvpa/smartvpa/kube"
@@ -29,11 +31,9 @@ func (o *UIOptions) whatIf(src *tuisource.Source) tui.WhatIfer {
 		return nil
 	}
 	opts := sim.DefaultOptions()
-	step := l.opts.Step
+	var step time.Duration // the journal's samples have no step
 	if p, ok := col.Source.(*kube.Prometheus); ok {
 		step = p.EffectiveStep()
-	} else {
-		step = 0
 	}
 	asked := l.opts.HistoryDuration
 	if mode != "prometheus" {
