@@ -14,6 +14,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/smartvpa/smartvpa/kube/operator"
 	"github.com/smartvpa/smartvpa/test/e2e/framework"
 )
 
@@ -252,5 +253,44 @@ func TestWhatIfScale(t *testing.T) {
 		if len(f) >= 3 && f[1] == "GET" && f[2] == "list" && f[0] != "1" {
 			t.Errorf("more than one list call for a kind: %s", line)
 		}
+	}
+}
+
+// backtest --history checkpoints replays the samples serve journals.
+func TestWhatIfFromServeJournal(t *testing.T) {
+	c := framework.Get(t)
+	dyn, kc := serveEnv(t, c)
+	ns := c.Namespace(t, "whatif-journal")
+	serveWorkload(t, c, ns, 2, "100m", "128Mi")
+	createVPA(t, dyn, ns, "mine", "smartvpa", "Off")
+	cmName := operator.CheckpointName(ns, "mine")
+	t.Cleanup(func() {
+		_ = c.Client.CoreV1().ConfigMaps("smartvpa-system").Delete(context.Background(), cmName, metav1.DeleteOptions{})
+	})
+	p := startServe(t, c, kc, "smartvpa-e2e-"+ns, "--recommender", "vpa")
+	setUsage(t, c, ns, "150m", "200Mi")
+	framework.Eventually(t, 6*serveInterval, func() (bool, error) {
+		return checkpointTotal(t, c, ns, "mine") >= 4, nil
+	}, "serve's journal of %s/mine with 4 samples", ns)
+	p.stop(t)
+
+	r := smartvpa(t, c, c.KubeconfigView, "", "backtest", "-n", ns, "deploy/svc", "--history", "checkpoints", "--recommenders", "vpa,smart", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var out struct {
+		History string `json:"history"`
+		Series  []struct{ Name, Container string }
+		Results []struct {
+			Dataset string `json:"dataset"`
+			Samples int    `json:"samples"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	if out.History != "checkpoints" || len(out.Series) != 1 || out.Series[0].Name != "svc" || len(out.Results) != 2 ||
+		out.Results[0].Dataset != "checkpoints" || out.Results[0].Samples == 0 {
+		t.Fatalf("what-if from the journal:\n%s\n%s", r.stdout, r.stderr)
 	}
 }
