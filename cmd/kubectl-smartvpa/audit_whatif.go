@@ -176,7 +176,7 @@ func (o *AuditOptions) runWhatIf(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "note: %s\n", note)
 	}
 	recs := o.whatIf.recommenders(o.Recommender)
-	bo := sim.BacktestOptions{Options: opts, Seed: o.Seed, Config: recommend.Config{Seed: o.Seed, ModelFile: o.ModelFile}}
+	bo := sim.BacktestOptions{Options: opts, Seed: o.Seed, Config: recommend.Config{Seed: o.Seed, ModelFile: o.ModelFile, Profile: o.Profile}}
 	if bar := newProgressBar(o.ErrOut, "what-if", 0, runs); bar != nil {
 		bo.Progress = func(done, total int) { bar.Set(int64(done), int64(total)) }
 		defer bar.Done()

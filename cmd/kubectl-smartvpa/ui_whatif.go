@@ -42,6 +42,6 @@ func (o *UIOptions) whatIf(src *tuisource.Source) tui.WhatIfer {
 	return &tuisource.WhatIf{
 		Resolve: src.Resolve, Collector: col, Label: l.source(), Names: o.names,
 		Options: &opts, HistoryDuration: asked, Step: step,
-		Seed: o.Seed, Config: recommend.Config{Seed: o.Seed, ModelFile: o.ModelFile},
+		Seed: o.Seed, Config: recommend.Config{Seed: o.Seed, ModelFile: o.ModelFile, Profile: o.Profile},
 	}
 }
