@@ -199,6 +199,9 @@ func (o *BacktestOptions) runLive(ctx context.Context) error {
 		asked = 0
 	}
 	opts.Warmup, note = whatif.Warmup(set, o.opts.Warmup, asked, l.opts.Step)
+	if note != "" && opts.Warmup != o.opts.Warmup {
+		note += fmt.Sprintf(" (an offline backtest of the same history needs --warmup %s; name the targets to leave a short-lived workload out)", opts.Warmup)
+	}
 	if note != "" {
 		fmt.Fprintf(o.ErrOut, "note: %s\n", note)
 	}

@@ -225,8 +225,8 @@ func Warmup(set *Set, requested, asked, step time.Duration) (time.Duration, stri
 		}
 		return requested, ""
 	}
-	note := fmt.Sprintf("history is short: the shortest series (%s) covers %s, so the warm-up is cut from %s to %s and at least half of every series is measured (pass --warmup %s to an offline backtest of the same history)",
-		at, shortest, requested, half, half)
+	note := fmt.Sprintf("history is short: the shortest series (%s) covers %s, so the warm-up is cut from %s to %s and at least half of every series is measured",
+		at, shortest, requested, half)
 	return half, note
 }
 

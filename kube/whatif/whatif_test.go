@@ -144,7 +144,7 @@ func TestWarmup(t *testing.T) {
 	}{
 		{"long history keeps the warm-up", setOf(8*24*time.Hour, 8*24*time.Hour-5*time.Minute), 24 * time.Hour, 24 * time.Hour, ""},
 		{"short history cuts it to half the shortest, on the step", setOf(8*24*time.Hour, 97*time.Minute), 24 * time.Hour, 45 * time.Minute,
-			"history is short: the shortest series (ns/deployment/b c) covers 1h37m0s, so the warm-up is cut from 24h0m0s to 45m0s and at least half of every series is measured (pass --warmup 45m0s to an offline backtest of the same history)"},
+			"history is short: the shortest series (ns/deployment/b c) covers 1h37m0s, so the warm-up is cut from 24h0m0s to 45m0s and at least half of every series is measured"},
 		{"shorter than asked but long enough", setOf(3 * 24 * time.Hour), 24 * time.Hour, 24 * time.Hour,
 			"history is short: the shortest series (ns/deployment/a c) covers 72h0m0s of the 192h0m0s asked"},
 		{"empty set", &Set{}, 24 * time.Hour, 24 * time.Hour, ""},
