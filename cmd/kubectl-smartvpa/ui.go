@@ -64,6 +64,15 @@ smartvpa, limits kept in proportion, a resource an HPA scales on left
 unchanged). "applied" means smartvpa set the requests last and they lie
 within the recommended bounds.
 
+b on a workload is the what-if: its containers' own history (Prometheus, or
+serve's journal when there is no --prometheus-url; not with --history live)
+is replayed in the background against every recommender of the picker, as
+'backtest --history' does (a spinner; esc cancels), then one row per
+recommender shows CPU and memory slack, OOM kills, restarts, updates per day
+and the monthly cost of its last recommendation at the current replicas;
+enter (or a) approves the workload with the recommender under the cursor and
+switches the table to it.
+
 When RBAC lets you patch none of the workload kinds (checked with
 SelfSubjectAccessReviews) the UI is read-only: the apply keys are off and the
 status line says why.
