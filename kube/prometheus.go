@@ -220,13 +220,21 @@ func (p *Prometheus) namespaceHistory(ctx context.Context, c promv1.API, ns stri
 		podRE = podRegexp(ws)
 	}
 	cpuQ, memQ, thrQ := p.Queries(ns, podRE)
-	cpuV, _, _, err := c.QueryRange(ctx, cpuQ, r)
-	if err != nil {
-		return nil, fmt.Errorf("prometheus %s: cpu query for namespace %s: %w", p.URL, ns, err)
+	// The two range queries run at once: Prometheus evaluates each on one
+	// core, and over days of thousands of pods each takes seconds.
+	var (
+		cpuV, memV     prommodel.Value
+		cpuErr, memErr error
+		wg             sync.WaitGroup
+	)
+	wg.Go(func() { cpuV, _, _, cpuErr = c.QueryRange(ctx, cpuQ, r) })
+	memV, _, _, memErr = c.QueryRange(ctx, memQ, r)
+	wg.Wait()
+	if cpuErr != nil {
+		return nil, fmt.Errorf("prometheus %s: cpu query for namespace %s: %w", p.URL, ns, cpuErr)
 	}
-	memV, _, _, err := c.QueryRange(ctx, memQ, r)
-	if err != nil {
-		return nil, fmt.Errorf("prometheus %s: memory query for namespace %s: %w", p.URL, ns, err)
+	if memErr != nil {
+		return nil, fmt.Errorf("prometheus %s: memory query for namespace %s: %w", p.URL, ns, memErr)
 	}
 	m := newPodMatcher(ws)
 	type podC struct{ pod, container string }
