@@ -89,15 +89,15 @@ A progress bar goes to stderr when it is a terminal.
 What-if on your own cluster (--history prometheus|checkpoints): instead of
 --workloads, the arguments are workloads as for recommend (deploy/web,
 "deploy web api", -l app=web, -n NS, -A; none: every workload of the
-namespace). Each container's usage history is pulled into memory, as
-'workload import --format prometheus' would store it (at each --step the mean
-over the workload's pods, the current request as the initial request), and
-replayed per container with the same flags, results, comparison and verdict
-as above; --save-store DIR also saves it as a workload store (replacing
+namespace). Each container's usage history is pulled into memory as a
+workload trace (at each --step the mean over the workload's pods, the current
+request as the initial request) and replayed per container with the same
+flags, results, comparison and verdict as above; --save-store DIR also saves it as a workload store (replacing
 series with the same ids), and an offline backtest of DIR with the same seed
 and warm-up prints the same figures. Sources:
   prometheus   range queries over --history-duration at --step, one CPU and
-               one memory query per namespace (--prometheus-url)
+               one memory query per namespace and 64 workloads, each
+               workload's pods averaged by Prometheus (--prometheus-url)
   checkpoints  the samples serve journals in --checkpoint-namespace (upstream
                VerticalPodAutoscalerCheckpoints are histograms with no time
                line and cannot be replayed: they are noted and skipped)

@@ -101,8 +101,8 @@ func (l *liveBacktest) collector() (*whatif.Collector, time.Time, error) {
 		return nil, time.Time{}, err
 	}
 	if l.History == "prometheus" {
-		p := l.opts.prometheus()
-		return &whatif.Collector{Source: p, Meta: kube.PrometheusTraceMeta(p), MaxSeries: l.MaxSeries}, time.Now().Truncate(p.EffectiveStep()), nil
+		p := &kube.PrometheusMeans{Prometheus: l.opts.prometheus()}
+		return &whatif.Collector{Source: p, Meta: p.MeansMeta(), MaxSeries: l.MaxSeries}, time.Now().Truncate(p.EffectiveStep()), nil
 	}
 	meta := workloads.Meta{Source: "import", Type: "checkpoints", Conversions: []string{
 		"cpu_millicores and memory_bytes: the samples of smartvpa serve's journal (ConfigMaps in " + l.opts.CheckpointNamespace + "), mean over the workload's pods sampled in the same second",

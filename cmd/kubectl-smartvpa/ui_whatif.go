@@ -32,7 +32,7 @@ func (o *UIOptions) whatIf(src *tuisource.Source) tui.WhatIfer {
 	}
 	opts := sim.DefaultOptions()
 	var step time.Duration // the journal's samples have no step
-	if p, ok := col.Source.(*kube.Prometheus); ok {
+	if p, ok := col.Source.(*kube.PrometheusMeans); ok {
 		step = p.EffectiveStep()
 	}
 	asked := l.opts.HistoryDuration
