@@ -153,9 +153,13 @@ func (l *liveBacktest) collect(ctx context.Context, errOut io.Writer) (*whatif.S
 		fmt.Fprintf(errOut, "note: %s\n", n)
 	}
 	if len(set.Missing) > 0 && len(set.Series) > 0 {
-		names := make([]string, len(set.Missing))
-		for i, r := range set.Missing {
-			names[i] = r.String()
+		const shown = 20
+		var names []string
+		for _, r := range set.Missing[:min(shown, len(set.Missing))] {
+			names = append(names, r.String())
+		}
+		if len(set.Missing) > shown {
+			names = append(names, fmt.Sprintf("and %d more (-o json lists them under \"missing\")", len(set.Missing)-shown))
 		}
 		fmt.Fprintf(errOut, "note: %d container(s) have no history in %s and are left out: %s\n", len(set.Missing), l.source(), strings.Join(names, ", "))
 	}
