@@ -103,9 +103,10 @@ type Model struct {
 	statusErr bool
 	dialogSeq int
 
-	// wi is the open what-if view (whatif.go), nil when closed.
-	wi        *whatIfState
-	whatIfSeq int
+	// wi is the open what-if view (whatif.go), nil when closed; whatIf its
+	// bookkeeping.
+	wi     *whatIfState
+	whatIf whatIfModel
 
 	// noTick disables the refresh timer (tests).
 	noTick bool

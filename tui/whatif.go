@@ -70,6 +70,23 @@ type whatIfState struct {
 	cursor  int
 }
 
+// whatIfModel is the what-if's bookkeeping that outlives the view: the run
+// counter, and the pick waiting for its recommender's rows.
+type whatIfModel struct {
+	seq  int
+	pick *whatIfPick
+	// inner is set while Update handles a list message for the pick.
+	inner bool
+}
+
+// whatIfPick is a recommender picked in the view: the workload is approved
+// once the table shows that recommender's recommendations.
+type whatIfPick struct {
+	ref         Ref
+	recommender string
+	approve     bool
+}
+
 type (
 	whatIfMsg struct {
 		seq int
@@ -85,6 +102,15 @@ var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 // for a message it leaves to the rest of Update.
 func (m *Model) whatIfUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
+	case listMsg:
+		if m.whatIf.pick == nil || m.whatIf.inner {
+			return nil, false
+		}
+		m.whatIf.inner = true
+		_, cmd := m.Update(msg)
+		m.whatIf.inner = false
+		m.finishPick(msg)
+		return cmd, true
 	case whatIfMsg:
 		if m.wi == nil || msg.seq != m.wi.seq {
 			return nil, true
@@ -142,9 +168,10 @@ func (m *Model) startWhatIf() tea.Cmd {
 	if !ok {
 		return nil
 	}
-	m.whatIfSeq++
+	m.whatIf.seq++
+	m.whatIf.pick = nil
 	ctx, cancel := context.WithCancel(m.ctx)
-	m.wi = &whatIfState{ref: r.w.Ref, seq: m.whatIfSeq, cancel: cancel, running: true, started: time.Now()}
+	m.wi = &whatIfState{ref: r.w.Ref, seq: m.whatIf.seq, cancel: cancel, running: true, started: time.Now()}
 	seq, wi, ref := m.wi.seq, m.opts.WhatIf, r.w.Ref
 	run := func() tea.Msg {
 		res, err := wi.WhatIf(ctx, ref)
@@ -180,7 +207,8 @@ func (m *Model) whatIfKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // pickWhatIf switches the table to the recommender under the cursor and,
-// when patching is allowed, approves the workload with it.
+// when patching is allowed, approves the workload with it once the table
+// shows that recommender's recommendations (finishPick).
 func (m *Model) pickWhatIf() tea.Cmd {
 	wi := m.wi
 	if len(wi.res.Rows) == 0 {
@@ -199,20 +227,40 @@ func (m *Model) pickWhatIf() tea.Cmd {
 	}
 	m.wi = nil
 	m.recIdx = idx
-	cmd := m.loadList()
-	r, ok := m.rowByRef(wi.ref)
-	switch {
-	case !m.perm.CanPatch:
+	m.whatIf.pick = &whatIfPick{ref: wi.ref, recommender: name, approve: m.perm.CanPatch}
+	if m.perm.CanPatch {
+		m.setStatus(false, "loading %s's recommendations to approve %s", name, wi.ref.KindName())
+	} else {
 		m.setStatus(false, "table shows %s (read-only: approving is off)", name)
-	case !ok:
-		m.setStatus(true, "%s is gone from the table", wi.ref.KindName())
-	case r.w.HPAConflict != "":
-		m.setStatus(true, "table shows %s; cannot approve %s: %s", name, wi.ref.KindName(), r.w.HPAConflict)
-	default:
-		m.approved[wi.ref] = true
-		m.setStatus(false, "%s approved with %s (%d approved; A applies)", wi.ref.KindName(), name, len(m.approved))
 	}
-	return cmd
+	return m.loadList()
+}
+
+// finishPick approves the picked workload once the list of its recommender
+// arrived.
+func (m *Model) finishPick(msg listMsg) {
+	p := m.whatIf.pick
+	if msg.recommender != p.recommender {
+		return // an older list
+	}
+	m.whatIf.pick = nil
+	if !p.approve {
+		return
+	}
+	r, ok := m.rowByRef(p.ref)
+	switch {
+	case msg.err != nil || m.shownRec != p.recommender:
+		m.setStatus(true, "%s not approved: %s's recommendations did not load", p.ref.KindName(), p.recommender)
+	case !ok:
+		m.setStatus(true, "%s is gone from the table", p.ref.KindName())
+	case r.w.HPAConflict != "":
+		m.setStatus(true, "table shows %s; cannot approve %s: %s", p.recommender, p.ref.KindName(), r.w.HPAConflict)
+	case !r.hasRec:
+		m.setStatus(true, "table shows %s; cannot approve %s: no recommendation yet", p.recommender, p.ref.KindName())
+	default:
+		m.approved[p.ref] = true
+		m.setStatus(false, "%s approved with %s (%d approved; A applies)", p.ref.KindName(), p.recommender, len(m.approved))
+	}
 }
 
 // whatIfCost prices a total request per month.

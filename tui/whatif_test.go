@@ -192,3 +192,34 @@ func TestWhatIfCancel(t *testing.T) {
 		t.Errorf("status %q", hs.m.status)
 	}
 }
+
+// failingList fails List for one recommender.
+type failingList struct {
+	*DemoSource
+	fail string
+}
+
+func (f failingList) List(ctx context.Context, rec string) ([]Workload, error) {
+	if rec == f.fail {
+		return nil, errors.New("prometheus is down")
+	}
+	return f.DemoSource.List(ctx, rec)
+}
+
+// TestWhatIfPickWaitsForTheRows: a pick approves only once the picked
+// recommender's rows are in the table.
+func TestWhatIfPickWaitsForTheRows(t *testing.T) {
+	src := newDemo(t, "")
+	hs := newHarness(t, 120, 30, Options{Source: failingList{src, testRecPeak}, Actions: src, Context: context.Background(), WhatIf: &fakeWhatIf{}})
+	sel, _ := hs.m.selected()
+	hs.keys("b", "down", "enter")
+	if hs.m.approved[sel.w.Ref] {
+		t.Error("approved although the picked recommender's rows did not load")
+	}
+	if want := sel.w.Ref.KindName() + " not approved: " + testRecPeak + "'s recommendations did not load"; hs.m.status != want {
+		t.Errorf("status %q, want %q", hs.m.status, want)
+	}
+	if hs.m.whatIf.pick != nil {
+		t.Error("the pick is still pending")
+	}
+}
