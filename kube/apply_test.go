@@ -31,7 +31,7 @@ func TestChangesHPA(t *testing.T) {
 		allowHPA bool
 		wantCPU  string
 	}{
-		{"hpa resource left alone", false, "1"},
+		{"hpa resource left alone", false, "1000m"},
 		{"allow hpa", true, "671m"},
 	}
 	for _, tt := range tests {
@@ -325,7 +325,7 @@ func TestApplyPatchRefusesConcurrentChange(t *testing.T) {
 		t.Fatalf("err = %v (%T), want a *ConflictError", err, err)
 	}
 	want := "demo/deployment/api changed since apply read it (container api: cpu request 100m -> 300m; container api: memory request 128Mi -> 256Mi; " +
-		"container api: cpu limit 200m -> 600m; container api: memory limit 512Mi -> 1Gi): nothing applied to it; run apply again to recommend from its new requests"
+		"container api: cpu limit 200m -> 600m; container api: memory limit 512Mi -> 1024Mi): nothing applied to it; run apply again to recommend from its new requests"
 	if err.Error() != want {
 		t.Errorf("err = %q\nwant  %q", err, want)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -49,8 +50,12 @@ type AuditItem struct {
 	Status   string          `json:"status"`
 	Requests model.Resources `json:"requests"`
 	Target   model.Resources `json:"target"`
-	Drift    *Drift          `json:"drift,omitempty"`
-	Reasons  []string        `json:"reasons,omitempty"`
+	// Drift is model.Drift: + over-provisioned, - under-provisioned.
+	Drift *model.Drift `json:"drift,omitempty"`
+	// MonthlySavings is recommend's: what setting the requests to the
+	// target saves a month at the current replica count.
+	MonthlySavings float64  `json:"monthlySavings"`
+	Reasons        []string `json:"reasons,omitempty"`
 }
 
 // Audit compares each container's requests with its recommendation.
@@ -58,7 +63,7 @@ func Audit(rep *Report, maxDrift float64) *AuditReport {
 	a := &AuditReport{APIVersion: "smartvpa.io/v1alpha1", Kind: "AuditReport", Recommender: rep.Recommender, History: rep.History, MaxDrift: maxDrift, Items: []AuditItem{}, Notes: rep.HistoryNotes, Source: rep, Status: AuditOK}
 	for _, wr := range rep.Workloads {
 		for _, c := range wr.Containers {
-			it := AuditItem{Namespace: wr.Namespace, Kind: wr.Kind, Name: wr.Name, Container: c.Name, Requests: c.Requests, Drift: c.Drift, Status: "ok"}
+			it := AuditItem{Namespace: wr.Namespace, Kind: wr.Kind, Name: wr.Name, Container: c.Name, Requests: c.Requests, Drift: c.Drift, MonthlySavings: c.MonthlySavings, Status: "ok"}
 			a.Checked++
 			if c.Recommendation == nil {
 				it.Status = "unknown"
@@ -70,19 +75,16 @@ func Audit(rep *Report, maxDrift float64) *AuditReport {
 			it.Target = c.Recommendation.Target
 			for _, r := range model.AllResources {
 				req, t := c.Requests.Get(r), c.Recommendation.Target.Get(r)
-				d := c.Drift.CPU
-				if r == model.Memory {
-					d = c.Drift.Memory
-				}
+				d := c.Drift.Get(r)
 				switch {
 				case req == 0 && t > 0:
 					it.Reasons = append(it.Reasons, fmt.Sprintf("no %s request (recommended %s)", r, format(r, t)))
-				case math.Abs(d) > maxDrift:
+				case math.Abs(d) > maxDrift: // NaN (no target) never drifts
 					dir := "over-provisioned"
 					if d < 0 {
 						dir = "under-provisioned"
 					}
-					it.Reasons = append(it.Reasons, fmt.Sprintf("%s %s by %.0f%%: request %s, recommended %s (max drift %.0f%%)", r, dir, math.Abs(100*d), format(r, req), format(r, t), 100*maxDrift))
+					it.Reasons = append(it.Reasons, fmt.Sprintf("%s %s (drift %s): request %s, recommended %s (max drift %.0f%%)", r, dir, model.FormatDrift(d), format(r, req), format(r, t), 100*maxDrift))
 				}
 			}
 			if len(it.Reasons) > 0 {
@@ -96,6 +98,14 @@ func Audit(rep *Report, maxDrift float64) *AuditReport {
 		a.Status = AuditDrift
 	}
 	return a
+}
+
+// worst is the item's drift that matters most (model.Drift.Worst).
+func (it *AuditItem) worst() float64 {
+	if it.Drift == nil {
+		return math.NaN()
+	}
+	return it.Drift.Worst()
 }
 
 func format(r model.Resource, v float64) string {
@@ -113,19 +123,23 @@ func PrintAudit(w io.Writer, a *AuditReport, format string) error {
 	switch format {
 	case "", "table":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAMESPACE\tWORKLOAD\tCONTAINER\tSTATUS\tCPU REQUEST -> REC\tMEMORY REQUEST -> REC\tDRIFT\tREASON")
-		for _, it := range a.Items {
+		fmt.Fprintln(tw, "NAMESPACE\tWORKLOAD\tCONTAINER\tSTATUS\tCPU REQUEST -> REC\tMEMORY REQUEST -> REC\tCPU DRIFT\tMEM DRIFT\tREASON")
+		items := append([]AuditItem(nil), a.Items...)
+		sort.SliceStable(items, func(i, j int) bool { return model.RiskFirst(items[i].worst(), items[j].worst()) })
+		for _, it := range items {
+			cpuDrift, memDrift := DriftCells(it.Drift)
 			reason := strings.Join(it.Reasons, "; ")
 			if reason == "" {
 				reason = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s -> %s\t%s -> %s\t%s\t%s\n", it.Namespace, strings.ToLower(it.Kind)+"/"+it.Name, it.Container, it.Status,
-				FormatCPU(it.Requests.CPUMillicores), orDash(FormatCPU(it.Target.CPUMillicores)), FormatMemory(it.Requests.MemoryBytes), orDash(FormatMemory(it.Target.MemoryBytes)), DriftCell(it.Drift), reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s -> %s\t%s -> %s\t%s\t%s\t%s\n", it.Namespace, strings.ToLower(it.Kind)+"/"+it.Name, it.Container, it.Status,
+				FormatCPU(it.Requests.CPUMillicores), orDash(FormatCPU(it.Target.CPUMillicores)), FormatMemory(it.Requests.MemoryBytes), orDash(FormatMemory(it.Target.MemoryBytes)), cpuDrift, memDrift, reason)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "\n%d container(s) checked, %d drift more than %.0f%%, %d without a recommendation (recommender %s, history from %s)\n", a.Checked, a.Drifting, 100*a.MaxDrift, a.Unknown, a.Recommender, orNone(a.History))
+		fmt.Fprintf(w, "%s; rows riskiest first\n", DriftLegend)
 		for _, n := range a.Notes {
 			fmt.Fprintf(w, "note: %s\n", n)
 		}

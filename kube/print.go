@@ -139,18 +139,18 @@ func upperCell(format func(float64) string, v float64) string {
 	return format(v)
 }
 
-// DriftCell formats the larger drift with its sign: "+60%" over-provisioned,
-// "-350%" under-provisioned.
-func DriftCell(d *Drift) string {
+// DriftCells formats the CPU and the memory drift (model.FormatDrift: "+60%"
+// over-provisioned, "-350%" under-provisioned, "-" none).
+func DriftCells(d *model.Drift) (cpu, memory string) {
 	if d == nil {
-		return "-"
+		return "-", "-"
 	}
-	v := d.CPU
-	if math.Abs(d.Memory) > math.Abs(v) {
-		v = d.Memory
-	}
-	return fmt.Sprintf("%+.0f%%", 100*v)
+	return model.FormatDrift(d.CPU), model.FormatDrift(d.Memory)
 }
+
+// DriftLegend is the line under every table with drift columns: the sign
+// convention and the scale.
+const DriftLegend = "drift = (request - target) / min(request, target): + over-provisioned, - under-provisioned (+100% = twice the target, -100% = half of it)"
 
 func money(x float64) string {
 	if x < 0 {
@@ -161,34 +161,34 @@ func money(x float64) string {
 
 func printTable(w io.Writer, rep *Report, wide, explain bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := "NAMESPACE\tWORKLOAD\tCONTAINER\tCPU REQUEST -> REC (LOWER-UPPER)\tMEMORY REQUEST -> REC (LOWER-UPPER)\tDRIFT\tCONFIDENCE"
+	head := "NAMESPACE\tWORKLOAD\tCONTAINER\tCPU REQUEST -> REC (LOWER-UPPER)\tMEMORY REQUEST -> REC (LOWER-UPPER)\tCPU DRIFT\tMEM DRIFT\tCONFIDENCE"
 	if wide {
 		head += "\tREPLICAS\tHISTORY\tSAMPLES\tLIMITS -> NEW\tSAVINGS/MONTH"
 	}
 	fmt.Fprintln(tw, head+"\tNOTES")
 	rows := 0
-	for _, wr := range rep.Workloads {
-		for _, c := range wr.Containers {
-			rows++
-			name := c.Name
-			if c.Sidecar {
-				name += " (sidecar)"
-			}
-			row := []string{wr.Namespace, wr.Ref(), name, cpuCell(c.Requests.CPUMillicores, c.Recommendation), memCell(c.Requests.MemoryBytes, c.Recommendation), DriftCell(c.Drift), string(c.Confidence)}
-			if wide {
-				lim := fmt.Sprintf("%s/%s", FormatCPU(c.Limits.CPUMillicores), FormatMemory(c.Limits.MemoryBytes))
-				if c.NewLimits != nil {
-					lim += fmt.Sprintf(" -> %s/%s", FormatCPU(c.NewLimits.CPUMillicores), FormatMemory(c.NewLimits.MemoryBytes))
-				}
-				row = append(row, strconv.Itoa(wr.Replicas), shortDuration(time.Duration(c.HistorySpan)), strconv.Itoa(c.Samples), lim, money(c.MonthlySavings))
-			}
-			notes := strings.Join(c.Notes, "; ")
-			if notes == "" {
-				notes = "-"
-			}
-			row = append(row, notes)
-			fmt.Fprintln(tw, strings.Join(row, "\t"))
+	for _, rc := range riskFirst(rep) {
+		wr, c := rc.w, rc.c
+		rows++
+		name := c.Name
+		if c.Sidecar {
+			name += " (sidecar)"
 		}
+		cpuDrift, memDrift := DriftCells(c.Drift)
+		row := []string{wr.Namespace, wr.Ref(), name, cpuCell(c.Requests.CPUMillicores, c.Recommendation), memCell(c.Requests.MemoryBytes, c.Recommendation), cpuDrift, memDrift, string(c.Confidence)}
+		if wide {
+			lim := fmt.Sprintf("%s/%s", FormatCPU(c.Limits.CPUMillicores), FormatMemory(c.Limits.MemoryBytes))
+			if c.NewLimits != nil {
+				lim += fmt.Sprintf(" -> %s/%s", FormatCPU(c.NewLimits.CPUMillicores), FormatMemory(c.NewLimits.MemoryBytes))
+			}
+			row = append(row, strconv.Itoa(wr.Replicas), shortDuration(time.Duration(c.HistorySpan)), strconv.Itoa(c.Samples), lim, money(c.MonthlySavings))
+		}
+		notes := strings.Join(c.Notes, "; ")
+		if notes == "" {
+			notes = "-"
+		}
+		row = append(row, notes)
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -202,6 +202,9 @@ func printTable(w io.Writer, rep *Report, wide, explain bool) error {
 	}
 	fmt.Fprintf(w, "\nrecommender %s, profile %s, history from %s", rep.Recommender, rep.Profile, hist)
 	fmt.Fprintf(w, "; estimated savings %s/month\n", money(rep.MonthlySavings))
+	if rows > 0 {
+		fmt.Fprintf(w, "%s; rows riskiest first\n", DriftLegend)
+	}
 	for _, n := range rep.HistoryNotes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
@@ -278,6 +281,41 @@ func writeEvidence(w io.Writer, ex *recommend.Explanation) {
 	}
 }
 
+// csvDrift writes a drift with 4 decimals; empty when there is none.
+func csvDrift(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
+}
+
+// reportRow is one container of a report with its workload.
+type reportRow struct {
+	w *WorkloadReport
+	c *ContainerReport
+}
+
+// riskFirst returns the report's containers in the order tables print them:
+// model.RiskFirst on the worst drift (under-provisioned first), containers
+// without a recommendation last, otherwise in report order.
+func riskFirst(rep *Report) []reportRow {
+	var out []reportRow
+	for i := range rep.Workloads {
+		wr := &rep.Workloads[i]
+		for j := range wr.Containers {
+			out = append(out, reportRow{wr, &wr.Containers[j]})
+		}
+	}
+	worst := func(c *ContainerReport) float64 {
+		if c.Drift == nil {
+			return math.NaN()
+		}
+		return c.Drift.Worst()
+	}
+	sort.SliceStable(out, func(i, j int) bool { return model.RiskFirst(worst(out[i].c), worst(out[j].c)) })
+	return out
+}
+
 func printCSV(w io.Writer, rep *Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"namespace", "kind", "name", "container", "sidecar", "replicas",
@@ -301,7 +339,7 @@ func printCSV(w io.Writer, rep *Report) error {
 				row = append(row, "", "", "", f(c.Requests.MemoryBytes), "", "", "")
 			}
 			if c.Drift != nil {
-				row = append(row, strconv.FormatFloat(c.Drift.CPU, 'f', 4, 64), strconv.FormatFloat(c.Drift.Memory, 'f', 4, 64))
+				row = append(row, csvDrift(c.Drift.CPU), csvDrift(c.Drift.Memory))
 			} else {
 				row = append(row, "", "")
 			}

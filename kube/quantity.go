@@ -94,23 +94,13 @@ func ToResourceList(r model.Resources) corev1.ResourceList {
 	return l
 }
 
-// FormatCPU formats millicores the way kubectl shows them ("250m", "2").
-func FormatCPU(millicores float64) string {
-	if millicores <= 0 {
-		return "-"
-	}
-	q := CPUQuantity(millicores)
-	return q.String()
-}
+// FormatCPU formats millicores in smartvpa's one CPU unit, model.FormatCPU
+// ("250m", "2000m"): a column never mixes cores and millicores.
+func FormatCPU(millicores float64) string { return model.FormatCPU(millicores) }
 
-// FormatMemory formats bytes as a quantity rounded up to MiB ("300Mi").
-func FormatMemory(bytes float64) string {
-	if bytes <= 0 {
-		return "-"
-	}
-	q := MemoryQuantity(bytes)
-	return q.String()
-}
+// FormatMemory formats bytes in smartvpa's one memory unit, model.FormatMemory
+// ("300Mi", "1851Mi").
+func FormatMemory(bytes float64) string { return model.FormatMemory(bytes) }
 
 // ParseCPU parses a CPU quantity ("250m", "0.5") into millicores. A
 // quantity of model.NoBound millicores or more ("1E1000") is refused.

@@ -42,10 +42,10 @@ func TestFormat(t *testing.T) {
 		want string
 	}{
 		{"cpu rounds up to a millicore", FormatCPU(250.2), "251m"},
-		{"cpu whole cores", FormatCPU(2000), "2"},
+		{"cpu whole cores stay in millicores", FormatCPU(2000), "2000m"},
 		{"cpu zero", FormatCPU(0), "-"},
 		{"memory rounds up to MiB", FormatMemory(300*model.MiB + 1), "301Mi"},
-		{"memory GiB", FormatMemory(model.GiB), "1Gi"},
+		{"memory GiB stays in MiB", FormatMemory(model.GiB), "1024Mi"},
 		{"memory zero", FormatMemory(0), "-"},
 	}
 	for _, tt := range tests {

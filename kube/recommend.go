@@ -53,15 +53,16 @@ func ParseProfile(s string) (Profile, error) {
 	return "", fmt.Errorf("unknown profile %q: use savings, balanced or reliability", s)
 }
 
-// Default prices for savings, per hour: the on-demand list prices of a
-// general-purpose cloud VM's vCPU and GiB (0.031611 and 0.004237 USD; 23.08
-// USD per core-month and 3.09 USD per GiB-month, as the TUI shows); pass your
-// own with --cpu-price and --memory-price.
-const (
-	DefaultCPUPrice    = 0.031611 // per core-hour
-	DefaultMemoryPrice = 0.004237 // per GiB-hour
-	HoursPerMonth      = 730.0
+// Default prices for savings, per hour: model.DefaultPrices, the one set of
+// defaults recommend, audit and the TUI use; pass your own with --cpu-price
+// and --memory-price.
+var (
+	DefaultCPUPrice    = model.DefaultPrices.CPUCoreHour   // per core-hour
+	DefaultMemoryPrice = model.DefaultPrices.MemoryGiBHour // per GiB-hour
 )
+
+// HoursPerMonth is model.HoursPerMonth.
+const HoursPerMonth = model.HoursPerMonth
 
 // Default floors: no request is ever set below these.
 const (
@@ -157,10 +158,11 @@ type ContainerReport struct {
 	Recommendation *model.Recommendation `json:"recommendation"`
 	// NewLimits are the limits kept in proportion to the new requests.
 	NewLimits *model.Resources `json:"newLimits,omitempty"`
-	// Drift is (request - target) / request per resource: positive means
-	// over-provisioned. Missing when there is no recommendation; NoRequest
-	// lists resources without a request.
-	Drift      *Drift           `json:"drift,omitempty"`
+	// Drift is model.Drift, (request - target) / min(request, target) per
+	// resource: positive means over-provisioned, negative under-provisioned.
+	// Missing when there is no recommendation; a resource without a request
+	// has no drift and is listed in NoRequest.
+	Drift      *model.Drift     `json:"drift,omitempty"`
 	NoRequest  []model.Resource `json:"noRequest,omitempty"`
 	Confidence Confidence       `json:"confidence"`
 	// HistorySpan is the time covered by the evidence; Samples its size.
@@ -173,20 +175,6 @@ type ContainerReport struct {
 	Notes          []string               `json:"notes,omitempty"`
 	MonthlySavings float64                `json:"monthlySavings"`
 	Explanation    *recommend.Explanation `json:"explanation,omitempty"`
-}
-
-// Drift per resource.
-type Drift struct {
-	CPU    float64 `json:"cpu"`
-	Memory float64 `json:"memory"`
-}
-
-// Max returns the larger absolute drift.
-func (d *Drift) Max() float64 {
-	if d == nil {
-		return 0
-	}
-	return math.Max(math.Abs(d.CPU), math.Abs(d.Memory))
 }
 
 // Duration marshals as a Go duration string.
@@ -402,7 +390,8 @@ func (e *Engine) container(w *Workload, c Container, h *History, now time.Time, 
 	cr.Recommendation = &rec
 	lim := updater.ProportionalLimits(c.Requests, c.Limits, rec.Target)
 	cr.NewLimits = &lim
-	cr.Drift = &Drift{CPU: drift(c.Requests.CPUMillicores, rec.Target.CPUMillicores), Memory: drift(c.Requests.MemoryBytes, rec.Target.MemoryBytes)}
+	d := model.DriftOf(c.Requests, rec.Target)
+	cr.Drift = &d
 	if f, ok := h.Throttled[k]; ok {
 		cr.Throttled = &f
 		if f >= 0.05 {
@@ -417,15 +406,7 @@ func (e *Engine) container(w *Workload, c Container, h *History, now time.Time, 
 	if reps == 0 {
 		reps = float64(len(w.Pods))
 	}
-	cpuSave := (c.Requests.CPUMillicores - rec.Target.CPUMillicores) / 1000 * e.CPUPrice
-	memSave := (c.Requests.MemoryBytes - rec.Target.MemoryBytes) / model.GiB * e.MemoryPrice
-	if c.Requests.CPUMillicores == 0 {
-		cpuSave = 0
-	}
-	if c.Requests.MemoryBytes == 0 {
-		memSave = 0
-	}
-	cr.MonthlySavings = round2((cpuSave + memSave) * HoursPerMonth * reps)
+	cr.MonthlySavings = round2(model.MonthlySavings(c.Requests, rec.Target, reps, e.Prices()))
 	return cr, nil
 }
 
@@ -441,16 +422,9 @@ func lowReason(h *History, span time.Duration) string {
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
-// drift returns (request - target) / request; -1 (under-provisioned) without
-// a request, which the report also lists in NoRequest.
-func drift(request, target float64) float64 {
-	if request == 0 {
-		if target == 0 {
-			return 0
-		}
-		return -1
-	}
-	return (request - target) / request
+// Prices are the engine's prices for the savings (model.MonthlySavings).
+func (e *Engine) Prices() model.Prices {
+	return model.Prices{CPUCoreHour: e.CPUPrice, MemoryGiBHour: e.MemoryPrice}
 }
 
 func nearLimit(s []model.Sample, limit float64) float64 {

@@ -2,9 +2,12 @@ package tui
 
 import (
 	"context"
+	"sort"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/smartvpa/smartvpa/core/model"
 )
 
 // Approving and applying: the approved set, the dry-run and confirm dialog,
@@ -35,8 +38,9 @@ func (m *Model) approve() tea.Cmd {
 		return nil
 	}
 	ref := r.w.Ref
+	_, was := m.approved[ref]
 	switch {
-	case m.approved[ref]:
+	case was:
 		delete(m.approved, ref)
 		m.setStatus(false, "%s no longer approved", ref)
 	case r.w.HPAConflict != "":
@@ -44,8 +48,13 @@ func (m *Model) approve() tea.Cmd {
 	case !r.hasRec:
 		m.setStatus(true, "cannot approve %s: no recommendation yet", ref)
 	default:
-		m.approved[ref] = true
-		m.setStatus(false, "%s approved (%d approved; A applies)", ref, len(m.approved))
+		c, err := changeFor(r.w, m.shownRec)
+		if err != nil {
+			m.setStatus(true, "cannot approve %s: %v", ref, err)
+			return nil
+		}
+		m.approved[ref] = approval{recommender: m.shownRec, change: c}
+		m.setStatus(false, "%s approved with %s (%d approved; A applies)", ref, m.shownRec, len(m.approved))
 	}
 	if m.sortIdx < len(sortKeys) && sortKeys[m.sortIdx] == "status" {
 		m.rebuildView()
@@ -54,21 +63,29 @@ func (m *Model) approve() tea.Cmd {
 	return nil
 }
 
-// approvedChanges builds the changes of the approved workloads, by name.
+// approvedChanges returns the changes as they were approved (the numbers
+// the user saw, whatever recommender is shown now), by reference.
 func (m *Model) approvedChanges() ([]Change, error) {
-	var out []Change
-	for i := range m.rows {
-		r := &m.rows[i]
-		if !m.approved[r.w.Ref] {
-			continue
-		}
-		c, err := changeFor(r.w, m.shownRec)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	out := make([]Change, 0, len(m.approved))
+	for _, a := range m.approved {
+		out = append(out, a.change)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref.String() < out[j].Ref.String() })
 	return out, nil
+}
+
+// changeSaving is what a change saves a month: model.MonthlySavings of
+// each container at the workload's replicas.
+func (m *Model) changeSaving(c Change) float64 {
+	replicas := 1.0
+	if r, ok := m.rowByRef(c.Ref); ok {
+		replicas = float64(max(r.w.Replicas, 1))
+	}
+	total := 0.0
+	for _, cc := range c.Containers {
+		total += model.MonthlySavings(cc.From, cc.To, replicas, m.opts.Prices)
+	}
+	return total
 }
 
 func (m *Model) applyMarked() tea.Cmd {
@@ -177,9 +194,15 @@ func (m *Model) applied(msg applyMsg) tea.Cmd {
 	d.busy = ""
 	d.results, d.err = msg.results, msg.err
 	ok, failed := 0, 0
+	saving := 0.0
 	for _, r := range msg.results {
 		if r.Err == nil {
 			ok++
+			for _, c := range d.changes {
+				if c.Ref == r.Ref {
+					saving += m.changeSaving(c)
+				}
+			}
 			delete(m.approved, r.Ref)
 		} else {
 			failed++
@@ -191,9 +214,25 @@ func (m *Model) applied(msg applyMsg) tea.Cmd {
 	case failed > 0:
 		m.setStatus(true, "applied %d of %d workloads: %d failed, see the dialog", ok, ok+failed, failed)
 	default:
-		m.setStatus(false, "applied %d workload(s)", ok)
+		m.setStatus(false, "%s %d workload(s): %s a month", m.appliedVerb(), ok, savingWords(saving))
 		m.dialog = nil
 	}
 	d.apply = false // what is left to show are results, not a question
 	return m.loadList()
+}
+
+// appliedVerb is "applied", or "applied (simulated)" in the demo.
+func (m *Model) appliedVerb() string {
+	if m.opts.Simulated {
+		return "applied (simulated, no cluster)"
+	}
+	return "applied"
+}
+
+// savingWords says what an amount per month means: "saves $12", "costs $3 more".
+func savingWords(v float64) string {
+	if v < 0 {
+		return "costs " + fmtMoney(-v) + " more"
+	}
+	return "saves " + fmtMoney(v)
 }

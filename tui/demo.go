@@ -57,6 +57,8 @@ type demoWorkload struct {
 type demoContainer struct {
 	name    string
 	request model.Resources
+	// limit is twice the first request (a common habit), kept on apply.
+	limit   model.Resources
 	history []model.Sample
 }
 
@@ -153,6 +155,7 @@ func NewDemoSource(opts DemoOptions) (*DemoSource, error) {
 				CPUMillicores: roundTo(cpuSum/n*cs.cpuReq, 50),
 				MemoryBytes:   roundTo(memSum/n*cs.memReq, 64*model.MiB),
 			}
+			c.limit = model.Resources{CPUMillicores: 2 * c.request.CPUMillicores, MemoryBytes: 2 * c.request.MemoryBytes}
 			w.containers = append(w.containers, c)
 		}
 		s.workloads = append(s.workloads, w)
@@ -249,8 +252,12 @@ func (s *DemoSource) rowLocked(ctx context.Context, recommender string, w *demoW
 		if err != nil {
 			return Workload{}, err
 		}
+		var use model.Resources
+		if n := len(c.history); n > 0 {
+			use = model.Resources{CPUMillicores: c.history[n-1].CPUMillicores, MemoryBytes: c.history[n-1].MemoryBytes}
+		}
 		row.Containers = append(row.Containers, ContainerRec{
-			Name: c.name, Request: c.request, Rec: r.rec, OK: r.ok,
+			Name: c.name, Request: c.request, Limit: c.limit, Usage: use, Rec: r.rec, OK: r.ok,
 			Confidence: confidence(r.exp, c.history),
 		})
 		if r.ok && roundRequest(r.rec.Target) != c.request {
@@ -329,9 +336,9 @@ func (s *DemoSource) do(ctx context.Context, changes []Change, dryRun bool) ([]R
 		w := s.findLocked(ch.Ref)
 		res.Err = validateChange(w, ch)
 		if res.Err == nil {
-			verb := "patched"
+			verb := "patched (simulated: demo, no cluster)"
 			if dryRun {
-				verb += " (server dry run)"
+				verb = "patched (simulated dry run: demo, no cluster)"
 			} else {
 				for _, cc := range ch.Containers {
 					for _, c := range w.containers {

@@ -66,6 +66,7 @@ func (m *Model) detailLines(w, h int) []string {
 	case cd == nil || ct == nil:
 		return append(out, " loading history…")
 	}
+	out = append(out, " "+m.numbersLine(ct, r))
 	why := wrapLines(explanationLines(cd.Explanation, ct), w-1)
 	headLines := len(out)
 	// Two charts each of a legend line and height+1 plot lines, a blank line
@@ -90,6 +91,24 @@ func (m *Model) detailLines(w, h int) []string {
 		m.detailScroll = maxScroll
 	}
 	return append(out[:headLines:headLines], rest[m.detailScroll:]...)
+}
+
+// numbersLine states the container's numbers as recommend and audit print
+// them: request → target, drift (model.DriftValue) and the monthly saving
+// (model.MonthlySavings) at the workload's replicas.
+func (m *Model) numbersLine(ct *ContainerRec, r *row) string {
+	if !ct.OK {
+		return fmt.Sprintf("cpu %s · memory %s · no recommendation yet", model.FormatCPU(ct.Request.CPUMillicores), model.FormatMemory(ct.Request.MemoryBytes))
+	}
+	replicas := 1
+	if r != nil {
+		replicas = max(r.w.Replicas, 1)
+	}
+	saving := model.MonthlySavings(ct.Request, ct.Rec.Target, float64(replicas), m.opts.Prices)
+	return fmt.Sprintf("cpu %s→%s (%s) · mem %s→%s (%s) · %s/mo at %d replica(s)",
+		model.FormatCPU(ct.Request.CPUMillicores), model.FormatCPU(ct.Rec.Target.CPUMillicores), model.FormatDrift(model.DriftValue(ct.Request.CPUMillicores, ct.Rec.Target.CPUMillicores)),
+		model.FormatMemory(ct.Request.MemoryBytes), model.FormatMemory(ct.Rec.Target.MemoryBytes), model.FormatDrift(model.DriftValue(ct.Request.MemoryBytes, ct.Rec.Target.MemoryBytes)),
+		fmtMoney(saving), replicas)
 }
 
 // pickerLine shows the recommenders with the current one marked. When they
@@ -156,10 +175,10 @@ func (m *Model) pickerLine(w int) string {
 // lower as flat, labelled series.
 func (m *Model) chartLines(hist []model.Sample, ct *ContainerRec, res model.Resource, w, height int) []string {
 	s := m.styles
-	format, axis := fmtCPU, axisCPU
+	format, axis := model.FormatCPU, axisCPU
 	name := "CPU"
 	if res == model.Memory {
-		format, axis, name = fmtMem, axisMem, "Memory"
+		format, axis, name = model.FormatMemory, axisMem, "Memory"
 	}
 	values := [5]float64{0, ct.Request.Get(res), ct.Rec.Upper.Get(res), ct.Rec.Target.Get(res), ct.Rec.Lower.Get(res)}
 	var legend []string
@@ -262,26 +281,20 @@ func valueOf(s model.Sample, res model.Resource) float64 {
 	return s.MemoryBytes
 }
 
+// axisCPU and axisMem label the charts' axes in the one unit of each
+// resource (millicores, MiB), as every table does.
 func axisCPU(v float64) string {
 	if v <= 0 {
 		return "0"
 	}
-	if v < 1000 {
-		return fmt.Sprintf("%.0fm", v)
-	}
-	return trimFloat(v/1000, 2)
+	return fmt.Sprintf("%.0fm", v)
 }
 
 func axisMem(v float64) string {
-	switch {
-	case v <= 0:
+	if v <= 0 {
 		return "0"
-	case v < model.MiB:
-		return fmt.Sprintf("%.0fKi", v/model.KiB)
-	case v < model.GiB:
-		return fmt.Sprintf("%.0fMi", v/model.MiB)
 	}
-	return trimFloat(v/model.GiB, 2) + "Gi"
+	return fmt.Sprintf("%.0fMi", v/model.MiB)
 }
 
 // fmtDur formats a history span: "8d", "36h", "45m".

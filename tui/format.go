@@ -19,30 +19,6 @@ func roundRequest(r model.Resources) model.Resources {
 	}
 }
 
-// fmtCPU formats millicores compactly: "250m" below one core, "1.5" above.
-func fmtCPU(m float64) string {
-	if m <= 0 || math.IsNaN(m) {
-		return "-"
-	}
-	if m < 1000 {
-		return strconv.FormatFloat(math.Ceil(m), 'f', 0, 64) + "m"
-	}
-	return trimFloat(m/1000, 2)
-}
-
-// fmtMem formats bytes compactly: "512Mi", "1.5Gi", "900Ki".
-func fmtMem(b float64) string {
-	switch {
-	case b <= 0 || math.IsNaN(b):
-		return "-"
-	case b < model.MiB:
-		return strconv.FormatFloat(math.Ceil(b/model.KiB), 'f', 0, 64) + "Ki"
-	case b < model.GiB:
-		return strconv.FormatFloat(math.Ceil(b/model.MiB), 'f', 0, 64) + "Mi"
-	}
-	return trimFloat(b/model.GiB, 1) + "Gi"
-}
-
 // quantityCPU and quantityMem format exact request quantities for patches.
 func quantityCPU(m float64) string { return strconv.FormatFloat(math.Ceil(m), 'f', 0, 64) + "m" }
 func quantityMem(b float64) string {
@@ -72,25 +48,6 @@ func fmtMoney(v float64) string {
 		return sign + "$" + trimFloat(v, 0)
 	}
 	return sign + "$" + trimFloat(v, 1)
-}
-
-// fmtPct formats a signed percentage: "+35%", "-12%".
-func fmtPct(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "-"
-	}
-	r := math.Round(v)
-	if r > 999 {
-		return ">999%"
-	}
-	if r < -999 {
-		return "<-999%"
-	}
-	s := strconv.FormatFloat(r, 'f', 0, 64)
-	if r > 0 {
-		s = "+" + s
-	}
-	return s + "%"
 }
 
 // fit pads or truncates s (plain text) to exactly w cells.

@@ -7,10 +7,10 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
-	Enter, Back, Filter, Sort, Namespace, Recommender key.Binding
-	NextContainer                                     key.Binding
+	Enter, Back, Filter, Sort, Reverse, Namespace, Recommender key.Binding
+	NextContainer, Command                                     key.Binding
 
-	Approve, ApplyMarked, DryRun key.Binding
+	Approve, ApplyMarked, DryRun, YAML key.Binding
 
 	WhatIf key.Binding
 
@@ -33,6 +33,8 @@ func DefaultKeyMap() KeyMap {
 		Back:          key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back / clear filter")),
 		Filter:        key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter by name")),
 		Sort:          key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "next sort column")),
+		Reverse:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse the sort")),
+		Command:       key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "commands: :ns NAME :deploy")),
 		Namespace:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next namespace")),
 		Recommender:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "next recommender")),
 		NextContainer: key.NewBinding(key.WithKeys("tab", "l", "right"), key.WithHelp("tab/l", "next container (detail)")),
@@ -40,6 +42,7 @@ func DefaultKeyMap() KeyMap {
 		Approve:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "approve (mark) workload")),
 		ApplyMarked: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "apply approved (confirm)")),
 		DryRun:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "server dry-run of workload")),
+		YAML:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "patch as YAML (copyable)")),
 		WhatIf:      key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "what-if of recommenders")),
 
 		Refresh: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "refresh now")),
@@ -61,8 +64,8 @@ type helpGroup struct {
 func (k KeyMap) groups() []helpGroup {
 	return []helpGroup{
 		{"Navigate", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Enter, k.Back, k.NextContainer}},
-		{"View", []key.Binding{k.Filter, k.Sort, k.Namespace, k.Recommender, k.WhatIf, k.Refresh, k.Help, k.Quit}},
-		{"Change", []key.Binding{k.Approve, k.ApplyMarked, k.DryRun, k.Confirm, k.Cancel}},
+		{"View", []key.Binding{k.Filter, k.Command, k.Sort, k.Reverse, k.Namespace, k.Recommender, k.WhatIf, k.Refresh, k.Help, k.Quit}},
+		{"Change", []key.Binding{k.Approve, k.ApplyMarked, k.DryRun, k.YAML, k.Confirm, k.Cancel}},
 	}
 }
 

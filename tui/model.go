@@ -8,19 +8,9 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/smartvpa/smartvpa/core/model"
 )
-
-// Pricing turns resources into money for the saving column.
-type Pricing struct {
-	// CPUCoreMonth is the price of one core for a month.
-	CPUCoreMonth float64
-	// MemoryGiBMonth is the price of one GiB of memory for a month.
-	MemoryGiBMonth float64
-}
-
-// DefaultPricing is a typical on-demand cloud price (about $0.0316 per
-// vCPU-hour and $0.0042 per GiB-hour, 730 hours a month).
-var DefaultPricing = Pricing{CPUCoreMonth: 23.08, MemoryGiBMonth: 3.09}
 
 // Options configures the TUI.
 type Options struct {
@@ -36,8 +26,12 @@ type Options struct {
 	Namespace string
 	// NoColor renders without colours (NO_COLOR, --no-color).
 	NoColor bool
-	// Pricing prices the monthly saving; zero means DefaultPricing.
-	Pricing Pricing
+	// Prices price the monthly saving (model.MonthlySavings, the formula
+	// recommend and audit use); zero means model.DefaultPrices.
+	Prices model.Prices
+	// Simulated says that Actions change nothing real (the demo): dialogs
+	// and results are labelled simulated.
+	Simulated bool
 	// Context is the parent of every call to Source and Actions; nil means
 	// context.Background().
 	Context context.Context
@@ -53,6 +47,14 @@ const (
 	modeTable mode = iota
 	modeDetail
 )
+
+// approval is an approved workload with the numbers the user saw: the
+// recommender shown when `a` was pressed and the change built from it. `A`
+// applies exactly these, whatever recommender is shown later.
+type approval struct {
+	recommender string
+	change      Change
+}
 
 // Model is the Bubble Tea model of the TUI. Its pointer implements tea.Model;
 // all I/O runs in commands, never in Update or View.
@@ -71,18 +73,30 @@ type Model struct {
 	recIdx       int
 	shownRec     string // the recommender of the rows shown
 
-	rows    []row // every workload, sorted by name
-	view    []int // indices into rows after namespace filter, filter and sort
-	cursor  int   // index into view
-	offset  int   // first visible row of view
-	sortIdx int
-	nsIdx   int // -1: all namespaces
-	nss     []string
+	rows     []row // every workload, sorted by name
+	view     []int // indices into rows after namespace filter, filter and sort
+	cursor   int   // index into view
+	offset   int   // first visible row of view
+	sortIdx  int
+	sortDesc bool // S: the current sort reversed
+	nsIdx    int  // -1: all namespaces
+	// kind, when set, shows only workloads of this kind (:deploy, :sts, ...).
+	kind string
+	nss  []string
 	// maxNS and maxName are the widest namespace and kind/name, for the layout.
 	maxNS, maxName int
-	filter         string
-	editing        bool // the filter input has focus
-	approved       map[Ref]bool
+	// colWidth is the widest cell per table column (measureColumns).
+	colWidth map[string]int
+	filter   string
+	editing  bool // the filter input has focus
+	// prompting: the command line (:) has focus; prompt is its text.
+	prompting bool
+	prompt    string
+	approved  map[Ref]approval
+	// yaml, when not nil, is the patch view (y): the lines shown.
+	yaml       []string
+	yamlTitle  string
+	yamlScroll int
 
 	loading bool
 	listSeq int
@@ -120,8 +134,8 @@ func New(opts Options) *Model {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
-	if opts.Pricing == (Pricing{}) {
-		opts.Pricing = DefaultPricing
+	if opts.Prices == (model.Prices{}) {
+		opts.Prices = model.DefaultPrices
 	}
 	ctx := opts.Context
 	if ctx == nil {
@@ -135,7 +149,7 @@ func New(opts Options) *Model {
 		width:    80,
 		height:   24,
 		nsIdx:    -1,
-		approved: map[Ref]bool{},
+		approved: map[Ref]approval{},
 	}
 	m.recommenders = opts.Source.Recommenders()
 	for i, n := range m.recommenders {
@@ -334,8 +348,14 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.editing {
 		return m.editFilter(msg)
 	}
+	if m.prompting {
+		return m.editPrompt(msg)
+	}
 	if m.dialog != nil {
 		return m.dialogKey(msg)
+	}
+	if m.yaml != nil {
+		return m.yamlKey(msg)
 	}
 	if m.help {
 		switch {
@@ -364,19 +384,19 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setStatus(true, "no recommender available")
 			return nil
 		}
-		m.recIdx = (m.recIdx + 1) % len(m.recommenders)
-		m.setStatus(false, "recommender %s", m.recommender())
-		cmds := []tea.Cmd{m.loadList()}
-		if m.mode == modeDetail {
-			cmds = append(cmds, m.loadDetail())
-		}
-		return tea.Batch(cmds...)
+		return m.setRecommender((m.recIdx + 1) % len(m.recommenders))
 	case key.Matches(msg, k.Approve):
 		return m.approve()
 	case key.Matches(msg, k.ApplyMarked):
 		return m.applyMarked()
 	case key.Matches(msg, k.DryRun):
 		return m.dryRunSelected()
+	case key.Matches(msg, k.YAML):
+		m.openYAML()
+		return nil
+	case key.Matches(msg, k.Command):
+		m.prompting, m.prompt = true, ""
+		return nil
 	}
 	if !m.perm.CanPatch && (msg.String() == "a" || msg.String() == "A" || msg.String() == "d") {
 		m.setStatus(true, "approve, apply and dry-run are off in read-only mode")
@@ -386,4 +406,42 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.detailKey(msg)
 	}
 	return m.tableKey(msg)
+}
+
+// setRecommender shows recommender i. Approvals keep the numbers they were
+// made with (their recommender is named in the status column and the apply
+// dialog); the status line says so, so that nobody applies numbers they did
+// not see.
+func (m *Model) setRecommender(i int) tea.Cmd {
+	m.recIdx = i
+	msg := "recommender " + m.recommender()
+	if kept := m.approvalsFrom(m.recommender()); kept > 0 {
+		msg += fmt.Sprintf(" · %d approval(s) keep the numbers of the recommender they were approved with (A applies those; a twice re-approves with %s)", kept, m.recommender())
+	}
+	m.setStatus(false, "%s", msg)
+	cmds := []tea.Cmd{m.loadList()}
+	if m.mode == modeDetail {
+		cmds = append(cmds, m.loadDetail())
+	}
+	return tea.Batch(cmds...)
+}
+
+// approvalsFrom counts the approvals made with another recommender than rec.
+func (m *Model) approvalsFrom(rec string) int {
+	n := 0
+	for _, a := range m.approved {
+		if a.recommender != rec {
+			n++
+		}
+	}
+	return n
+}
+
+// unknownKey tells the user that a key does nothing here.
+func (m *Model) unknownKey(msg tea.KeyPressMsg) {
+	k := msg.String()
+	if k == "" || strings.HasPrefix(k, "shift+") || k == "ctrl" || k == "alt" {
+		return
+	}
+	m.setStatus(true, "key %s does nothing here: ? lists the keys", k)
 }

@@ -41,6 +41,10 @@ type Workload struct {
 type ContainerRec struct {
 	Name    string
 	Request model.Resources
+	// Limit is the current limit (zero: none), for the wide layout.
+	Limit model.Resources
+	// Usage is the latest usage seen (zero: unknown), for the wide layout.
+	Usage model.Resources
 	// Rec is the recommendation; OK is false while the recommender has too
 	// little data (Rec is then zero).
 	Rec model.Recommendation

@@ -16,20 +16,25 @@ import (
 // namespace filter, the filter and the sort, the cursor and scrolling, and its
 // keys.
 
-// sortKeys are the table's sort orders, in the order `s` cycles them.
+// sortKeys are the table's sort orders, in the order `s` cycles them; `S`
+// reverses the current one.
 var sortKeys = []string{"name", "drift", "saving", "confidence", "status"}
 
 // row is one workload with the numbers the table shows, computed once per
-// list (View only formats them).
+// list (View only formats them). Drift and saving are core/model's, the same
+// numbers recommend and audit print.
 type row struct {
 	w                              Workload
 	key                            string // lower-case ref, for the filter
 	kindName                       string
 	cpuReq, cpuRec, memReq, memRec float64
-	drift                          float64 // signed %, the resource with the largest |drift|
+	cpuLim, memLim                 float64
+	cpuUse, memUse                 float64 // latest usage, 0 unknown
+	cpuDrift, memDrift             float64 // model.DriftValue, NaN none
+	drift                          float64 // model.Drift.Worst: the riskiest of the two
 	hasRec                         bool
 	conf                           float64
-	saving                         float64
+	saving                         float64 // model.MonthlySavings, $ per month
 }
 
 // setRows replaces the rows with a fresh list.
@@ -70,6 +75,7 @@ func (m *Model) setRows(ws []Workload, rec string) {
 		}
 	}
 	m.loaded = true
+	m.measureColumns()
 	m.rebuildView()
 	if hadSel {
 		m.selectRef(sel)
@@ -80,43 +86,36 @@ func (m *Model) makeRow(w Workload) row {
 	r := row{w: w, kindName: w.Ref.KindName(), conf: 1}
 	r.key = strings.ToLower(w.Ref.Namespace + "/" + r.kindName)
 	replicas := float64(max(w.Replicas, 1))
-	var cpuDrift, memDrift float64
+	var req, rec model.Resources
 	for _, c := range w.Containers {
 		r.cpuReq += c.Request.CPUMillicores
 		r.memReq += c.Request.MemoryBytes
+		r.cpuLim += c.Limit.CPUMillicores
+		r.memLim += c.Limit.MemoryBytes
+		r.cpuUse += c.Usage.CPUMillicores
+		r.memUse += c.Usage.MemoryBytes
 		if !c.OK {
 			r.conf = 0
 			continue
 		}
 		r.hasRec = true
-		t := roundRequest(c.Rec.Target)
-		r.cpuRec += t.CPUMillicores
-		r.memRec += t.MemoryBytes
+		r.cpuRec += c.Rec.Target.CPUMillicores
+		r.memRec += c.Rec.Target.MemoryBytes
+		req.CPUMillicores += c.Request.CPUMillicores
+		req.MemoryBytes += c.Request.MemoryBytes
+		rec.CPUMillicores += c.Rec.Target.CPUMillicores
+		rec.MemoryBytes += c.Rec.Target.MemoryBytes
 		r.conf = math.Min(r.conf, c.Confidence)
-		r.saving += replicas * ((c.Request.CPUMillicores-t.CPUMillicores)/1000*m.opts.Pricing.CPUCoreMonth +
-			(c.Request.MemoryBytes-t.MemoryBytes)/model.GiB*m.opts.Pricing.MemoryGiBMonth)
+		r.saving += model.MonthlySavings(c.Request, c.Rec.Target, replicas, m.opts.Prices)
 	}
 	if !r.hasRec {
 		r.conf = 0
-		r.drift = math.NaN()
+		r.cpuDrift, r.memDrift, r.drift = math.NaN(), math.NaN(), math.NaN()
 		return r
 	}
-	cpuDrift = drift(r.cpuReq, r.cpuRec)
-	memDrift = drift(r.memReq, r.memRec)
-	r.drift = cpuDrift
-	if math.Abs(memDrift) > math.Abs(cpuDrift) || math.IsNaN(cpuDrift) {
-		r.drift = memDrift
-	}
+	d := model.DriftOf(req, rec)
+	r.cpuDrift, r.memDrift, r.drift = d.CPU, d.Memory, d.Worst()
 	return r
-}
-
-// drift is how far the request is from the recommendation, in % of the
-// recommendation: +100% means twice the recommended request.
-func drift(req, rec float64) float64 {
-	if rec <= 0 {
-		return math.NaN()
-	}
-	return (req - rec) / rec * 100
 }
 
 // statusOf is the status column of a row.
@@ -126,19 +125,23 @@ func (m *Model) statusOf(r *row) string {
 		return "HPA conflict"
 	case r.w.Applied:
 		return "applied"
-	case m.approved[r.w.Ref]:
+	}
+	if a, ok := m.approved[r.w.Ref]; ok {
+		if a.recommender != m.shownRec {
+			return "approved (" + a.recommender + ")"
+		}
 		return "approved"
 	}
 	return ""
 }
 
 func statusRank(s string) int {
-	switch s {
-	case "HPA conflict":
+	switch {
+	case s == "HPA conflict":
 		return 3
-	case "approved":
+	case strings.HasPrefix(s, "approved"):
 		return 2
-	case "applied":
+	case s == "applied":
 		return 1
 	}
 	return 0
@@ -167,31 +170,38 @@ func (m *Model) rebuildView() {
 		if f != "" && !strings.Contains(r.key, f) {
 			continue
 		}
+		if m.kind != "" && r.w.Ref.Kind != m.kind {
+			continue
+		}
 		m.view = append(m.view, i)
 	}
-	by := sortKeys[m.sortIdx]
+	less := m.lessFunc()
 	sort.SliceStable(m.view, func(a, b int) bool {
 		ra, rb := &m.rows[m.view[a]], &m.rows[m.view[b]]
-		switch by {
-		case "drift":
-			return nanLow(math.Abs(ra.drift)) > nanLow(math.Abs(rb.drift))
-		case "saving":
-			return ra.saving > rb.saving
-		case "confidence":
-			return ra.conf > rb.conf
-		case "status":
-			return statusRank(m.statusOf(ra)) > statusRank(m.statusOf(rb))
+		if m.sortDesc {
+			return less(rb, ra)
 		}
-		return false // rows are sorted by name already
+		return less(ra, rb)
 	})
 	m.clampScroll()
 }
 
-func nanLow(v float64) float64 {
-	if math.IsNaN(v) {
-		return math.Inf(-1)
+// lessFunc is the order of the current sort column before reversing: name
+// A-Z, drift risk-first (model.RiskFirst: under-provisioned first, then the
+// largest over-provisioning, no recommendation last), the largest saving,
+// the highest confidence, and HPA conflicts, approved, applied first.
+func (m *Model) lessFunc() func(a, b *row) bool {
+	switch sortKeys[m.sortIdx] {
+	case "drift":
+		return func(a, b *row) bool { return model.RiskFirst(a.drift, b.drift) }
+	case "saving":
+		return func(a, b *row) bool { return a.saving > b.saving }
+	case "confidence":
+		return func(a, b *row) bool { return a.conf > b.conf }
+	case "status":
+		return func(a, b *row) bool { return statusRank(m.statusOf(a)) > statusRank(m.statusOf(b)) }
 	}
-	return v
+	return func(a, b *row) bool { return a.key < b.key }
 }
 
 func (m *Model) selectRef(ref Ref) {
@@ -281,7 +291,12 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.editing = true
 	case key.Matches(msg, k.Sort):
 		m.sortIdx = (m.sortIdx + 1) % len(sortKeys)
+		m.sortDesc = false
 		m.rebuildView()
+	case key.Matches(msg, k.Reverse):
+		m.sortDesc = !m.sortDesc
+		m.rebuildView()
+		m.setStatus(false, "sort %s, %s", sortKeys[m.sortIdx], m.sortOrderName())
 	case key.Matches(msg, k.Namespace):
 		m.nsIdx++
 		if m.nsIdx >= len(m.nss) {
@@ -289,9 +304,20 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.rebuildView()
 		m.cursor, m.offset = 0, 0
+	default:
+		m.unknownKey(msg)
 	}
 	m.clampScroll()
 	return nil
+}
+
+// sortOrderName says in words which way the current sort runs.
+func (m *Model) sortOrderName() string {
+	if m.sortDesc {
+		return "reversed"
+	}
+	return map[string]string{"name": "A to Z", "drift": "riskiest first (under-provisioned first)",
+		"saving": "largest saving first", "confidence": "most confident first", "status": "conflicts and approvals first"}[sortKeys[m.sortIdx]]
 }
 
 func (m *Model) editFilter(msg tea.KeyPressMsg) tea.Cmd {

@@ -8,6 +8,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/smartvpa/smartvpa/core/model"
 )
 
 // View renders the screen.
@@ -33,6 +35,8 @@ func (m *Model) Render() string {
 		body = m.helpLines(w, bodyH)
 	case m.dialog != nil:
 		body = m.dialogLines(w, bodyH)
+	case m.yaml != nil:
+		body = m.yamlLines(w, bodyH)
 	case m.wi != nil:
 		body = m.whatIfLines(w, bodyH)
 	case m.mode == modeDetail:
@@ -67,16 +71,25 @@ func (m *Model) headerLine(w int) string {
 	if rec == "" {
 		rec = "none"
 	}
-	parts := []string{
-		s.title.r("smartvpa"),
-		"ns " + s.info.r(ns),
-		"rec " + s.info.r(rec),
-		"sort " + s.info.r(sortKeys[m.sortIdx]),
+	parts := []string{s.title.r("smartvpa")}
+	if m.opts.Simulated {
+		parts = append(parts, s.warn.r("demo"))
+	}
+	parts = append(parts,
+		"ns "+s.info.r(ns),
+		"rec "+s.info.r(rec),
+		"sort "+s.info.r(sortKeys[m.sortIdx]+m.sortArrow()),
+	)
+	if m.kind != "" {
+		parts = append(parts, "kind "+s.info.r(shortKind(m.kind)))
 	}
 	if m.filter != "" {
 		parts = append(parts, "filter "+s.info.r(m.filter))
 	}
 	parts = append(parts, fmt.Sprintf("%d/%d", len(m.view), len(m.rows)))
+	if m.loaded {
+		parts = append(parts, "total "+s.info.r(fmtMoney(m.viewSaving())+"/mo"))
+	}
 	left := " " + strings.Join(parts, "  ")
 	right := ""
 	switch {
@@ -94,54 +107,213 @@ func (m *Model) headerLine(w int) string {
 	return left + strings.Repeat(" ", gap) + s.dim.r(right)
 }
 
-// columns holds the widths of the table columns for one screen width.
-type columns struct {
-	ns, name, status int
+// viewSaving is the monthly saving of the rows shown: what applying every
+// recommendation in view would save (model.MonthlySavings).
+func (m *Model) viewSaving() float64 {
+	total := 0.0
+	for _, i := range m.view {
+		if m.rows[i].hasRec {
+			total += m.rows[i].saving
+		}
+	}
+	return total
 }
 
-// Fixed column widths: marker, CTR, CPU, MEM, DRIFT, CONF, $/MO.
-const (
-	colMark, colCtr, colCPU, colMem, colDrift, colConf, colSave = 2, 3, 11, 11, 6, 4, 6
-	colGaps                                                     = 8
-	fixedCols                                                   = colMark + colCtr + colCPU + colMem + colDrift + colConf + colSave + colGaps
-)
+// sortArrow marks the direction of the sort: ↓ the column's natural order
+// (A-Z, riskiest, largest saving, ... first), ↑ reversed.
+func (m *Model) sortArrow() string {
+	if m.sortDesc {
+		return "↑"
+	}
+	return "↓"
+}
 
-func (m *Model) layout(w int) columns {
-	c := columns{status: 8}
-	flex := w - fixedCols - c.status
-	if flex >= 32 {
-		c.status = 12
-		flex -= 4
+// column is one table column: its title, width, alignment, which sort key
+// it shows (marked in its title) and when it goes on narrow screens (drop:
+// 0 never, higher first).
+type column struct {
+	id, title string
+	width     int
+	right     bool
+	sort      string
+	drop      int
+}
+
+// The wide layout (replicas, limits, usage as % of request) starts at this
+// width.
+const wideWidth = 160
+
+// cell returns the text of column id for row r (plain, unpadded).
+func (m *Model) cell(r *row, id string) string {
+	switch id {
+	case "ns":
+		return r.w.Ref.Namespace
+	case "name":
+		return r.kindName
+	case "ctr":
+		return fmt.Sprint(len(r.w.Containers))
+	case "repl":
+		return fmt.Sprint(r.w.Replicas)
+	case "cpu":
+		if !r.hasRec {
+			return model.FormatCPU(r.cpuReq) + "→?"
+		}
+		return model.FormatCPU(r.cpuReq) + "→" + model.FormatCPU(r.cpuRec)
+	case "mem":
+		if !r.hasRec {
+			return model.FormatMemory(r.memReq) + "→?"
+		}
+		return model.FormatMemory(r.memReq) + "→" + model.FormatMemory(r.memRec)
+	case "cpud":
+		return model.FormatDrift(r.cpuDrift)
+	case "memd":
+		return model.FormatDrift(r.memDrift)
+	case "conf":
+		if !r.hasRec {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f%%", r.conf*100)
+	case "save":
+		if !r.hasRec {
+			return "-"
+		}
+		return fmtMoney(r.saving)
+	case "status":
+		return m.statusOf(r)
+	case "lim":
+		return model.FormatCPU(r.cpuLim) + "/" + model.FormatMemory(r.memLim)
+	case "cpuuse":
+		return usePct(r.cpuUse, r.cpuReq)
+	case "memuse":
+		return usePct(r.memUse, r.memReq)
 	}
-	maxNS, maxName := max(len("NAMESPACE"), m.maxNS), max(len("KIND/NAME"), m.maxName)
-	c.ns = min(maxNS, max(6, flex*2/5))
-	c.name = max(6, flex-c.ns)
-	if c.name > maxName {
-		extra := c.name - maxName
-		c.name = maxName
-		c.ns = min(maxNS, c.ns+extra)
+	return ""
+}
+
+// measureColumns records the widest cell of every column but status, once
+// per list.
+func (m *Model) measureColumns() {
+	m.colWidth = map[string]int{}
+	for _, id := range []string{"ns", "name", "ctr", "repl", "cpu", "mem", "cpud", "memd", "conf", "save", "lim", "cpuuse", "memuse"} {
+		for j := range m.rows {
+			m.colWidth[id] = max(m.colWidth[id], ansi.StringWidth(m.cell(&m.rows[j], id)))
+		}
 	}
-	return c
+}
+
+// usePct is the latest usage as a share of the request: "45%"; "-" unknown.
+func usePct(use, req float64) string {
+	if use <= 0 || req <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*use/req)
+}
+
+// layout picks the columns for width w: each as wide as its widest cell;
+// on narrow screens the least useful columns go first (container count,
+// confidence, status: the row marker still shows approved, applied and HPA
+// conflicts), then the namespace is cut, the name last.
+func (m *Model) layout(w int) []column {
+	cols := []column{
+		{id: "ns", title: "NAMESPACE"},
+		{id: "name", title: "KIND/NAME", sort: "name"},
+		{id: "ctr", title: "CTR", right: true, drop: 5},
+	}
+	wide := w >= wideWidth
+	if wide {
+		cols = append(cols, column{id: "repl", title: "REPL", right: true})
+	}
+	cols = append(cols,
+		column{id: "cpu", title: "CPU REQ→REC"},
+		column{id: "mem", title: "MEM REQ→REC"},
+		column{id: "cpud", title: "CPU±", right: true, sort: "drift"},
+		column{id: "memd", title: "MEM±", right: true, sort: "drift"},
+		column{id: "conf", title: "CONF", right: true, sort: "confidence", drop: 4},
+		column{id: "save", title: "$/MO", right: true, sort: "saving"},
+	)
+	if wide {
+		cols = append(cols,
+			column{id: "lim", title: "LIMITS CPU/MEM"},
+			column{id: "cpuuse", title: "CPU USE", right: true},
+			column{id: "memuse", title: "MEM USE", right: true},
+		)
+	}
+	cols = append(cols, column{id: "status", title: "STATUS", sort: "status", drop: 3})
+	if m.nsIdx >= 0 {
+		cols = cols[1:] // one namespace: it is in the header
+	}
+	for i := range cols {
+		c := &cols[i]
+		if c.sort == sortKeys[m.sortIdx] {
+			c.title += m.sortArrow()
+		}
+		c.width = max(ansi.StringWidth(c.title), m.colWidth[c.id])
+		if c.id == "status" { // changes with approvals: measured now
+			for j := range m.rows {
+				c.width = max(c.width, ansi.StringWidth(m.statusOf(&m.rows[j])))
+			}
+		}
+	}
+	total := func() int {
+		t := 2 + len(cols) - 1
+		for _, c := range cols {
+			t += c.width
+		}
+		return t
+	}
+	var status *column
+	for total() > w {
+		worst := -1
+		for i, c := range cols {
+			if c.drop > 0 && (worst < 0 || c.drop > cols[worst].drop) {
+				worst = i
+			}
+		}
+		if worst < 0 {
+			break
+		}
+		if cols[worst].id == "status" {
+			c := cols[worst]
+			status = &c
+		}
+		cols = append(cols[:worst], cols[worst+1:]...)
+	}
+	// The status column comes back cut when there is room for a part of it.
+	if spare := w - total(); status != nil && spare >= 7 {
+		status.width = spare - 1
+		cols = append(cols, *status)
+	}
+	for _, id := range []string{"ns", "name"} {
+		for i := range cols {
+			if cols[i].id == id && total() > w {
+				cols[i].width = max(6, cols[i].width-(total()-w))
+			}
+		}
+	}
+	return cols
 }
 
 func (m *Model) tableLines(w, h int) []string {
 	s := m.styles
-	c := m.layout(w)
+	cols := m.layout(w)
 	out := make([]string, 0, h)
-	hdr := "  " + strings.Join([]string{
-		fit("NAMESPACE", c.ns), fit("KIND/NAME", c.name), fit("CTR", colCtr),
-		fit("CPU REQ→REC", colCPU), fit("MEM REQ→REC", colMem), fitRight("DRIFT", colDrift),
-		fitRight("CONF", colConf), fitRight("$/MO", colSave), fit("STATUS", c.status),
-	}, " ")
-	out = append(out, s.header.r(clipLine(hdr, w)))
+	titles := make([]string, len(cols))
+	for i, c := range cols {
+		if c.right {
+			titles[i] = fitRight(c.title, c.width)
+		} else {
+			titles[i] = fit(c.title, c.width)
+		}
+	}
+	out = append(out, s.header.r(clipLine("  "+strings.Join(titles, " "), w)))
 	if !m.loaded {
 		out = append(out, "  loading workloads…")
 		return out
 	}
 	if len(m.view) == 0 {
 		msg := "  no workloads"
-		if m.filter != "" || m.nsIdx >= 0 {
-			msg += " match: esc clears the filter, n changes the namespace"
+		if m.filter != "" || m.nsIdx >= 0 || m.kind != "" {
+			msg += " match: esc clears the filter, n changes the namespace, :all shows every kind"
 		}
 		return append(out, msg)
 	}
@@ -149,77 +321,84 @@ func (m *Model) tableLines(w, h int) []string {
 	for i := 0; i < n; i++ {
 		vi := m.offset + i
 		r := &m.rows[m.view[vi]]
-		out = append(out, m.rowLine(r, c, w, vi == m.cursor))
+		out = append(out, m.rowLine(r, cols, w, vi == m.cursor))
 	}
 	return out
 }
 
-func (m *Model) rowLine(r *row, c columns, w int, sel bool) string {
+// rowMark is the second cell of the marker: * approved, ! HPA conflict,
+// = applied, so that narrow screens without the status column still show it.
+func (m *Model) rowMark(r *row) string {
+	switch {
+	case r.w.HPAConflict != "":
+		return "!"
+	case r.w.Applied:
+		return "="
+	}
+	if _, ok := m.approved[r.w.Ref]; ok {
+		return "*"
+	}
+	return " "
+}
+
+func (m *Model) rowLine(r *row, cols []column, w int, sel bool) string {
 	s := m.styles
-	var mark string
+	mark := " "
 	if sel {
 		mark = ">"
-	} else {
-		mark = " "
 	}
-	if m.approved[r.w.Ref] {
-		mark += "*"
-	} else {
-		mark += " "
-	}
-	var cpu, mem string
-	if r.hasRec {
-		cpu = fmtCPU(r.cpuReq) + "→" + fmtCPU(r.cpuRec)
-		mem = fmtMem(r.memReq) + "→" + fmtMem(r.memRec)
-	} else {
-		cpu = fmtCPU(r.cpuReq) + "→?"
-		mem = fmtMem(r.memReq) + "→?"
-	}
-	driftS, confS, saveS := "-", "-", "-"
-	if r.hasRec {
-		driftS = fmtPct(r.drift)
-		confS = fmt.Sprintf("%.0f%%", r.conf*100)
-		saveS = fmtMoney(r.saving)
-	}
-	status := m.statusOf(r)
-	cells := []string{
-		fit(r.w.Ref.Namespace, c.ns), fit(r.kindName, c.name),
-		fitRight(fmt.Sprint(len(r.w.Containers)), colCtr),
-		fit(cpu, colCPU), fit(mem, colMem), fitRight(driftS, colDrift),
-		fitRight(confS, colConf), fitRight(saveS, colSave), fit(status, c.status),
+	mark += m.rowMark(r)
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		v := m.cell(r, c.id)
+		if c.right {
+			cells[i] = fitRight(v, c.width)
+		} else {
+			cells[i] = fit(v, c.width)
+		}
 	}
 	if sel {
 		return s.selected.r(clipLine(mark+strings.Join(cells, " "), w))
 	}
-	if r.hasRec {
-		cells[5] = m.driftPaint(r.drift).r(cells[5])
-		cells[6] = m.confPaint(r.conf).r(cells[6])
-		if r.saving >= 0 {
-			cells[7] = s.ok.r(cells[7])
-		} else {
-			cells[7] = s.bad.r(cells[7])
+	for i, c := range cols {
+		switch {
+		case c.id == "cpud" && r.hasRec:
+			cells[i] = m.driftPaint(r.cpuDrift).r(cells[i])
+		case c.id == "memd" && r.hasRec:
+			cells[i] = m.driftPaint(r.memDrift).r(cells[i])
+		case c.id == "conf" && r.hasRec:
+			cells[i] = m.confPaint(r.conf).r(cells[i])
+		case c.id == "save" && r.hasRec && r.saving >= 0:
+			cells[i] = s.ok.r(cells[i])
+		case c.id == "save" && r.hasRec:
+			cells[i] = s.bad.r(cells[i])
+		case c.id == "status":
+			switch st := m.statusOf(r); {
+			case st == "HPA conflict":
+				cells[i] = s.bad.r(cells[i])
+			case st == "applied":
+				cells[i] = s.ok.r(cells[i])
+			case strings.HasPrefix(st, "approved"):
+				cells[i] = s.info.r(cells[i])
+			}
 		}
-	}
-	switch status {
-	case "HPA conflict":
-		cells[8] = s.bad.r(cells[8])
-	case "applied":
-		cells[8] = s.ok.r(cells[8])
-	case "approved":
-		cells[8] = s.info.r(cells[8])
 	}
 	return mark + strings.Join(cells, " ")
 }
 
 // Colour thresholds of the drift and confidence columns.
 const (
-	driftOK, driftWarn = 15.0, 50.0 // |drift| in %
+	driftOK, driftWarn = 0.15, 0.5 // |model drift|
 	confOK, confWarn   = 0.7, 0.3
 )
 
+// driftPaint colours a drift: under-provisioned is never green (it is a
+// risk), over-provisioned by the distance from the target.
 func (m *Model) driftPaint(d float64) paint {
 	a := math.Abs(d)
 	switch {
+	case math.IsNaN(d):
+		return m.styles.dim
 	case a < driftOK:
 		return m.styles.ok
 	case a < driftWarn:
@@ -243,6 +422,9 @@ func (m *Model) statusLine(w int) string {
 	if m.editing {
 		return " " + s.keyName.r("/") + m.filter + "█" + s.dim.r("   enter keep · esc clear")
 	}
+	if m.prompting {
+		return " " + s.keyName.r(":") + m.prompt + "█" + s.dim.r("   "+commandHelp+" · tab completes · esc")
+	}
 	var parts []string
 	if !m.perm.CanPatch {
 		parts = append(parts, s.warn.r("read-only: "+m.perm.Reason))
@@ -255,6 +437,8 @@ func (m *Model) statusLine(w int) string {
 		}
 	} else if len(m.approved) > 0 {
 		parts = append(parts, fmt.Sprintf("%d approved: A applies", len(m.approved)))
+	} else if m.mode == modeTable && m.loaded && m.width >= 100 {
+		parts = append(parts, s.dim.r("±: drift, + over-provisioned, - under-provisioned (+100% = twice the recommendation)"))
 	}
 	return " " + strings.Join(parts, " · ")
 }
@@ -273,15 +457,18 @@ func (m *Model) hints() []hint {
 		return []hint{{k.Confirm, "apply"}, {k.Cancel, "cancel"}, {k.Down, "scroll"}}
 	case m.dialog != nil:
 		return []hint{{k.Cancel, "close"}, {k.Down, "scroll"}}
+	case m.yaml != nil:
+		return []hint{{k.Back, "close"}, {k.Down, "scroll"}}
 	case m.wi != nil:
 		return []hint{{k.Back, "back"}, {k.Down, "pick"}, {k.Enter, "approve with"}, {k.Quit, "quit"}}
 	case m.mode == modeDetail:
-		return []hint{{k.Help, "help"}, {k.Quit, "quit"}, {k.Back, "back"}, {k.NextContainer, "container"},
-			{k.Recommender, "recommender"}, {k.Down, "scroll"}, {k.Approve, "approve"}, {k.DryRun, "dry-run"}}
+		return []hint{{k.Help, "help"}, {k.Back, "back"}, {k.Approve, "approve"}, {k.ApplyMarked, "apply"}, {k.DryRun, "dry-run"},
+			{k.NextContainer, "container"}, {k.Recommender, "rec"}, {k.YAML, "yaml"}, {k.Down, "scroll"}, {k.Quit, "quit"}}
 	}
-	return []hint{{k.Help, "help"}, {k.Quit, "quit"}, {k.Enter, "detail"}, {k.Filter, "filter"},
-		{k.Sort, "sort"}, {k.Namespace, "ns"}, {k.Recommender, "rec"}, {k.Approve, "approve"},
-		{k.ApplyMarked, "apply"}, {k.DryRun, "dry-run"}, {k.WhatIf, "what-if"}}
+	// Most important first: a narrow footer keeps approve, apply and dry-run.
+	return []hint{{k.Help, "help"}, {k.Enter, "detail"}, {k.Approve, "approve"}, {k.ApplyMarked, "apply"},
+		{k.DryRun, "dry-run"}, {k.Filter, "filter"}, {k.Sort, "sort"}, {k.Command, "cmd"}, {k.Recommender, "rec"}, {k.WhatIf, "what-if"},
+		{k.YAML, "yaml"}, {k.Namespace, "ns"}, {k.Quit, "quit"}}
 }
 
 func (m *Model) hintLine(w int) string {
@@ -295,7 +482,7 @@ func (m *Model) hintLine(w int) string {
 		k := h.b.Help().Key
 		item := k + " " + h.short
 		iw := ansi.StringWidth(item) + 2
-		if used+iw > w {
+		if used+iw-2 > w {
 			break
 		}
 		b.WriteString(m.styles.keyName.r(k))
@@ -388,18 +575,21 @@ func (m *Model) dialogLines(w, h int) []string {
 	}
 	title := "Dry-run"
 	if d.apply {
-		title = fmt.Sprintf("Apply %d workload(s) with %s?", len(d.changes), m.shownRec)
+		title = fmt.Sprintf("Apply %d workload(s)? (the numbers approved)", len(d.changes))
+	}
+	if m.opts.Simulated {
+		title += " · simulated: demo, no cluster"
 	}
 	results := map[Ref]Result{}
 	for _, r := range d.results {
 		results[r.Ref] = r
 	}
 	for _, c := range d.changes {
-		add(s.header.r(c.Ref.String()))
+		add(s.header.r(c.Ref.String()) + s.dim.r(fmt.Sprintf(" · with %s · %s a month", c.Recommender, savingWords(m.changeSaving(c)))))
 		for _, cc := range c.Containers {
-			wrap("  ", fmt.Sprintf("%s: cpu %s → %s, memory %s → %s", cc.Name,
-				fmtCPU(cc.From.CPUMillicores), quantityCPU(cc.To.CPUMillicores),
-				fmtMem(cc.From.MemoryBytes), quantityMem(cc.To.MemoryBytes)))
+			wrap("  ", fmt.Sprintf("%s: cpu %s → %s (drift %s), memory %s → %s (drift %s)", cc.Name,
+				model.FormatCPU(cc.From.CPUMillicores), quantityCPU(cc.To.CPUMillicores), model.FormatDrift(model.DriftValue(cc.From.CPUMillicores, cc.To.CPUMillicores)),
+				model.FormatMemory(cc.From.MemoryBytes), quantityMem(cc.To.MemoryBytes), model.FormatDrift(model.DriftValue(cc.From.MemoryBytes, cc.To.MemoryBytes))))
 		}
 		r, ok := results[c.Ref]
 		patch := RequestsPatch(c)

@@ -258,14 +258,20 @@ func (m *Model) finishPick(msg listMsg) {
 	case !r.hasRec:
 		m.setStatus(true, "table shows %s; cannot approve %s: no recommendation yet", p.recommender, p.ref.KindName())
 	default:
-		m.approved[p.ref] = true
+		// Bound to the numbers the table now shows (see approval).
+		c, err := changeFor(r.w, m.shownRec)
+		if err != nil {
+			m.setStatus(true, "cannot approve %s: %v", p.ref.KindName(), err)
+			return
+		}
+		m.approved[p.ref] = approval{recommender: m.shownRec, change: c}
 		m.setStatus(false, "%s approved with %s (%d approved; A applies)", p.ref.KindName(), p.recommender, len(m.approved))
 	}
 }
 
 // whatIfCost prices a total request per month.
 func (m *Model) whatIfCost(r model.Resources) float64 {
-	return r.CPUMillicores/1000*m.opts.Pricing.CPUCoreMonth + r.MemoryBytes/(1<<30)*m.opts.Pricing.MemoryGiBMonth
+	return (r.CPUMillicores/1000*m.opts.Prices.CPUCoreHour + r.MemoryBytes/model.GiB*m.opts.Prices.MemoryGiBHour) * model.HoursPerMonth
 }
 
 // whatIfLines renders the what-if view.

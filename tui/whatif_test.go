@@ -126,8 +126,9 @@ func TestWhatIfPick(t *testing.T) {
 			if got := hs.m.recommender(); got != tc.wantRec {
 				t.Errorf("recommender %q, want %q", got, tc.wantRec)
 			}
-			if hs.m.approved[ref] != tc.wantApproved {
-				t.Errorf("approved %v, want %v", hs.m.approved[ref], tc.wantApproved)
+			a, approved := hs.m.approved[ref]
+			if approved != tc.wantApproved || (approved && a.recommender != tc.wantRec) {
+				t.Errorf("approved %v (with %q), want %v (with %q)", approved, a.recommender, tc.wantApproved, tc.wantRec)
 			}
 			if !strings.HasSuffix(hs.m.status, tc.wantStatus) {
 				t.Errorf("status %q, want it to end with %q", hs.m.status, tc.wantStatus)
@@ -213,7 +214,7 @@ func TestWhatIfPickWaitsForTheRows(t *testing.T) {
 	hs := newHarness(t, 120, 30, Options{Source: failingList{src, testRecPeak}, Actions: src, Context: context.Background(), WhatIf: &fakeWhatIf{}})
 	sel, _ := hs.m.selected()
 	hs.keys("b", "down", "enter")
-	if hs.m.approved[sel.w.Ref] {
+	if _, approved := hs.m.approved[sel.w.Ref]; approved {
 		t.Error("approved although the picked recommender's rows did not load")
 	}
 	if want := sel.w.Ref.KindName() + " not approved: " + testRecPeak + "'s recommendations did not load"; hs.m.status != want {

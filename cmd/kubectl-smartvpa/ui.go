@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
 	"github.com/smartvpa/smartvpa/kube"
 	"github.com/smartvpa/smartvpa/kube/tuisource"
@@ -170,6 +171,8 @@ func (o *UIOptions) Run(ctx context.Context) error {
 		Recommender: o.Recommender,
 		Namespace:   o.uiNamespace,
 		NoColor:     o.NoColor,
+		Prices:      model.Prices{CPUCoreHour: o.CPUPrice, MemoryGiBHour: o.MemoryPrice},
+		Simulated:   o.Demo,
 	}
 	if o.Demo {
 		readOnly := ""

@@ -142,7 +142,7 @@ func (s *Source) List(ctx context.Context, recommender string) ([]tui.Workload, 
 	for i := range rep.Workloads {
 		wr := &rep.Workloads[i]
 		hpas[RefOf(wr.Workload())] = wr.HPA
-		out = append(out, tuiWorkload(wr))
+		out = append(out, tuiWorkload(wr, h))
 	}
 	s.mu.Lock()
 	s.last, s.hpa = last, hpas
@@ -210,7 +210,7 @@ func (s *Source) Detail(ctx context.Context, ref tui.Ref, recommender string) (t
 		return tui.Detail{}, err
 	}
 	wr := &rep.Workloads[0]
-	d := tui.Detail{Workload: tuiWorkload(wr)}
+	d := tui.Detail{Workload: tuiWorkload(wr, h)}
 	for _, c := range wr.Containers {
 		cd := tui.ContainerDetail{Name: c.Name}
 		if h != nil {
@@ -295,8 +295,9 @@ func containsKeys(keys string, ws []*kube.Workload) bool {
 	return true
 }
 
-// tuiWorkload converts one workload report into a row of the UI.
-func tuiWorkload(wr *kube.WorkloadReport) tui.Workload {
+// tuiWorkload converts one workload report into a row of the UI; h (nil:
+// none) gives each container's latest usage.
+func tuiWorkload(wr *kube.WorkloadReport, h *kube.History) tui.Workload {
 	w := wr.Workload()
 	out := tui.Workload{Ref: RefOf(w), Replicas: wr.Replicas}
 	if wr.HPA != nil && len(wr.HPA.Resources) > 0 {
@@ -309,7 +310,13 @@ func tuiWorkload(wr *kube.WorkloadReport) tui.Workload {
 	owned := kube.RequestsManagedBySmartVPA(w)
 	applied, anyRec := true, false
 	for _, c := range wr.Containers {
-		cr := tui.ContainerRec{Name: c.Name, Request: c.Requests, Confidence: confidenceScore(c)}
+		cr := tui.ContainerRec{Name: c.Name, Request: c.Requests, Limit: c.Limits, Confidence: confidenceScore(c)}
+		if h != nil && w != nil {
+			if ss := h.Samples[kube.ContainerKey{Workload: w.Key(), Container: c.Name}]; len(ss) > 0 {
+				last := ss[len(ss)-1]
+				cr.Usage = model.Resources{CPUMillicores: last.CPUMillicores, MemoryBytes: last.MemoryBytes}
+			}
+		}
 		if c.Recommendation != nil {
 			cr.Rec, cr.OK = *c.Recommendation, true
 			anyRec = true

@@ -123,7 +123,7 @@ func TestTUIWorkloadApplied(t *testing.T) {
 			r := rec
 			wr := kube.NewWorkloadReport(w, tt.hpa)
 			wr.Containers = []kube.ContainerReport{{Name: "api", Requests: tt.req, Recommendation: &r, Confidence: kube.ConfidenceHigh}}
-			if got := tuiWorkload(wr).Applied; got != tt.want {
+			if got := tuiWorkload(wr, nil).Applied; got != tt.want {
 				t.Errorf("Applied = %v, want %v", got, tt.want)
 			}
 		})
