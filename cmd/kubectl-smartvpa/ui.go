@@ -18,10 +18,6 @@ import (
 	"github.com/smartvpa/smartvpa/tui"
 )
 
-// demoRecommender is the recommender the demo starts on when --recommender
-// is not given (the demo's screens were made with it).
-const demoRecommender = "vpa"
-
 // UIOptions holds the flags of `ui`. The targets, history and recommender
 // flags are recommend's (liveOptions).
 type UIOptions struct {
@@ -94,7 +90,7 @@ status line says why.
 	f.StringSliceVar(&o.Recommenders, "recommenders", nil, "recommenders offered by r, comma-separated (default: all registered)")
 	f.BoolVar(&o.NoColor, "no-color", false, "draw without colours (also when NO_COLOR is set)")
 	f.BoolVar(&o.ReadOnly, "read-only", false, "demo only: behave as if RBAC forbade patching")
-	f.Lookup("recommender").Usage = "recommender shown first (r cycles through --recommenders); default smart on a cluster, vpa in the demo"
+	f.Lookup("recommender").Usage = "recommender shown first, on a cluster and in the demo (r cycles through --recommenders; the first of them when this one is not offered)"
 	f.Lookup("seed").Usage = "seed for recommenders that use randomness, and of the demo workloads"
 	return cmd
 }
@@ -139,7 +135,7 @@ func (o *UIOptions) Validate() error {
 		}
 	}
 	if !o.recommenderOK {
-		o.Recommender = firstRecommender(names, o.Recommender, o.Demo)
+		o.Recommender = firstRecommender(names, o.Recommender)
 	}
 	if !slices.Contains(names, o.Recommender) {
 		return usageErrorf(o.cmd, "invalid --recommender %q: choose one of %s", o.Recommender, strings.Join(names, ", "))
@@ -152,12 +148,9 @@ func (o *UIOptions) Validate() error {
 }
 
 // firstRecommender is the recommender the UI starts on when --recommender is
-// not given: def (recommend's default) on a cluster, vpa in the demo, or the
-// first offered when that one is not.
-func firstRecommender(names []string, def string, demo bool) string {
-	if demo {
-		def = demoRecommender
-	}
+// not given: def (recommend's default, the one --help names), on a cluster
+// and in the demo alike, or the first offered when def is not.
+func firstRecommender(names []string, def string) string {
 	if !slices.Contains(names, def) && len(names) > 0 {
 		return names[0]
 	}

@@ -114,18 +114,16 @@ func TestUIFirstRecommender(t *testing.T) {
 		name  string
 		names []string
 		def   string
-		demo  bool
 		want  string
 	}{
-		{"cluster: recommend's default", []string{"smart", "vpa"}, "smart", false, "smart"},
-		{"demo: vpa", []string{"autopilot", "smart", "vpa"}, "smart", true, "vpa"},
-		{"default not offered: first offered", []string{"autopilot", "vpa"}, "smart", false, "autopilot"},
-		{"demo without vpa: first offered", []string{"autopilot"}, "smart", true, "autopilot"},
+		{"recommend's default", []string{"smart", "vpa"}, "smart", "smart"},
+		{"default among others", []string{"autopilot", "smart", "vpa"}, "smart", "smart"},
+		{"default not offered: first offered", []string{"autopilot", "vpa"}, "smart", "autopilot"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := firstRecommender(tt.names, tt.def, tt.demo); got != tt.want {
-				t.Fatalf("firstRecommender(%v, %q, demo=%v) = %q, want %q", tt.names, tt.def, tt.demo, got, tt.want)
+			if got := firstRecommender(tt.names, tt.def); got != tt.want {
+				t.Fatalf("firstRecommender(%v, %q) = %q, want %q", tt.names, tt.def, got, tt.want)
 			}
 		})
 	}
