@@ -69,7 +69,7 @@ demo: build ## the live demo: local control plane (cached; cold build ~30 min), 
 .PHONY: demo-sim
 demo-sim: build ## generate step, sinusoidal and low_high workloads and backtest vpa against the oracle (no cluster)
 	@set -euo pipefail; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
-	for t in step sinusoidal low_high; do $(BIN)/kubectl-smartvpa workload generate --type $$t --seed 1 --out "$$d" >/dev/null; done; \
+	for t in step sinusoidal low_high; do $(BIN)/kubectl-smartvpa workload generate --type $$t --seed 1 --store "$$d" >/dev/null; done; \
 	echo "backtest: vpa vs the hindsight oracle on generated step, sinusoidal and low_high workloads (8 days at 1m, 24h warm-up)"; \
 	$(BIN)/kubectl-smartvpa backtest --workloads "$$d" --recommenders vpa,oracle
 

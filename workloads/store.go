@@ -92,7 +92,7 @@ func (s *Store) Load(id string) (*Trace, error) {
 	}
 	dir := s.Path(id)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("workload %q not found in %s: run 'kubectl smartvpa workload list --dir %s' to see the ids", id, s.Dir, s.Dir)
+		return nil, fmt.Errorf("workload %q not found in %s: run 'kubectl smartvpa workload list --store %s' to see the ids", id, s.Dir, s.Dir)
 	}
 	return loadDir(dir)
 }

@@ -197,7 +197,7 @@ func (o *BacktestOptions) Validate() error {
 		o.refs = append(o.refs, refs...)
 	}
 	if len(o.refs) == 0 {
-		return inputError(fmt.Errorf("no workloads in %s: generate some with 'kubectl smartvpa workload generate --out DIR'", strings.Join(o.Workloads, ", ")))
+		return inputError(fmt.Errorf("no workloads in %s: generate some with 'kubectl smartvpa workload generate --store DIR'", strings.Join(o.Workloads, ", ")))
 	}
 	return nil
 }

@@ -200,7 +200,7 @@ func TestBacktestErrors(t *testing.T) {
 		{"negative warmup", []string{"backtest", "--workloads", dir, "--warmup", "-1h"}, exitUsage,
 			"error: warm-up -1h0m0s is negative: use 0 or a positive duration such as 24h; run 'kubectl smartvpa backtest --help' for usage\n"},
 		{"empty store", []string{"backtest", "--workloads", empty}, exitUsage,
-			"error: no workloads in " + empty + ": generate some with 'kubectl smartvpa workload generate --out DIR'\n"},
+			"error: no workloads in " + empty + ": generate some with 'kubectl smartvpa workload generate --store DIR'\n"},
 		{"unknown id", []string{"backtest", "--store", dir, "--workloads", "nope-123"}, exitUsage,
 			`error: load workload 0: workload "nope-123" not found in ` + dir},
 		{"baseline not run", []string{"backtest", "--workloads", dir, "--recommenders", "vpa,oracle", "--baseline", "smart"}, exitUsage,

@@ -58,7 +58,12 @@ func (c *cli) bind(cmd *cobra.Command, o options) *cobra.Command {
 // group makes cmd a command that only holds subcommands: run alone, it
 // prints its help.
 func group(cmd *cobra.Command, subcommands ...*cobra.Command) *cobra.Command {
-	cmd.Args = noArgs
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageErrorf(cmd.CommandPath(), "%s", suggest(cmd, args[0]))
+		}
+		return nil
+	}
 	cmd.SilenceUsage = true
 	cmd.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	cmd.AddCommand(subcommands...)

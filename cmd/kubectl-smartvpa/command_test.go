@@ -80,7 +80,7 @@ func TestOutputFlag(t *testing.T) {
 		{[]string{"backtest"}, "table, json or csv"},
 		{[]string{"emulate"}, "table or json"},
 		{[]string{"recommend"}, "table, wide, json, yaml, csv or patch"},
-		{[]string{"simulate"}, "table or json"},
+		{[]string{"simulate"}, "table, json or csv"},
 		{[]string{"stress", "local"}, "table or json"},
 		{[]string{"version"}, "text or json"},
 		{[]string{"workload", "list"}, "table or json"},

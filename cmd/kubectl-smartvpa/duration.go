@@ -73,11 +73,38 @@ func (f durationFlag) String() string {
 	if f.d == nil || *f.d == 0 {
 		return "0" // pflag shows no default for "0"
 	}
-	d := *f.d
-	if d%(24*time.Hour) == 0 {
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	return formatDuration(*f.d)
+}
+
+// formatDuration prints a duration the way people give it and
+// parseLongDuration reads it back: "4d", "1d12h", "5m", "1m30s", "250ms";
+// never "3d23h55m" for four days of samples (a trace's duration is its
+// samples times its interval) nor "24h0m0s".
+func formatDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
 	}
-	return d.String()
+	if d < time.Second {
+		return d.String()
+	}
+	d = d.Round(time.Second)
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	h, m, s := d/time.Hour, (d%time.Hour)/time.Minute, (d%time.Minute)/time.Second
+	out := ""
+	if days > 0 {
+		out += strconv.FormatInt(int64(days), 10) + "d"
+	}
+	if h > 0 {
+		out += strconv.FormatInt(int64(h), 10) + "h"
+	}
+	if m > 0 {
+		out += strconv.FormatInt(int64(m), 10) + "m"
+	}
+	if s > 0 || out == "" {
+		out += strconv.FormatInt(int64(s), 10) + "s"
+	}
+	return out
 }
 
 func (f durationFlag) Set(s string) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 
@@ -100,9 +101,37 @@ func printError(w io.Writer, err error) {
 		return
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	if m, ok := unreachable(err); ok {
+		msg = m
+	}
 	var ee *exitError
 	if errors.As(err, &ee) && ee.hint != "" {
 		msg += "; " + ee.hint
 	}
 	fmt.Fprintf(w, "error: %s\n", msg)
+}
+
+// unreachable rewords a failed connection as one line that says what to
+// check: "cannot reach the API server at https://127.0.0.1:6443 (connection
+// refused): ...".
+func unreachable(err error) (string, bool) {
+	var urlErr *url.Error
+	var opErr *net.OpError
+	if !errors.As(err, &urlErr) || !errors.As(err, &opErr) || opErr.Op != "dial" {
+		return "", false
+	}
+	u, perr := url.Parse(urlErr.URL)
+	if perr != nil {
+		return "", false
+	}
+	reason := opErr.Err.Error()
+	var sys *os.SyscallError
+	if errors.As(opErr.Err, &sys) {
+		reason = sys.Err.Error()
+	}
+	server := u.Scheme + "://" + u.Host
+	if strings.Contains(u.Path, "/api/v1/query") || strings.Contains(u.Path, "/api/v1/series") || strings.Contains(u.Path, "/api/v1/label") {
+		return fmt.Sprintf("cannot reach Prometheus at %s (%s): check --prometheus-url (or PROMETHEUS_URL)", server, reason), true
+	}
+	return fmt.Sprintf("cannot reach the API server at %s (%s): check the kubeconfig context (kubectl config current-context, --context, --kubeconfig) and that the cluster is up", server, reason), true
 }

@@ -147,7 +147,7 @@ func TestNoSilentOverwrite(t *testing.T) {
 	if code, _, errOut := runArgs("workload", "import", "--format", "jobs", "--out", dir, in); code != 0 {
 		t.Fatalf("import: exit %d %s", code, errOut)
 	}
-	want := "error: a jobs workload jobs-w already exists in " + dir + ": workload exists: pass --overwrite to replace it, or choose another id or --out\n"
+	want := "error: a jobs workload jobs-w already exists in " + dir + ": workload exists: pass --overwrite to replace it, or choose another id or --store\n"
 	for _, args := range [][]string{
 		{"workload", "import", "--format", "jobs", "--out", dir, in},
 		{"workload", "generate", "--type", "step", "--duration", "1h", "--id", "jobs-w", "--out", dir},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 )
 
 // rootName is how the command is shown in help and usage lines.
@@ -44,7 +47,7 @@ Exit codes: 0 ok, 1 found something (audit drift), 2 usage or input error,
 		// it reports them as usage errors instead.
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageErrorf(rootName, "unknown command %q for %q", args[0], rootName)
+				return usageErrorf(rootName, "%s", suggest(cmd, args[0]))
 			}
 			return nil
 		},
@@ -76,12 +79,18 @@ Exit codes: 0 ok, 1 found something (audit drift), 2 usage or input error,
 		c.newVersionCmd(),
 		c.newWorkloadCmd(),
 	)
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		defer hideKubeFlags(root, cmd)()
+		help(cmd, args)
+	})
 	return root
 }
 
 // run executes the program with args and returns its exit code. SIGINT and
 // SIGTERM cancel the context every command runs with.
 func run(args []string, streams genericiooptions.IOStreams) int {
+	quietKlog()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd(streams)
@@ -99,4 +108,16 @@ func run(args []string, streams genericiooptions.IOStreams) int {
 func isClassified(err error) bool {
 	_, ok := err.(*exitError)
 	return ok
+}
+
+// quietKlog stops client-go's klog lines ("Unhandled Error" for each failed
+// discovery request, eight of them before the one error a command reports):
+// every failure reaches the user as the command's own error line.
+func quietKlog() {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("alsologtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(io.Discard)
 }

@@ -158,7 +158,7 @@ type SimulateOptions struct {
 func (c *cli) newSimulateCmd() *cobra.Command {
 	o := &SimulateOptions{IOStreams: c.streams, simFlags: defaultSimFlags(), Recommender: "vpa"}
 	cmd := c.bind(&cobra.Command{
-		Use:   "simulate --workload ID|PATH [--recommender NAME] [--trajectory out.csv] [--seed N] [--update-mode M] [--warmup 24h] [-o table|json]",
+		Use:   "simulate --workload ID|PATH [--recommender NAME] [--trajectory out.csv] [--seed N] [--update-mode M] [--warmup 24h] [-o table|json|csv]",
 		Short: "Replay a workload against a recommender and the updater, and print what it cost",
 		Long: `Replay one workload's usage against a recommender and the updater policy in the
 simulator, and print the run's metrics and the last recommendation.
@@ -203,17 +203,22 @@ degenerate, cpu{relativeSlack, absoluteSlackCoreHours, overRequestShare,
 throttledShare, unservedCoreHours}, memory{...}, updates, smallUpdates,
 updatesPerContainerDay, restarts, downtimeHours, samples, hours, gaps, reward,
 timeToFirstRecommendationSeconds, lastRecommendation{cpuMillicores{lower,
-target, upper, uncappedTarget}, memoryBytes{...}}}.`,
+target, upper, uncappedTarget}, memoryBytes{...}}}. -o csv prints a header and
+one row with backtest's column names (plus update_mode, warmup_seconds, seed,
+time_to_first_recommendation_seconds and the last targets), so that the rows
+of several runs join into one file.`,
 		Example: `  kubectl smartvpa simulate --workload step-3f2a --recommender vpa
   kubectl smartvpa simulate --workload data/workloads/step-3f2a --recommender oracle -o json
-  kubectl smartvpa simulate --workload trace.csv --recommender vpa --update-mode recreate --trajectory run.csv`,
+  kubectl smartvpa simulate --workload trace.csv --recommender vpa --update-mode recreate --trajectory run.csv
+  kubectl smartvpa simulate --workload step-3f2a --recommender smart -o csv > smart.csv`,
 		Args: noArgs,
 	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
+	_ = cmd.RegisterFlagCompletionFunc("workload", completeWorkloadIDs)
 	f.StringVar(&o.Recommender, "recommender", o.Recommender, "recommender: "+strings.Join(sim.RecommenderNames(), ", "))
 	f.StringVar(&o.Trajectory, "trajectory", "", "write the per-sample trajectory to this CSV file")
-	addOutputFlag(cmd, &o.Output, "table", "json")
+	addOutputFlag(cmd, &o.Output, "table", "json", "csv")
 	o.simFlags.addFlags(f)
 	o.actuationFlags.addFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("recommender", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -322,21 +327,65 @@ func (o *SimulateOptions) Run(ctx context.Context) error {
 		Warmup: o.opts.Warmup.String(), Seed: o.Seed, Metrics: res.Metrics,
 		LastRecommendation: recommendationJSON(res.LastRecommendation),
 	}
-	if o.Output == "json" {
+	switch o.Output {
+	case "json":
 		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
+	case "csv":
+		return writeSimulateCSV(o.Out, out, o.opts.Warmup)
 	}
 	return printSimulateTable(o.Out, out, len(w.Samples), w.SampleInterval())
+}
+
+// simulateCSVHeader is the header of `simulate -o csv`: backtest's names
+// for the same numbers, so that the rows of several runs can be joined.
+var simulateCSVHeader = []string{
+	"workload", "recommender", "update_mode", "warmup_seconds", "seed",
+	"cpu_relative_slack", "cpu_absolute_slack_core_hours", "cpu_over_request_share", "cpu_throttled_share", "cpu_unserved_core_hours",
+	"memory_relative_slack", "memory_absolute_slack_gib_hours", "memory_ooms",
+	"updates", "small_updates", "updates_per_container_day", "restarts", "downtime_hours",
+	"samples", "hours", "gaps", "reward", "time_to_first_recommendation_seconds",
+	"last_cpu_target_millicores", "last_memory_target_bytes",
+}
+
+// writeSimulateCSV prints the result as a header and one row; a number that
+// does not exist (no recommendation yet) is empty.
+func writeSimulateCSV(w io.Writer, r SimulateResult, warmup time.Duration) error {
+	cw := csv.NewWriter(w)
+	first, cpuT, memT := "", "", ""
+	if s := r.TimeToFirstRecommendationSeconds; s != nil {
+		first = simNum(*s)
+	}
+	if lr := r.LastRecommendation; lr != nil {
+		cpuT, memT = simNum(lr.CPUMillicores.Target), simNum(lr.MemoryBytes.Target)
+	}
+	row := []string{r.Workload, r.Recommender, r.UpdateMode, simNum(warmup.Seconds()), strconv.FormatInt(r.Seed, 10),
+		simNum(r.CPU.RelativeSlack), simNum(r.CPU.AbsoluteSlackCoreHours), simNum(r.CPU.OverRequestShare), simNum(r.CPU.ThrottledShare), simNum(r.CPU.UnservedCoreHours),
+		simNum(r.Memory.RelativeSlack), simNum(r.Memory.AbsoluteSlackGiBHours), strconv.Itoa(r.Memory.OOMs),
+		strconv.Itoa(r.Updates), strconv.Itoa(r.SmallUpdates), simNum(r.UpdatesPerContainerDay), strconv.Itoa(r.Restarts), simNum(r.DowntimeHours),
+		strconv.Itoa(r.Samples), simNum(r.Hours), strconv.Itoa(r.Gaps), simNum(r.Reward), first, cpuT, memT}
+	if err := cw.Write(simulateCSVHeader); err != nil {
+		return err
+	}
+	if err := cw.Write(row); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 func printSimulateTable(out io.Writer, r SimulateResult, samples int, interval time.Duration) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	first := "never"
 	if s := r.TimeToFirstRecommendationSeconds; s != nil {
-		first = (time.Duration(*s * float64(time.Second))).String()
+		first = formatDuration(time.Duration(*s * float64(time.Second)))
 	}
-	fmt.Fprintf(tw, "WORKLOAD\t%s (%d samples every %s; %d measured after a %s warm-up)\n", r.Workload, samples, interval, r.Samples, r.Warmup)
+	warmup := r.Warmup
+	if d, err := time.ParseDuration(r.Warmup); err == nil {
+		warmup = formatDuration(d)
+	}
+	fmt.Fprintf(tw, "WORKLOAD\t%s (%d samples every %s; %d measured after a %s warm-up)\n", r.Workload, samples, formatDuration(interval), r.Samples, warmup)
 	fmt.Fprintf(tw, "RECOMMENDER\t%s (update mode %s, seed %d)\n", r.Recommender, r.UpdateMode, r.Seed)
 	fmt.Fprintf(tw, "\n")
 	fmt.Fprintf(tw, "\tCPU\tMEMORY\n")
@@ -348,7 +397,7 @@ func printSimulateTable(out io.Writer, r SimulateResult, samples int, interval t
 	fmt.Fprintf(tw, "OOM kills\t-\t%d\n", r.Memory.OOMs)
 	fmt.Fprintf(tw, "\n")
 	fmt.Fprintf(tw, "updates\t%d (%.2f per day, %d under 10 %%)\n", r.Updates, r.UpdatesPerContainerDay, r.SmallUpdates)
-	fmt.Fprintf(tw, "restarts\t%d (down %s)\n", r.Restarts, time.Duration(r.DowntimeHours*float64(time.Hour)).Round(time.Second))
+	fmt.Fprintf(tw, "restarts\t%d (down %s)\n", r.Restarts, formatDuration(time.Duration(r.DowntimeHours*float64(time.Hour))))
 	fmt.Fprintf(tw, "reward\t%.2f\n", r.Reward)
 	fmt.Fprintf(tw, "first recommendation\t%s\n", first)
 	if lr := r.LastRecommendation; lr != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,43 @@ func TestSimulateJSON(t *testing.T) {
 			if _, ok := raw["x"][res][k]; !ok {
 				t.Fatalf("lastRecommendation.%s has no %s", res, k)
 			}
+		}
+	}
+}
+
+// simulate -o csv prints the header and one row whose numbers are the JSON
+// output's.
+func TestSimulateCSV(t *testing.T) {
+	dir, ids := simStore(t)
+	args := []string{"simulate", "--store", dir, "--workload", ids[0], "--recommender", "vpa"}
+	code, out, stderr := runArgs(append(args, "-o", "csv")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("csv %v: %d rows, want 2:\n%s", err, len(rows), out)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(simulateCSVHeader, ",") || len(rows[1]) != len(rows[0]) {
+		t.Fatalf("header %v, row of %d cells", rows[0], len(rows[1]))
+	}
+	_, js, _ := runArgs(append(args, "-o", "json")...)
+	var r SimulateResult
+	if err := json.Unmarshal([]byte(js), &r); err != nil {
+		t.Fatal(err)
+	}
+	cell := map[string]string{}
+	for i, h := range rows[0] {
+		cell[h] = rows[1][i]
+	}
+	for name, want := range map[string]string{
+		"workload": r.Workload, "recommender": "vpa", "warmup_seconds": "86400", "seed": "1",
+		"cpu_relative_slack": simNum(r.CPU.RelativeSlack), "memory_ooms": strconv.Itoa(r.Memory.OOMs),
+		"updates": strconv.Itoa(r.Updates), "reward": simNum(r.Reward),
+		"last_cpu_target_millicores": simNum(r.LastRecommendation.CPUMillicores.Target),
+	} {
+		if cell[name] != want {
+			t.Errorf("%s = %q, want %q (as -o json)", name, cell[name], want)
 		}
 	}
 }
@@ -98,8 +136,8 @@ func TestSimulateErrors(t *testing.T) {
 			"error: --workload is required: give a workload id, folder or trace.csv file; run 'kubectl smartvpa simulate --help' for usage\n"},
 		{"unknown recommender", []string{"simulate", "--workload", ids[0], "--recommender", "nope"},
 			`error: unknown recommender "nope": choose one of `},
-		{"bad output", []string{"simulate", "--workload", ids[0], "-o", "csv"},
-			"error: unknown output format \"csv\": use table or json; run 'kubectl smartvpa simulate --help' for usage\n"},
+		{"bad output", []string{"simulate", "--workload", ids[0], "-o", "xml"},
+			"error: unknown output format \"xml\": use table, json or csv; run 'kubectl smartvpa simulate --help' for usage\n"},
 		{"args", []string{"simulate", "x"},
 			"error: kubectl smartvpa simulate takes no arguments, got [\"x\"]; run 'kubectl smartvpa simulate --help' for usage\n"},
 		{"unknown id", []string{"simulate", "--store", dir, "--workload", "nope-1"},

@@ -67,6 +67,7 @@ fall short of CPU targets.`,
 	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
+	_ = cmd.RegisterFlagCompletionFunc("workload", completeWorkloadIDs)
 	f.StringVar(&o.Store, "store", o.Store, "workload store folder where workload ids are looked up")
 	f.IntVar(&o.Agents, "agents", o.Agents, "number of agent processes")
 	f.Float64Var(&o.Speedup, "speedup", o.Speedup, "workload seconds per wall second")

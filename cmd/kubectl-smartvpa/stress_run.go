@@ -62,6 +62,7 @@ of trace.csv). The images are built by 'make images'.`,
 	}, o)
 	f := cmd.Flags()
 	f.StringVar(&o.Workload, "workload", "", "workload id in --store, workload folder or trace.csv file (required)")
+	_ = cmd.RegisterFlagCompletionFunc("workload", completeWorkloadIDs)
 	f.StringVar(&o.Store, "store", o.Store, "workload store folder where workload ids are looked up")
 	f.StringVar(&o.Name, "name", "", "name of the stress deployment (required)")
 	f.StringVar(&o.Image, "image", o.Image, "stress agent image")

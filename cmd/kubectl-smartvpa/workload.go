@@ -21,8 +21,8 @@ func (c *cli) newWorkloadCmd() *cobra.Command {
 A workload is a directory <store>/<id>/ holding trace.csv (header
 timestamp,cpu_millicores,memory_bytes; timestamp in Unix seconds) and meta.json
 (source, unit conversions, interval, original request). The store is
-data/workloads unless --out (generate, import) or --dir (list, show) says
-otherwise. The simulator and the stress system read workloads from there.`,
+data/workloads unless --store says otherwise (--out and --dir, the old
+names, still work). The simulator and the stress system read workloads from there.`,
 		Example: `  kubectl smartvpa workload generate --type sinusoidal --seed 7
   kubectl smartvpa workload import --format bitbrains ../shared/traces/bitbrains-rnd-2013-7/*.csv
   kubectl smartvpa workload list
@@ -45,11 +45,22 @@ func wlSave(ctx context.Context, dir string, overwrite bool, traces []*workloads
 	st.Overwrite = overwrite
 	if _, err := st.SaveAllContext(ctx, traces); err != nil {
 		if errors.Is(err, workloads.ErrExists) {
-			return inputError(fmt.Errorf("%w: pass --overwrite to replace it, or choose another id or --out", err))
+			return inputError(fmt.Errorf("%w: pass --overwrite to replace it, or choose another id or --store", err))
 		}
 		return inputError(fmt.Errorf("save workload: %w", err))
 	}
 	return nil
+}
+
+// addStoreFlag adds --store, the workload store folder, bound to p; the
+// names a command used before (--out, --dir) stay as hidden aliases.
+func addStoreFlag(cmd *cobra.Command, p *string, usage string, aliases ...string) {
+	f := cmd.Flags()
+	f.StringVar(p, "store", *p, usage)
+	for _, a := range aliases {
+		f.StringVar(p, a, *p, usage+" (old name of --store)")
+		_ = f.MarkHidden(a)
+	}
 }
 
 // wlParseStart parses an RFC 3339 --start flag; "" means the default.

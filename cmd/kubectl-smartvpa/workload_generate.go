@@ -38,7 +38,7 @@ func (c *cli) newWorkloadGenerateCmd() *cobra.Command {
 		types = append(types, fmt.Sprintf("  %-11s %s", t, workloads.GeneratorDoc(t)))
 	}
 	cmd := c.bind(&cobra.Command{
-		Use:   "generate --type TYPE [--config FILE] [--seed N] [--duration 8d] [--interval 1m] [--id ID] [--out DIR]",
+		Use:   "generate --type TYPE [--config FILE] [--seed N] [--duration 8d] [--interval 1m] [--id ID] [--store DIR]",
 		Short: "Generate a synthetic workload and print its id",
 		Long: `Generate a synthetic usage trace, save it in the workload store and print its id.
 
@@ -53,7 +53,7 @@ files. Samples start at --start (default ` + wlDefaultStartText + `, a Monday).
 The id is --id, or <type>-<hash of the arguments>.`,
 		Example: `  kubectl smartvpa workload generate --type step
   kubectl smartvpa workload generate --type weekly --seed 3 --duration 14d --interval 5m
-  kubectl smartvpa workload generate --type sinusoidal --config my-sine.json --id my-sine --out /tmp/wl`,
+  kubectl smartvpa workload generate --type sinusoidal --config my-sine.json --id my-sine --store /tmp/wl`,
 		Args: noArgs,
 	}, o)
 	f := cmd.Flags()
@@ -64,7 +64,7 @@ The id is --id, or <type>-<hash of the arguments>.`,
 	f.Var(durationFlag{&o.Interval}, "interval", "time between samples, a whole number of seconds")
 	f.StringVar(&o.Start, "start", "", "time of the first sample, RFC 3339 (default "+wlDefaultStartText+")")
 	f.StringVar(&o.ID, "id", "", "workload id (default <type>-<hash>)")
-	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
+	addStoreFlag(cmd, &o.OutDir, "workload store folder to write to", "out")
 	f.BoolVar(&o.Overwrite, "overwrite", false, "replace a workload with the same --id (without --id the id is a hash of the inputs, so the same workload is written again)")
 	_ = cmd.RegisterFlagCompletionFunc("type", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return workloads.GeneratorTypes(), cobra.ShellCompDirectiveNoFileComp

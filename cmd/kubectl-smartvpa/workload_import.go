@@ -44,7 +44,7 @@ func (c *cli) newWorkloadImportCmd() *cobra.Command {
 	o := &WorkloadImportOptions{IOStreams: c.streams, OutDir: workloads.DefaultStoreDir}
 	o.prom.live.configFlags = c.configFlags
 	cmd := c.bind(&cobra.Command{
-		Use:   "import --format " + strings.Join(workloads.Formats, "|") + " PATH... [--limit N] [--out DIR] | --format prometheus TYPE/NAME...",
+		Use:   "import --format " + strings.Join(workloads.Formats, "|") + " PATH... [--limit N] [--store DIR] | --format prometheus TYPE/NAME...",
 		Short: "Import public usage traces as workloads and print their ids",
 		Long: `Import usage traces in a public format, one workload per series (container,
 machine, VM, task or file), and print the ids, one per line. A PATH that is a
@@ -87,7 +87,7 @@ irregular times, so alibaba-* series are resampled to 5-minute samples (CPU
 mean, memory max per bucket; --resample none keeps the rows, --resample 1m
 picks another width, for any format). Everything is read and checked before anything is
 written: a bad row fails the import with file, line and field, and leaves
-nothing in --out. A progress bar shows on stderr when it is a terminal.`,
+nothing in --store. A progress bar shows on stderr when it is a terminal.`,
 		Example: `  kubectl smartvpa workload import --format bitbrains ../shared/traces/bitbrains-rnd-2013-7/*.csv
   kubectl smartvpa workload import --format alibaba-machine machine_usage.csv machine_meta.csv --limit 5
   kubectl smartvpa workload import --format azure vm_cpu_readings-file-1-of-125.csv.gz --meta vmtable.csv
@@ -107,7 +107,7 @@ nothing in --out. A progress bar shows on stderr when it is a terminal.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Format, "format", "", "input format: "+strings.Join(workloads.Formats, ", ")+" (required)")
 	f.IntVar(&o.Limit, "limit", 0, "import at most N series, in order of first appearance (0 = all)")
-	f.StringVar(&o.OutDir, "out", o.OutDir, "workload store folder")
+	addStoreFlag(cmd, &o.OutDir, "workload store folder to write to", "out")
 	f.BoolVar(&o.Overwrite, "overwrite", false, "replace workloads with the same ids (default: refuse and write nothing)")
 	f.StringVar(&o.Start, "start", "", "time that relative timestamps count from, RFC 3339 (default "+wlDefaultStartText+")")
 	f.Var(durationFlag{&o.Interval}, "interval", "time between rows for formats without timestamps (jobs, csv without a time column) (default 5m)")

@@ -26,7 +26,7 @@ type WorkloadListOptions struct {
 func (c *cli) newWorkloadListCmd() *cobra.Command {
 	o := &WorkloadListOptions{IOStreams: c.streams, Dir: workloads.DefaultStoreDir}
 	cmd := c.bind(&cobra.Command{
-		Use:   "list [--dir DIR] [-o json]",
+		Use:   "list [--store DIR] [-o json]",
 		Short: "List the workloads in the store",
 		Long: `List the workloads in the store, sorted by id.
 
@@ -35,11 +35,11 @@ type, series, files, interval (Go duration string), start, end, samples,
 originalRequest {cpuMillicores, memoryBytes}, conversions, assumedMachine,
 seed, config.`,
 		Example: `  kubectl smartvpa workload list
-  kubectl smartvpa workload list --dir /tmp/wl -o json`,
+  kubectl smartvpa workload list --store /tmp/wl -o json`,
 		Aliases: []string{"ls"},
 		Args:    noArgs,
 	}, o)
-	cmd.Flags().StringVar(&o.Dir, "dir", o.Dir, "workload store folder")
+	addStoreFlag(cmd, &o.Dir, "workload store folder", "dir")
 	addOutputFlag(cmd, &o.Output, "table", "json")
 	return cmd
 }
@@ -72,8 +72,8 @@ func (o *WorkloadListOptions) Run(context.Context) error {
 	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTYPE\tSAMPLES\tINTERVAL\tSTART\tDURATION\tREQUEST")
 	for _, m := range metas {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", m.ID, m.Type, m.Samples, wlHumanDuration(m.Interval),
-			m.Start.UTC().Format(time.RFC3339), wlHumanDuration(m.End.Sub(m.Start)), wlRequestText(m.OriginalRequest))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", m.ID, m.Type, m.Samples, formatDuration(m.Interval),
+			m.Start.UTC().Format(time.RFC3339), formatDuration(m.End.Sub(m.Start)+m.Interval), wlRequestText(m.OriginalRequest))
 	}
 	return tw.Flush()
 }
@@ -84,58 +84,13 @@ func wlWriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// wlHumanDuration formats d as e.g. "29d23h55m", "5m", "30s".
-func wlHumanDuration(d time.Duration) string {
-	if d <= 0 {
-		return "0s"
-	}
-	days := d / (24 * time.Hour)
-	d -= days * 24 * time.Hour
-	h, m, s := d/time.Hour, (d%time.Hour)/time.Minute, (d%time.Minute)/time.Second
-	out := ""
-	if days > 0 {
-		out += fmt.Sprintf("%dd", days)
-	}
-	if h > 0 {
-		out += fmt.Sprintf("%dh", h)
-	}
-	if m > 0 {
-		out += fmt.Sprintf("%dm", m)
-	}
-	if s > 0 || out == "" {
-		out += fmt.Sprintf("%ds", s)
-	}
-	return out
-}
 
-// wlRequestText formats a request as "2000m/7.8Gi", "-" when unknown.
+// wlRequestText formats a request in the one unit of each resource,
+// "2000m/7987Mi" (model.FormatCPU, model.FormatMemory); "-" when unknown.
 func wlRequestText(r *model.Resources) string {
 	if r == nil || r.IsZero() {
 		return "-"
 	}
-	cpu, mem := "-", "-"
-	if r.CPUMillicores > 0 {
-		cpu = fmt.Sprintf("%gm", wlRound1(r.CPUMillicores))
-	}
-	if r.MemoryBytes > 0 {
-		mem = wlBytesText(r.MemoryBytes)
-	}
-	return cpu + "/" + mem
+	return model.FormatCPU(r.CPUMillicores) + "/" + model.FormatMemory(r.MemoryBytes)
 }
 
-func wlRound1(v float64) float64 {
-	return float64(int64(v*10+0.5)) / 10
-}
-
-// wlBytesText formats bytes in Ki, Mi or Gi with one decimal.
-func wlBytesText(b float64) string {
-	switch {
-	case b >= model.GiB:
-		return fmt.Sprintf("%.1fGi", b/model.GiB)
-	case b >= model.MiB:
-		return fmt.Sprintf("%.1fMi", b/model.MiB)
-	case b >= model.KiB:
-		return fmt.Sprintf("%.1fKi", b/model.KiB)
-	}
-	return fmt.Sprintf("%.0f", b)
-}

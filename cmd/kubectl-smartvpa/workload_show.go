@@ -55,9 +55,10 @@ a trace.csv file. -o json prints {"meta": <meta.json>, "stats": {"cpuMillicores"
 		Example: `  kubectl smartvpa workload show bitbrains-1
   kubectl smartvpa workload show step-0123456789 --plot
   kubectl smartvpa workload show data/workloads/bitbrains-1/trace.csv -o json`,
-		Args: exactArgs(1),
+		Args:              exactArgs(1),
+		ValidArgsFunction: completeWorkloadIDs,
 	}, o)
-	cmd.Flags().StringVar(&o.Dir, "dir", o.Dir, "workload store folder")
+	addStoreFlag(cmd, &o.Dir, "workload store folder", "dir")
 	cmd.Flags().BoolVar(&o.Plot, "plot", false, "draw ASCII charts of CPU and memory")
 	cmd.Flags().IntVar(&o.Width, "width", 0, "chart width in columns (default: the terminal width, else 80)")
 	addOutputFlag(cmd, &o.Output, "text", "json")
@@ -105,14 +106,19 @@ func (o *WorkloadShowOptions) Run(context.Context) error {
 		if width == 0 {
 			width = wlTerminalWidth(o.Out)
 		}
+		var req model.Resources
+		if r := t.Meta.OriginalRequest; r != nil {
+			req = *r
+		}
+		start, end := t.Start(), t.End().Add(t.Meta.Interval)
 		fmt.Fprintln(o.Out)
-		fmt.Fprint(o.Out, wlPlotSeries(t.CPUMillicores, width, "CPU (millicores)", 0))
+		fmt.Fprint(o.Out, wlPlotSeries(t.CPUMillicores, req.CPUMillicores, start, end, width, "CPU (millicores)", 0))
 		fmt.Fprintln(o.Out)
 		mib := make([]float64, t.Len())
 		for i, b := range t.MemoryBytes {
 			mib[i] = b / model.MiB
 		}
-		fmt.Fprint(o.Out, wlPlotSeries(mib, width, "memory (MiB)", 0))
+		fmt.Fprint(o.Out, wlPlotSeries(mib, req.MemoryBytes/model.MiB, start, end, width, "memory (MiB)", 0))
 	}
 	return nil
 }
@@ -130,10 +136,10 @@ func wlWriteShowText(w io.Writer, t *workloads.Trace) error {
 		row("Files", strings.Join(m.Files, ", "))
 	}
 	row("Samples", strconv.Itoa(t.Len()))
-	row("Interval", wlHumanDuration(m.Interval))
+	row("Interval", formatDuration(m.Interval))
 	row("Start", m.Start.UTC().Format(time.RFC3339))
 	row("End", m.End.UTC().Format(time.RFC3339))
-	row("Duration", wlHumanDuration(m.End.Sub(m.Start)))
+	row("Duration", formatDuration(m.End.Sub(m.Start)+m.Interval))
 	row("Original request", wlRequestText(m.OriginalRequest))
 	if m.AssumedMachine != nil {
 		row("Assumed machine", wlRequestText(m.AssumedMachine))
@@ -184,10 +190,16 @@ func wlTerminalWidth(w io.Writer) int {
 	return 80
 }
 
-// wlPlotSeries draws v as an ASCII chart no wider than width columns.
-func wlPlotSeries(v []float64, width int, caption string, precision uint) string {
+// wlPlotSeries draws v as an ASCII chart no wider than width columns, with
+// the original request (0: unknown) as a flat ━ line and a time axis from
+// start to end under it.
+func wlPlotSeries(v []float64, request float64, start, end time.Time, width int, caption string, precision uint) string {
 	const height = 10
 	plotW := width - 12
+	caption += ", max per column"
+	if request > 0 {
+		caption += fmt.Sprintf("; ━ original request %.0f", request)
+	}
 	for {
 		if plotW < 10 {
 			plotW = 10
@@ -198,15 +210,66 @@ func wlPlotSeries(v []float64, width int, caption string, precision uint) string
 		if len(data) == 1 {
 			data = []float64{data[0], data[0]}
 		}
-		out := asciigraph.Plot(data, asciigraph.Height(height), asciigraph.Width(plotW),
-			asciigraph.Precision(precision), asciigraph.Caption(caption+", max per column"))
+		series := [][]float64{data}
+		chars := []asciigraph.CharSet{asciigraph.DefaultCharSet}
+		if request > 0 {
+			line := make([]float64, len(data))
+			for i := range line {
+				line[i] = request
+			}
+			// The request first: usage stays visible where they cross.
+			series = [][]float64{line, data}
+			chars = []asciigraph.CharSet{asciigraph.CreateCharSet("━"), asciigraph.DefaultCharSet}
+		}
+		out := asciigraph.PlotMany(series, asciigraph.Height(height), asciigraph.Width(plotW), asciigraph.LowerBound(0),
+			asciigraph.Precision(precision), asciigraph.SeriesChars(chars...))
 		widest := 0
-		for _, l := range strings.Split(out, "\n") {
+		lines := strings.Split(out, "\n")
+		for _, l := range lines {
 			widest = max(widest, utf8.RuneCountInString(l))
 		}
 		if widest <= width || plotW == 10 {
-			return out + "\n"
+			// The caption under the axis, cut to the width.
+			capLine := strings.Repeat(" ", max(0, (widest-utf8.RuneCountInString(caption))/2)) + caption
+			if r := []rune(capLine); len(r) > width {
+				capLine = string(r[:width-1]) + "…"
+			}
+			return wlWithTimeAxis(append(lines, capLine), start, end) + "\n"
 		}
 		plotW -= widest - width
 	}
+}
+
+// wlWithTimeAxis puts a line with the first and the last time under the
+// plot (before its caption), aligned with the plot's first and last column.
+func wlWithTimeAxis(lines []string, start, end time.Time) string {
+	if len(lines) < 2 || !end.After(start) {
+		return strings.Join(lines, "\n")
+	}
+	first := []rune(lines[0])
+	axisAt := strings.IndexFunc(string(first), func(r rune) bool { return r == '┤' || r == '┼' })
+	if axisAt < 0 {
+		return strings.Join(lines, "\n")
+	}
+	axisAt = utf8.RuneCountInString(string(first)[:axisAt]) + 1
+	plotW := 0
+	for _, l := range lines {
+		if strings.ContainsAny(l, "┤┼") {
+			plotW = max(plotW, utf8.RuneCountInString(l)-axisAt)
+		}
+	}
+	layout := "2006-01-02 15:04"
+	if end.Sub(start) >= 48*time.Hour && start.Hour() == 0 && start.Minute() == 0 {
+		layout = "2006-01-02"
+	}
+	l, r := start.UTC().Format(layout), end.UTC().Format(layout)
+	gap := max(1, plotW-len(l)-len(r))
+	axis := strings.Repeat(" ", axisAt) + l + strings.Repeat(" ", gap) + r
+	// The caption is the last line; the axis goes right above it.
+	n := len(lines)
+	for n > 0 && !strings.ContainsAny(lines[n-1], "┤┼") {
+		n--
+	}
+	out := append(append(append([]string(nil), lines[:n]...), axis), lines[n:]...)
+	return strings.Join(out, "\n")
 }

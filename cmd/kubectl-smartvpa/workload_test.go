@@ -109,7 +109,7 @@ func TestWorkloadErrors(t *testing.T) {
 		{"prometheus without url", []string{"workload", "import", "--format", "prometheus", "-n", "demo", "deploy/web", "--out", out}, "error: --format prometheus needs --prometheus-url (or PROMETHEUS_URL); run 'kubectl smartvpa workload import --help' for usage\n"},
 		{"prometheus without workloads", []string{"workload", "import", "--format", "prometheus", "--prometheus-url", "http://127.0.0.1:9090", "--out", out}, "error: --format prometheus needs workloads: give TYPE/NAME (e.g. deploy/web), -l SELECTOR or -A; run 'kubectl smartvpa workload import --help' for usage\n"},
 		{"prometheus bad step", []string{"workload", "import", "--format", "prometheus", "--prometheus-url", "http://127.0.0.1:9090", "deploy/web", "--step", "10ms", "--out", out}, "error: invalid --step 10ms: use 1s or more, e.g. 5m; run 'kubectl smartvpa workload import --help' for usage\n"},
-		{"unknown workload", []string{"workload", "show", "nope", "--dir", out}, "error: workload \"nope\" not found in " + out + ": run 'kubectl smartvpa workload list --dir " + out + "' to see the ids\n"},
+		{"unknown workload", []string{"workload", "show", "nope", "--dir", out}, "error: workload \"nope\" not found in " + out + ": run 'kubectl smartvpa workload list --store " + out + "' to see the ids\n"},
 		{"plot with json", []string{"workload", "show", "x", "--plot", "-o", "json"}, "error: --plot draws text charts: drop it or -o json; run 'kubectl smartvpa workload show --help' for usage\n"},
 		{"list output", []string{"workload", "list", "-o", "yaml"}, "error: unknown output format \"yaml\": use table or json; run 'kubectl smartvpa workload list --help' for usage\n"},
 	}
