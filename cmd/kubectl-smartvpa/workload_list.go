@@ -84,7 +84,6 @@ func wlWriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-
 // wlRequestText formats a request in the one unit of each resource,
 // "2000m/7987Mi" (model.FormatCPU, model.FormatMemory); "-" when unknown.
 func wlRequestText(r *model.Resources) string {
@@ -93,4 +92,3 @@ func wlRequestText(r *model.Resources) string {
 	}
 	return model.FormatCPU(r.CPUMillicores) + "/" + model.FormatMemory(r.MemoryBytes)
 }
-
