@@ -52,9 +52,12 @@ bench: ## run the benchmarks (histogram, backtest throughput, TUI rendering)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: demo
-demo: build ## the live demo: local control plane (cached; cold build ~30 min), recommend -n demo from Prometheus history, next steps
+demo: build ## the live demo: local control plane (cached; first build ~13 min on 2 cores, progress shown), recommend -n demo from Prometheus history, next steps
 	@set -euo pipefail; \
-	hack/cluster-status.sh >/dev/null 2>&1 || hack/cluster-up.sh >/dev/null; \
+	if ! hack/cluster-status.sh >/dev/null 2>&1; then \
+		echo "make demo: starting the local control plane; the first run builds it from source (about 13 min on 2 cores, one line per component below), later runs take seconds"; \
+		start=$$SECONDS; hack/cluster-up.sh >/dev/null; echo "make demo: control plane up in $$((SECONDS - start)) s"; \
+	fi; \
 	eval "$$(hack/cluster-status.sh)"; export KUBECONFIG PROMETHEUS_URL; \
 	echo "$$ kubectl smartvpa recommend -n demo --history prometheus   (KUBECONFIG=$$KUBECONFIG, PROMETHEUS_URL=$$PROMETHEUS_URL)"; \
 	$(BIN)/kubectl-smartvpa recommend -n demo --history prometheus; \

@@ -27,6 +27,9 @@ export PATH="/usr/local/go/bin:$PATH"
 
 log() { printf '%s build-tools: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
+# elapsed prints the time since the script started as m:ss.
+elapsed() { printf '%d:%02d' $((SECONDS / 60)) $((SECONDS % 60)); }
+
 # moddir/modfile MODULE VERSION: directory / go.mod of the downloaded module (outside any module).
 moddir() { (cd / && go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'); }
 modfile() { (cd / && go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p'); }
@@ -97,13 +100,13 @@ build() {
 		return 0
 	fi
 	mkdir -p "$outdir"
-	log "$name: building $pkg"
+	log "$name: building $pkg (at $(elapsed))"
 	local start=$SECONDS
 	# explicit checks: callers run this in an `if` context, where errexit does not apply
 	(cd "$TOOLS/$wrapper" && go build -trimpath -ldflags "-s -w $ldflags" -o "$outdir/.$name.tmp" "$pkg") || return 1
 	[[ -s "$outdir/.$name.tmp" ]] || { log "$name: go build wrote no binary"; return 1; }
 	mv -f "$outdir/.$name.tmp" "$outdir/$name" || return 1
-	log "$name: built in $((SECONDS - start)) s -> $outdir/$name"
+	log "$name: built in $((SECONDS - start)) s (at $(elapsed)) -> $outdir/$name"
 }
 
 kube_ldflags() {
@@ -124,6 +127,17 @@ kube_wrapper() {
 		k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler \
 		k8s.io/kubernetes/cmd/kubectl
+}
+
+# binary_path COMPONENT: where the component's binary is cached.
+binary_path() {
+	case $1 in
+	kube-apiserver | kube-controller-manager | kube-scheduler | kubectl) echo "$KUBE_BIN_DIR/$1" ;;
+	etcd) echo "$ETCD_BIN_DIR/etcd" ;;
+	kwok | kwokctl) echo "$KWOK_BIN_DIR/$1" ;;
+	metrics-server) echo "$METRICS_SERVER_BIN_DIR/metrics-server" ;;
+	*) echo "/nonexistent" ;;
+	esac
 }
 
 build_component() {
@@ -164,8 +178,17 @@ main() {
 	if [[ ${#comps[@]} -eq 0 ]]; then
 		comps=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl metrics-server kubectl vpa-source)
 	fi
-	local c failed=()
+	local c failed=() missing=()
 	local total=$SECONDS
+	for c in "${comps[@]}"; do
+		[[ $c == vpa-source || ( -z ${BUILD_TOOLS_FORCE:-} && -x $(binary_path "$c") ) ]] || missing+=("$c")
+	done
+	if [[ ${#missing[@]} -gt 0 ]]; then
+		local eta="a few minutes on 2 cores"
+		[[ " ${missing[*]} " == *" kube-apiserver "* ]] && eta="about 13 min on 2 cores (kube-apiserver alone 8-12 min)"
+		log "first run: building ${missing[*]} from source, once: $eta;" \
+			"later runs take seconds (cached under $SMARTVPA_BIN)"
+	fi
 	for c in "${comps[@]}"; do
 		if ! build_component "$c"; then
 			log "$c: FAILED"

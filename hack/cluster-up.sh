@@ -25,7 +25,12 @@ mkdir -p "$STATE_DIR"/{pids,logs,bin}
 components=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl metrics-server)
 # kubectl: ours (v1.36, from build-tools) when built, else any kubectl on PATH, else build it.
 command -v kubectl >/dev/null || components+=(kubectl)
-if ! "$ROOT/hack/build-tools.sh" "${components[@]}" >"$STATE_DIR/logs/build-tools.log" 2>&1; then
+# The go build output stays in the log; the per-component lines (the first-run estimate, building,
+# built in N s, cached) also go to stderr, so that a cold first run shows it is alive.
+{ "$ROOT/hack/build-tools.sh" "${components[@]}" 2>&1 && echo 0 >"$STATE_DIR/logs/build-tools.rc" ||
+	echo $? >"$STATE_DIR/logs/build-tools.rc"; } | tee "$STATE_DIR/logs/build-tools.log" |
+	{ grep --line-buffered ' build-tools: ' >&2 || true; }
+if [[ $(cat "$STATE_DIR/logs/build-tools.rc") != 0 ]]; then
 	die "hack/build-tools.sh failed; see $STATE_DIR/logs/build-tools.log"
 fi
 KUBECTL=$(command -v kubectl)
