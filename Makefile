@@ -47,6 +47,15 @@ lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint (.golangci.yml; pinned
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
 
+.PHONY: docs
+docs: ## regenerate docs/commands.md, the command reference, from the command tree
+	$(GO) test ./cmd/kubectl-smartvpa -run '^TestCommandReference$$' -count=1 -update
+	@echo "wrote docs/commands.md"
+
+.PHONY: docs-check
+docs-check: ## fail when docs/commands.md is not what the command tree says (run make docs)
+	$(GO) test ./cmd/kubectl-smartvpa -run '^TestCommandReference$$' -count=1
+
 .PHONY: bench
 bench: ## run the benchmarks (histogram, backtest throughput, TUI rendering)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
