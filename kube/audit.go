@@ -15,7 +15,7 @@ import (
 
 // AuditReport is what audit prints: per container, whether its requests
 // drift from the recommendation by more than MaxDrift. Its JSON shape is
-// documented in the README and stable.
+// documented in docs/cluster.md and stable.
 type AuditReport struct {
 	APIVersion  string       `json:"apiVersion"`
 	Kind        string       `json:"kind"`

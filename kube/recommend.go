@@ -87,7 +87,7 @@ type Engine struct {
 	Explain bool
 }
 
-// Report is what recommend prints. Its JSON shape is documented in the README
+// Report is what recommend prints. Its JSON shape is documented in docs/cluster.md
 // and stable.
 type Report struct {
 	APIVersion   string           `json:"apiVersion"`

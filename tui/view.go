@@ -467,8 +467,8 @@ func (m *Model) hints() []hint {
 	}
 	// Most important first: a narrow footer keeps approve, apply and dry-run.
 	return []hint{{k.Help, "help"}, {k.Enter, "detail"}, {k.Approve, "approve"}, {k.ApplyMarked, "apply"},
-		{k.DryRun, "dry-run"}, {k.Filter, "filter"}, {k.Sort, "sort"}, {k.Command, "cmd"}, {k.Recommender, "rec"}, {k.WhatIf, "what-if"},
-		{k.YAML, "yaml"}, {k.Namespace, "ns"}, {k.Quit, "quit"}}
+		{k.DryRun, "dry-run"}, {k.Quit, "quit"}, {k.Filter, "filter"}, {k.Sort, "sort"}, {k.Command, "cmd"},
+		{k.Recommender, "rec"}, {k.WhatIf, "what-if"}, {k.YAML, "yaml"}, {k.Namespace, "ns"}}
 }
 
 func (m *Model) hintLine(w int) string {

@@ -6,7 +6,7 @@ import (
 )
 
 // Metrics are the Prometheus series serve exports on /metrics. The names are
-// documented in the README and used by deploy/grafana-dashboard.json; a test
+// documented in docs/serve.md and used by deploy/grafana-dashboard.json; a test
 // checks the dashboard references only these.
 type Metrics struct {
 	Registry *prometheus.Registry
