@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end test of the TUI: runs `kubectl smartvpa ui --demo` under tmux at
-# 80x24 and 200x50, types keys (enter, esc, ?, /, q), captures the panes as
-# text and compares them with test/tui/testdata/*.txt; after q it checks that
-# the program exited 0 and left nothing on the normal screen.
+# 80x24, 120x35 and 200x50, types keys (enter, esc, ?, /, :ns, S, y, a, r, A,
+# q), captures the panes as text and compares them with
+# test/tui/testdata/*.txt; it also checks named facts in the panes (the 80x24
+# footer keeps the apply keys, the wide columns at 200, the header total, an
+# approval kept across r); after q it checks that the program exited 0 and
+# left nothing on the normal screen.
 #
 #   test/tui/run.sh            compare (exit 1 on a difference)
 #   test/tui/run.sh --update   rewrite the golden panes after an intended change
@@ -73,6 +76,28 @@ check() {
 
 keys() { tm send-keys -t ui "$@"; }
 
+# expect NAME TEXT...: the pane captured as NAME shows every TEXT.
+expect() {
+	local name=$1 t
+	shift
+	for t in "$@"; do
+		if grep -qF -- "$t" "$work/$name.txt"; then
+			echo "ok   $name shows \"$t\""
+		else
+			echo "FAIL $name lacks \"$t\":"
+			cat "$work/$name.txt"
+			failed=$((failed + 1))
+		fi
+	done
+}
+
+# The demo on two fast recommenders: vpa first (the first offered, since the
+# default smart is not among them), r switches to autopilot.
+start() {
+	tm new-session -d -s ui -x "$1" -y "$2" \
+		"$bin ui --demo --seed 1 --refresh 1h --recommenders vpa,autopilot; echo \"exit=\$?\""
+}
+
 # check_quit SIZE: after q the program must have exited 0 and left the
 # terminal as it found it: the screen and its scrollback hold nothing but the
 # shell's "exit=0" (the TUI drew only on the alternate screen).
@@ -94,11 +119,15 @@ check_quit() {
 
 run_size() {
 	local w=$1 h=$2 size="$1x$2"
-	tm new-session -d -s ui -x "$w" -y "$h" \
-		"$bin ui --demo --seed 1 --refresh 1h --recommenders vpa; echo \"exit=\$?\""
+	start "$w" "$h"
 	wait_for "KIND/NAME"
 	wait_for "12/12"
 	check "table-$size"
+	expect "table-$size" "total " "/mo" "CPU±" "MEM±"
+	case $size in
+	80x24) expect "table-$size" "a approve" "A apply" "d dry-run" "deploy/fraud-scorer" ;;
+	200x50) expect "table-$size" "REPL" "LIMITS CPU/MEM" "CPU USE" "MEM USE" ;;
+	esac
 
 	keys Enter
 	wait_for "Memory"
@@ -121,8 +150,46 @@ run_size() {
 	tm kill-session -t ui
 }
 
+# run_actions: the k9s-style commands and the approval bound to its numbers,
+# at 120x35.
+run_actions() {
+	local size=120x35
+	start 120 35
+	wait_for "12/12"
+	keys : n s Space p a y m e n t s Enter
+	wait_for "ns payments"
+	check "cmd-ns-$size"
+	expect "cmd-ns-$size" "4/12" "deploy/api"
+
+	keys S
+	wait_for "sort name↑"
+	check "reverse-sort-$size"
+
+	keys : n s Enter y
+	wait_for "patch of"
+	check "yaml-$size"
+	expect "yaml-$size" "# kubectl patch -n shop statefulset.apps redis --patch-file patch.yaml" "requests:" "cpu: "
+
+	keys Escape
+	wait_for "KIND/NAME"
+	keys / w o r k e r Enter a r
+	wait_for "rec autopilot"
+	wait_for "approved (vpa)"
+	check "approval-kept-$size"
+	expect "approval-kept-$size" "keep the numbers of the recommender they were approved with"
+	keys A
+	wait_for "y apply 1"
+	check "apply-kept-$size"
+	expect "apply-kept-$size" "batch/Deployment/worker · with vpa" "simulated"
+
+	keys n q
+	check_quit "$size"
+	tm kill-session -t ui
+}
+
 mkdir -p "$golden"
 run_size 80 24
+run_actions
 run_size 200 50
 
 if [ "$failed" -gt 0 ]; then
