@@ -429,15 +429,14 @@ func (m *Model) statusLine(w int) string {
 	if !m.perm.CanPatch {
 		parts = append(parts, s.warn.r("read-only: "+m.perm.Reason))
 	}
-	if m.status != "" {
-		if m.statusErr {
-			parts = append(parts, s.err.r(m.status))
-		} else {
-			parts = append(parts, m.status)
-		}
-	} else if len(m.approved) > 0 {
+	switch {
+	case m.status != "" && m.statusErr:
+		parts = append(parts, s.err.r(m.status))
+	case m.status != "":
+		parts = append(parts, m.status)
+	case len(m.approved) > 0:
 		parts = append(parts, fmt.Sprintf("%d approved: A applies", len(m.approved)))
-	} else if m.mode == modeTable && m.loaded && m.width >= 100 {
+	case m.mode == modeTable && m.loaded && m.width >= 100:
 		parts = append(parts, s.dim.r("±: drift, + over-provisioned, - under-provisioned (+100% = twice the recommendation)"))
 	}
 	return " " + strings.Join(parts, " · ")
