@@ -316,6 +316,25 @@ func (e *Engine) containers(ws []*Workload, h *History, now time.Time, hpas map[
 	return out, nil
 }
 
+// config is the recommender configuration for a container of a pod with
+// containersInPod containers: the engine's, with the profile for a
+// recommender that plans for it.
+func (e *Engine) config(containersInPod int) recommend.Config {
+	cfg := e.Config
+	cfg.ContainersInPod = containersInPod
+	if recommend.TakesProfile(e.Recommender) {
+		cfg.Profile = string(e.profile())
+	}
+	return cfg
+}
+
+// NewRecommender returns a fresh recommender as Recommend makes it for a
+// container of a pod with containersInPod containers (without a
+// checkpoint), e.g. to replay a history through it.
+func (e *Engine) NewRecommender(containersInPod int) (recommend.Recommender, error) {
+	return recommend.New(e.Recommender, e.config(containersInPod))
+}
+
 func (e *Engine) profile() Profile {
 	if e.Profile == "" {
 		return ProfileBalanced
@@ -347,11 +366,7 @@ func (e *Engine) container(w *Workload, c Container, h *History, now time.Time, 
 		cr.Notes = append(cr.Notes, "no usage history")
 		return cr, nil
 	}
-	cfg := e.Config
-	cfg.ContainersInPod = len(w.Containers)
-	if recommend.TakesProfile(e.Recommender) {
-		cfg.Profile = string(e.profile())
-	}
+	cfg := e.config(len(w.Containers))
 	r, err := recommend.New(e.Recommender, cfg)
 	if err != nil {
 		return cr, err

@@ -45,6 +45,8 @@ type DemoSource struct {
 	cache map[string]map[string]demoRec
 	// applied holds, per workload, the recommender whose targets were applied.
 	applied map[Ref]string
+	// replays holds the replayed targets per recommender and container.
+	replays map[string][]model.Sample
 }
 
 type demoWorkload struct {
@@ -132,6 +134,7 @@ func NewDemoSource(opts DemoOptions) (*DemoSource, error) {
 		names:   append([]string(nil), names...),
 		cache:   map[string]map[string]demoRec{},
 		applied: map[Ref]string{},
+		replays: map[string][]model.Sample{},
 	}
 	for i, spec := range demoSpecs {
 		w := &demoWorkload{ref: Ref{spec.ns, spec.kind, spec.name}, replicas: spec.replicas, hpa: spec.hpa}
@@ -286,11 +289,35 @@ func (s *DemoSource) Detail(ctx context.Context, ref Ref, recommender string) (D
 	d := Detail{Workload: row}
 	for _, c := range w.containers {
 		r, _ := s.recommendLocked(ctx, recommender, w, c)
+		targets, err := s.replayLocked(ctx, recommender, w, c)
+		if err != nil {
+			return Detail{}, err
+		}
 		d.Containers = append(d.Containers, ContainerDetail{
 			Name: c.name, History: append([]model.Sample(nil), c.history...), Explanation: r.exp,
+			Targets: targets,
 		})
 	}
 	return d, nil
+}
+
+// replayLocked replays recommender name over one container's history
+// (ReplayTargets), once.
+func (s *DemoSource) replayLocked(ctx context.Context, name string, w *demoWorkload, c *demoContainer) ([]model.Sample, error) {
+	key := name + "/" + w.ref.String() + "/" + c.name
+	if t, ok := s.replays[key]; ok {
+		return t, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r, err := recommend.New(name, recommend.Config{Seed: s.opts.Seed, ContainersInPod: len(w.containers)})
+	if err != nil {
+		return nil, err
+	}
+	t := ReplayTargets(r, c.history, nil, replayPoints)
+	s.replays[key] = t
+	return t, nil
 }
 
 func (s *DemoSource) findLocked(ref Ref) *demoWorkload {

@@ -67,20 +67,21 @@ func (m *Model) detailLines(w, h int) []string {
 		return append(out, " loading history…")
 	}
 	out = append(out, " "+m.numbersLine(ct, r))
-	why := wrapLines(explanationLines(cd.Explanation, ct), w-1)
+	why := wrapLines(explanationLines(cd.Explanation, ct, m.internals), w-1)
 	headLines := len(out)
-	// Two charts each of a legend line and height+1 plot lines, a blank line
-	// between them, and room for the explanation when the screen is tall.
-	// A chart is a legend, height+1 plot lines and a time axis.
+	// Two charts, each a legend, height+1 plot lines, a marker row and a
+	// time axis, a blank line after each, then the explanation. From 26
+	// lines on (120x35 has 28) the plain explanation is kept on screen: the
+	// charts give up lines for it.
 	avail := h - headLines
 	reserve := 0
-	if avail > 30 {
-		reserve = min(len(why), avail-30)
+	if avail >= 26 {
+		reserve = min(len(why), 7, avail-20)
 	}
-	height := max(3, (avail-reserve-2)/2-3)
-	out = append(out, m.chartLines(cd.History, ct, model.CPU, w, height)...)
+	height := max(3, (avail-reserve-2)/2-4)
+	out = append(out, m.chartLines(cd, ct, model.CPU, w, height)...)
 	out = append(out, "")
-	out = append(out, m.chartLines(cd.History, ct, model.Memory, w, height)...)
+	out = append(out, m.chartLines(cd, ct, model.Memory, w, height)...)
 	out = append(out, "")
 	out = append(out, why...)
 
@@ -171,16 +172,22 @@ func (m *Model) pickerLine(w int) string {
 }
 
 // chartLines draws one resource of one container: usage over the history
-// (the maximum of each column's samples) with request, upper, target and
-// lower as flat, labelled series.
-func (m *Model) chartLines(hist []model.Sample, ct *ContainerRec, res model.Resource, w, height int) []string {
+// (the maximum of each column's samples), the recommended target as it would
+// have moved (replayed over the window, when the source replays) and the
+// request, upper and lower bounds as flat, labelled series; a marker row
+// (▲ usage above the replayed target then: throttling risk for CPU, OOM
+// risk for memory; ✗ an OOM kill) and a time axis under it. The legend ends
+// with how often usage was above the request and the replayed target.
+func (m *Model) chartLines(cd *ContainerDetail, ct *ContainerRec, res model.Resource, w, height int) []string {
 	s := m.styles
+	hist := cd.History
 	format, axis := model.FormatCPU, axisCPU
-	name := "CPU"
+	name, risk := "CPU", "throttling risk"
 	if res == model.Memory {
-		format, axis, name = model.FormatMemory, axisMem, "Memory"
+		format, axis, name, risk = model.FormatMemory, axisMem, "Memory", "OOM risk"
 	}
 	values := [5]float64{0, ct.Request.Get(res), ct.Rec.Upper.Get(res), ct.Rec.Target.Get(res), ct.Rec.Lower.Get(res)}
+	replayed := ct.OK && len(cd.Targets) > 0
 	var legend []string
 	legend = append(legend, s.series[0].r("╭╯")+" usage")
 	if ct.OK && values[2] > 0 && !model.Bounded(values[2]) {
@@ -192,7 +199,22 @@ func (m *Model) chartLines(hist []model.Sample, ct *ContainerRec, res model.Reso
 		if values[i] <= 0 || (i > 1 && !ct.OK) {
 			continue
 		}
-		legend = append(legend, s.series[i].r(seriesChars[i])+" "+seriesNames[i]+" "+format(values[i]))
+		label := seriesNames[i] + " " + format(values[i])
+		if i == 3 && replayed {
+			label = "target " + format(values[i]) + " now, replayed"
+		}
+		legend = append(legend, s.series[i].r(seriesChars[i])+" "+label)
+	}
+	// How often usage was above the request and the replayed target: said
+	// in the middle of the time axis.
+	var facts []string
+	if req, tgt, n := exceedance(hist, cd.Targets, res, values[1]); len(hist) > 0 {
+		if values[1] > 0 {
+			facts = append(facts, fmt.Sprintf("above the request %s of the time", pctText(req)))
+		}
+		if replayed && n > 0 {
+			facts = append(facts, fmt.Sprintf("▲ above the replayed target %s (%s)", pctText(tgt), risk))
+		}
 	}
 	out := []string{" " + m.styles.header.r(fmt.Sprintf("%-6s", name)) + " " + strings.Join(legend, "  ")}
 
@@ -216,9 +238,14 @@ func (m *Model) chartLines(hist []model.Sample, ct *ContainerRec, res model.Reso
 		for j := range line {
 			line[j] = values[i]
 		}
+		cs := asciigraph.CreateCharSet(seriesChars[i])
+		if i == 3 && replayed {
+			line = replayedColumns(hist, cd.Targets, res, len(usage))
+			cs = targetCharSet
+		}
 		data = append(data, line)
 		colors = append(colors, seriesColor(i, m.opts.NoColor))
-		chars = append(chars, asciigraph.CreateCharSet(seriesChars[i]))
+		chars = append(chars, cs)
 	}
 	data = append(data, usage)
 	colors = append(colors, seriesColor(0, m.opts.NoColor))
@@ -234,13 +261,114 @@ func (m *Model) chartLines(hist []model.Sample, ct *ContainerRec, res model.Reso
 		opts = append(opts, asciigraph.SeriesColors(colors...))
 	}
 	plot := asciigraph.PlotMany(data, opts...)
-	for _, l := range strings.Split(plot, "\n") {
+	lines := strings.Split(plot, "\n")
+	dataAt := labelW + offset
+	if len(lines) > 0 {
+		if i := strings.IndexAny(ansi.Strip(lines[0]), "┤┼"); i >= 0 {
+			dataAt = ansi.StringWidth(ansi.Strip(lines[0])[:i]) + 1
+		}
+	}
+	for _, l := range lines {
 		out = append(out, " "+l)
 	}
+	marks := ""
+	if replayed {
+		marks = markerRow(hist, cd.Targets, cd.OOMKills, res, len(usage))
+	} else if res == model.Memory && len(cd.OOMKills) > 0 {
+		marks = markerRow(hist, nil, cd.OOMKills, res, len(usage))
+	}
+	out = append(out, " "+strings.Repeat(" ", dataAt)+s.bad.r(marks))
 	span := hist[len(hist)-1].Time.Sub(hist[0].Time)
-	axisLine := fmt.Sprintf("%s ago%s now", fmtDur(span), strings.Repeat(" ", max(1, cols-len(fmtDur(span))-8)))
-	out = append(out, " "+strings.Repeat(" ", labelW+offset)+s.dim.r(axisLine))
+	left, right := fmtDur(span)+" ago", "now"
+	middle := strings.Join(facts, " · ")
+	gap := cols - len(left) - len(right) - 1
+	if w := ansi.StringWidth(middle); w > 0 && w+4 <= gap {
+		pad := (gap - w) / 2
+		middle = strings.Repeat(" ", pad) + middle + strings.Repeat(" ", gap-w-pad)
+	} else {
+		middle = strings.Repeat(" ", max(1, gap))
+	}
+	out = append(out, " "+strings.Repeat(" ", labelW+offset)+s.dim.r(left+middle+right))
 	return out
+}
+
+// targetCharSet draws the replayed target with double lines, apart from the
+// usage's single ones.
+var targetCharSet = asciigraph.CharSet{
+	Horizontal: "═", VerticalLine: "║", ArcDownRight: "╔", ArcDownLeft: "╗", ArcUpRight: "╚", ArcUpLeft: "╝",
+	EndCap: "═", StartCap: "═", UpRight: "╚", DownHorizontal: "╦",
+}
+
+// columnRanges splits n samples into cols buckets as downsampleMax does.
+func columnRanges(n, cols int) [][2]int {
+	if n <= cols {
+		out := make([][2]int, n)
+		for i := range out {
+			out[i] = [2]int{i, i + 1}
+		}
+		return out
+	}
+	out := make([][2]int, cols)
+	for i := range out {
+		lo := i * n / cols
+		out[i] = [2]int{lo, max(lo+1, (i+1)*n/cols)}
+	}
+	return out
+}
+
+// replayedColumns is the replayed target per chart column (the target in
+// force at the column's last sample); NaN where there was none yet.
+func replayedColumns(hist, targets []model.Sample, res model.Resource, cols int) []float64 {
+	rs := columnRanges(len(hist), cols)
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		v := valueOf(targetAt(targets, hist[r[1]-1].Time), res)
+		if v <= 0 {
+			v = math.NaN()
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// markerRow marks the chart columns where usage went above the replayed
+// target in force then (▲), and those with an OOM kill (✗).
+func markerRow(hist, targets []model.Sample, ooms []time.Time, res model.Resource, cols int) string {
+	rs := columnRanges(len(hist), cols)
+	row := make([]rune, len(rs))
+	for i, r := range rs {
+		row[i] = ' '
+		for _, smp := range hist[r[0]:r[1]] {
+			if t := valueOf(targetAt(targets, smp.Time), res); t > 0 && valueOf(smp, res) > t {
+				row[i] = '▲'
+				break
+			}
+		}
+		if res != model.Memory {
+			continue
+		}
+		from, to := hist[r[0]].Time, hist[r[1]-1].Time
+		if i+1 < len(rs) {
+			to = hist[rs[i+1][0]].Time
+		}
+		for _, o := range ooms {
+			if !o.Before(from) && (o.Before(to) || (i == len(rs)-1 && !o.After(to))) {
+				row[i] = '✗'
+			}
+		}
+	}
+	return strings.TrimRight(string(row), " ")
+}
+
+// pctText formats a share: "12%", "0.4%", "0%".
+func pctText(v float64) string {
+	switch {
+	case v <= 0:
+		return "0%"
+	case v < 0.01:
+		return trimFloat(100*v, 1) + "%"
+	}
+	return trimFloat(100*v, 0) + "%"
 }
 
 // seriesColor maps a series to its ANSI colour in the chart.
@@ -308,8 +436,11 @@ func fmtDur(d time.Duration) string {
 	return trimFloat(d.Minutes(), 0) + "m"
 }
 
-// explanationLines renders a recommender's evidence for people.
-func explanationLines(e recommend.Explanation, ct *ContainerRec) []string {
+// explanationLines says why, plain words and the recommendation's own
+// units first ("126m = p90 of 8d of usage (2304 samples) + 15% margin");
+// with internals (the i key) also the recommender's confidence, the
+// percentiles of the bounds and its technical notes (bucket ends, weights).
+func explanationLines(e recommend.Explanation, ct *ContainerRec, internals bool) []string {
 	out := []string{" Why (" + e.Recommender + "):"}
 	if !ct.OK {
 		out = append(out, "   not enough data for a recommendation yet")
@@ -319,33 +450,70 @@ func explanationLines(e recommend.Explanation, ct *ContainerRec) []string {
 		rs = append(rs, string(r))
 	}
 	sort.Strings(rs)
+	var inner []string
 	for _, r := range rs {
-		ev := e.Resources[model.Resource(r)]
-		var parts []string
+		res := model.Resource(r)
+		ev := e.Resources[res]
+		what := fmt.Sprintf("%s of usage (%s samples)", fmtDur(ev.HistorySpan), trimFloat(ev.SampleCount, 0))
 		if ev.TargetPercentile > 0 {
-			p := fmt.Sprintf("target p%s", trimFloat(ev.TargetPercentile*100, 1))
-			if ev.LowerPercentile > 0 || ev.UpperPercentile > 0 {
-				p += fmt.Sprintf(" (lower p%s, upper p%s)", trimFloat(ev.LowerPercentile*100, 1), trimFloat(ev.UpperPercentile*100, 1))
-			}
-			parts = append(parts, p)
+			what = fmt.Sprintf("p%s of %s", trimFloat(ev.TargetPercentile*100, 1), what)
+		} else {
+			what = "from " + what
 		}
-		parts = append(parts, fmt.Sprintf("%s samples over %s", trimFloat(ev.SampleCount, 0), fmtDur(ev.HistorySpan)))
 		if ev.Margin > 0 {
-			parts = append(parts, fmt.Sprintf("margin %s%%", trimFloat(ev.Margin*100, 1)))
+			what += fmt.Sprintf(" + %s%% margin", trimFloat(ev.Margin*100, 1))
 		}
-		parts = append(parts, fmt.Sprintf("confidence %s", trimFloat(ev.Confidence, 2)))
+		line := fmt.Sprintf("   %-6s ", r)
+		if ct.OK {
+			line += model.Format(res, ct.Rec.Target.Get(res)) + " = " + what
+			lo, up := ct.Rec.Lower.Get(res), ct.Rec.Upper.Get(res)
+			upper := "no bound yet"
+			if model.Bounded(up) {
+				upper = model.Format(res, up)
+			}
+			line += fmt.Sprintf("; range %s to %s", model.Format(res, lo), upper)
+		} else {
+			line += what
+		}
 		if len(ev.CapsApplied) > 0 {
-			parts = append(parts, "caps: "+strings.Join(ev.CapsApplied, ", "))
+			line += "; capped by " + strings.Join(ev.CapsApplied, ", ")
 		}
-		out = append(out, fmt.Sprintf("   %-6s %s", r, strings.Join(parts, " · ")))
+		out = append(out, line)
+		ip := fmt.Sprintf("confidence %s", trimFloat(ev.Confidence, 2))
+		if ev.LowerPercentile > 0 || ev.UpperPercentile > 0 {
+			ip += fmt.Sprintf(", lower p%s, upper p%s", trimFloat(ev.LowerPercentile*100, 1), trimFloat(ev.UpperPercentile*100, 1))
+		}
+		inner = append(inner, fmt.Sprintf("   %-6s %s", r, ip))
 	}
 	for _, n := range e.Notes {
-		out = append(out, "   - "+n)
+		if technical(n) {
+			inner = append(inner, "   - "+n)
+		} else {
+			out = append(out, "   - "+n)
+		}
 	}
 	if len(e.Resources) == 0 && len(e.Notes) == 0 {
 		out = append(out, "   the recommender gave no evidence")
 	}
+	switch {
+	case internals && len(inner) > 0:
+		out = append(out, " Internals (i hides):")
+		out = append(out, inner...)
+	case len(inner) > 0:
+		out = append(out, "   i: internals (confidence, percentiles of the bounds, bucket ends, weights)")
+	}
 	return out
+}
+
+// technical reports whether a recommender's note is about its internals
+// (histogram buckets, weights, windows) rather than something to act on.
+func technical(note string) bool {
+	for _, w := range []string{"bucket", "weight", "histogram", "p50/", "window", "decay", " x0.", " x1."} {
+		if strings.Contains(note, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // wrapLines wraps plain lines to width w, indenting continuation lines by
@@ -390,6 +558,10 @@ func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 		if m.detail != nil && len(m.detail.Containers) > 0 {
 			m.container = (m.container + 1) % len(m.detail.Containers)
 		}
+	case key.Matches(msg, k.Internals):
+		m.internals = !m.internals
+	default:
+		m.unknownKey(msg)
 	}
 	return nil
 }

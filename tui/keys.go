@@ -8,7 +8,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
 	Enter, Back, Filter, Sort, Reverse, Namespace, Recommender key.Binding
-	NextContainer, Command                                     key.Binding
+	NextContainer, Command, Internals                          key.Binding
 
 	Approve, ApplyMarked, DryRun, YAML key.Binding
 
@@ -35,6 +35,7 @@ func DefaultKeyMap() KeyMap {
 		Sort:          key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "next sort column")),
 		Reverse:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse the sort")),
 		Command:       key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "commands: :ns NAME :deploy")),
+		Internals:     key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "why: internals (detail)")),
 		Namespace:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next namespace")),
 		Recommender:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "next recommender")),
 		NextContainer: key.NewBinding(key.WithKeys("tab", "l", "right"), key.WithHelp("tab/l", "next container (detail)")),
@@ -63,7 +64,7 @@ type helpGroup struct {
 // groups returns the key map in help order.
 func (k KeyMap) groups() []helpGroup {
 	return []helpGroup{
-		{"Navigate", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Enter, k.Back, k.NextContainer}},
+		{"Navigate", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Enter, k.Back, k.NextContainer, k.Internals}},
 		{"View", []key.Binding{k.Filter, k.Command, k.Sort, k.Reverse, k.Namespace, k.Recommender, k.WhatIf, k.Refresh, k.Help, k.Quit}},
 		{"Change", []key.Binding{k.Approve, k.ApplyMarked, k.DryRun, k.YAML, k.Confirm, k.Cancel}},
 	}

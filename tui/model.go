@@ -109,6 +109,7 @@ type Model struct {
 	container     int
 	detailScroll  int
 	detailLoading bool
+	internals     bool // i: the explanation's internals are shown
 
 	perm      Permission
 	permKnown bool

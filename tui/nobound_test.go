@@ -22,7 +22,7 @@ func TestChartNoUpperBoundYet(t *testing.T) {
 			Target: model.Resources{CPUMillicores: 240, MemoryBytes: 300 * model.MiB},
 			Upper:  model.Resources{CPUMillicores: model.NoBound, MemoryBytes: model.NoBound}}}
 	for _, res := range model.AllResources {
-		out := strings.Join(m.chartLines(hist, ct, res, 80, 10), "\n")
+		out := strings.Join(m.chartLines(&ContainerDetail{History: hist}, ct, res, 80, 10), "\n")
 		if !strings.Contains(out, "upper: no bound yet") || strings.Contains(out, "100G") || strings.Contains(out, "95367432") {
 			t.Errorf("%s chart:\n%s", res, out)
 		}

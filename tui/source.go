@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend"
@@ -66,6 +67,13 @@ type ContainerDetail struct {
 	// History is the usage over the history window, in time order.
 	History     []model.Sample
 	Explanation recommend.Explanation
+	// Targets is the recommended target replayed over History
+	// (ReplayTargets): what the recommender would have asked for at each
+	// time; empty when the source cannot replay.
+	Targets []model.Sample
+	// OOMKills are the times the container was killed for memory, when
+	// the source knows them.
+	OOMKills []time.Time
 }
 
 // Source is where the TUI reads workloads, history and recommendations. The

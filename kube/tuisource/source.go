@@ -211,6 +211,8 @@ func (s *Source) Detail(ctx context.Context, ref tui.Ref, recommender string) (t
 	}
 	wr := &rep.Workloads[0]
 	d := tui.Detail{Workload: tuiWorkload(wr, h)}
+	e := *s.Engine
+	e.Recommender = recommender
 	for _, c := range wr.Containers {
 		cd := tui.ContainerDetail{Name: c.Name}
 		if h != nil {
@@ -219,10 +221,28 @@ func (s *Source) Detail(ctx context.Context, ref tui.Ref, recommender string) (t
 		if c.Explanation != nil {
 			cd.Explanation = *c.Explanation
 		}
+		ooms := kube.OOMEvents(w, c.Name)
+		for _, o := range ooms {
+			cd.OOMKills = append(cd.OOMKills, o.Time)
+		}
+		// What the recommender would have asked for over the window: the
+		// same recommender and configuration, fed the same samples and OOM
+		// kills (not the profile shaping and floors recommend applies after).
+		if len(cd.History) > 0 {
+			r, err := e.NewRecommender(len(w.Containers))
+			if err != nil {
+				return tui.Detail{}, err
+			}
+			cd.Targets = tui.ReplayTargets(r, cd.History, ooms, replayPoints)
+		}
 		d.Containers = append(d.Containers, cd)
 	}
 	return d, nil
 }
+
+// replayPoints is how many times Detail asks a recommender for its target
+// while replaying a container's history (more than a chart has columns).
+const replayPoints = 400
 
 // recommend runs the engine with recommender over history h (read only, so
 // calls may overlap).

@@ -280,3 +280,38 @@ func TestSourceReportCache(t *testing.T) {
 		})
 	}
 }
+
+// Detail replays the recommender over the container's history (the last
+// point is the report's target: same recommender, samples and OOM kills) and
+// carries the OOM kills of the pods.
+func TestSourceDetailReplay(t *testing.T) {
+	f := newTUIFixture(t)
+	ctx := context.Background()
+	ws, err := f.src.List(ctx, "vpa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.src.Detail(ctx, tui.Ref{Namespace: "demo", Kind: "Deployment", Name: "web"}, "vpa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.Containers[0]
+	if len(c.Targets) != replayPoints || !c.Targets[len(c.Targets)-1].Time.Equal(c.History[len(c.History)-1].Time) {
+		t.Fatalf("%d replay points, want %d ending at the history's end", len(c.Targets), replayPoints)
+	}
+	if len(c.OOMKills) != 1 || !c.OOMKills[0].Equal(t0.Add(-time.Hour)) {
+		t.Fatalf("OOM kills %v, want the one at %s", c.OOMKills, t0.Add(-time.Hour))
+	}
+	var listed tui.ContainerRec
+	for _, w := range ws {
+		if w.Ref.Name == "web" {
+			listed = w.Containers[0]
+		}
+	}
+	last := c.Targets[len(c.Targets)-1]
+	// The report recommends at the fixture's now; the replay's last point is
+	// at the last sample: within one sample of decay, the same target.
+	if math.Abs(last.CPUMillicores-listed.Rec.Target.CPUMillicores) > 0.01*listed.Rec.Target.CPUMillicores {
+		t.Fatalf("replay ends at %v m, the report's target is %v m", last.CPUMillicores, listed.Rec.Target.CPUMillicores)
+	}
+}
