@@ -230,6 +230,7 @@ func (m *Model) chartLines(cd *ContainerDetail, ct *ContainerRec, res model.Reso
 	var data [][]float64
 	var colors []asciigraph.AnsiColor
 	var chars []asciigraph.CharSet
+	clipped := false
 	for _, i := range []int{4, 2, 3, 1} {
 		if values[i] <= 0 || (i > 1 && !ct.OK) {
 			continue
@@ -242,6 +243,23 @@ func (m *Model) chartLines(cd *ContainerDetail, ct *ContainerRec, res model.Reso
 		if i == 3 && replayed {
 			line = replayedColumns(hist, cd.Targets, res, len(usage))
 			cs = targetCharSet
+			// A warm-up guess far above everything else would squash the
+			// chart: the replay is cut at 1.25x the highest other line.
+			top := 0.0
+			for _, v := range usage {
+				top = max(top, v)
+			}
+			for _, v := range values[1:] {
+				if v > 0 && model.Bounded(v) {
+					top = max(top, v)
+				}
+			}
+			for j, v := range line {
+				if v > 1.25*top {
+					line[j] = 1.25 * top
+					clipped = true
+				}
+			}
 		}
 		data = append(data, line)
 		colors = append(colors, seriesColor(i, m.opts.NoColor))
@@ -259,6 +277,9 @@ func (m *Model) chartLines(cd *ContainerDetail, ct *ContainerRec, res model.Reso
 	}
 	if !m.opts.NoColor {
 		opts = append(opts, asciigraph.SeriesColors(colors...))
+	}
+	if clipped {
+		out[0] += "  (replay cut at the top)"
 	}
 	plot := asciigraph.PlotMany(data, opts...)
 	lines := strings.Split(plot, "\n")
