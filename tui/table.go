@@ -82,11 +82,34 @@ func (m *Model) setRows(ws []Workload, rec string) {
 	}
 }
 
+// Numbers are a workload's drift and monthly saving as the table shows them:
+// model.DriftOf the summed requests and targets of its containers with a
+// recommendation (for one container: recommend's and audit's drift), and
+// the sum of model.MonthlySavings of each at the workload's replicas (at
+// least 1) and prices. ok is false when no container has a recommendation.
+func Numbers(w Workload, prices model.Prices) (drift model.Drift, saving float64, ok bool) {
+	replicas := float64(max(w.Replicas, 1))
+	var req, rec model.Resources
+	for _, c := range w.Containers {
+		if !c.OK {
+			continue
+		}
+		ok = true
+		req.CPUMillicores += c.Request.CPUMillicores
+		req.MemoryBytes += c.Request.MemoryBytes
+		rec.CPUMillicores += c.Rec.Target.CPUMillicores
+		rec.MemoryBytes += c.Rec.Target.MemoryBytes
+		saving += model.MonthlySavings(c.Request, c.Rec.Target, replicas, prices)
+	}
+	if !ok {
+		return model.Drift{CPU: math.NaN(), Memory: math.NaN()}, 0, false
+	}
+	return model.DriftOf(req, rec), saving, true
+}
+
 func (m *Model) makeRow(w Workload) row {
 	r := row{w: w, kindName: w.Ref.KindName(), conf: 1}
 	r.key = strings.ToLower(w.Ref.Namespace + "/" + r.kindName)
-	replicas := float64(max(w.Replicas, 1))
-	var req, rec model.Resources
 	for _, c := range w.Containers {
 		r.cpuReq += c.Request.CPUMillicores
 		r.memReq += c.Request.MemoryBytes
@@ -101,19 +124,13 @@ func (m *Model) makeRow(w Workload) row {
 		r.hasRec = true
 		r.cpuRec += c.Rec.Target.CPUMillicores
 		r.memRec += c.Rec.Target.MemoryBytes
-		req.CPUMillicores += c.Request.CPUMillicores
-		req.MemoryBytes += c.Request.MemoryBytes
-		rec.CPUMillicores += c.Rec.Target.CPUMillicores
-		rec.MemoryBytes += c.Rec.Target.MemoryBytes
 		r.conf = math.Min(r.conf, c.Confidence)
-		r.saving += model.MonthlySavings(c.Request, c.Rec.Target, replicas, m.opts.Prices)
 	}
 	if !r.hasRec {
 		r.conf = 0
-		r.cpuDrift, r.memDrift, r.drift = math.NaN(), math.NaN(), math.NaN()
-		return r
 	}
-	d := model.DriftOf(req, rec)
+	var d model.Drift
+	d, r.saving, _ = Numbers(w, m.opts.Prices)
 	r.cpuDrift, r.memDrift, r.drift = d.CPU, d.Memory, d.Worst()
 	return r
 }
