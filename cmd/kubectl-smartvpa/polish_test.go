@@ -124,3 +124,29 @@ users: [{name: u, user: {token: x}}]
 		t.Fatalf("exit %d, stderr %q (after %s); want %d, %q", code, stderr, time.Since(start), exitCluster, want)
 	}
 }
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{96 * time.Hour, "4d"},
+		{36 * time.Hour, "1d12h"},
+		{24 * time.Hour, "1d"},
+		{90 * time.Second, "1m30s"},
+		{5 * time.Minute, "5m"},
+		{250 * time.Millisecond, "250ms"},
+		{0, "0s"},
+	}
+	for _, tt := range tests {
+		got := formatDuration(tt.d)
+		if got != tt.want {
+			t.Errorf("formatDuration(%s) = %q, want %q", tt.d, got, tt.want)
+		}
+		if tt.d >= time.Second {
+			if back, err := parseLongDuration(got); err != nil || back != tt.d {
+				t.Errorf("parseLongDuration(%q) = %s, %v; want %s", got, back, err, tt.d)
+			}
+		}
+	}
+}

@@ -119,7 +119,7 @@ func renderProgress(label string, done, total int64, width int, amounts string, 
 	full := int(frac * float64(width))
 	s := fmt.Sprintf("%s %3.0f%% [%s%s] %s", label, frac*100, strings.Repeat("#", full), strings.Repeat(".", width-full), amounts)
 	if eta > 0 {
-		s += ", ETA " + eta.Round(time.Second).String()
+		s += ", ETA " + formatDuration(eta)
 	}
 	return s
 }

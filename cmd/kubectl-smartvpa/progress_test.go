@@ -44,6 +44,8 @@ func TestRenderProgress(t *testing.T) {
 		{"importing", 50, 200, megabytes, 0, "importing  25% [#####...............] 0.0/0.0 MB"},
 		{"importing", 300, 200, megabytes, 0, "importing 100% [####################] 0.0/0.0 MB"},
 		{"backtest", 1, 3, runs, 83*time.Second + 400*time.Millisecond, "backtest  33% [######..............] 1/3 runs, ETA 1m23s"},
+		// Durations as people write them: not 1h0m0s.
+		{"backtest", 1, 3, runs, time.Hour + 200*time.Millisecond, "backtest  33% [######..............] 1/3 runs, ETA 1h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
