@@ -37,8 +37,10 @@ func (c *cli) newAuditCmd() *cobra.Command {
 		Use:   "audit [TYPE[.VERSION][.GROUP] [NAME...] | TYPE/NAME...] [-n NS | -A] | -f DIR|FILE [--usage DIR]",
 		Short: "Check that requests are within --max-drift of the recommendations (for CI)",
 		Long: `Compare the containers' requests with the recommendations and fail when any
-drifts more than --max-drift, i.e. |request - target| / request > max-drift for
-CPU or memory, or a recommended resource has no request.
+drifts more than --max-drift for CPU or memory, or a recommended resource has
+no request. Drift is recommend's, (request - target) / min(request, target):
++ over-provisioned, - under-provisioned, symmetric (with 0.3 the request may be
+up to 1.3 times the target and down to 1/1.3 of it).
 
 Live: the targets of the cluster (same flags as recommend). Offline: -f reads
 YAML or JSON manifests (files or folders, multi-document), and the usage comes
@@ -69,7 +71,7 @@ beaten by more than --margin), 2 usage or input error, 3 cluster or API error.`,
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.Files, "filename", "f", nil, "offline: manifest files or folders (repeatable)")
 	f.StringVar(&o.Usage, "usage", "", "offline: workload store folder with the containers' usage traces")
-	f.Float64Var(&o.MaxDrift, "max-drift", o.MaxDrift, "largest accepted |request - target| / request")
+	f.Float64Var(&o.MaxDrift, "max-drift", o.MaxDrift, "largest accepted |drift|, drift = (request - target) / min(request, target)")
 	addOutputFlag(cmd, &o.Output, kube.AuditFormats...)
 	o.whatIf.addFlags(cmd)
 	return cmd

@@ -53,9 +53,11 @@ History (--history):
   auto         the first of these with data (prometheus only with a URL); the
                output says which
 
-Columns: the CPU and memory request -> recommended target (lower-upper bound),
-drift = (request - target) / request of the resource that drifts most
-(positive: over-provisioned), confidence (high: 7 days of history or more,
+Columns: the CPU and memory request -> recommended target (lower-upper bound;
+CPU always in millicores, memory in MiB), the CPU and the memory drift,
+(request - target) / min(request, target): + over-provisioned,
+- under-provisioned, +100% = twice the target, -100% = half of it (rows
+riskiest first), confidence (high: 7 days of history or more,
 medium: 1 day or more, low otherwise or live), notes (HPA on the same
 resource, low confidence, OOM kills seen, CPU throttling). Savings use
 --cpu-price per core-hour and --memory-price per GiB-hour (defaults 0.031611
