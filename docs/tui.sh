@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Remakes the README pictures of the TUI: runs `kubectl smartvpa ui --demo`
+# Remakes the pictures of the TUI (docs/tui.md): runs `kubectl smartvpa ui --demo`
 # under tmux at 110x32, captures the table and a detail view with their
 # colours, and turns them into SVG (docs/tui-svg.go) and plain text.
 #
