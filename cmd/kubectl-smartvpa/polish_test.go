@@ -150,3 +150,27 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+// The shell completes workload ids from the store (--store) for workload
+// show and --workload, and -o values.
+func TestCompleteWorkloadIDs(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runArgs("workload", "generate", "--type", "step", "--duration", "1h", "--id", "step-a", "--store", dir); code != 0 {
+		t.Fatalf("generate: %s", stderr)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "workload", "show", "--store", dir, "st"}, "step-a\tstep\n"},
+		{[]string{"__complete", "simulate", "--store", dir, "--workload", ""}, "step-a\tstep\n"},
+		{[]string{"__complete", "stress", "local", "--store", dir, "--workload", "s"}, "step-a\tstep\n"},
+		{[]string{"__complete", "simulate", "-o", ""}, "table\njson\ncsv\n"},
+	}
+	for _, tt := range tests {
+		code, out, _ := runArgs(tt.args...)
+		if code != 0 || !strings.HasPrefix(out, tt.want) {
+			t.Errorf("%v: exit %d, %q; want it to start with %q", tt.args, code, out, tt.want)
+		}
+	}
+}
