@@ -236,3 +236,39 @@ func savingWords(v float64) string {
 	}
 	return "saves " + fmtMoney(v)
 }
+
+// approveWhenListed approves ref with recommender rec as soon as the table
+// shows rec's numbers (the what-if view switches the recommender and
+// approves in one step: the approval waits for the list it is bound to).
+func (m *Model) approveWhenListed(ref Ref, rec string) {
+	m.pendingApproval = &approval{recommender: rec, change: Change{Ref: ref}}
+	if m.shownRec == rec && !m.loading {
+		m.resolvePendingApproval()
+	}
+}
+
+// resolvePendingApproval approves the pending workload with the numbers
+// now shown, when they are its recommender's.
+func (m *Model) resolvePendingApproval() {
+	p := m.pendingApproval
+	if p == nil || p.recommender != m.shownRec {
+		return
+	}
+	m.pendingApproval = nil
+	r, ok := m.rowByRef(p.change.Ref)
+	if !ok {
+		m.setStatus(true, "%s is gone from the table: nothing approved", p.change.Ref.KindName())
+		return
+	}
+	if r.w.HPAConflict != "" {
+		m.setStatus(true, "cannot approve %s: %s", p.change.Ref.KindName(), r.w.HPAConflict)
+		return
+	}
+	c, err := changeFor(r.w, m.shownRec)
+	if err != nil {
+		m.setStatus(true, "cannot approve %s: %v", p.change.Ref.KindName(), err)
+		return
+	}
+	m.approved[p.change.Ref] = approval{recommender: m.shownRec, change: c}
+	m.setStatus(false, "%s approved with %s (%d approved; A applies)", p.change.Ref.KindName(), m.shownRec, len(m.approved))
+}

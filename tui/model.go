@@ -93,6 +93,9 @@ type Model struct {
 	prompting bool
 	prompt    string
 	approved  map[Ref]approval
+	// pendingApproval waits for the list of its recommender
+	// (approveWhenListed).
+	pendingApproval *approval
 	// yaml, when not nil, is the patch view (y): the lines shown.
 	yaml       []string
 	yamlTitle  string
@@ -298,6 +301,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.setRows(msg.workloads, msg.recommender)
+		m.resolvePendingApproval()
 		if m.statusErr && strings.HasPrefix(m.status, "refresh failed") {
 			m.status, m.statusErr = "", false
 		}

@@ -254,3 +254,26 @@ func TestHeaderTotal(t *testing.T) {
 		t.Fatalf("filtered header %q lacks %s", ansi.Strip(hs.m.headerLine(120)), fmtMoney(sub))
 	}
 }
+
+// An approval made while switching recommenders (the what-if view) waits for
+// the switched-to recommender's list and binds its numbers.
+func TestApproveWhenListed(t *testing.T) {
+	hs := demoHarness(t, 120, 35, "")
+	m := hs.m
+	ref := Ref{"batch", "Deployment", "worker"}
+	m.recIdx = 1 // tui-test-peak, not listed yet
+	cmd := m.loadList()
+	m.approveWhenListed(ref, testRecPeak)
+	if _, ok := m.approved[ref]; ok {
+		t.Fatal("approved before the recommender's numbers were listed")
+	}
+	hs.run(cmd)
+	a, ok := m.approved[ref]
+	if !ok || a.recommender != testRecPeak {
+		t.Fatalf("after the list: approval %+v %v, want with %s", a, ok, testRecPeak)
+	}
+	r, _ := m.rowByRef(ref)
+	if a.change.Containers[0].To != roundRequest(r.w.Containers[0].Rec.Target) {
+		t.Fatalf("approved %+v, the table shows %+v", a.change.Containers[0].To, r.w.Containers[0].Rec.Target)
+	}
+}

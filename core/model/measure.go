@@ -136,6 +136,12 @@ var DefaultPrices = Prices{CPUCoreHour: 0.031611, MemoryGiBHour: 0.004237}
 // HoursPerMonth is the month savings are quoted for (365 * 24 / 12).
 const HoursPerMonth = 730.0
 
+// MonthlyCost is what requests r cost a month at prices (a resource not
+// set costs nothing).
+func MonthlyCost(r Resources, p Prices) float64 {
+	return (math.Max(0, r.CPUMillicores)/1000*p.CPUCoreHour + math.Max(0, r.MemoryBytes)/GiB*p.MemoryGiBHour) * HoursPerMonth
+}
+
 // MonthlySavings is what setting the requests of replicas copies of a
 // container from request to target saves in a month at prices (negative:
 // the change costs more). A resource without a request or without a target

@@ -141,3 +141,15 @@ func TestFormatUnits(t *testing.T) {
 		}
 	}
 }
+
+func TestMonthlyCost(t *testing.T) {
+	// One core and one GiB for a month at the defaults: 23.08 + 3.09.
+	if got := MonthlyCost(Resources{CPUMillicores: 1000, MemoryBytes: GiB}, DefaultPrices); math.Abs(got-26.16904) > 1e-9 {
+		t.Fatalf("MonthlyCost = %v, want 26.16904", got)
+	}
+	// Savings are the difference of the costs when both resources are set.
+	req, tgt := Resources{CPUMillicores: 2500, MemoryBytes: 3 * GiB}, Resources{CPUMillicores: 700, MemoryBytes: 5 * GiB}
+	if d := MonthlyCost(req, DefaultPrices) - MonthlyCost(tgt, DefaultPrices) - MonthlySavings(req, tgt, 1, DefaultPrices); math.Abs(d) > 1e-9 {
+		t.Fatalf("cost difference and savings differ by %v", d)
+	}
+}
