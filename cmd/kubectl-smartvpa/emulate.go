@@ -226,10 +226,10 @@ func (o *EmulateOptions) Run(ctx context.Context) error {
 	full := simWorkload(t)
 	w := emulate.CutWorkload(full, o.Duration)
 	if len(w.Samples) < 2 {
-		return inputError(fmt.Errorf("workload %s: --duration %s holds %d sample(s): give a longer --duration", w.ID, o.Duration, len(w.Samples)))
+		return inputError(fmt.Errorf("workload %s: --duration %s holds %d sample(s): give a longer --duration", w.ID, formatDuration(o.Duration), len(w.Samples)))
 	}
 	if len(w.Samples) == len(full.Samples) && w.Samples[len(w.Samples)-1].Time.Sub(w.Samples[0].Time)+w.SampleInterval() < o.Duration {
-		fmt.Fprintf(o.ErrOut, "emulate: workload %s is shorter than --duration %s: playing all of it\n", w.ID, o.Duration)
+		fmt.Fprintf(o.ErrOut, "emulate: workload %s is shorter than --duration %s: playing all of it\n", w.ID, formatDuration(o.Duration))
 	}
 	rec, err := sim.NewRecommender(o.Recommender, w, o.config(), o.opts)
 	if err != nil {

@@ -186,8 +186,8 @@ func TestStressLocalLoopNote(t *testing.T) {
 		want    string
 	}{
 		{30, 0, ""},
-		{30, 40 * time.Minute, "stress local: --duration 40m0s is wall time: 20h0m0s of workload time at speed-up 30"},
-		{30, 2 * time.Hour, "stress local: --duration 2h0m0s is wall time: 60h0m0s of workload time at speed-up 30; the workload is 24h0m0s long, so it loops back to its first sample every 48m0s of wall time"},
+		{30, 40 * time.Minute, "stress local: --duration 40m is wall time: 20h of workload time at speed-up 30"},
+		{30, 2 * time.Hour, "stress local: --duration 2h is wall time: 2d12h of workload time at speed-up 30; the workload is 1d long, so it loops back to its first sample every 48m of wall time"},
 	}
 	for _, tt := range tests {
 		if got := stressLocalLoopNote(day, tt.speedup, tt.wall); got != tt.want {

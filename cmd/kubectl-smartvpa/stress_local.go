@@ -172,10 +172,10 @@ func stressLocalLoopNote(t *workloads.Trace, speedup float64, wall time.Duration
 	}
 	span := t.End().Sub(t.Start()) + interval
 	played := time.Duration(math.Min(float64(wall)*speedup, math.MaxInt64))
-	note := fmt.Sprintf("stress local: --duration %s is wall time: %s of workload time at speed-up %g", wall, played, speedup)
+	note := fmt.Sprintf("stress local: --duration %s is wall time: %s of workload time at speed-up %g", formatDuration(wall), formatDuration(played), speedup)
 	if played > span {
 		loopAt := time.Duration(float64(span) / speedup).Round(time.Second)
-		note += fmt.Sprintf("; the workload is %s long, so it loops back to its first sample every %s of wall time", span, loopAt)
+		note += fmt.Sprintf("; the workload is %s long, so it loops back to its first sample every %s of wall time", formatDuration(span), formatDuration(loopAt))
 	}
 	return note
 }
