@@ -42,6 +42,7 @@ func (m *Model) approve() tea.Cmd {
 	switch {
 	case was:
 		delete(m.approved, ref)
+		m.measureStatus()
 		m.setStatus(false, "%s no longer approved", ref)
 	case r.w.HPAConflict != "":
 		m.setStatus(true, "cannot approve %s: %s; exclude the resource from the HPA first", ref, r.w.HPAConflict)
@@ -54,6 +55,7 @@ func (m *Model) approve() tea.Cmd {
 			return nil
 		}
 		m.approved[ref] = approval{recommender: m.shownRec, change: c}
+		m.measureStatus()
 		m.setStatus(false, "%s approved with %s (%d approved; A applies)", ref, m.shownRec, len(m.approved))
 	}
 	if m.sortIdx < len(sortKeys) && sortKeys[m.sortIdx] == "status" {
@@ -204,6 +206,7 @@ func (m *Model) applied(msg applyMsg) tea.Cmd {
 				}
 			}
 			delete(m.approved, r.Ref)
+			m.measureStatus()
 		} else {
 			failed++
 		}
@@ -270,5 +273,6 @@ func (m *Model) resolvePendingApproval() {
 		return
 	}
 	m.approved[p.change.Ref] = approval{recommender: m.shownRec, change: c}
+	m.measureStatus()
 	m.setStatus(false, "%s approved with %s (%d approved; A applies)", p.change.Ref.KindName(), m.shownRec, len(m.approved))
 }

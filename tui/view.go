@@ -3,7 +3,9 @@ package tui
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -151,9 +153,9 @@ func (m *Model) cell(r *row, id string) string {
 	case "name":
 		return r.kindName
 	case "ctr":
-		return fmt.Sprint(len(r.w.Containers))
+		return strconv.Itoa(len(r.w.Containers))
 	case "repl":
-		return fmt.Sprint(r.w.Replicas)
+		return strconv.Itoa(r.w.Replicas)
 	case "cpu":
 		if !r.hasRec {
 			return model.FormatCPU(r.cpuReq) + "→?"
@@ -172,7 +174,7 @@ func (m *Model) cell(r *row, id string) string {
 		if !r.hasRec {
 			return "-"
 		}
-		return fmt.Sprintf("%.0f%%", r.conf*100)
+		return strconv.FormatFloat(math.Round(r.conf*100), 'f', 0, 64) + "%"
 	case "save":
 		if !r.hasRec {
 			return "-"
@@ -190,15 +192,26 @@ func (m *Model) cell(r *row, id string) string {
 	return ""
 }
 
-// measureColumns records the widest cell of every column but status, once
-// per list.
+// measureColumns records the widest cell of every column once per list
+// (the namespace and the name are measured by setRows, the status column
+// by measureStatus).
 func (m *Model) measureColumns() {
-	m.colWidth = map[string]int{}
-	for _, id := range []string{"ns", "name", "ctr", "repl", "cpu", "mem", "cpud", "memd", "conf", "save", "lim", "cpuuse", "memuse"} {
+	m.colWidth = map[string]int{"ns": m.maxNS, "name": m.maxName}
+	for _, id := range []string{"ctr", "repl", "cpu", "mem", "cpud", "memd", "conf", "save", "lim", "cpuuse", "memuse"} {
 		for j := range m.rows {
-			m.colWidth[id] = max(m.colWidth[id], ansi.StringWidth(m.cell(&m.rows[j], id)))
+			m.colWidth[id] = max(m.colWidth[id], utf8.RuneCountInString(m.cell(&m.rows[j], id)))
 		}
 	}
+	m.measureStatus()
+}
+
+// measureStatus records the widest status; approvals change it.
+func (m *Model) measureStatus() {
+	w := 0
+	for j := range m.rows {
+		w = max(w, ansi.StringWidth(m.statusOf(&m.rows[j])))
+	}
+	m.colWidth["status"] = w
 }
 
 // usePct is the latest usage as a share of the request: "45%"; "-" unknown.
@@ -206,7 +219,7 @@ func usePct(use, req float64) string {
 	if use <= 0 || req <= 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.0f%%", 100*use/req)
+	return strconv.FormatFloat(math.Round(100*use/req), 'f', 0, 64) + "%"
 }
 
 // layout picks the columns for width w: each as wide as its widest cell;
@@ -248,11 +261,6 @@ func (m *Model) layout(w int) []column {
 			c.title += m.sortArrow()
 		}
 		c.width = max(ansi.StringWidth(c.title), m.colWidth[c.id])
-		if c.id == "status" { // changes with approvals: measured now
-			for j := range m.rows {
-				c.width = max(c.width, ansi.StringWidth(m.statusOf(&m.rows[j])))
-			}
-		}
 	}
 	total := func() int {
 		t := 2 + len(cols) - 1
