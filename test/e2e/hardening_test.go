@@ -88,7 +88,7 @@ func TestApplyConcurrentChange(t *testing.T) {
 	a := &kube.Applier{Client: c.Client, Mode: kube.ModePatch, DryRun: kube.DryRunNone}
 	_, err = a.Apply(ctx, chs[0])
 	var conflict *kube.ConflictError
-	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "container main: cpu request 1 -> 500m") {
+	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "container main: cpu request 1000m -> 500m") {
 		t.Fatalf("apply after a concurrent change: %v, want a conflict naming it", err)
 	}
 	updated, _ := deps.Get(ctx, "big", metav1.GetOptions{})

@@ -269,7 +269,8 @@ func TestUIApplyDemo(t *testing.T) {
 			return strings.HasPrefix(rowOf(pane, "deploy/"+n), ">") && shownOf(pane) == "1"
 		})
 		p.keys("a")
-		p.waitText(10*time.Second, fmt.Sprintf("demo/Deployment/%s approved (%d approved; A applies)", n, i+1))
+		// The approval is bound to the recommender shown (smart, the default).
+		p.waitText(10*time.Second, fmt.Sprintf("demo/Deployment/%s approved with smart (%d approved; A applies)", n, i+1))
 		p.keys("Escape")
 		p.waitFor(10*time.Second, "the filter cleared", func(pane string) bool { return shownOf(pane) != "1" && shownOf(pane) != "" })
 	}
