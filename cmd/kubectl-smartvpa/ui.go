@@ -74,9 +74,18 @@ When RBAC lets you patch none of the workload kinds (checked with
 SelfSubjectAccessReviews) the UI is read-only: the apply keys are off and the
 status line says why.
 
---demo runs on generated workloads (seeded by --seed) with no cluster
-(--read-only shows the read-only mode there). Colours follow NO_COLOR and
---no-color.`,
+--demo runs on generated workloads (seeded by --seed) with no cluster,
+starting on the same default recommender; its dry-runs and applies are
+simulated and say so (--read-only shows the read-only mode there). Colours
+follow NO_COLOR and --no-color.
+
+The numbers are recommend's: CPU± and MEM± are the drift, (request - target)
+/ min(request, target), + over-provisioned, - under-provisioned; $/MO is the
+saving at --cpu-price and --memory-price, totalled in the header. An
+approval keeps the numbers it was made with when r shows another
+recommender. k9s habits: :ns NAME, :deploy (:sts, :ds, ...), :rec NAME; s
+sorts, S reverses; y shows the patch as YAML; from 160 columns the table adds
+replicas, limits and usage as a share of the request.`,
 		Example: `  kubectl smartvpa ui -n demo
   kubectl smartvpa ui -A -l team=shop --refresh 10s
   kubectl smartvpa ui -n demo deploy/web deploy/api --recommender vpa --history prometheus --prometheus-url http://127.0.0.1:9090
