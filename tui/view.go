@@ -564,6 +564,9 @@ func (m *Model) helpLines(w, h int) []string {
 			out = append(out, line)
 		}
 	}
+	if len(out) < h {
+		out = append(out, "", " "+s.dim.r("CPU± MEM±: drift, + over-provisioned, - under-provisioned (+100% = twice the recommendation)"))
+	}
 	return out
 }
 
