@@ -564,8 +564,12 @@ func (m *Model) helpLines(w, h int) []string {
 			out = append(out, line)
 		}
 	}
-	if len(out) < h {
-		out = append(out, "", " "+s.dim.r("CPU± MEM±: drift, + over-provisioned, - under-provisioned (+100% = twice the recommendation)"))
+	switch {
+	case len(out)+2 <= h:
+		out = append(out, "")
+		fallthrough
+	case len(out)+1 <= h:
+		out = append(out, " "+s.dim.r("CPU±/MEM± drift: + over-provisioned, - under-provisioned"))
 	}
 	return out
 }
