@@ -93,9 +93,6 @@ type Model struct {
 	prompting bool
 	prompt    string
 	approved  map[Ref]approval
-	// pendingApproval waits for the list of its recommender
-	// (approveWhenListed).
-	pendingApproval *approval
 	// yaml, when not nil, is the patch view (y): the lines shown.
 	yaml       []string
 	yamlTitle  string
@@ -301,7 +298,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.setRows(msg.workloads, msg.recommender)
-		m.resolvePendingApproval()
 		if m.statusErr && strings.HasPrefix(m.status, "refresh failed") {
 			m.status, m.statusErr = "", false
 		}

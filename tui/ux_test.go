@@ -255,25 +255,16 @@ func TestHeaderTotal(t *testing.T) {
 	}
 }
 
-// An approval made while switching recommenders (the what-if view) waits for
-// the switched-to recommender's list and binds its numbers.
-func TestApproveWhenListed(t *testing.T) {
+// b is the what-if key, but not while typing a command or reading a patch.
+func TestWhatIfKeyNotInPromptOrYAML(t *testing.T) {
 	hs := demoHarness(t, 120, 35, "")
-	m := hs.m
-	ref := Ref{"batch", "Deployment", "worker"}
-	m.recIdx = 1 // tui-test-peak, not listed yet
-	cmd := m.loadList()
-	m.approveWhenListed(ref, testRecPeak)
-	if _, ok := m.approved[ref]; ok {
-		t.Fatal("approved before the recommender's numbers were listed")
+	hs.keys(":")
+	hs.typeText("ns batch")
+	if hs.m.prompt != "ns batch" || hs.m.wi != nil {
+		t.Fatalf("prompt %q, what-if %v: b was taken from the command line", hs.m.prompt, hs.m.wi != nil)
 	}
-	hs.run(cmd)
-	a, ok := m.approved[ref]
-	if !ok || a.recommender != testRecPeak {
-		t.Fatalf("after the list: approval %+v %v, want with %s", a, ok, testRecPeak)
-	}
-	r, _ := m.rowByRef(ref)
-	if a.change.Containers[0].To != roundRequest(r.w.Containers[0].Rec.Target) {
-		t.Fatalf("approved %+v, the table shows %+v", a.change.Containers[0].To, r.w.Containers[0].Rec.Target)
+	hs.keys("esc", "y", "b")
+	if hs.m.yaml == nil || hs.m.wi != nil {
+		t.Fatalf("b in the patch view: yaml open %v, what-if %v", hs.m.yaml != nil, hs.m.wi != nil)
 	}
 }

@@ -444,7 +444,7 @@ func (m *Model) statusLine(w int) string {
 		parts = append(parts, m.status)
 	case len(m.approved) > 0:
 		parts = append(parts, fmt.Sprintf("%d approved: A applies", len(m.approved)))
-	case m.mode == modeTable && m.loaded && m.width >= 100:
+	case m.mode == modeTable && m.loaded && m.width >= 100 && m.wi == nil && m.yaml == nil && m.dialog == nil && !m.help:
 		parts = append(parts, s.dim.r("±: drift, + over-provisioned, - under-provisioned (+100% = twice the recommendation)"))
 	}
 	return " " + strings.Join(parts, " · ")

@@ -136,7 +136,7 @@ func (m *Model) whatIfUpdate(msg tea.Msg) (tea.Cmd, bool) {
 		m.wi.frame++
 		return m.whatIfTick(), true
 	case tea.KeyPressMsg:
-		if m.editing || m.dialog != nil || m.help {
+		if m.editing || m.prompting || m.dialog != nil || m.yaml != nil || m.help {
 			return nil, false
 		}
 		if m.wi != nil {
@@ -265,13 +265,14 @@ func (m *Model) finishPick(msg listMsg) {
 			return
 		}
 		m.approved[p.ref] = approval{recommender: m.shownRec, change: c}
+		m.measureStatus()
 		m.setStatus(false, "%s approved with %s (%d approved; A applies)", p.ref.KindName(), p.recommender, len(m.approved))
 	}
 }
 
 // whatIfCost prices a total request per month.
 func (m *Model) whatIfCost(r model.Resources) float64 {
-	return (r.CPUMillicores/1000*m.opts.Prices.CPUCoreHour + r.MemoryBytes/model.GiB*m.opts.Prices.MemoryGiBHour) * model.HoursPerMonth
+	return model.MonthlyCost(r, m.opts.Prices)
 }
 
 // whatIfLines renders the what-if view.
