@@ -89,7 +89,8 @@ A progress bar goes to stderr when it is a terminal.
 What-if on your own cluster (--history prometheus|checkpoints): instead of
 --workloads, the arguments are workloads as for recommend (deploy/web,
 "deploy web api", -l app=web, -n NS, -A; none: every workload of the
-namespace). Each container's usage history is pulled into memory as a
+namespace; kubectl's connection flags such as --kubeconfig and --context
+apply, not listed below). Each container's usage history is pulled into memory as a
 workload trace (at each --step the mean over the workload's pods, the current
 request as the initial request) and replayed per container with the same
 flags, results, comparison and verdict as above; --save-store DIR also saves it as a workload store (replacing
