@@ -117,7 +117,9 @@ func (p *uiPane) waitText(timeout time.Duration, text string) string {
 
 // rowOf returns the table row of kindName ("deploy/api") in the pane.
 func rowOf(pane, kindName string) string {
-	re := regexp.MustCompile(`(?m)^[> ] demo +` + regexp.QuoteMeta(kindName) + ` .*$`)
+	// The row marker: the cursor (>), then * approved, ! HPA conflict,
+	// = applied.
+	re := regexp.MustCompile(`(?m)^[> ][ *!=]demo +` + regexp.QuoteMeta(kindName) + ` .*$`)
 	return re.FindString(pane)
 }
 
