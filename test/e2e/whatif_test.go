@@ -161,7 +161,7 @@ func TestWhatIfUnreachablePrometheus(t *testing.T) {
 		t.Fatalf("exit %d, want 3: %s", r.code, r.stderr)
 	}
 	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "error: prometheus http://127.0.0.1:1: ") || !strings.HasSuffix(lines[0], "check --prometheus-url and that Prometheus is up") {
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "error: cannot reach Prometheus at http://127.0.0.1:1 (") || !strings.HasSuffix(lines[0], "check --prometheus-url (or PROMETHEUS_URL)") {
 		t.Errorf("stderr %q: want one error line naming the URL and what to check", r.stderr)
 	}
 	if r.stdout != "" {
