@@ -32,7 +32,7 @@ func (c *cli) root() *cobra.Command {
 		Long: `kubectl smartvpa right-sizes Kubernetes container CPU and memory requests.
 
 It embeds a faithful port of the upstream VPA recommender and smarter ones
-(Autopilot-style ensemble, forecasting, RL, LSTM), an updater with the upstream
+(Autopilot-style ensemble, forecasting, a bandit, LSTM), an updater with the upstream
 rules, and a simulator that replays real usage traces to show which recommender
 wastes least without OOM kills or CPU throttling.
 

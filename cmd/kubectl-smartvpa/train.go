@@ -49,7 +49,7 @@ and validation figures against vpa.
   lstm       LSTM predicting the next hour's peak quantile (pinball loss, Adam)
   bandit     contextual bandit (one-step, no sequential planning) trained in the simulator
   autopilot  sweep of the ML recommender's cost weights in the simulator
-  smart      sweep of the ensemble's cost weights in the simulator
+  smart      sweep of its CPU weight per profile and its memory planning in the simulator
 
 Every --holdout-th workload (in the order given, a store folder sorted by id)
 is held out: it never shapes the model and is only scored. The same workloads
