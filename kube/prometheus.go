@@ -109,16 +109,38 @@ func (p *Prometheus) History(ctx context.Context, ws []*Workload, now time.Time)
 	if step != p.Step && p.Step > 0 {
 		h.Notes = append(h.Notes, fmt.Sprintf("step raised from %s to %s to stay under %d points per series", p.Step, step, maxPoints))
 	}
+	r := promv1.Range{Start: now.Add(-d), End: now, Step: step}
+	err = gather(h, p.Parallel, byNamespace(ws), func(ws []*Workload) (*History, error) {
+		return p.namespaceHistory(ctx, c, ws[0].Namespace, ws, r, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.sortSamples()
+	return h, nil
+}
+
+// byNamespace groups ws by namespace, in namespace order.
+func byNamespace(ws []*Workload) [][]*Workload {
 	byNS := map[string][]*Workload{}
-	var nss []string
 	for _, w := range ws {
-		if byNS[w.Namespace] == nil {
-			nss = append(nss, w.Namespace)
-		}
 		byNS[w.Namespace] = append(byNS[w.Namespace], w)
 	}
+	nss := make([]string, 0, len(byNS))
+	for ns := range byNS {
+		nss = append(nss, ns)
+	}
 	sort.Strings(nss)
-	par := p.Parallel
+	groups := make([][]*Workload, len(nss))
+	for i, ns := range nss {
+		groups[i] = byNS[ns]
+	}
+	return groups
+}
+
+// gather runs fetch on every group, at most par at once (4 when par <= 0),
+// and merges what they return into h; the first error is returned.
+func gather(h *History, par int, groups [][]*Workload, fetch func([]*Workload) (*History, error)) error {
 	if par <= 0 {
 		par = 4
 	}
@@ -128,14 +150,11 @@ func (p *Prometheus) History(ctx context.Context, ws []*Workload, now time.Time)
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, par)
 	)
-	r := promv1.Range{Start: now.Add(-d), End: now, Step: step}
-	for _, ns := range nss {
-		wg.Add(1)
-		go func(ns string, ws []*Workload) {
-			defer wg.Done()
+	for _, g := range groups {
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			part, err := p.namespaceHistory(ctx, c, ns, ws, r, now)
+			part, err := fetch(g)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -145,14 +164,10 @@ func (p *Prometheus) History(ctx context.Context, ws []*Workload, now time.Time)
 				return
 			}
 			h.merge(part)
-		}(ns, byNS[ns])
+		})
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	h.sortSamples()
-	return h, nil
+	return firstErr
 }
 
 // podMatcher assigns a pod name to one of a namespace's workloads: a live

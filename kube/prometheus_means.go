@@ -3,7 +3,6 @@ package kube
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,52 +84,18 @@ func (p *PrometheusMeans) History(ctx context.Context, ws []*Workload, now time.
 		batch = maxPodPatterns
 	}
 	// Batches per namespace, in namespace order.
-	byNS := map[string][]*Workload{}
-	for _, w := range ws {
-		byNS[w.Namespace] = append(byNS[w.Namespace], w)
-	}
-	nss := make([]string, 0, len(byNS))
-	for ns := range byNS {
-		nss = append(nss, ns)
-	}
-	sort.Strings(nss)
 	var batches [][]*Workload
-	for _, ns := range nss {
-		list := byNS[ns]
+	for _, list := range byNamespace(ws) {
 		for i := 0; i < len(list); i += batch {
 			batches = append(batches, list[i:min(i+batch, len(list))])
 		}
 	}
-	par := p.Parallel
-	if par <= 0 {
-		par = 4
-	}
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, par)
-	)
 	r := promv1.Range{Start: now.Add(-d), End: now, Step: step}
-	for _, b := range batches {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			part, err := p.batchHistory(ctx, c, b, r)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
-			}
-			h.merge(part)
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	err = gather(h, p.Parallel, batches, func(b []*Workload) (*History, error) {
+		return p.batchHistory(ctx, c, b, r)
+	})
+	if err != nil {
+		return nil, err
 	}
 	h.sortSamples()
 	return h, nil
