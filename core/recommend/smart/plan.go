@@ -241,9 +241,10 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	}
 	p.ooms++
 	// A kill within an hour of the previous one at a higher request means
-	// the last bump was too small: this one doubles the request, the next
-	// quadruples it, then x8 (a streak after a request far below the need,
-	// such as a default one, ends in a few kills). Kills at
+	// the last bump was too small: this one multiplies the request by
+	// OOMStreakFactor, the next by its square, then its cube (a streak after
+	// a request far below the need, such as a default one, ends in a few
+	// kills). Kills at
 	// the same request (the updater has not applied the bump yet, or the
 	// request is held during warm-up) are one episode.
 	quick := !p.oomAt.IsZero() && e.Time.Sub(p.oomAt) < time.Hour
@@ -262,9 +263,16 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 		p.marginAt = e.Time
 	}
 	used := math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
-	factor := 1.2
+	factor := p.opt.OOMBump
+	if factor == 0 {
+		factor = 1.2
+	}
 	if p.oomStreak > 0 {
-		factor = math.Exp2(float64(min(p.oomStreak, 3)))
+		f := p.opt.OOMStreakFactor
+		if f == 0 {
+			f = 2
+		}
+		factor = math.Pow(f, float64(min(p.oomStreak, 3)))
 	}
 	bump := math.Max(used*factor, used+100*model.MiB)
 	if p.mem > 0 && bump > p.mem {

@@ -34,10 +34,10 @@
 // margin; it rises at once (in place) and falls only when the new value is
 // MemoryHysteresis below it, MemoryDecreaseGap after the last decrease and
 // OOMHold after the last OOM kill, because a decrease restarts the container.
-// An OOM kill raises the target at once (x1.2; x2, x4, then x8 when kills
-// follow within the hour at higher requests), and a kill that surprised
-// the plan in force raises
-// the margin by OOMMarginStep (log scale); the margin falls back to the
+// An OOM kill raises the target at once (x OOMBump; then x OOMStreakFactor,
+// its square, its cube when kills follow within the hour at higher
+// requests), and a kill that surprised the plan in force raises the margin
+// by OOMMarginStep (log scale); the margin falls back to the
 // profile's only as fast as its OOM kills per container-month allow. lower
 // is the peak without margin (a request below it would have been killed),
 // upper the target plus the hysteresis.
@@ -113,6 +113,12 @@ type Options struct {
 	// OOMMarginStep is the growth of the log memory margin per surprising
 	// OOM kill.
 	OOMMarginStep float64 `json:"oomMarginStep"`
+	// OOMBump is the factor an OOM kill raises the request by; a kill
+	// within the hour of the last one at a higher request raises it by
+	// OOMStreakFactor, then its square, then its cube (the last bump was too
+	// small). Zero values are the defaults 1.2 and 2.
+	OOMBump         float64 `json:"oomBump,omitempty"`
+	OOMStreakFactor float64 `json:"oomStreakFactor,omitempty"`
 }
 
 // DefaultOptions are smart's built-in defaults (the default model file, when
@@ -131,14 +137,15 @@ func DefaultOptions() Options {
 		OverrunWeights:    map[string]float64{"reliability": 256, "balanced": 64, "savings": 4},
 		CPUMaxShareFactor: 3,
 		MemoryDays:        8,
-		MemoryWindow:      72 * time.Hour,
-		MemoryQuantile:    0.95,
+		MemoryWindow:      24 * time.Hour,
 		MemoryTrend:       true,
 		TrendHours:        4,
-		MemoryHysteresis:  1,
-		MemoryDecreaseGap: 24 * time.Hour,
+		MemoryHysteresis:  0.5,
+		MemoryDecreaseGap: 72 * time.Hour,
 		OOMHold:           6 * time.Hour,
 		OOMMarginStep:     0,
+		OOMBump:           1.2,
+		OOMStreakFactor:   1.5,
 	}
 }
 
@@ -209,6 +216,12 @@ func (o Options) Check(c *modelfile.Checker) {
 	c.Duration("memoryDecreaseGap", o.MemoryDecreaseGap, 0, year)
 	c.Duration("oomHold", o.OOMHold, 0, year)
 	c.Float("oomMarginStep", o.OOMMarginStep, 0, 5)
+	if o.OOMBump != 0 {
+		c.Float("oomBump", o.OOMBump, 1.01, 10)
+	}
+	if o.OOMStreakFactor != 0 {
+		c.Float("oomStreakFactor", o.OOMStreakFactor, 1.01, 10)
+	}
 }
 
 func init() {

@@ -96,20 +96,42 @@ func TestTrainErrors(t *testing.T) {
 	}
 }
 
-func TestFeasible(t *testing.T) {
-	base := Totals{CPUOverRequestShare: 0.02, OOMs: 10, Restarts: 10}
+// res is a result of workload w of family fam with memory slack mem GiB-h,
+// ooms OOM kills and rst restarts.
+func res(fam, w string, mem float64, ooms, rst int) sim.Result {
+	r := sim.Result{Workload: w, Dataset: fam}
+	r.Samples = 100
+	r.Memory.AbsoluteSlackGiBHours, r.Memory.OOMs, r.Restarts = mem, ooms, rst
+	return r
+}
+
+func TestMemoryObjective(t *testing.T) {
+	// vpa: family a (two workloads, 20 OOM kills, 10 restarts), family b
+	// (one workload, 100 times a's slack, no OOM kill).
+	vpa := []sim.Result{res("a", "a1", 100, 10, 5), res("a", "a2", 100, 10, 5), res("b", "b1", 20000, 0, 1)}
+	// Against itself: ratios 1, and on a its 20 OOM kills are above the
+	// bound 0.45 x 20 + 0.2.
+	if got, want := MemoryObjective(vpa, vpa), (2+math.Log(20/9.2))/2; math.Abs(got-want) > 1e-9 {
+		t.Fatalf("vpa against itself = %g, want %g", got, want)
+	}
 	for _, tt := range []struct {
 		name string
-		t    Totals
-		want bool
+		t    []sim.Result
+		want float64
 	}{
-		{"less risk, half the OOMs", Totals{CPUOverRequestShare: 0.018, OOMs: 5, Restarts: 14}, true},
-		{"CPU over-request above 0.9x", Totals{CPUOverRequestShare: 0.0181, OOMs: 0, Restarts: 0}, false},
-		{"more than half the OOMs", Totals{CPUOverRequestShare: 0.01, OOMs: 6, Restarts: 0}, false},
-		{"more than 1.4x the restarts", Totals{CPUOverRequestShare: 0.01, OOMs: 0, Restarts: 15}, false},
+		// Half the slack on family a, within the bounds (OOM 9 <= 0.45*20+0.2,
+		// restarts 11 <= 1.15*10+0.2): family a scores 0.5, b 1.
+		{"half the slack on a", []sim.Result{res("a", "a1", 50, 4, 5), res("a", "a2", 50, 5, 6), res("b", "b1", 20000, 0, 1)}, 0.75},
+		// Each family counts alike: halving b's (large) slack is worth as much.
+		{"half the slack on b", []sim.Result{res("a", "a1", 100, 4, 5), res("a", "a2", 100, 5, 5), res("b", "b1", 10000, 0, 1)}, 0.75},
+		// OOM kills above the bound cost ln(kills / bound): 2 kills on b
+		// against a bound of 0.1 (one workload, vpa none).
+		{"OOM kills where vpa has none", []sim.Result{res("a", "a1", 100, 4, 5), res("a", "a2", 100, 5, 5), res("b", "b1", 20000, 2, 1)}, (2 + math.Log(2/0.1)) / 2},
+		// Restarts above 1.15 x vpa's + 0.1 per workload: 2.3 on a.
+		{"restarts above the bound", []sim.Result{res("a", "a1", 100, 4, 12), res("a", "a2", 100, 5, 11), res("b", "b1", 20000, 0, 1)}, (2 + math.Log(23/11.7)) / 2},
 	} {
-		if got := Feasible(tt.t, base); got != tt.want {
-			t.Errorf("%s: Feasible = %t, want %t", tt.name, got, tt.want)
+		if got := MemoryObjective(tt.t, vpa); math.Abs(got-tt.want) > 1e-4 { // slack + 0.001 in the geometric mean
+			t.Errorf("%s: MemoryObjective = %.6f, want %.6f", tt.name, got, tt.want)
 		}
 	}
 }
