@@ -140,11 +140,13 @@ func TestHorizonFollowsTheUpdateBudget(t *testing.T) {
 	}
 }
 
-// TestOOMStreakEscalates: kills within the hour at rising requests double,
-// then quadruple the request; kills at the same request (the bump not yet
-// applied) are one episode.
+// TestOOMStreakEscalates: with OOMBump 1.2 and OOMStreakFactor 2, kills
+// within the hour at rising requests double, then quadruple the request;
+// kills at the same request (the bump not yet applied) are one episode.
 func TestOOMStreakEscalates(t *testing.T) {
-	r, _ := New(DefaultOptions(), recommend.Config{})
+	o := DefaultOptions()
+	o.OOMBump, o.OOMStreakFactor = 1.2, 2
+	r, _ := New(o, recommend.Config{})
 	now := replay(r, 0, 3*288, func(int) float64 { return model.GiB })
 	mem := func() float64 { rec, _ := r.Recommend(now); return rec.Target.MemoryBytes }
 	oom := func(req float64) {
