@@ -49,11 +49,20 @@ type Recommender struct {
 	oomAt      time.Time
 	marginAt   time.Time
 	oomStreak  int
+	loopKills  int     // kills in a row at the same request
 	oomReq     float64 // request at the last OOM kill
 	ooms       int
 	decreases  int
 	memBase    float64 // windowed peak of the last memory plan
 	memHourEnd int64   // Unix second at which the memory plan is revised
+	memPlans   []memPlan
+	memPlan    int   // the plan followed
+	memScored  int64 // Unix second of the last hour the plans were charged for
+	// oomNeed is the least request an OOM kill in the hour starting at
+	// oomNeedHour showed the container needed (the observed peak is cut at
+	// the limit).
+	oomNeed     float64
+	oomNeedHour int64
 }
 
 // New creates smart for one container. Candidates are created with cfg but
@@ -66,6 +75,20 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("smart: %w", err)
+	}
+	// Fields a model file may leave out take their defaults.
+	d := DefaultOptions()
+	if o.MemoryCostHalfLife == 0 {
+		o.MemoryCostHalfLife = d.MemoryCostHalfLife
+	}
+	if o.OOMCosts == nil {
+		o.OOMCosts = d.OOMCosts
+	}
+	if o.RestartCostShare == 0 {
+		o.RestartCostShare = d.RestartCostShare
+	}
+	if o.MemoryLowBand == 0 {
+		o.MemoryLowBand = d.MemoryLowBand
 	}
 	p := &Recommender{opt: o, prof: prof, cfg: cfg}
 	p.hor = max(cfg.UpdateInterval, o.MinHorizon)
@@ -163,16 +186,12 @@ func (p *Recommender) peakOver(now time.Time, window time.Duration) float64 {
 	return m
 }
 
-// planMemory revises the memory target once an hour: it rises at once to
-// the peak of the last MemoryWindow plus the margin, and falls only when
-// that is more than MemoryHysteresis below the target, the last decrease is
-// MemoryDecreaseGap ago and no OOM kill happened in the last OOMHold (a
-// decrease restarts the container).
-func (p *Recommender) planMemory(now time.Time) {
-	p.memHourEnd = now.Truncate(time.Hour).Add(time.Hour).Unix()
-	base := p.peakOver(now, p.opt.MemoryWindow)
+// memoryBase returns the peak (or MemoryQuantile) of the hourly peaks of
+// the last window, raised to the recent growth when MemoryTrend.
+func (p *Recommender) memoryBase(now time.Time, window time.Duration) float64 {
+	base := p.peakOver(now, window)
 	if q := p.opt.MemoryQuantile; q > 0 && q < 1 {
-		from := now.Add(-p.opt.MemoryWindow).Unix()
+		from := now.Add(-window).Unix()
 		buf := scratch.Get().(*[]float64)
 		xs := (*buf)[:0]
 		for pos := p.peaks.end() - 1; pos >= p.peaks.first; pos-- {
@@ -200,9 +219,45 @@ func (p *Recommender) planMemory(now time.Time) {
 			}
 		}
 	}
-	p.memBase = base
+	return base
+}
+
+// planMemory revises the memory target once an hour. Each memory plan (one
+// per window of hourly peaks, see memPlan) is charged for the last hour and
+// moved to its peak of the window plus the margin; smart follows the plan of
+// least cost: the target rises at once to that plan's, and falls only when
+// that is more than MemoryHysteresis below the target, the last decrease is
+// MemoryDecreaseGap ago and no OOM kill happened in the last OOMHold (a
+// decrease restarts the container).
+func (p *Recommender) planMemory(now time.Time) {
+	p.memHourEnd = now.Truncate(time.Hour).Add(time.Hour).Unix()
+	if p.memPlans == nil {
+		for _, w := range memPlanWindows(p.opt) {
+			p.memPlans = append(p.memPlans, memPlan{window: w})
+		}
+	}
+	p.scoreMemPlans(now)
 	m := math.Exp(p.logMargin)
+	restart := p.opt.OOMCosts[p.prof.Name] * p.opt.RestartCostShare
+	best, base := 0, 0.0
+	for i := range p.memPlans {
+		c := &p.memPlans[i]
+		b := p.memoryBase(now, c.window)
+		if p.stepMemPlan(c, b*(1+m), now) {
+			c.cost += restart
+		}
+		if i == 0 || c.cost < p.memPlans[best].cost {
+			best, base = i, b
+		}
+	}
+	p.memPlan = best
+	p.memBase = base
 	want := base * (1 + m)
+	if now.Sub(p.oomAt) < time.Hour {
+		// The observed peaks are cut at the limit: a kill in the last hour
+		// showed the container needs at least its bump.
+		want = math.Max(want, p.oomNeed)
+	}
 	if want <= 0 {
 		return
 	}
@@ -223,7 +278,7 @@ func (p *Recommender) planMemory(now time.Time) {
 		period := 30 * 24 * time.Hour.Hours() / p.prof.OOMsPerMonth
 		p.logMargin = math.Max(base0, p.logMargin-p.opt.OOMMarginStep/period)
 	}
-	p.memLow = base
+	p.memLow = p.mem / (1 + p.opt.MemoryLowBand)
 	p.memHigh = p.mem * (1 + p.opt.MemoryHysteresis)
 }
 
@@ -248,10 +303,19 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	// the same request (the updater has not applied the bump yet, or the
 	// request is held during warm-up) are one episode.
 	quick := !p.oomAt.IsZero() && e.Time.Sub(p.oomAt) < time.Hour
-	if quick && e.MemoryRequestBytes > p.oomReq {
+	switch {
+	case quick && e.MemoryRequestBytes > p.oomReq:
 		p.oomStreak++
-	} else if !quick {
-		p.oomStreak = 0
+		p.loopKills = 0
+	case quick && e.MemoryRequestBytes == p.oomReq:
+		// A crash loop at a request that does not move (held during
+		// warm-up): the need is unknown and well above, so the bump is a
+		// streak's second (x OOMStreakFactor squared).
+		if p.loopKills++; p.loopKills >= 3 {
+			p.oomStreak = max(p.oomStreak, 2)
+		}
+	case !quick:
+		p.oomStreak, p.loopKills = 0, 0
 	}
 	p.oomReq = e.MemoryRequestBytes
 	p.oomAt = e.Time
@@ -275,10 +339,27 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 		factor = math.Pow(f, float64(min(p.oomStreak, 3)))
 	}
 	bump := math.Max(used*factor, used+100*model.MiB)
+	if h := e.Time.Truncate(time.Hour).Unix(); h != p.oomNeedHour || bump > p.oomNeed {
+		p.oomNeed, p.oomNeedHour = bump, h
+	}
+	// The container has needed more before: go at once to the least of the
+	// memory plans' targets above the bump (a safer plan's level), not
+	// through a cascade of kills.
+	if p.opt.OOMToPlan {
+		next := math.Inf(1)
+		for _, c := range p.memPlans {
+			if c.req > bump {
+				next = math.Min(next, c.req)
+			}
+		}
+		if !math.IsInf(next, 1) {
+			bump = next
+		}
+	}
 	if p.mem > 0 && bump > p.mem {
 		p.mem = bump
 		p.memHigh = p.mem * (1 + p.opt.MemoryHysteresis)
-		p.memLow = math.Max(p.memLow, used)
+		p.memLow = p.mem / (1 + p.opt.MemoryLowBand)
 	}
 }
 
@@ -288,7 +369,16 @@ func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 		if !p.warmOK {
 			return model.Recommendation{}, false
 		}
-		return applyPolicy(p.warmRec, p.cfg.Policy), true
+		rec := p.warmRec
+		if now.Sub(p.oomAt) < time.Hour && p.oomNeed > rec.Target.MemoryBytes {
+			// A kill in the last hour showed more need than the warm-up
+			// recommender asks (in a crash loop, far more).
+			rec.Target.MemoryBytes = p.oomNeed
+			rec.UncappedTarget.MemoryBytes = p.oomNeed
+			rec.Lower.MemoryBytes = math.Max(rec.Lower.MemoryBytes, p.oomNeed/(1+p.opt.MemoryLowBand))
+			rec.Upper.MemoryBytes = math.Max(rec.Upper.MemoryBytes, p.oomNeed)
+		}
+		return applyPolicy(rec, p.cfg.Policy), true
 	}
 	var rec model.Recommendation
 	rec.Target = model.Resources{CPUMillicores: p.cpu, MemoryBytes: p.mem}

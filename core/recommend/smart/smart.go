@@ -119,33 +119,57 @@ type Options struct {
 	// small). Zero values are the defaults 1.2 and 2.
 	OOMBump         float64 `json:"oomBump,omitempty"`
 	OOMStreakFactor float64 `json:"oomStreakFactor,omitempty"`
+	// MemoryWindows, when set, are the windows of the memory plans smart
+	// chooses from per container (MemoryWindow is then unused): each runs
+	// in the shadow and smart follows the one of least decayed cost
+	// (half-life MemoryCostHalfLife): hourly slack, OOMCosts per hour whose
+	// peak went above it, RestartCostShare x that per decrease, in hours
+	// of the container's size (its largest hourly peak of MemoryDays).
+	MemoryWindows      []time.Duration `json:"memoryWindows,omitempty"`
+	MemoryCostHalfLife time.Duration   `json:"memoryCostHalfLife,omitempty"`
+	// OOMCosts is, per profile, what an OOM kill costs in hours of the
+	// container's whole size held idle.
+	OOMCosts         map[string]float64 `json:"oomCosts,omitempty"`
+	RestartCostShare float64            `json:"restartCostShare,omitempty"`
+	// OOMToPlan makes an OOM kill raise the request at once to the least
+	// target of the memory plans above the bump, when there is one.
+	OOMToPlan bool `json:"oomToPlan,omitempty"`
+	// MemoryLowBand is the relative width of [lower, target] for memory:
+	// a request below lower is under-provisioned, and the updater raises
+	// it whatever its 10 % rule says (0: the default, 0.02).
+	MemoryLowBand float64 `json:"memoryLowBand,omitempty"`
 }
 
 // DefaultOptions are smart's built-in defaults (the default model file, when
 // registered, takes precedence).
 func DefaultOptions() Options {
 	return Options{
-		Profile:           DefaultProfile,
-		MinHistory:        24 * time.Hour,
-		MinHorizon:        time.Hour,
-		PlanEvery:         time.Hour,
-		CPUDays:           7,
-		LossHalfLife:      48 * time.Hour,
-		ScoreHalfLife:     72 * time.Hour,
-		CPUBand:           0.1,
-		CPULowBand:        0.02,
-		OverrunWeights:    map[string]float64{"reliability": 256, "balanced": 64, "savings": 4},
-		CPUMaxShareFactor: 3,
-		MemoryDays:        8,
-		MemoryWindow:      24 * time.Hour,
-		MemoryTrend:       true,
-		TrendHours:        4,
-		MemoryHysteresis:  0.5,
-		MemoryDecreaseGap: 72 * time.Hour,
-		OOMHold:           6 * time.Hour,
-		OOMMarginStep:     0,
-		OOMBump:           1.2,
-		OOMStreakFactor:   1.5,
+		Profile:            DefaultProfile,
+		MinHistory:         24 * time.Hour,
+		MinHorizon:         time.Hour,
+		PlanEvery:          time.Hour,
+		CPUDays:            7,
+		LossHalfLife:       48 * time.Hour,
+		ScoreHalfLife:      72 * time.Hour,
+		CPUBand:            0.1,
+		CPULowBand:         0.02,
+		OverrunWeights:     map[string]float64{"reliability": 256, "balanced": 64, "savings": 4},
+		CPUMaxShareFactor:  3,
+		MemoryDays:         8,
+		MemoryWindow:       24 * time.Hour,
+		MemoryTrend:        true,
+		TrendHours:         4,
+		MemoryHysteresis:   0.5,
+		MemoryDecreaseGap:  72 * time.Hour,
+		OOMHold:            6 * time.Hour,
+		OOMMarginStep:      0,
+		OOMBump:            1.2,
+		OOMStreakFactor:    1.5,
+		MemoryWindows:      []time.Duration{24 * time.Hour, 72 * time.Hour, 192 * time.Hour},
+		MemoryCostHalfLife: 7 * 24 * time.Hour,
+		OOMCosts:           map[string]float64{"reliability": 168, "balanced": 24, "savings": 8},
+		RestartCostShare:   0.25,
+		MemoryLowBand:      0.02,
 	}
 }
 
@@ -216,6 +240,26 @@ func (o Options) Check(c *modelfile.Checker) {
 	c.Duration("memoryDecreaseGap", o.MemoryDecreaseGap, 0, year)
 	c.Duration("oomHold", o.OOMHold, 0, year)
 	c.Float("oomMarginStep", o.OOMMarginStep, 0, 5)
+	c.Durations("memoryWindows", o.MemoryWindows, 0, 8, time.Hour, time.Duration(max(o.MemoryDays, 1))*24*time.Hour)
+	if o.MemoryCostHalfLife != 0 {
+		c.Duration("memoryCostHalfLife", o.MemoryCostHalfLife, time.Hour, year)
+	}
+	for name, v := range o.OOMCosts {
+		if _, err := ProfileByName(name); err != nil {
+			c.Fail("oomCosts", fmt.Sprintf("names %q, not a profile (%s)", name, strings.Join(ProfileNames(), ", ")))
+			continue
+		}
+		c.Float("oomCosts."+name, v, 0, 1e6)
+	}
+	if o.OOMCosts != nil {
+		for _, pr := range Profiles {
+			if _, ok := o.OOMCosts[pr.Name]; !ok {
+				c.Fail("oomCosts", fmt.Sprintf("has no cost for profile %s", pr.Name))
+			}
+		}
+	}
+	c.Float("restartCostShare", o.RestartCostShare, 0, 100)
+	c.Float("memoryLowBand", o.MemoryLowBand, 0, 10)
 	if o.OOMBump != 0 {
 		c.Float("oomBump", o.OOMBump, 1.01, 10)
 	}
