@@ -366,7 +366,7 @@ func (p *Recommender) scoreCPU(t time.Time, dt time.Duration, u float64) {
 			tg := f.target()
 			l := math.Max(0, tg-u) / math.Max(p.scale, 1)
 			if u > tg {
-				l += p.weight
+				l += p.cpuWeight()
 			}
 			if f.scored == 0 {
 				f.loss = l
@@ -407,7 +407,7 @@ func (p *Recommender) planCPU(now time.Time) {
 		f := &p.fc[k]
 		f.factor = 0
 		if f.point > 0 && p.ready(f) {
-			f.factor = math.Exp(f.hist.level(f.point/math.Max(p.scale, 1), p.weight, p.opt.CPUMaxShareFactor*a))
+			f.factor = math.Exp(f.hist.level(f.point/math.Max(p.scale, 1), p.cpuWeight(), p.opt.CPUMaxShareFactor*a))
 		}
 	}
 	// Losses are compared once they cover half a day; until then the last
@@ -442,4 +442,15 @@ func (p *Recommender) planCPU(now time.Time) {
 	p.cpuLow = t / (1 + p.opt.CPULowBand)
 	p.cpuHigh = math.Max(t*(1+p.opt.CPUBand), f.point*math.Exp(f.hist.upper(a/4)))
 	p.planEnd = now.Add(p.opt.PlanEvery)
+}
+
+// cpuWeight is the weight of time above the request for this container: the
+// profile's, times (1 core / the container's mean usage) to the power
+// CPUWeightSizeExponent, so that with a positive exponent a large container
+// takes more of the risk (its slack is more core-hours).
+func (p *Recommender) cpuWeight() float64 {
+	if p.opt.CPUWeightSizeExponent == 0 {
+		return p.weight
+	}
+	return p.weight * math.Pow(1000/math.Max(p.scale, 1), p.opt.CPUWeightSizeExponent)
 }

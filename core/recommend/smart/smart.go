@@ -93,6 +93,9 @@ type Options struct {
 	// The sweep in train sets each so that the training workloads' mean
 	// share above is at most the profile's CPUShortfall.
 	OverrunWeights map[string]float64 `json:"overrunWeights"`
+	// CPUWeightSizeExponent scales the weight of a container by (1 core /
+	// its mean usage) to this power (0: one weight for every container).
+	CPUWeightSizeExponent float64 `json:"cpuWeightSizeExponent,omitempty"`
 	// CPUMaxShareFactor caps any one container's share above the request
 	// at this multiple of the profile's CPUShortfall.
 	CPUMaxShareFactor float64 `json:"cpuMaxShareFactor"`
@@ -164,11 +167,12 @@ func DefaultOptions() Options {
 		OOMHold:            6 * time.Hour,
 		OOMMarginStep:      0,
 		OOMBump:            1.2,
-		OOMStreakFactor:    1.5,
+		OOMStreakFactor:    2,
 		MemoryWindows:      []time.Duration{24 * time.Hour, 72 * time.Hour, 192 * time.Hour},
 		MemoryCostHalfLife: 7 * 24 * time.Hour,
-		OOMCosts:           map[string]float64{"reliability": 168, "balanced": 24, "savings": 8},
+		OOMCosts:           map[string]float64{"reliability": 48, "balanced": 12, "savings": 3},
 		RestartCostShare:   0.25,
+		OOMToPlan:          true,
 		MemoryLowBand:      0.02,
 	}
 }
@@ -231,6 +235,7 @@ func (o Options) Check(c *modelfile.Checker) {
 			c.Fail("overrunWeights", fmt.Sprintf("names %q, not a profile (%s)", name, strings.Join(ProfileNames(), ", ")))
 		}
 	}
+	c.Float("cpuWeightSizeExponent", o.CPUWeightSizeExponent, 0, 2)
 	c.Float("cpuMaxShareFactor", o.CPUMaxShareFactor, 1, 100)
 	c.Int("memoryDays", o.MemoryDays, 1, 60)
 	c.Duration("memoryWindow", o.MemoryWindow, time.Hour, time.Duration(max(o.MemoryDays, 1))*24*time.Hour)

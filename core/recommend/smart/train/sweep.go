@@ -122,44 +122,140 @@ func sweepAutopilot(ctx context.Context, ws []sim.Workload, o Options, progress 
 }
 
 func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func(string)) (any, error) {
-	// CPU: each profile's weight of time above the request is the
+	// CPU, at the update budget CPUBudget: for each size exponent of the
+	// grid, each profile's weight of time above the request is the
 	// smallest of the grid whose mean share above on the training workloads
 	// is at most the profile's CPUShortfall (the largest when none is), so
-	// a profile's stated share holds on a fleet like the training one.
-	weights := []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}
+	// a profile's stated share holds on a fleet like the training one; the
+	// exponent kept is the one whose balanced weights give the least CPU
+	// slack against vpa (CPUObjective).
+	// Weights 1 to 256 in steps of a factor sqrt(2).
+	var weights []float64
+	for k := 0; k <= 16; k++ {
+		weights = append(weights, math.Round(100*math.Pow(2, float64(k)/2))/100)
+	}
+	exponents := []float64{0, 0.5, 1}
 	if o.Quick {
-		weights = weights[3:5]
+		weights, exponents = []float64{8, 16}, exponents[:2]
 	}
-	shares := make([]float64, len(weights))
-	for i, w := range weights {
-		opt := smart.DefaultOptions()
-		opt.OverrunWeights = map[string]float64{}
-		for _, pr := range smart.Profiles {
-			opt.OverrunWeights[pr.Name] = w
-		}
-		t, err := evaluate(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o)
-		if err != nil {
-			return nil, err
-		}
-		shares[i] = t.CPUOverRequestShare
-		progress(fmt.Sprintf("smart sweep: CPU weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h", w, 100*t.CPUOverRequestShare, t.CPUSlackCoreHours))
+	base, err := runs(ctx, ws, byName("vpa"), o, CPUBudget)
+	if err != nil {
+		return nil, err
 	}
-	chosen := map[string]float64{}
-	for _, pr := range smart.Profiles {
-		chosen[pr.Name] = weights[len(weights)-1]
+	start := smart.DefaultOptions()
+	bestJ := math.Inf(1)
+	for _, e := range exponents {
+		shares := make([]float64, len(weights))
+		objs := make([]float64, len(weights))
 		for i, w := range weights {
-			if shares[i] <= pr.CPUShortfall {
-				chosen[pr.Name] = w
-				break
+			opt := smart.DefaultOptions()
+			opt.CPUWeightSizeExponent = e
+			opt.OverrunWeights = map[string]float64{}
+			for _, pr := range smart.Profiles {
+				opt.OverrunWeights[pr.Name] = w
+			}
+			res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o, CPUBudget)
+			if err != nil {
+				return nil, err
+			}
+			s := sim.Summarize([]string{"candidate"}, relabel(res))[0]
+			shares[i], objs[i] = s.CPU.OverRequestShare, CPUObjective(res, base)
+			progress(fmt.Sprintf("smart sweep: CPU size exponent %g weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", e, w, 100*s.CPU.OverRequestShare, s.CPU.AbsoluteSlackCoreHours, objs[i]))
+		}
+		chosen := map[string]float64{}
+		j := math.Inf(1)
+		for _, pr := range smart.Profiles {
+			k := len(weights) - 1
+			for i := range weights {
+				if shares[i] <= pr.CPUShortfall {
+					k = i
+					break
+				}
+			}
+			chosen[pr.Name] = weights[k]
+			if pr.Name == smart.DefaultProfile {
+				j = objs[k]
 			}
 		}
+		if j < bestJ {
+			bestJ = j
+			start.CPUWeightSizeExponent, start.OverrunWeights = e, chosen
+		}
 	}
+	progress(fmt.Sprintf("smart sweep: CPU size exponent %g, weights %v", start.CPUWeightSizeExponent, start.OverrunWeights))
 	// Memory: coordinate descent over the memory plan's parameters (see
 	// memoryAxes), each variant scored by MemoryObjective against vpa on
 	// the training workloads at the update budgets of MemoryBudgets.
-	start := smart.DefaultOptions()
-	start.OverrunWeights = chosen
 	return sweepMemory(ctx, ws, start, o, progress)
+}
+
+// CPUBudget is the update budget the CPU weights are trained at.
+var CPUBudget = time.Hour
+
+// CPUObjective scores CPU results t against vpa's b on the same workloads
+// (lower is better) as the mean over families of half the ratio of the CPU
+// slack totals plus half the geometric mean of the per-workload ratios
+// (slack + 0.001 core-h).
+func CPUObjective(t, b []sim.Result) float64 {
+	return familyMean(t, b, func(r *sim.Result) float64 { return r.CPU.AbsoluteSlackCoreHours }, nil)
+}
+
+// familyMean is the mean over the families of t (Result.Dataset) of half the
+// ratio of slack(t) to slack(b) totals plus half the geometric mean of the
+// per-workload ratios (slack + 0.001), plus risk(family totals of t, of b,
+// workloads) when risk is not nil.
+func familyMean(t, b []sim.Result, slack func(*sim.Result) float64, risk func(t, b *familyTotals, n int) float64) float64 {
+	base := map[string]*sim.Result{}
+	for i := range b {
+		base[b[i].Workload] = &b[i]
+	}
+	type fam struct {
+		t, b         familyTotals
+		sum, sumB, l float64
+		n            int
+	}
+	fams := map[string]*fam{}
+	var order []string
+	for i := range t {
+		r := &t[i]
+		v, ok := base[r.Workload]
+		if !ok || r.Samples == 0 || v.Samples == 0 {
+			continue
+		}
+		f := fams[r.Dataset]
+		if f == nil {
+			f = &fam{}
+			fams[r.Dataset] = f
+			order = append(order, r.Dataset)
+		}
+		st, sb := slack(r), slack(v)
+		f.sum += st
+		f.sumB += sb
+		f.l += math.Log((st + 0.001) / (sb + 0.001))
+		f.t.add(r)
+		f.b.add(v)
+		f.n++
+	}
+	if len(order) == 0 {
+		return 0
+	}
+	j := 0.0
+	for _, name := range order {
+		f := fams[name]
+		j += 0.5*f.sum/math.Max(f.sumB, 1e-9) + 0.5*math.Exp(f.l/float64(f.n))
+		if risk != nil {
+			j += risk(&f.t, &f.b, f.n)
+		}
+	}
+	return j / float64(len(order))
+}
+
+// familyTotals are a family's OOM kills and restarts.
+type familyTotals struct{ ooms, restarts int }
+
+func (f *familyTotals) add(r *sim.Result) {
+	f.ooms += r.Memory.OOMs
+	f.restarts += r.Restarts
 }
 
 // MemoryBudgets are the update budgets (--min-update-interval) the memory
@@ -178,18 +274,22 @@ type memoryAxis struct {
 func hours(v float64) time.Duration { return time.Duration(v * float64(time.Hour)) }
 
 // memoryAxes are the memory parameters the sweep tunes, in the order of the
-// coordinate descent: the window of hourly peaks, the peak or a quantile of
-// them, the hysteresis and least gap between decreases (each restarts the
-// container), the margin growth per surprising OOM kill and the bumps after
-// a kill.
+// coordinate descent: the price of an OOM kill the memory plans are chosen
+// by, the peak or a quantile of the hourly peaks, the hysteresis and least
+// gap between decreases (each restarts the container) and the escalation of
+// kills in quick succession.
 var memoryAxes = []memoryAxis{
-	{"memoryWindow (h)", []float64{24, 48, 72}, func(o *smart.Options, v float64) { o.MemoryWindow = hours(v) }, func(o smart.Options) float64 { return o.MemoryWindow.Hours() }},
+	{"oomCosts.balanced (h)", []float64{3, 6, 12, 24, 48}, setOOMCosts, func(o smart.Options) float64 { return o.OOMCosts[smart.DefaultProfile] }},
 	{"memoryQuantile", []float64{0, 0.95}, func(o *smart.Options, v float64) { o.MemoryQuantile = v }, func(o smart.Options) float64 { return o.MemoryQuantile }},
-	{"memoryHysteresis", []float64{0.25, 0.5, 1}, func(o *smart.Options, v float64) { o.MemoryHysteresis = v }, func(o smart.Options) float64 { return o.MemoryHysteresis }},
-	{"memoryDecreaseGap (h)", []float64{24, 48, 72, 96}, func(o *smart.Options, v float64) { o.MemoryDecreaseGap = hours(v) }, func(o smart.Options) float64 { return o.MemoryDecreaseGap.Hours() }},
-	{"oomMarginStep", []float64{0, 0.3}, func(o *smart.Options, v float64) { o.OOMMarginStep = v }, func(o smart.Options) float64 { return o.OOMMarginStep }},
-	{"oomStreakFactor", []float64{1.3, 1.5, 2}, func(o *smart.Options, v float64) { o.OOMStreakFactor = v }, func(o smart.Options) float64 { return o.OOMStreakFactor }},
-	{"oomBump", []float64{1.1, 1.2}, func(o *smart.Options, v float64) { o.OOMBump = v }, func(o smart.Options) float64 { return o.OOMBump }},
+	{"memoryHysteresis", []float64{0.5, 1}, func(o *smart.Options, v float64) { o.MemoryHysteresis = v }, func(o smart.Options) float64 { return o.MemoryHysteresis }},
+	{"memoryDecreaseGap (h)", []float64{48, 72, 96}, func(o *smart.Options, v float64) { o.MemoryDecreaseGap = hours(v) }, func(o smart.Options) float64 { return o.MemoryDecreaseGap.Hours() }},
+	{"oomStreakFactor", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactor = v }, func(o smart.Options) float64 { return o.OOMStreakFactor }},
+}
+
+// setOOMCosts sets the balanced profile's OOM cost to v, reliability's to
+// 4 v and savings' to v / 4 (a new map: options share none).
+func setOOMCosts(o *smart.Options, v float64) {
+	o.OOMCosts = map[string]float64{"reliability": 4 * v, smart.DefaultProfile: v, "savings": v / 4}
 }
 
 // sweepMemory tunes start's memory parameters by coordinate descent (two
@@ -288,50 +388,11 @@ func runs(ctx context.Context, ws []sim.Workload, newRec func(cfg recommend.Conf
 // the bars of half vpa's OOM kills and 1.25 x its restarts, smoothed where
 // vpa has few.
 func MemoryObjective(t, b []sim.Result) float64 {
-	type fam struct {
-		mem, memB, logSum float64
-		ooms, oomsB       int
-		rst, rstB, n      int
-	}
-	base := map[string]*sim.Result{}
-	for i := range b {
-		base[b[i].Workload] = &b[i]
-	}
-	fams := map[string]*fam{}
-	var order []string
-	for i := range t {
-		r := &t[i]
-		v, ok := base[r.Workload]
-		if !ok || r.Samples == 0 || v.Samples == 0 {
-			continue
-		}
-		f := fams[r.Dataset]
-		if f == nil {
-			f = &fam{}
-			fams[r.Dataset] = f
-			order = append(order, r.Dataset)
-		}
-		f.mem += r.Memory.AbsoluteSlackGiBHours
-		f.memB += v.Memory.AbsoluteSlackGiBHours
-		f.logSum += math.Log((r.Memory.AbsoluteSlackGiBHours + 0.001) / (v.Memory.AbsoluteSlackGiBHours + 0.001))
-		f.ooms += r.Memory.OOMs
-		f.oomsB += v.Memory.OOMs
-		f.rst += r.Restarts
-		f.rstB += v.Restarts
-		f.n++
-	}
-	if len(order) == 0 {
-		return 0
-	}
-	j := 0.0
-	for _, name := range order {
-		f := fams[name]
-		j += 0.5*f.mem/math.Max(f.memB, 1e-9) + 0.5*math.Exp(f.logSum/float64(f.n))
-		oomBound := 0.45*float64(f.oomsB) + 0.1*float64(f.n)
-		rstBound := 1.15*float64(f.rstB) + 0.1*float64(f.n)
-		j += math.Max(0, math.Log(float64(f.ooms)/oomBound)) + math.Max(0, math.Log(float64(f.rst)/rstBound))
-	}
-	return j / float64(len(order))
+	return familyMean(t, b, func(r *sim.Result) float64 { return r.Memory.AbsoluteSlackGiBHours }, func(t, b *familyTotals, n int) float64 {
+		oomBound := 0.45*float64(b.ooms) + 0.1*float64(n)
+		rstBound := 1.15*float64(b.restarts) + 0.1*float64(n)
+		return math.Max(0, math.Log(float64(t.ooms)/oomBound)) + math.Max(0, math.Log(float64(t.restarts)/rstBound))
+	})
 }
 
 // fromParams builds the recommender of trained parameters.
