@@ -411,10 +411,18 @@ func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 		SampleCount: float64(p.peaks.peaks.Len()), HistorySpan: span, Confidence: span.Hours() / 24,
 		Margin: math.Exp(p.logMargin), CapsApplied: policyCaps(rec, p.cfg.Policy, model.Memory)}
 	ex.Notes = append(ex.Notes,
-		fmt.Sprintf("profile %s: CPU above the request about %.1f %% of the time over a fleet (at most %.1f %% for any container), about %g OOM kill(s) per container-month", p.prof.Name, 100*a, 100*a*p.opt.CPUMaxShareFactor, p.prof.OOMsPerMonth),
-		fmt.Sprintf("cpu: %s = %.0fm (the forecast that has cost least here), x %.2f where slack + %g x time above the request costs least over the next %s (from %d past forecasts) = %.0fm, held until %s",
-			p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), p.weight, p.hor, p.fc[p.chosen].samples, p.cpu, p.planEnd.UTC().Format(time.RFC3339)),
-		fmt.Sprintf("memory: peak of the last %s %.0fMi + %.0f %% margin; %d OOM kill(s), %d decrease(s) (each restarts; they need %.0f %%, %s since the last and %s since an OOM kill)",
-			p.opt.MemoryWindow, p.memBase/model.MiB, 100*math.Exp(p.logMargin), p.ooms, p.decreases, 100*p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap, p.opt.OOMHold))
+		fmt.Sprintf("profile %s: CPU above the request about %.1f %% of the time over a fleet (at most %.1f %% for any container); an OOM kill weighs as much as %g hours of the container's whole memory held idle", p.prof.Name, 100*a, 100*a*p.opt.CPUMaxShareFactor, p.opt.OOMCosts[p.prof.Name]),
+		fmt.Sprintf("cpu: %s = %.0fm (the forecast that has cost least here), x %.2f where slack + %.3g x time above the request costs least over the next %s (from %d past forecasts) = %.0fm, held until %s",
+			p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), p.cpuWeight(), p.hor, p.fc[p.chosen].samples, p.cpu, p.planEnd.UTC().Format(time.RFC3339)),
+		fmt.Sprintf("memory: peak of the last %s %.0fMi + %.0f %% margin (the plan that has cost least here); %d OOM kill(s), %d decrease(s) (each restarts; they need %.0f %%, %s since the last and %s since an OOM kill)",
+			p.memWindow(), p.memBase/model.MiB, 100*math.Exp(p.logMargin), p.ooms, p.decreases, 100*p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap, p.opt.OOMHold))
 	return ex
+}
+
+// memWindow is the window of the memory plan followed.
+func (p *Recommender) memWindow() time.Duration {
+	if p.memPlan < len(p.memPlans) {
+		return p.memPlans[p.memPlan].window
+	}
+	return memPlanWindows(p.opt)[0]
 }

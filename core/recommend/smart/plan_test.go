@@ -93,8 +93,9 @@ func TestProfilesBoundTheirShortfall(t *testing.T) {
 }
 
 // TestBoundsAreItsInterval: lower and upper bracket the target and mean
-// what the package documents (CPU lower within CPULowBand; memory lower the
-// peak without margin, upper the target plus the hysteresis).
+// what the package documents (CPU lower within CPULowBand; memory lower
+// within MemoryLowBand and at least the peak, upper the target plus the
+// hysteresis).
 func TestBoundsAreItsInterval(t *testing.T) {
 	r, _ := New(DefaultOptions(), recommend.Config{})
 	now := replay(r, 0, 5*288, func(h int) float64 { return model.GiB * (1 + 0.1*float64(h%24)/24) })
@@ -111,8 +112,8 @@ func TestBoundsAreItsInterval(t *testing.T) {
 		t.Errorf("cpu upper %.1f below target x %.2f", rec.Upper.CPUMillicores, 1+o.CPUBand)
 	}
 	peak := model.GiB * (1 + 0.1*23.0/24)
-	if rec.Lower.MemoryBytes > m || rec.Lower.MemoryBytes < peak {
-		t.Errorf("memory lower %.3f GiB, want at least the peak of usage (%.3f GiB) and at most the target %.3f", rec.Lower.MemoryBytes/model.GiB, peak/model.GiB, m/model.GiB)
+	if got := rec.Lower.MemoryBytes; math.Abs(got-m/(1+o.MemoryLowBand)) > 1e-9*m || got < peak {
+		t.Errorf("memory lower %.3f GiB, want target / %.2f = %.3f GiB, at least the peak of usage (%.3f GiB)", got/model.GiB, 1+o.MemoryLowBand, m/(1+o.MemoryLowBand)/model.GiB, peak/model.GiB)
 	}
 	if got, want := rec.Upper.MemoryBytes, m*(1+o.MemoryHysteresis); math.Abs(got-want) > 1e-9*want {
 		t.Errorf("memory upper %.3f GiB, want %.3f", got/model.GiB, want/model.GiB)

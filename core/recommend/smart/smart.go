@@ -19,28 +19,42 @@
 // point times the level of its scores that minimises slack (in units of the
 // container's mean usage) plus the profile's weight times the share of time
 // above the request, with that share capped at CPUMaxShareFactor times the
-// profile's CPUShortfall: one weight for every container spends the risk
-// where it saves the most slack. The weights are set by the sweep in train
-// so that the training workloads' mean share above is the profile's. smart
+// profile's CPUShortfall: one weight for every container (scaled by (1 core /
+// the container's mean usage) to the power CPUWeightSizeExponent) spends the
+// risk where it saves the most slack. The weights and the exponent are set by
+// the sweep in train so that the training workloads' mean share above is the
+// profile's at the least slack. smart
 // follows the forecaster whose plans have had the least decayed cost (the
 // same slack + weight x above) on this container. lower is the target
 // within CPULowBand (a request below it is under-provisioned), upper the
 // (1 - shortfall/4) quantile of the scores (above it, the request wastes
 // what even a 4x stricter profile would not need).
 //
-// Memory. Hourly peaks over MemoryDays. Once an hour the target is the peak
-// (or MemoryQuantile of the hourly peaks) of the last MemoryWindow, plus the
-// growth of the last day carried over the horizon when MemoryTrend, plus the
-// margin; it rises at once (in place) and falls only when the new value is
-// MemoryHysteresis below it, MemoryDecreaseGap after the last decrease and
-// OOMHold after the last OOM kill, because a decrease restarts the container.
-// An OOM kill raises the target at once (x OOMBump; then x OOMStreakFactor,
-// its square, its cube when kills follow within the hour at higher
-// requests), and a kill that surprised the plan in force raises the margin
-// by OOMMarginStep (log scale); the margin falls back to the
-// profile's only as fast as its OOM kills per container-month allow. lower
-// is the peak without margin (a request below it would have been killed),
-// upper the target plus the hysteresis.
+// Memory. Hourly peaks over MemoryDays. Several memory plans run in the
+// shadow, one per window of MemoryWindows (a day, three days, eight days):
+// once an hour each plan's target is the peak (or MemoryQuantile of the
+// hourly peaks) of its window, plus the growth of the last day carried over
+// the horizon when MemoryTrend, plus the margin; it rises at once and falls
+// only when the new value is MemoryHysteresis below it, MemoryDecreaseGap
+// after its last decrease and OOMHold after the last OOM kill, as the real
+// request does, because a decrease restarts the container. Each plan is
+// charged, decayed with MemoryCostHalfLife, its hourly slack above the hour's
+// peak, the profile's price of an OOM kill (OOMCosts) for each hour whose
+// peak went above it, and RestartCostShare of that price per decrease, all in
+// hours of the container's whole size (its largest hourly peak): smart follows
+// the plan that has cost least on this container, so a series whose spikes are
+// rare and large follows a short window, a steady or stepping one a long one.
+// An OOM kill raises the target at once, to the least of the plans' targets
+// above the kill's request x OOMBump when OOMToPlan (the container has needed
+// that before), else x OOMBump; kills within the hour at higher requests
+// multiply it by OOMStreakFactor, its square, its cube, and a crash loop at a
+// request that does not move (held during warm-up) starts at the square; the
+// target never goes below what a kill of the last hour showed (the observed
+// usage is cut at the limit). With OOMMarginStep, a kill that surprised the
+// plan in force raises the margin (log scale), which falls back to the
+// profile's at its OOMsPerMonth. lower is the target within MemoryLowBand (a
+// request below it is under-provisioned: the updater raises it whatever its
+// 10 % rule says), upper the target plus the hysteresis.
 //
 // Warm-up: until MinHistory of samples has been seen, smart answers with
 // vpa's recommendation and says so in Explain; vpa is dropped after.

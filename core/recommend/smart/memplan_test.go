@@ -1,0 +1,125 @@
+package smart
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/smartvpa/smartvpa/core/model"
+	"github.com/smartvpa/smartvpa/core/recommend"
+)
+
+// spiky is 1 GiB with a one-hour spike to 8 GiB every 84 hours (at hours
+// 40, 124, 208, ...).
+func spiky(h int) float64 {
+	if h%84 == 40 {
+		return 8 * model.GiB
+	}
+	return model.GiB
+}
+
+// TestMemoryPlanFollowsCost: on rare large spikes, a low price of an OOM
+// kill makes smart follow the one-day plan (the target falls back between
+// spikes); a high price the eight-day plan (the target keeps the spike).
+func TestMemoryPlanFollowsCost(t *testing.T) {
+	for _, tt := range []struct {
+		price  float64
+		window time.Duration
+		lo, hi float64 // target in GiB at hour 370
+	}{
+		{0.5, 24 * time.Hour, 1, 1.5},
+		{1000, 192 * time.Hour, 8, 10},
+	} {
+		o := DefaultOptions()
+		o.OOMCosts = map[string]float64{"reliability": tt.price, "balanced": tt.price, "savings": tt.price}
+		r, err := New(o, recommend.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := replay(r, 0, 370*12, spiky)
+		rec, _ := r.Recommend(now)
+		if got := r.memWindow(); got != tt.window {
+			t.Errorf("OOM price %g h: follows the %s plan, want %s", tt.price, got, tt.window)
+		}
+		if m := rec.Target.MemoryBytes / model.GiB; m < tt.lo || m > tt.hi {
+			t.Errorf("OOM price %g h: memory target %.2f GiB before the next spike, want %g to %g", tt.price, m, tt.lo, tt.hi)
+		}
+	}
+}
+
+// TestOOMGoesToTheNextPlan: a kill at a request the container has needed
+// more than before raises the target at once to the next plan's level, not
+// by OOMBump alone.
+func TestOOMGoesToTheNextPlan(t *testing.T) {
+	for _, toPlan := range []bool{true, false} {
+		o := DefaultOptions()
+		o.OOMCosts = map[string]float64{"reliability": 0.5, "balanced": 0.5, "savings": 0.5}
+		o.OOMToPlan = toPlan
+		r, _ := New(o, recommend.Config{})
+		now := replay(r, 0, 370*12, spiky)
+		rec, _ := r.Recommend(now)
+		req := rec.Target.MemoryBytes
+		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: req, MemoryUsageBytes: req})
+		rec, _ = r.Recommend(now)
+		got := rec.Target.MemoryBytes
+		if toPlan && got < 8*model.GiB {
+			t.Errorf("OOMToPlan: after a kill at %.2f GiB the target is %.2f GiB, want the eight-day plan's (>= 8)", req/model.GiB, got/model.GiB)
+		}
+		if !toPlan && math.Abs(got-req*o.OOMBump) > 1e-6*got {
+			t.Errorf("no OOMToPlan: after a kill at %.2f GiB the target is %.2f GiB, want x %g", req/model.GiB, got/model.GiB, o.OOMBump)
+		}
+	}
+}
+
+// TestCrashLoopEscalates: kills in a row at a request held during warm-up
+// make the next request the streak factor squared above it, at once (the
+// warm-up answer too), instead of a cascade of x1.2 bumps.
+func TestCrashLoopEscalates(t *testing.T) {
+	o := DefaultOptions()
+	r, _ := New(o, recommend.Config{})
+	now := replay(r, 0, 12*12, func(int) float64 { return model.GiB })
+	for k := 0; k < 5; k++ {
+		now = now.Add(5 * time.Minute)
+		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: model.GiB, MemoryUsageBytes: model.GiB})
+	}
+	rec, ok := r.Recommend(now)
+	want := model.GiB * o.OOMStreakFactor * o.OOMStreakFactor
+	if !ok || rec.Target.MemoryBytes < want {
+		t.Fatalf("after a crash loop at 1 GiB during warm-up the memory target is %.2f GiB, want %.2f", rec.Target.MemoryBytes/model.GiB, want/model.GiB)
+	}
+}
+
+// TestLargeContainersTakeMoreRisk: with CPUWeightSizeExponent 1, on the same
+// relative noise a 20-core container is above its request more of the time
+// than a 0.2-core one; with 0 both take about the same share.
+func TestLargeContainersTakeMoreRisk(t *testing.T) {
+	share := func(exp, mean float64) float64 {
+		o := DefaultOptions()
+		o.CPUWeightSizeExponent = exp
+		r, _ := New(o, recommend.Config{})
+		rng := rand.New(rand.NewPCG(5, 5))
+		var over, n float64
+		for i := 0; i < 10*288; i++ {
+			now := t0.Add(time.Duration(i) * 5 * time.Minute)
+			u := mean * math.Exp(0.4*rng.NormFloat64())
+			if i >= 3*288 {
+				rec, _ := r.Recommend(now)
+				n++
+				if u > rec.Target.CPUMillicores {
+					over++
+				}
+			}
+			r.AddSample(model.Sample{Time: now, CPUMillicores: u, MemoryBytes: model.GiB})
+		}
+		return over / n
+	}
+	small0, large0 := share(0, 200), share(0, 20000)
+	if math.Abs(small0-large0) > 0.002 {
+		t.Errorf("exponent 0: shares above %.4f (0.2 core) and %.4f (20 cores), want about equal", small0, large0)
+	}
+	small1, large1 := share(1, 200), share(1, 20000)
+	if !(large1 > 2*small1) {
+		t.Errorf("exponent 1: shares above %.4f (0.2 core) and %.4f (20 cores), want the large one's well above", small1, large1)
+	}
+}
