@@ -370,13 +370,14 @@ func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 			return model.Recommendation{}, false
 		}
 		rec := p.warmRec
-		if now.Sub(p.oomAt) < time.Hour && p.oomNeed > rec.Target.MemoryBytes {
-			// A kill in the last hour showed more need than the warm-up
-			// recommender asks (in a crash loop, far more).
-			rec.Target.MemoryBytes = p.oomNeed
-			rec.UncappedTarget.MemoryBytes = p.oomNeed
-			rec.Lower.MemoryBytes = math.Max(rec.Lower.MemoryBytes, p.oomNeed/(1+p.opt.MemoryLowBand))
-			rec.Upper.MemoryBytes = math.Max(rec.Upper.MemoryBytes, p.oomNeed)
+		// Memory is smart's own from the first hour: the peak so far plus
+		// the margin (and what a kill of the last hour showed, in a crash
+		// loop far more than the observed usage), so that the plan after
+		// warm-up does not restart the container a second time.
+		if m := p.warmupMemory(now); m > 0 {
+			rec.Target.MemoryBytes, rec.UncappedTarget.MemoryBytes = m, m
+			rec.Lower.MemoryBytes = m / (1 + p.opt.MemoryLowBand)
+			rec.Upper.MemoryBytes = m * (1 + p.opt.MemoryHysteresis)
 		}
 		return applyPolicy(rec, p.cfg.Policy), true
 	}
@@ -392,7 +393,7 @@ func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 	ex := recommend.Explanation{Recommender: Name, Resources: map[model.Resource]recommend.Evidence{}}
 	if p.warmingUp() {
-		ex.Notes = append(ex.Notes, fmt.Sprintf("warming up: %s of %s history, using %s", p.last.Sub(p.first), p.opt.MinHistory, WarmupRecommender))
+		ex.Notes = append(ex.Notes, fmt.Sprintf("warming up: %s of %s history, using %s for CPU; memory is the peak so far plus the margin", p.last.Sub(p.first), p.opt.MinHistory, WarmupRecommender))
 		if p.warm != nil {
 			inner := p.warm.Explain(now)
 			ex.Resources = inner.Resources
@@ -425,4 +426,18 @@ func (p *Recommender) memWindow() time.Duration {
 		return p.memPlans[p.memPlan].window
 	}
 	return memPlanWindows(p.opt)[0]
+}
+
+// warmupMemory is the memory target during warm-up: the peak of the history
+// plus the margin, at least what a kill of the last hour showed; 0 before
+// the first full hour.
+func (p *Recommender) warmupMemory(now time.Time) float64 {
+	if p.last.Sub(p.first) < time.Hour {
+		return 0
+	}
+	m := p.peakOver(now, time.Duration(p.opt.MemoryDays)*24*time.Hour) * (1 + math.Exp(p.logMargin))
+	if now.Sub(p.oomAt) < time.Hour {
+		m = math.Max(m, p.oomNeed)
+	}
+	return m
 }

@@ -57,7 +57,10 @@
 // 10 % rule says), upper the target plus the hysteresis.
 //
 // Warm-up: until MinHistory of samples has been seen, smart answers with
-// vpa's recommendation and says so in Explain; vpa is dropped after.
+// vpa's CPU recommendation and says so in Explain; vpa is dropped after. Its
+// memory answer is its own from the first hour (the peak so far plus the
+// margin, at least what a kill of the last hour showed), so that leaving
+// warm-up does not restart the container a second time.
 package smart
 
 import (

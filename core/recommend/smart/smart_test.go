@@ -35,8 +35,14 @@ func TestWarmupUsesVPA(t *testing.T) {
 	replay(vpa, 0, 12*12, flat)
 	got, ok := r.Recommend(now)
 	want, _ := vpa.Recommend(now)
+	// CPU is vpa's; memory smart's own: the peak so far plus the balanced
+	// margin, so that leaving warm-up does not restart the container again.
+	o := DefaultOptions()
+	m := model.GiB * (1 + Profiles[1].MemoryMargin)
+	want.Target.MemoryBytes, want.UncappedTarget.MemoryBytes = m, m
+	want.Lower.MemoryBytes, want.Upper.MemoryBytes = m/(1+o.MemoryLowBand), m*(1+o.MemoryHysteresis)
 	if !ok || !reflect.DeepEqual(got, want) {
-		t.Fatalf("warm-up recommendation %+v, want vpa's %+v", got, want)
+		t.Fatalf("warm-up recommendation %+v, want vpa's CPU and memory %+v", got, want)
 	}
 	ex := r.Explain(now)
 	if len(ex.Notes) == 0 || !strings.HasPrefix(ex.Notes[0], "warming up: 11h55m0s of 24h0m0s history, using vpa") {
