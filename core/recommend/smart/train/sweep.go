@@ -276,14 +276,20 @@ func hours(v float64) time.Duration { return time.Duration(v * float64(time.Hour
 // memoryAxes are the memory parameters the sweep tunes, in the order of the
 // coordinate descent: the price of an OOM kill the memory plans are chosen
 // by, the peak or a quantile of the hourly peaks, the hysteresis and least
-// gap between decreases (each restarts the container) and the escalation of
-// kills in quick succession.
+// gap between decreases (each restarts the container), the escalation of
+// kills in quick succession and whether a kill goes to the next plan's level.
 var memoryAxes = []memoryAxis{
 	{"oomCosts.balanced (h)", []float64{3, 6, 12, 24, 48}, setOOMCosts, func(o smart.Options) float64 { return o.OOMCosts[smart.DefaultProfile] }},
 	{"memoryQuantile", []float64{0, 0.95}, func(o *smart.Options, v float64) { o.MemoryQuantile = v }, func(o smart.Options) float64 { return o.MemoryQuantile }},
 	{"memoryHysteresis", []float64{0.5, 1}, func(o *smart.Options, v float64) { o.MemoryHysteresis = v }, func(o smart.Options) float64 { return o.MemoryHysteresis }},
 	{"memoryDecreaseGap (h)", []float64{48, 72, 96}, func(o *smart.Options, v float64) { o.MemoryDecreaseGap = hours(v) }, func(o smart.Options) float64 { return o.MemoryDecreaseGap.Hours() }},
 	{"oomStreakFactor", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactor = v }, func(o smart.Options) float64 { return o.OOMStreakFactor }},
+	{"oomToPlan", []float64{1, 0}, func(o *smart.Options, v float64) { o.OOMToPlan = v != 0 }, func(o smart.Options) float64 {
+		if o.OOMToPlan {
+			return 1
+		}
+		return 0
+	}},
 }
 
 // setOOMCosts sets the balanced profile's OOM cost to v, reliability's to
