@@ -109,9 +109,12 @@ func TestMemoryObjective(t *testing.T) {
 	// vpa: family a (two workloads, 20 OOM kills, 10 restarts), family b
 	// (one workload, 100 times a's slack, no OOM kill).
 	vpa := []sim.Result{res("a", "a1", 100, 10, 5), res("a", "a2", 100, 10, 5), res("b", "b1", 20000, 0, 1)}
+	// Each family's slack term is the larger of (ratio of totals / 0.75)
+	// and the geometric mean: 4/3 at ratios 1.
+	const one = 1 / 0.75
 	// Against itself: ratios 1, and on a its 20 OOM kills are above the
 	// bound 0.45 x 20 + 0.2.
-	if got, want := MemoryObjective(vpa, vpa), (2+math.Log(20/9.2))/2; math.Abs(got-want) > 1e-9 {
+	if got, want := MemoryObjective(vpa, vpa), (2*one+math.Log(20/9.2))/2; math.Abs(got-want) > 1e-9 {
 		t.Fatalf("vpa against itself = %g, want %g", got, want)
 	}
 	for _, tt := range []struct {
@@ -120,15 +123,15 @@ func TestMemoryObjective(t *testing.T) {
 		want float64
 	}{
 		// Half the slack on family a, within the bounds (OOM 9 <= 0.45*20+0.2,
-		// restarts 11 <= 1.15*10+0.2): family a scores 0.5, b 1.
-		{"half the slack on a", []sim.Result{res("a", "a1", 50, 4, 5), res("a", "a2", 50, 5, 6), res("b", "b1", 20000, 0, 1)}, 0.75},
+		// restarts 11 <= 1.15*10+0.2): family a scores 0.5 / 0.75, b 4/3.
+		{"half the slack on a", []sim.Result{res("a", "a1", 50, 4, 5), res("a", "a2", 50, 5, 6), res("b", "b1", 20000, 0, 1)}, 1},
 		// Each family counts alike: halving b's (large) slack is worth as much.
-		{"half the slack on b", []sim.Result{res("a", "a1", 100, 4, 5), res("a", "a2", 100, 5, 5), res("b", "b1", 10000, 0, 1)}, 0.75},
+		{"half the slack on b", []sim.Result{res("a", "a1", 100, 4, 5), res("a", "a2", 100, 5, 5), res("b", "b1", 10000, 0, 1)}, 1},
 		// OOM kills above the bound cost ln(kills / bound): 2 kills on b
 		// against a bound of 0.1 (one workload, vpa none).
-		{"OOM kills where vpa has none", []sim.Result{res("a", "a1", 100, 4, 5), res("a", "a2", 100, 5, 5), res("b", "b1", 20000, 2, 1)}, (2 + math.Log(2/0.1)) / 2},
+		{"OOM kills where vpa has none", []sim.Result{res("a", "a1", 100, 4, 5), res("a", "a2", 100, 5, 5), res("b", "b1", 20000, 2, 1)}, (2*one + math.Log(2/0.1)) / 2},
 		// Restarts above 1.15 x vpa's + 0.1 per workload: 2.3 on a.
-		{"restarts above the bound", []sim.Result{res("a", "a1", 100, 4, 12), res("a", "a2", 100, 5, 11), res("b", "b1", 20000, 0, 1)}, (2 + math.Log(23/11.7)) / 2},
+		{"restarts above the bound", []sim.Result{res("a", "a1", 100, 4, 12), res("a", "a2", 100, 5, 11), res("b", "b1", 20000, 0, 1)}, (2*one + math.Log(23/11.7)) / 2},
 	} {
 		if got := MemoryObjective(tt.t, vpa); math.Abs(got-tt.want) > 1e-4 { // slack + 0.001 in the geometric mean
 			t.Errorf("%s: MemoryObjective = %.6f, want %.6f", tt.name, got, tt.want)
@@ -173,5 +176,23 @@ func TestTrainedModelChecksums(t *testing.T) {
 	}
 	if got.String() != string(want) {
 		t.Fatalf("trained model checksums differ from %s:\ngot\n%swant\n%s", path, got.String(), want)
+	}
+}
+
+// TestCPUObjective: the CPU slack term of each family is the larger of the
+// ratio of totals over 0.75 and the geometric mean of the per-workload
+// ratios; families count alike.
+func TestCPUObjective(t *testing.T) {
+	cpu := func(fam, w string, slack float64) sim.Result {
+		r := res(fam, w, 0, 0, 0)
+		r.CPU.AbsoluteSlackCoreHours = slack
+		return r
+	}
+	vpa := []sim.Result{cpu("a", "a1", 10), cpu("a", "a2", 1000), cpu("b", "b1", 100)}
+	// a: the small workload's slack is halved (totals 0.995, GM 0.707):
+	// max(0.995 / 0.75, 0.707) = 1.327; b: totals 0.6 / 0.75 = 0.8.
+	got := CPUObjective([]sim.Result{cpu("a", "a1", 5), cpu("a", "a2", 1000), cpu("b", "b1", 60)}, vpa)
+	if want := (1005.0/1010/0.75 + 0.6/0.75) / 2; math.Abs(got-want) > 1e-4 {
+		t.Fatalf("CPUObjective = %.5f, want %.5f", got, want)
 	}
 }
