@@ -90,6 +90,12 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	if o.MemoryLowBand == 0 {
 		o.MemoryLowBand = d.MemoryLowBand
 	}
+	if o.OOMBump == 0 {
+		o.OOMBump = d.OOMBump
+	}
+	if o.OOMStreakFactor == 0 {
+		o.OOMStreakFactor = d.OOMStreakFactor
+	}
 	p := &Recommender{opt: o, prof: prof, cfg: cfg}
 	p.hor = max(cfg.UpdateInterval, o.MinHorizon)
 	p.weight = o.OverrunWeights[p.prof.Name]
@@ -328,15 +334,8 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	}
 	used := math.Max(e.MemoryRequestBytes, e.MemoryUsageBytes)
 	factor := p.opt.OOMBump
-	if factor == 0 {
-		factor = 1.2
-	}
 	if p.oomStreak > 0 {
-		f := p.opt.OOMStreakFactor
-		if f == 0 {
-			f = 2
-		}
-		factor = math.Pow(f, float64(min(p.oomStreak, 3)))
+		factor = math.Pow(p.opt.OOMStreakFactor, float64(min(p.oomStreak, 3)))
 	}
 	bump := math.Max(used*factor, used+100*model.MiB)
 	if h := e.Time.Truncate(time.Hour).Unix(); h != p.oomNeedHour || bump > p.oomNeed {

@@ -34,15 +34,7 @@ type Totals struct {
 
 // evaluate runs newRec on every workload and sums the results.
 func evaluate(ctx context.Context, ws []sim.Workload, newRec func(cfg recommend.Config) (recommend.Recommender, error), o Options) (Totals, error) {
-	workers := o.Workers
-	if workers <= 0 {
-		workers = 1
-	}
-	bo := sim.BacktestOptions{Options: o.Env, Seed: o.Seed, Workers: workers, Config: recommend.Config{ModelFile: o.ModelFile, UpdateInterval: o.Env.MinUpdateInterval},
-		NewRecommender: func(_ string, _ *sim.Workload, cfg recommend.Config) (recommend.Recommender, error) {
-			return newRec(cfg)
-		}}
-	res, err := sim.Backtest(ctx, ws, []string{"candidate"}, bo)
+	res, err := runs(ctx, ws, newRec, o, o.Env.MinUpdateInterval)
 	if err != nil {
 		return Totals{}, err
 	}
