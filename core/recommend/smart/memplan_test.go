@@ -123,3 +123,57 @@ func TestLargeContainersTakeMoreRisk(t *testing.T) {
 		t.Errorf("exponent 1: shares above %.4f (0.2 core) and %.4f (20 cores), want the large one's well above", small1, large1)
 	}
 }
+
+// TestOOMNeedCountsAsPeak: the usage observed in a killed hour is cut at
+// the limit, so what the kill showed (the request x OOMBump) counts as the
+// hour's peak and stays in the plans after the bump's hour has passed.
+func TestOOMNeedCountsAsPeak(t *testing.T) {
+	o := DefaultOptions()
+	r, _ := New(o, recommend.Config{})
+	flat := func(int) float64 { return model.GiB }
+	now := replay(r, 0, 72*12, flat)
+	r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: model.GiB, MemoryUsageBytes: model.GiB})
+	now = replay(r, 72*12+1, 100*12, flat)
+	need := model.GiB * o.OOMBump
+	if got := r.peakOver(now, 48*time.Hour); got < need {
+		t.Errorf("peak of the last 48 h after a kill at 1 GiB: %.3f GiB, want at least %.3f", got/model.GiB, need/model.GiB)
+	}
+	if rec, _ := r.Recommend(now); rec.Target.MemoryBytes < need {
+		t.Errorf("27 h after a kill at 1 GiB (usage 1 GiB since) the memory target is %.3f GiB, want at least %.3f", rec.Target.MemoryBytes/model.GiB, need/model.GiB)
+	}
+}
+
+// TestBumpFallsBackWithEvidence: a streak of kills multiplies the request by
+// up to 8; once OOMHold has passed and the peaks since show the need, the
+// target falls to the plan's with OOMTrimHysteresis, though the plan's own
+// hysteresis (1, as the shipped model's) would hold it.
+func TestBumpFallsBackWithEvidence(t *testing.T) {
+	for _, trim := range []float64{0.2, 1} {
+		o := DefaultOptions()
+		o.MemoryHysteresis, o.OOMTrimHysteresis = 1, trim
+		o.MemoryTrend = false // the step to 6 GiB is no growth to carry
+		r, _ := New(o, recommend.Config{})
+		now := replay(r, 0, 72*12, func(int) float64 { return model.GiB })
+		// Kills in quick succession, each at the request the last bump set.
+		for k := 0; k < 3; k++ {
+			rec, _ := r.Recommend(now)
+			now = now.Add(5 * time.Minute)
+			r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: rec.Target.MemoryBytes, MemoryUsageBytes: rec.Target.MemoryBytes})
+		}
+		rec, _ := r.Recommend(now)
+		bump := rec.Target.MemoryBytes
+		if bump < 8*model.GiB {
+			t.Fatalf("trim %g: after a streak of three kills from 1 GiB the target is %.2f GiB, want at least 8", trim, bump/model.GiB)
+		}
+		start := int(now.Sub(t0)/(5*time.Minute)) + 1
+		now = replay(r, start, start+12*12, func(int) float64 { return 6 * model.GiB })
+		rec, _ = r.Recommend(now)
+		got := rec.Target.MemoryBytes / model.GiB
+		if want := 6 * (1 + Profiles[1].MemoryMargin); trim < 1 && math.Abs(got-want) > 0.01 {
+			t.Errorf("trim %g: 12 h after the streak, at 6 GiB since, the target is %.2f GiB, want %.2f", trim, got, want)
+		}
+		if trim == 1 && got < bump/model.GiB {
+			t.Errorf("trim 1: the target fell from %.2f to %.2f GiB, want held by the plan's hysteresis", bump/model.GiB, got)
+		}
+	}
+}

@@ -43,3 +43,11 @@ func (s *peakSeries) dropBefore(pos int) {
 	s.peaks.DropFront(pos - s.first)
 	s.first = pos
 }
+
+// raise raises the peak of t's hour to v, unless a later hour has started.
+func (s *peakSeries) raise(t time.Time, v float64) {
+	if n := s.peaks.Len(); n > 0 && s.peaks.At(n-1).hour > t.Truncate(time.Hour).Unix() {
+		return
+	}
+	s.add(t, v)
+}

@@ -58,6 +58,9 @@ type Recommender struct {
 	memPlans   []memPlan
 	memPlan    int   // the plan followed
 	memScored  int64 // Unix second of the last hour the plans were charged for
+	// bumped: the target is an OOM kill's bump, which no plan has set
+	// since; it falls back with less hysteresis (OOMTrimHysteresis).
+	bumped bool
 	// oomNeed is the least request an OOM kill in the hour starting at
 	// oomNeedHour showed the container needed (the observed peak is cut at
 	// the limit).
@@ -95,6 +98,9 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	}
 	if o.OOMStreakFactor == 0 {
 		o.OOMStreakFactor = d.OOMStreakFactor
+	}
+	if o.OOMTrimHysteresis == 0 {
+		o.OOMTrimHysteresis = d.OOMTrimHysteresis
 	}
 	p := &Recommender{opt: o, prof: prof, cfg: cfg}
 	p.hor = max(cfg.UpdateInterval, o.MinHorizon)
@@ -267,13 +273,22 @@ func (p *Recommender) planMemory(now time.Time) {
 	if want <= 0 {
 		return
 	}
+	// A target an OOM kill's bump set falls back as soon as the peaks
+	// since (not cut at the limit any more) show the bump was more than
+	// needed: a streak multiplies the request by up to 8.
+	hyst := p.opt.MemoryHysteresis
+	if p.bumped {
+		hyst = math.Min(hyst, p.opt.OOMTrimHysteresis)
+	}
 	switch {
 	case p.mem == 0 || want > p.mem:
 		p.mem = want
-	case want < p.mem/(1+p.opt.MemoryHysteresis) && now.Sub(p.lastDecr) >= p.opt.MemoryDecreaseGap && now.Sub(p.oomAt) >= p.opt.OOMHold:
+		p.bumped = false
+	case want < p.mem/(1+hyst) && now.Sub(p.lastDecr) >= p.opt.MemoryDecreaseGap && now.Sub(p.oomAt) >= p.opt.OOMHold:
 		p.mem = want
 		p.lastDecr = now
 		p.decreases++
+		p.bumped = false
 	}
 	// Margin decays towards the profile's with OOM-free time: after an OOM
 	// kill it grows by OOMMarginStep (in log space), and it falls by that
@@ -341,6 +356,10 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	if h := e.Time.Truncate(time.Hour).Unix(); h != p.oomNeedHour || bump > p.oomNeed {
 		p.oomNeed, p.oomNeedHour = bump, h
 	}
+	// The hour's observed peak is cut at the limit: what one kill shows the
+	// container needs (without the streak's escalation) counts as the
+	// hour's peak, so that every plan keeps it for its window.
+	p.peaks.raise(e.Time, math.Max(used*p.opt.OOMBump, used+100*model.MiB))
 	// The container has needed more before: go at once to the least of the
 	// memory plans' targets above the bump (a safer plan's level), not
 	// through a cascade of kills.
@@ -357,6 +376,7 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	}
 	if p.mem > 0 && bump > p.mem {
 		p.mem = bump
+		p.bumped = true
 		p.memHigh = p.mem * (1 + p.opt.MemoryHysteresis)
 		p.memLow = p.mem / (1 + p.opt.MemoryLowBand)
 	}

@@ -50,7 +50,11 @@
 // multiply it by OOMStreakFactor, its square, its cube, and a crash loop at a
 // request that does not move (held during warm-up) starts at the square; the
 // target never goes below what a kill of the last hour showed (the observed
-// usage is cut at the limit). With OOMMarginStep, a kill that surprised the
+// usage is cut at the limit), and that need (the request x OOMBump, at least
+// 100 MiB more) counts as the hour's peak, so every plan keeps it for its
+// window. A target a bump set falls back with the smaller OOMTrimHysteresis
+// once OOMHold has passed: the peaks since, no longer cut at the limit, show
+// how much of a streak's escalation was needed. With OOMMarginStep, a kill that surprised the
 // plan in force raises the margin (log scale), which falls back to the
 // profile's at its OOMsPerMonth. lower is the target within MemoryLowBand (a
 // request below it is under-provisioned: the updater raises it whatever its
@@ -154,6 +158,11 @@ type Options struct {
 	// OOMToPlan makes an OOM kill raise the request at once to the least
 	// target of the memory plans above the bump, when there is one.
 	OOMToPlan bool `json:"oomToPlan,omitempty"`
+	// OOMTrimHysteresis replaces MemoryHysteresis for a target an OOM
+	// kill's bump set (no plan has set it since): once OOMHold has passed,
+	// it falls to the plan's when that is this much below it (the peaks
+	// since the bump showed it was more than needed; 0: the default 0.2).
+	OOMTrimHysteresis float64 `json:"oomTrimHysteresis,omitempty"`
 	// MemoryLowBand is the relative width of [lower, target] for memory:
 	// a request below lower is under-provisioned, and the updater raises
 	// it whatever its 10 % rule says (0: the default, 0.02).
@@ -191,6 +200,7 @@ func DefaultOptions() Options {
 		RestartCostShare:   0.25,
 		OOMToPlan:          true,
 		MemoryLowBand:      0.02,
+		OOMTrimHysteresis:  0.2,
 	}
 }
 
@@ -288,6 +298,7 @@ func (o Options) Check(c *modelfile.Checker) {
 	if o.OOMStreakFactor != 0 {
 		c.Float("oomStreakFactor", o.OOMStreakFactor, 1.01, 10)
 	}
+	c.Float("oomTrimHysteresis", o.OOMTrimHysteresis, 0, 10)
 }
 
 func init() {
