@@ -146,14 +146,26 @@ func TestOOMNeedCountsAsPeak(t *testing.T) {
 // TestBumpFallsBackWithEvidence: a streak of kills multiplies the request by
 // up to 8; once OOMHold has passed and the peaks since show the need, the
 // target falls to the plan's with OOMTrimHysteresis, though the plan's own
-// hysteresis (1, as the shipped model's) would hold it.
+// hysteresis (1, as the shipped model's) and a decrease a day before would
+// hold it.
 func TestBumpFallsBackWithEvidence(t *testing.T) {
 	for _, trim := range []float64{0.2, 1} {
 		o := DefaultOptions()
 		o.MemoryHysteresis, o.OOMTrimHysteresis = 1, trim
 		o.MemoryTrend = false // the step to 6 GiB is no growth to carry
+		o.OOMToPlan = false   // bumps by OOMBump, then the streak factor
 		r, _ := New(o, recommend.Config{})
-		now := replay(r, 0, 72*12, func(int) float64 { return model.GiB })
+		// 4 GiB for three days, then 1 GiB: the target falls (a decrease,
+		// which the bump's fall back must not wait MemoryDecreaseGap for).
+		now := replay(r, 0, 110*12, func(h int) float64 {
+			if h < 72 {
+				return 4 * model.GiB
+			}
+			return model.GiB
+		})
+		if r.decreases != 1 || now.Sub(r.lastDecr) > 24*time.Hour {
+			t.Fatalf("trim %g: %d decreases, the last at %s, want one in the last day", trim, r.decreases, r.lastDecr)
+		}
 		// Kills in quick succession, each at the request the last bump set.
 		for k := 0; k < 3; k++ {
 			rec, _ := r.Recommend(now)

@@ -273,18 +273,19 @@ func (p *Recommender) planMemory(now time.Time) {
 	if want <= 0 {
 		return
 	}
-	// A target an OOM kill's bump set falls back as soon as the peaks
-	// since (not cut at the limit any more) show the bump was more than
-	// needed: a streak multiplies the request by up to 8.
-	hyst := p.opt.MemoryHysteresis
+	// A target an OOM kill's bump set falls back as soon as OOMHold has
+	// passed and the peaks since (not cut at the limit any more) show the
+	// bump was more than needed (a streak multiplies the request by up to
+	// 8), whenever the last decrease was: it corrects the bump, not the plan.
+	hyst, gap := p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap
 	if p.bumped {
-		hyst = math.Min(hyst, p.opt.OOMTrimHysteresis)
+		hyst, gap = math.Min(hyst, p.opt.OOMTrimHysteresis), 0
 	}
 	switch {
 	case p.mem == 0 || want > p.mem:
 		p.mem = want
 		p.bumped = false
-	case want < p.mem/(1+hyst) && now.Sub(p.lastDecr) >= p.opt.MemoryDecreaseGap && now.Sub(p.oomAt) >= p.opt.OOMHold:
+	case want < p.mem/(1+hyst) && now.Sub(p.lastDecr) >= gap && now.Sub(p.oomAt) >= p.opt.OOMHold:
 		p.mem = want
 		p.lastDecr = now
 		p.decreases++

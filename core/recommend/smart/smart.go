@@ -53,8 +53,9 @@
 // usage is cut at the limit), and that need (the request x OOMBump, at least
 // 100 MiB more) counts as the hour's peak, so every plan keeps it for its
 // window. A target a bump set falls back with the smaller OOMTrimHysteresis
-// once OOMHold has passed: the peaks since, no longer cut at the limit, show
-// how much of a streak's escalation was needed. With OOMMarginStep, a kill that surprised the
+// once OOMHold has passed, whenever the last decrease was: the peaks since,
+// no longer cut at the limit, show how much of a streak's escalation was
+// needed. With OOMMarginStep, a kill that surprised the
 // plan in force raises the margin (log scale), which falls back to the
 // profile's at its OOMsPerMonth. lower is the target within MemoryLowBand (a
 // request below it is under-provisioned: the updater raises it whatever its
@@ -160,8 +161,9 @@ type Options struct {
 	OOMToPlan bool `json:"oomToPlan,omitempty"`
 	// OOMTrimHysteresis replaces MemoryHysteresis for a target an OOM
 	// kill's bump set (no plan has set it since): once OOMHold has passed,
-	// it falls to the plan's when that is this much below it (the peaks
-	// since the bump showed it was more than needed; 0: the default 0.2).
+	// it falls to the plan's when that is this much below it, without
+	// MemoryDecreaseGap (the peaks since the bump showed it was more than
+	// needed; 0: the default 0.2).
 	OOMTrimHysteresis float64 `json:"oomTrimHysteresis,omitempty"`
 	// MemoryLowBand is the relative width of [lower, target] for memory:
 	// a request below lower is under-provisioned, and the updater raises
