@@ -364,6 +364,7 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	// The container has needed more before: go at once to the least of the
 	// memory plans' targets above the bump (a safer plan's level), not
 	// through a cascade of kills.
+	toPlan := false // the target is then a plan's level, not a guess to trim
 	if p.opt.OOMToPlan {
 		next := math.Inf(1)
 		for _, c := range p.memPlans {
@@ -372,12 +373,12 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 			}
 		}
 		if !math.IsInf(next, 1) {
-			bump = next
+			bump, toPlan = next, true
 		}
 	}
 	if p.mem > 0 && bump > p.mem {
 		p.mem = bump
-		p.bumped = true
+		p.bumped = !toPlan
 		p.memHigh = p.mem * (1 + p.opt.MemoryHysteresis)
 		p.memLow = p.mem / (1 + p.opt.MemoryLowBand)
 	}

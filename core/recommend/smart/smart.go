@@ -52,7 +52,8 @@
 // target never goes below what a kill of the last hour showed (the observed
 // usage is cut at the limit), and that need (the request x OOMBump, at least
 // 100 MiB more) counts as the hour's peak, so every plan keeps it for its
-// window. A target a bump set falls back with the smaller OOMTrimHysteresis
+// window. A target a bump set (not a plan's level OOMToPlan went to) falls
+// back with the smaller OOMTrimHysteresis
 // once OOMHold has passed, whenever the last decrease was: the peaks since,
 // no longer cut at the limit, show how much of a streak's escalation was
 // needed. With OOMMarginStep, a kill that surprised the
