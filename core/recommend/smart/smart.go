@@ -53,10 +53,9 @@
 // usage is cut at the limit), and that need (the request x OOMBump, at least
 // 100 MiB more) counts as the hour's peak, so every plan keeps it for its
 // window. A target a bump set (not a plan's level OOMToPlan went to) falls
-// back with the smaller OOMTrimHysteresis
-// once OOMHold has passed, whenever the last decrease was: the peaks since,
-// no longer cut at the limit, show how much of a streak's escalation was
-// needed. With OOMMarginStep, a kill that surprised the
+// back with the smaller OOMTrimHysteresis once OOMHold has passed, whenever
+// the last decrease was: the peaks since, no longer cut at the limit, show
+// how much of a streak's escalation was needed. With OOMMarginStep, a kill that surprised the
 // plan in force raises the margin (log scale), which falls back to the
 // profile's at its OOMsPerMonth. lower is the target within MemoryLowBand (a
 // request below it is under-provisioned: the updater raises it whatever its
