@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
+	"github.com/smartvpa/smartvpa/core/recommend/smart"
 	"github.com/smartvpa/smartvpa/core/sim"
 )
 
@@ -221,6 +222,11 @@ func render(in input) ([]byte, error) {
 		p("## Family %s (held out)\n\n", fd.family)
 		if m := fd.models["smart"]; m != nil {
 			p("Models trained on %d series of the other families (training set `%s`).\n\n", len(m.TrainingSet.Workloads), m.TrainingSet.Hash[:23])
+			line, err := smartChoices(m)
+			if err != nil {
+				return nil, fmt.Errorf("lofo-%s: %w", fd.family, err)
+			}
+			p("%s\n\n", line)
 		}
 		for _, bud := range in.budgets {
 			r := fd.reports[bud]
@@ -435,4 +441,21 @@ func yesNo(ok bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// smartChoices states what smart's sweep chose in a fold (its trained
+// parameters), so that differences between folds are visible.
+func smartChoices(m *modelfile.File) (string, error) {
+	var o smart.Options
+	if err := json.Unmarshal(m.Params, &o); err != nil {
+		return "", fmt.Errorf("smart's parameters: %w", err)
+	}
+	mem := "peak"
+	if o.MemoryQuantile > 0 {
+		mem = fmt.Sprintf("%g quantile", o.MemoryQuantile)
+	}
+	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g; memory: %s of the hourly peaks, "+
+		"hysteresis %g, %g h between decreases, streak factor %g, kill to the next plan %s.",
+		o.OverrunWeights["reliability"], o.OverrunWeights["balanced"], o.OverrunWeights["savings"],
+		o.CPUWeightSizeExponent, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), o.OOMStreakFactor, yesNo(o.OOMToPlan)), nil
 }
