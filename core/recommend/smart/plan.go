@@ -353,14 +353,14 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	if p.oomStreak > 0 {
 		factor = math.Pow(p.opt.OOMStreakFactor, float64(min(p.oomStreak, 3)))
 	}
-	bump := math.Max(used*factor, used+100*model.MiB)
+	bump := oomBump(used, factor)
 	if h := e.Time.Truncate(time.Hour).Unix(); h != p.oomNeedHour || bump > p.oomNeed {
 		p.oomNeed, p.oomNeedHour = bump, h
 	}
 	// The hour's observed peak is cut at the limit: what one kill shows the
 	// container needs (without the streak's escalation) counts as the
 	// hour's peak, so that every plan keeps it for its window.
-	p.peaks.raise(e.Time, math.Max(used*p.opt.OOMBump, used+100*model.MiB))
+	p.peaks.raise(e.Time, oomBump(used, p.opt.OOMBump))
 	// The container has needed more before: go at once to the least of the
 	// memory plans' targets above the bump (a safer plan's level), not
 	// through a cascade of kills.
@@ -382,6 +382,12 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 		p.memHigh = p.mem * (1 + p.opt.MemoryHysteresis)
 		p.memLow = p.mem / (1 + p.opt.MemoryLowBand)
 	}
+}
+
+// oomBump is the request after a kill at used: x factor, at least 100 MiB
+// more.
+func oomBump(used, factor float64) float64 {
+	return math.Max(used*factor, used+100*model.MiB)
 }
 
 // Recommend implements recommend.Recommender.
