@@ -93,3 +93,15 @@ func (p *Recommender) stepMemPlan(c *memPlan, want float64, now time.Time) bool 
 	}
 	return false
 }
+
+// decreaseTo is where the target's decrease from cur towards want goes:
+// want, or MemoryDecreaseStep x cur when that is higher, so that the target
+// comes down in steps (a short window's peak is often below what the
+// container needs again within days). The plans are not limited: each
+// measures what its window's peak would cost.
+func (p *Recommender) decreaseTo(cur, want float64) float64 {
+	if f := p.opt.MemoryDecreaseStep; f > 0 && f < 1 {
+		return math.Max(want, f*cur)
+	}
+	return want
+}

@@ -33,6 +33,7 @@ func TestMemoryPlanFollowsCost(t *testing.T) {
 	} {
 		o := DefaultOptions()
 		o.OOMCosts = map[string]float64{"reliability": tt.price, "balanced": tt.price, "savings": tt.price}
+		o.MemoryDecreaseStep = 0 // the target goes to the plan's at once
 		r, err := New(o, recommend.Config{})
 		if err != nil {
 			t.Fatal(err)
@@ -152,6 +153,7 @@ func TestBumpFallsBackWithEvidence(t *testing.T) {
 	for _, trim := range []float64{0.2, 1} {
 		o := DefaultOptions()
 		o.MemoryHysteresis, o.OOMTrimHysteresis = 1, trim
+		o.MemoryDecreaseStep = 0 // the first decrease goes to 1 GiB at once
 		o.MemoryTrend = false // the step to 6 GiB is no growth to carry
 		o.OOMToPlan = false   // bumps by OOMBump, then the streak factor
 		r, _ := New(o, recommend.Config{})
@@ -186,6 +188,47 @@ func TestBumpFallsBackWithEvidence(t *testing.T) {
 		}
 		if trim == 1 && got < bump/model.GiB {
 			t.Errorf("trim 1: the target fell from %.2f to %.2f GiB, want held by the plan's hysteresis", bump/model.GiB, got)
+		}
+	}
+}
+
+// TestDecreaseInSteps: after 8 GiB for a day, then 1 GiB, the one-day plan
+// falls to 1 GiB; with MemoryDecreaseStep 0.5 the target halves once per
+// MemoryDecreaseGap (8.4, 4.2, 2.1, then the plan's 1.05 GiB), without it
+// it goes to the plan's at once.
+func TestDecreaseInSteps(t *testing.T) {
+	mem := func(h int) float64 {
+		if h < 24 {
+			return 8 * model.GiB
+		}
+		return model.GiB
+	}
+	m := 1 + Profiles[1].MemoryMargin
+	for _, tt := range []struct {
+		step float64
+		want []float64 // target in GiB at the end of each day from day 2
+	}{
+		{0.5, []float64{8 * m, 4 * m, 4 * m, 2 * m, 2 * m, m, m}},
+		{0, []float64{8 * m, m, m, m, m, m, m}},
+	} {
+		o := DefaultOptions()
+		o.MemoryDecreaseStep = tt.step
+		o.MemoryHysteresis, o.MemoryDecreaseGap = 0.5, 48*time.Hour
+		o.MemoryTrend = false
+		o.MemoryWindows = []time.Duration{24 * time.Hour}
+		r, _ := New(o, recommend.Config{})
+		replay(r, 0, 288, mem)
+		var got []float64
+		for day := 1; day <= len(tt.want); day++ {
+			now := replay(r, day*288, (day+1)*288, mem)
+			rec, _ := r.Recommend(now)
+			got = append(got, math.Round(100*rec.Target.MemoryBytes/model.GiB)/100)
+		}
+		for i := range got {
+			if math.Abs(got[i]-tt.want[i]) > 0.01 {
+				t.Errorf("step %g: targets at the end of days 2-%d are %v GiB, want %v", tt.step, len(tt.want)+1, got, tt.want)
+				break
+			}
 		}
 	}
 }

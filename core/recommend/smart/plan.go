@@ -286,6 +286,9 @@ func (p *Recommender) planMemory(now time.Time) {
 		p.mem = want
 		p.bumped = false
 	case want < p.mem/(1+hyst) && now.Sub(p.lastDecr) >= gap && now.Sub(p.oomAt) >= p.opt.OOMHold:
+		if !p.bumped {
+			want = p.decreaseTo(p.mem, want)
+		}
 		p.mem = want
 		p.lastDecr = now
 		p.decreases++

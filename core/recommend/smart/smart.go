@@ -165,6 +165,11 @@ type Options struct {
 	// MemoryDecreaseGap (the peaks since the bump showed it was more than
 	// needed; 0: the default 0.2).
 	OOMTrimHysteresis float64 `json:"oomTrimHysteresis,omitempty"`
+	// MemoryDecreaseStep, when in (0, 1), is the least fraction of the
+	// current target a plan's decrease goes to: the target comes down in
+	// steps, one per MemoryDecreaseGap, not at once to a short window's
+	// peak (a bump's fall back is not limited; 0: no limit).
+	MemoryDecreaseStep float64 `json:"memoryDecreaseStep,omitempty"`
 	// MemoryLowBand is the relative width of [lower, target] for memory:
 	// a request below lower is under-provisioned, and the updater raises
 	// it whatever its 10 % rule says (0: the default, 0.02).
@@ -203,6 +208,7 @@ func DefaultOptions() Options {
 		OOMToPlan:          true,
 		MemoryLowBand:      0.02,
 		OOMTrimHysteresis:  0.2,
+		MemoryDecreaseStep: 0.5,
 	}
 }
 
@@ -301,6 +307,7 @@ func (o Options) Check(c *modelfile.Checker) {
 		c.Float("oomStreakFactor", o.OOMStreakFactor, 1.01, 10)
 	}
 	c.Float("oomTrimHysteresis", o.OOMTrimHysteresis, 0, 10)
+	c.Float("memoryDecreaseStep", o.MemoryDecreaseStep, 0, 0.99)
 }
 
 func init() {
