@@ -154,8 +154,8 @@ func TestBumpFallsBackWithEvidence(t *testing.T) {
 		o := DefaultOptions()
 		o.MemoryHysteresis, o.OOMTrimHysteresis = 1, trim
 		o.MemoryDecreaseStep = 0 // the first decrease goes to 1 GiB at once
-		o.MemoryTrend = false // the step to 6 GiB is no growth to carry
-		o.OOMToPlan = false   // bumps by OOMBump, then the streak factor
+		o.MemoryTrend = false    // the step to 6 GiB is no growth to carry
+		o.OOMToPlan = false      // bumps by OOMBump, then the streak factor
 		r, _ := New(o, recommend.Config{})
 		// 4 GiB for three days, then 1 GiB: the target falls (a decrease,
 		// which the bump's fall back must not wait MemoryDecreaseGap for).
@@ -230,5 +230,38 @@ func TestDecreaseInSteps(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestWarmupCrashLoopFallsBack: a container killed at every sample of
+// warm-up at its 1 GiB request leaves warm-up at a crash loop's bump (4 GiB);
+// the usage then seen (2.5 GiB) falls back to the plan's level once OOMHold
+// has passed, though the plan's own hysteresis (1) would hold 4 GiB.
+func TestWarmupCrashLoopFallsBack(t *testing.T) {
+	o := DefaultOptions()
+	o.MemoryHysteresis, o.MemoryTrend = 1, false
+	r, _ := New(o, recommend.Config{})
+	var now time.Time
+	for i := 0; i < 36*12; i++ {
+		now = t0.Add(time.Duration(i) * 5 * time.Minute)
+		usage := 2.5 * model.GiB
+		if i <= 24*12 {
+			// Killed at the 1 GiB request held during warm-up, and at
+			// the first sample after it (the update is not applied yet).
+			usage = model.GiB
+			r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: model.GiB, MemoryUsageBytes: model.GiB})
+		}
+		r.AddSample(model.Sample{Time: now, CPUMillicores: 400, MemoryBytes: usage})
+		if i == 24*12 {
+			rec, _ := r.Recommend(now)
+			if got := rec.Target.MemoryBytes / model.GiB; got < 4 {
+				t.Fatalf("at the end of a warm-up in a crash loop at 1 GiB the target is %.2f GiB, want at least 4", got)
+			}
+		}
+	}
+	rec, _ := r.Recommend(now)
+	want := 2.5 * (1 + Profiles[1].MemoryMargin)
+	if got := rec.Target.MemoryBytes / model.GiB; math.Abs(got-want) > 0.01 {
+		t.Errorf("12 h after the crash loop, at 2.5 GiB since, the target is %.2f GiB, want %.3f", got, want)
 	}
 }

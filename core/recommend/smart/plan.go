@@ -265,10 +265,12 @@ func (p *Recommender) planMemory(now time.Time) {
 	p.memPlan = best
 	p.memBase = base
 	want := base * (1 + m)
-	if now.Sub(p.oomAt) < time.Hour {
+	fromKill := false
+	if now.Sub(p.oomAt) < time.Hour && p.oomNeed > want {
 		// The observed peaks are cut at the limit: a kill in the last hour
-		// showed the container needs at least its bump.
-		want = math.Max(want, p.oomNeed)
+		// showed the container needs at least its bump (at the end of
+		// warm-up, a crash loop's: the target is then a bump too).
+		want, fromKill = p.oomNeed, true
 	}
 	if want <= 0 {
 		return
@@ -284,7 +286,7 @@ func (p *Recommender) planMemory(now time.Time) {
 	switch {
 	case p.mem == 0 || want > p.mem:
 		p.mem = want
-		p.bumped = false
+		p.bumped = fromKill
 	case want < p.mem/(1+hyst) && now.Sub(p.lastDecr) >= gap && now.Sub(p.oomAt) >= p.opt.OOMHold:
 		if !p.bumped {
 			want = p.decreaseTo(p.mem, want)
