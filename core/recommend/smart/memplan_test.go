@@ -235,14 +235,41 @@ func TestDecreaseInSteps(t *testing.T) {
 
 // TestWarmupCrashLoopFallsBack: a container killed at every sample of
 // warm-up at its 1 GiB request leaves warm-up at a crash loop's bump (4 GiB);
-// the usage then seen (2.5 GiB) falls back to the plan's level once OOMHold
-// has passed, though the plan's own hysteresis (1) would hold 4 GiB.
+// the usage then seen (2.5 GiB) falls back to the plan's level once
+// OOMTrimHold (else OOMHold) has passed since the last kill, though the
+// plan's own hysteresis (1) would hold 4 GiB.
 func TestWarmupCrashLoopFallsBack(t *testing.T) {
-	o := DefaultOptions()
-	o.MemoryHysteresis, o.MemoryTrend = 1, false
-	r, _ := New(o, recommend.Config{})
+	for _, tt := range []struct {
+		trimHold time.Duration
+		hours    int // after the crash loop
+		fallen   bool
+	}{
+		{0, 12, true},             // OOMHold (6 h)
+		{0, 5, false},             // OOMHold not passed
+		{2 * time.Hour, 3, true},  // OOMTrimHold
+		{2 * time.Hour, 1, false}, // OOMTrimHold not passed
+	} {
+		o := DefaultOptions()
+		o.MemoryHysteresis, o.MemoryTrend, o.OOMTrimHold = 1, false, tt.trimHold
+		r, _ := New(o, recommend.Config{})
+		got := crashLoopThen(t, r, tt.hours)
+		want := 2.5 * (1 + Profiles[1].MemoryMargin)
+		if tt.fallen && math.Abs(got-want) > 0.01 {
+			t.Errorf("trim hold %s: %d h after the crash loop, at 2.5 GiB since, the target is %.2f GiB, want %.3f", tt.trimHold, tt.hours, got, want)
+		}
+		if !tt.fallen && got < 4 {
+			t.Errorf("trim hold %s: %d h after the crash loop the target is %.2f GiB, want the bump (at least 4) held", tt.trimHold, tt.hours, got)
+		}
+	}
+}
+
+// crashLoopThen replays a warm-up killed at every sample at its 1 GiB
+// request, then the given hours at 2.5 GiB, and returns the memory target
+// in GiB.
+func crashLoopThen(t *testing.T, r *Recommender, hours int) float64 {
+	t.Helper()
 	var now time.Time
-	for i := 0; i < 36*12; i++ {
+	for i := 0; i <= (24+hours)*12; i++ {
 		now = t0.Add(time.Duration(i) * 5 * time.Minute)
 		usage := 2.5 * model.GiB
 		if i <= 24*12 {
@@ -260,8 +287,5 @@ func TestWarmupCrashLoopFallsBack(t *testing.T) {
 		}
 	}
 	rec, _ := r.Recommend(now)
-	want := 2.5 * (1 + Profiles[1].MemoryMargin)
-	if got := rec.Target.MemoryBytes / model.GiB; math.Abs(got-want) > 0.01 {
-		t.Errorf("12 h after the crash loop, at 2.5 GiB since, the target is %.2f GiB, want %.3f", got, want)
-	}
+	return rec.Target.MemoryBytes / model.GiB
 }

@@ -275,19 +275,22 @@ func (p *Recommender) planMemory(now time.Time) {
 	if want <= 0 {
 		return
 	}
-	// A target an OOM kill's bump set falls back as soon as OOMHold has
-	// passed and the peaks since (not cut at the limit any more) show the
+	// A target an OOM kill's bump set falls back as soon as OOMTrimHold
+	// (else OOMHold) has passed and the peaks since (not cut at the limit any more) show the
 	// bump was more than needed (a streak multiplies the request by up to
 	// 8), whenever the last decrease was: it corrects the bump, not the plan.
-	hyst, gap := p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap
+	hyst, gap, hold := p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap, p.opt.OOMHold
 	if p.bumped {
 		hyst, gap = math.Min(hyst, p.opt.OOMTrimHysteresis), 0
+		if p.opt.OOMTrimHold > 0 {
+			hold = p.opt.OOMTrimHold
+		}
 	}
 	switch {
 	case p.mem == 0 || want > p.mem:
 		p.mem = want
 		p.bumped = fromKill
-	case want < p.mem/(1+hyst) && now.Sub(p.lastDecr) >= gap && now.Sub(p.oomAt) >= p.opt.OOMHold:
+	case want < p.mem/(1+hyst) && now.Sub(p.lastDecr) >= gap && now.Sub(p.oomAt) >= hold:
 		if !p.bumped {
 			want = p.decreaseTo(p.mem, want)
 		}

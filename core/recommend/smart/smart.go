@@ -53,7 +53,7 @@
 // usage is cut at the limit), and that need (the request x OOMBump, at least
 // 100 MiB more) counts as the hour's peak, so every plan keeps it for its
 // window. A target a bump set (not a plan's level OOMToPlan went to) falls
-// back with the smaller OOMTrimHysteresis once OOMHold has passed, whenever
+// back with the smaller OOMTrimHysteresis once OOMTrimHold has passed, whenever
 // the last decrease was: the peaks since, no longer cut at the limit, show
 // how much of a streak's escalation was needed. With OOMMarginStep, a kill that surprised the
 // plan in force raises the margin (log scale), which falls back to the
@@ -165,6 +165,11 @@ type Options struct {
 	// MemoryDecreaseGap (the peaks since the bump showed it was more than
 	// needed; 0: the default 0.2).
 	OOMTrimHysteresis float64 `json:"oomTrimHysteresis,omitempty"`
+	// OOMTrimHold, when set, replaces OOMHold for that fall back: the time
+	// after the last kill the peaks must have been seen uncut (each plan
+	// keeps what one kill showed, the killed request x OOMBump, for its
+	// window, so the fall back never goes below it; 0: OOMHold).
+	OOMTrimHold time.Duration `json:"oomTrimHold,omitempty"`
 	// MemoryDecreaseStep, when in (0, 1), is the least fraction of the
 	// current target a plan's decrease goes to: the target comes down in
 	// steps, one per MemoryDecreaseGap, not at once to a short window's
@@ -209,6 +214,7 @@ func DefaultOptions() Options {
 		MemoryLowBand:      0.02,
 		OOMTrimHysteresis:  0.2,
 		MemoryDecreaseStep: 0.5,
+		OOMTrimHold:        2 * time.Hour,
 	}
 }
 
@@ -307,6 +313,7 @@ func (o Options) Check(c *modelfile.Checker) {
 		c.Float("oomStreakFactor", o.OOMStreakFactor, 1.01, 10)
 	}
 	c.Float("oomTrimHysteresis", o.OOMTrimHysteresis, 0, 10)
+	c.Duration("oomTrimHold", o.OOMTrimHold, 0, year)
 	c.Float("memoryDecreaseStep", o.MemoryDecreaseStep, 0, 0.99)
 }
 

@@ -270,8 +270,9 @@ func hours(v float64) time.Duration { return time.Duration(v * float64(time.Hour
 // memoryAxes are the memory parameters the sweep tunes, in the order of the
 // coordinate descent: the peak or a quantile of the hourly peaks, the
 // hysteresis and least gap between decreases (each restarts the container),
-// the least step of a decrease (a fraction of the target, or none), the
-// escalation of kills in quick succession and whether a kill goes to the
+// the least step of a decrease (a fraction of the target, or none), how
+// soon an OOM kill's bump may fall back, the escalation of kills in quick
+// succession and whether a kill goes to the
 // next plan's level. The price of an OOM kill the plans are chosen by is the
 // profile's, stated (smart.Options.OOMCosts), not trained: trained on
 // families whose vpa has few OOM kills it was 48 h, on others 3 h.
@@ -280,6 +281,7 @@ var memoryAxes = []memoryAxis{
 	{"memoryHysteresis", []float64{0.5, 1}, func(o *smart.Options, v float64) { o.MemoryHysteresis = v }, func(o smart.Options) float64 { return o.MemoryHysteresis }},
 	{"memoryDecreaseGap (h)", []float64{48, 72, 96}, func(o *smart.Options, v float64) { o.MemoryDecreaseGap = hours(v) }, func(o smart.Options) float64 { return o.MemoryDecreaseGap.Hours() }},
 	{"memoryDecreaseStep", []float64{0.5, 0, 0.35}, func(o *smart.Options, v float64) { o.MemoryDecreaseStep = v }, func(o smart.Options) float64 { return o.MemoryDecreaseStep }},
+	{"oomTrimHold (h)", []float64{2, 6}, func(o *smart.Options, v float64) { o.OOMTrimHold = hours(v) }, func(o smart.Options) float64 { return o.OOMTrimHold.Hours() }},
 	{"oomStreakFactor", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactor = v }, func(o smart.Options) float64 { return o.OOMStreakFactor }},
 	{"oomToPlan", []float64{1, 0}, func(o *smart.Options, v float64) { o.OOMToPlan = v != 0 }, func(o smart.Options) float64 {
 		if o.OOMToPlan {
