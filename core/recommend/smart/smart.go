@@ -44,6 +44,9 @@
 // hours of the container's whole size (its largest hourly peak): smart follows
 // the plan that has cost least on this container, so a series whose spikes are
 // rare and large follows a short window, a steady or stepping one a long one.
+// With MemoryDecreaseStep, a decrease of the target goes at most to that
+// fraction of it (the shadow plans are not limited: each measures its
+// window).
 // An OOM kill raises the target at once, to the least of the plans' targets
 // above the kill's request x OOMBump when OOMToPlan (the container has needed
 // that before), else x OOMBump; kills within the hour at higher requests
