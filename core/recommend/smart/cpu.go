@@ -257,7 +257,8 @@ type forecaster struct {
 	// applied, and when it is applied is the updater's choice, so a usage
 	// sample is scored against each of them.
 	past    []float64
-	factor  float64 // e^level of the last plan (0: not ready then)
+	pastT   []float64 // targets of the same plans (0: not ready)
+	factor  float64   // e^level of the last plan (0: not ready then)
 	hist    scoreHist
 	samples int // samples scored
 	loss    float64
@@ -321,6 +322,10 @@ func (p *Recommender) points(now time.Time) {
 		p.dayPeak = max(p.dayPeak, x)
 	}
 	xs = p.bins.appendRange(xs[:0], b-days*day+1, b)
+	p.weekPeak = 0
+	for _, x := range xs {
+		p.weekPeak = max(p.weekPeak, x)
+	}
 	p.fc[fcWeek].point = quantile(xs, 1-a)
 	xs = p.bins.appendRange(xs[:0], b-hour+1, b)
 	for d := int64(1); d <= days; d++ {
@@ -363,17 +368,28 @@ func (p *Recommender) scoreCPU(t time.Time, dt time.Duration, u float64) {
 		if f.factor > 0 {
 			// The plan's cost on this sample: slack in units of the mean
 			// usage, plus the weight when the usage is above it.
-			tg := f.target()
-			l := math.Max(0, tg-u) / math.Max(p.scale, 1)
-			if u > tg {
-				l += p.cpuWeight()
+			// A plan stays in force up to a horizon after it is applied,
+			// so the cost is the mean over the plans of the last horizon.
+			l, n := 0.0, 0
+			for _, tg := range f.pastT {
+				if tg <= 0 {
+					continue
+				}
+				l += math.Max(0, tg-u) / math.Max(p.scale, 1)
+				if u > tg {
+					l += p.cpuWeight()
+				}
+				n++
 			}
-			if f.scored == 0 {
-				f.loss = l
-			} else {
-				f.loss += d * (l - f.loss)
+			if n > 0 {
+				l /= float64(n)
+				if f.scored == 0 {
+					f.loss = l
+				} else {
+					f.loss += d * (l - f.loss)
+				}
+				f.scored++
 			}
-			f.scored++
 		}
 		lu := math.Log(math.Max(u, 1e-3))
 		for _, pt := range f.past {
@@ -409,6 +425,15 @@ func (p *Recommender) planCPU(now time.Time) {
 		if f.point > 0 && p.ready(f) {
 			f.factor = math.Exp(f.hist.level(f.point/math.Max(p.scale, 1), p.cpuWeight(), p.opt.CPUMaxShareFactor*a))
 		}
+		if len(f.pastT) == keep {
+			copy(f.pastT, f.pastT[1:])
+			f.pastT = f.pastT[:keep-1]
+		}
+		tg := 0.0
+		if f.factor > 0 && f.point > 0 {
+			tg = p.capCPU(f.target())
+		}
+		f.pastT = append(f.pastT, tg)
 	}
 	// Losses are compared once they cover half a day; until then the last
 	// day's quantile is followed (the forecaster least fooled by a short
@@ -437,10 +462,10 @@ func (p *Recommender) planCPU(now time.Time) {
 	}
 	f := &p.fc[best]
 	p.chosen = best
-	t := f.target()
+	t := p.capCPU(f.target())
 	p.cpu = t
 	p.cpuLow = t / (1 + p.opt.CPULowBand)
-	p.cpuHigh = math.Max(t*(1+p.opt.CPUBand), f.point*math.Exp(f.hist.upper(a/4)))
+	p.cpuHigh = math.Max(t*(1+p.opt.CPUBand), p.capCPU(f.point*math.Exp(f.hist.upper(a/4))))
 	p.planEnd = now.Add(p.opt.PlanEvery)
 }
 
@@ -453,4 +478,15 @@ func (p *Recommender) cpuWeight() float64 {
 		return p.weight
 	}
 	return p.weight * math.Pow(1000/math.Max(p.scale, 1), p.opt.CPUWeightSizeExponent)
+}
+
+// capCPU caps a CPU target at CPUPeakCap times the peak of the CPU history:
+// a request above the most the container has used in CPUDays days serves
+// nothing (a forecaster's point times its conformal factor can reach 20
+// times a peak on a series that switches between idle and busy).
+func (p *Recommender) capCPU(t float64) float64 {
+	if c := p.opt.CPUPeakCap; c > 0 && p.weekPeak > 0 {
+		return math.Min(t, c*p.weekPeak)
+	}
+	return t
 }

@@ -39,6 +39,7 @@ type Recommender struct {
 	weight               float64 // the profile's weight of a sample with usage above the CPU request
 	planStart            time.Time
 	dayPeak              float64 // peak of the last day's bins at the last plan
+	weekPeak             float64 // peak of the CPU history (CPUDays) at the last plan
 
 	// Memory plan.
 	mem        float64

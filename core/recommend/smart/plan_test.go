@@ -236,3 +236,62 @@ func TestLevelTradesSlackForRisk(t *testing.T) {
 		t.Errorf("cap 1 %%: level %.2f, want above the tail (its 2 %% is over the cap)", got)
 	}
 }
+
+// TestCPUCappedAtPeak: on a series that switches at random between idle
+// (50m) and busy (8 cores) by the hour, a forecaster's point times its
+// conformal factor reaches many times the busy level; CPUPeakCap keeps the
+// target at most 1.1 x the peak seen (8 cores), and upper 1.1 x that.
+func TestCPUCappedAtPeak(t *testing.T) {
+	for _, capped := range []bool{true, false} {
+		o := DefaultOptions()
+		if !capped {
+			o.CPUPeakCap = 0
+		}
+		r, _ := New(o, recommend.Config{UpdateInterval: 12 * time.Hour})
+		rng := rand.New(rand.NewPCG(1, 2))
+		busy := false
+		most, mostHigh := 0.0, 0.0
+		for i := 0; i < 8*288; i++ {
+			if i%12 == 0 {
+				busy = rng.Float64() < 0.3
+			}
+			u := 50.0
+			if busy {
+				u = 8000
+			}
+			now := t0.Add(time.Duration(i) * 5 * time.Minute)
+			r.AddSample(model.Sample{Time: now, CPUMillicores: u, MemoryBytes: model.GiB})
+			if rec, ok := r.Recommend(now); ok && i > 2*288 {
+				most = math.Max(most, rec.Target.CPUMillicores)
+				mostHigh = math.Max(mostHigh, rec.Upper.CPUMillicores)
+			}
+		}
+		// upper is at least the target plus CPUBand (10 %).
+		if capped && (most > 8800+1e-6 || mostHigh > 9680+1e-6) {
+			t.Errorf("capped: the CPU target reached %.0fm and upper %.0fm, want at most 1.1 x the 8000m peak (upper 1.1 x that)", most, mostHigh)
+		}
+		if !capped && most <= 8800 {
+			t.Errorf("without the cap the CPU target stayed at most %.0fm: the series does not show what the cap is for", most)
+		}
+	}
+}
+
+// TestCPULossCoversTheHorizon: at a 12 h horizon a plan is scored against
+// the usage as the plans of the last horizon (12) would have served it, not
+// only the newest: a forecaster whose older plans were far below the usage
+// costs the weight for each of them.
+func TestCPULossCoversTheHorizon(t *testing.T) {
+	r, _ := New(DefaultOptions(), recommend.Config{UpdateInterval: 12 * time.Hour})
+	r.cpu, r.samples, r.scale = 1000, 2, 1000
+	f := &r.fc[fcLevel]
+	f.point, f.factor = 1000, 1
+	f.past = []float64{1000, 1000}
+	f.pastT = []float64{100, 1000} // an old plan at 100m, the newest at 1000m
+	r.scoreCPU(t0, 5*time.Minute, 500)
+	// Mean of (no slack + weight) for the 100m plan and (slack 500m) for
+	// the 1000m one, in units of the mean usage (as updated by the sample).
+	want := (r.cpuWeight() + 500/r.scale) / 2
+	if math.Abs(f.loss-want) > 1e-9 {
+		t.Errorf("loss %.4f, want %.4f (the mean over the plans of the horizon)", f.loss, want)
+	}
+}

@@ -23,12 +23,15 @@
 // the container's mean usage) to the power CPUWeightSizeExponent) spends the
 // risk where it saves the most slack. The weights and the exponent are set by
 // the sweep in train so that the training workloads' mean share above is the
-// profile's at the least slack. smart
-// follows the forecaster whose plans have had the least decayed cost (the
-// same slack + weight x above) on this container. lower is the target
+// profile's at the least slack. No request goes above CPUPeakCap times the
+// peak of the CPU history (a point times its factor can reach 20 times the
+// peak on a series that switches between idle and busy). smart follows the
+// forecaster whose plans have had the least decayed cost (the same slack +
+// weight x above, each sample scored against every plan of the last
+// horizon, as the scores are) on this container. lower is the target
 // within CPULowBand (a request below it is under-provisioned), upper the
 // (1 - shortfall/4) quantile of the scores (above it, the request wastes
-// what even a 4x stricter profile would not need).
+// what even a 4x stricter profile would not need), capped alike.
 //
 // Memory. Hourly peaks over MemoryDays. Several memory plans run in the
 // shadow, one per window of MemoryWindows (a day, three days, eight days):
@@ -124,6 +127,10 @@ type Options struct {
 	// CPUMaxShareFactor caps any one container's share above the request
 	// at this multiple of the profile's CPUShortfall.
 	CPUMaxShareFactor float64 `json:"cpuMaxShareFactor"`
+	// CPUPeakCap, when positive, caps the CPU target (and upper) at this
+	// multiple of the peak of the CPU history (CPUDays): a request above
+	// the most the container has used serves nothing (0: no cap).
+	CPUPeakCap float64 `json:"cpuPeakCap,omitempty"`
 	// MemoryDays is the memory history kept (hourly peaks), in days.
 	MemoryDays int `json:"memoryDays"`
 	// MemoryWindow is the window of hourly peaks the memory target covers;
@@ -199,6 +206,7 @@ func DefaultOptions() Options {
 		CPULowBand:         0.02,
 		OverrunWeights:     map[string]float64{"reliability": 256, "balanced": 64, "savings": 4},
 		CPUMaxShareFactor:  3,
+		CPUPeakCap:         1.1,
 		MemoryDays:         8,
 		MemoryWindow:       24 * time.Hour,
 		MemoryTrend:        true,
@@ -281,6 +289,9 @@ func (o Options) Check(c *modelfile.Checker) {
 	}
 	c.Float("cpuWeightSizeExponent", o.CPUWeightSizeExponent, 0, 2)
 	c.Float("cpuMaxShareFactor", o.CPUMaxShareFactor, 1, 100)
+	if o.CPUPeakCap != 0 {
+		c.Float("cpuPeakCap", o.CPUPeakCap, 1, 100)
+	}
 	c.Int("memoryDays", o.MemoryDays, 1, 60)
 	c.Duration("memoryWindow", o.MemoryWindow, time.Hour, time.Duration(max(o.MemoryDays, 1))*24*time.Hour)
 	c.Float("memoryQuantile", o.MemoryQuantile, 0, 1)
