@@ -454,10 +454,6 @@ func smartChoices(m *modelfile.File) (string, error) {
 	if o.MemoryQuantile > 0 {
 		mem = fmt.Sprintf("%g quantile", o.MemoryQuantile)
 	}
-	trimHold := o.OOMTrimHold
-	if trimHold == 0 {
-		trimHold = o.OOMHold
-	}
 	step := "a decrease goes to the plan's at once"
 	if f := o.MemoryDecreaseStep; f > 0 && f < 1 {
 		step = fmt.Sprintf("a decrease to at least %g x the target", f)
@@ -465,5 +461,5 @@ func smartChoices(m *modelfile.File) (string, error) {
 	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g; memory: %s of the hourly peaks, "+
 		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g, kill to the next plan %s.",
 		o.OverrunWeights["reliability"], o.OverrunWeights["balanced"], o.OverrunWeights["savings"],
-		o.CPUWeightSizeExponent, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, trimHold.Hours(), o.OOMStreakFactor, yesNo(o.OOMToPlan)), nil
+		o.CPUWeightSizeExponent, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, yesNo(o.OOMToPlan)), nil
 }

@@ -252,18 +252,21 @@ var forecasterNames = [numForecasters]string{"last hour's mean", "last hour's pe
 // the profile's level.
 type forecaster struct {
 	point float64
-	// past are the point forecasts of the plans of the last horizon,
-	// newest last: a plan stays in force for up to a horizon after it is
-	// applied, and when it is applied is the updater's choice, so a usage
-	// sample is scored against each of them.
-	past    []float64
-	pastT   []float64 // targets of the same plans (0: not ready)
-	factor  float64   // e^level of the last plan (0: not ready then)
+	// past are the plans of the last horizon, newest last: a plan stays in
+	// force for up to a horizon after it is applied, and when it is
+	// applied is the updater's choice, so a usage sample is scored against
+	// each of them.
+	past    []pastPlan
+	factor  float64 // e^level of the last plan (0: not ready then)
 	hist    scoreHist
 	samples int // samples scored
 	loss    float64
 	scored  int
 }
+
+// pastPlan is one plan of a forecaster: its point forecast and its target
+// (0: the forecaster was not ready then).
+type pastPlan struct{ point, target float64 }
 
 // ready reports whether a forecaster has scored enough samples to be used:
 // two hours' worth, and a horizon's.
@@ -360,42 +363,38 @@ func (p *Recommender) scoreCPU(t time.Time, dt time.Duration, u float64) {
 	if p.cpu == 0 {
 		return
 	}
+	scale, weight := math.Max(p.scale, 1), p.cpuWeight()
+	lu := math.Log(math.Max(u, 1e-3))
 	for k := range p.fc {
 		f := &p.fc[k]
 		if f.point <= 0 {
 			continue
 		}
-		if f.factor > 0 {
-			// The plan's cost on this sample: slack in units of the mean
-			// usage, plus the weight when the usage is above it.
-			// A plan stays in force up to a horizon after it is applied,
-			// so the cost is the mean over the plans of the last horizon.
-			l, n := 0.0, 0
-			for _, tg := range f.pastT {
-				if tg <= 0 {
-					continue
-				}
-				l += math.Max(0, tg-u) / math.Max(p.scale, 1)
-				if u > tg {
-					l += p.cpuWeight()
+		// Each plan of the last horizon: its conformal score, and its cost
+		// on this sample (slack in units of the mean usage, plus the
+		// weight when the usage is above it); the forecaster's cost is the
+		// mean over them, once its newest plan is ready.
+		l, n := 0.0, 0
+		for _, pp := range f.past {
+			if pp.point > 0 {
+				f.hist.add(t, lu-math.Log(pp.point), p.opt.ScoreHalfLife)
+			}
+			if pp.target > 0 {
+				l += math.Max(0, pp.target-u) / scale
+				if u > pp.target {
+					l += weight
 				}
 				n++
 			}
-			if n > 0 {
-				l /= float64(n)
-				if f.scored == 0 {
-					f.loss = l
-				} else {
-					f.loss += d * (l - f.loss)
-				}
-				f.scored++
-			}
 		}
-		lu := math.Log(math.Max(u, 1e-3))
-		for _, pt := range f.past {
-			if pt > 0 {
-				f.hist.add(t, lu-math.Log(pt), p.opt.ScoreHalfLife)
+		if f.factor > 0 && n > 0 {
+			l /= float64(n)
+			if f.scored == 0 {
+				f.loss = l
+			} else {
+				f.loss += d * (l - f.loss)
 			}
+			f.scored++
 		}
 		f.samples++
 	}
@@ -416,7 +415,7 @@ func (p *Recommender) planCPU(now time.Time) {
 			copy(f.past, f.past[1:])
 			f.past = f.past[:keep-1]
 		}
-		f.past = append(f.past, f.point)
+		f.past = append(f.past, pastPlan{point: f.point})
 	}
 	a := p.prof.CPUShortfall
 	for k := range p.fc {
@@ -425,15 +424,9 @@ func (p *Recommender) planCPU(now time.Time) {
 		if f.point > 0 && p.ready(f) {
 			f.factor = math.Exp(f.hist.level(f.point/math.Max(p.scale, 1), p.cpuWeight(), p.opt.CPUMaxShareFactor*a))
 		}
-		if len(f.pastT) == keep {
-			copy(f.pastT, f.pastT[1:])
-			f.pastT = f.pastT[:keep-1]
-		}
-		tg := 0.0
 		if f.factor > 0 && f.point > 0 {
-			tg = p.capCPU(f.target())
+			f.past[len(f.past)-1].target = p.capCPU(f.target())
 		}
-		f.pastT = append(f.pastT, tg)
 	}
 	// Losses are compared once they cover half a day; until then the last
 	// day's quantile is followed (the forecaster least fooled by a short

@@ -276,16 +276,14 @@ func (p *Recommender) planMemory(now time.Time) {
 	if want <= 0 {
 		return
 	}
-	// A target an OOM kill's bump set falls back as soon as OOMTrimHold
-	// (else OOMHold) has passed and the peaks since (not cut at the limit any more) show the
-	// bump was more than needed (a streak multiplies the request by up to
-	// 8), whenever the last decrease was: it corrects the bump, not the plan.
+	// A target an OOM kill's bump set falls back as soon as the trim hold
+	// has passed and the peaks since (not cut at the limit any more) show
+	// the bump was more than needed (a streak multiplies the request by up
+	// to 8), whenever the last decrease was: it corrects the bump, not the
+	// plan.
 	hyst, gap, hold := p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap, p.opt.OOMHold
 	if p.bumped {
-		hyst, gap = math.Min(hyst, p.opt.OOMTrimHysteresis), 0
-		if p.opt.OOMTrimHold > 0 {
-			hold = p.opt.OOMTrimHold
-		}
+		hyst, gap, hold = math.Min(hyst, p.opt.OOMTrimHysteresis), 0, p.opt.TrimHold()
 	}
 	switch {
 	case p.mem == 0 || want > p.mem:

@@ -285,8 +285,7 @@ func TestCPULossCoversTheHorizon(t *testing.T) {
 	r.cpu, r.samples, r.scale = 1000, 2, 1000
 	f := &r.fc[fcLevel]
 	f.point, f.factor = 1000, 1
-	f.past = []float64{1000, 1000}
-	f.pastT = []float64{100, 1000} // an old plan at 100m, the newest at 1000m
+	f.past = []pastPlan{{1000, 100}, {1000, 1000}} // an old plan at 100m, the newest at 1000m
 	r.scoreCPU(t0, 5*time.Minute, 500)
 	// Mean of (no slack + weight) for the 100m plan and (slack 500m) for
 	// the 1000m one, in units of the mean usage (as updated by the sample).

@@ -229,6 +229,15 @@ func DefaultOptions() Options {
 	}
 }
 
+// TrimHold is how long after the last OOM kill a bump may fall back:
+// OOMTrimHold, else OOMHold.
+func (o Options) TrimHold() time.Duration {
+	if o.OOMTrimHold > 0 {
+		return o.OOMTrimHold
+	}
+	return o.OOMHold
+}
+
 // LoadOptions returns the options of the model file at path, of the default
 // model when path is empty and one is registered, else DefaultOptions.
 func LoadOptions(path string) (Options, error) {
