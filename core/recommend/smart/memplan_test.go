@@ -289,3 +289,30 @@ func crashLoopThen(t *testing.T, r *Recommender, hours int) float64 {
 	rec, _ := r.Recommend(now)
 	return rec.Target.MemoryBytes / model.GiB
 }
+
+// TestCrashLoopPower: a crash loop at the 1 GiB request held through
+// warm-up ends with the request times OOMStreakFactor to the power
+// OOMLoopStreak (x 4 by default, x 8 with 3).
+func TestCrashLoopPower(t *testing.T) {
+	for _, tt := range []struct {
+		power int
+		want  float64 // GiB
+	}{{0, 4}, {2, 4}, {3, 8}} {
+		o := DefaultOptions()
+		o.MemoryHysteresis, o.MemoryTrend, o.OOMLoopStreak = 1, false, tt.power
+		r, err := New(o, recommend.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec model.Recommendation
+		for i := 0; i <= 24*12; i++ {
+			now := t0.Add(time.Duration(i) * 5 * time.Minute)
+			r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: model.GiB, MemoryUsageBytes: model.GiB})
+			r.AddSample(model.Sample{Time: now, CPUMillicores: 400, MemoryBytes: model.GiB})
+			rec, _ = r.Recommend(now)
+		}
+		if got := rec.Target.MemoryBytes / model.GiB; math.Abs(got-tt.want) > 0.01 {
+			t.Errorf("power %d: after a warm-up in a crash loop at 1 GiB the target is %.2f GiB, want %g", tt.power, got, tt.want)
+		}
+	}
+}

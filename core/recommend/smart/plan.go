@@ -103,6 +103,9 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	if o.OOMTrimHysteresis == 0 {
 		o.OOMTrimHysteresis = d.OOMTrimHysteresis
 	}
+	if o.OOMLoopStreak == 0 {
+		o.OOMLoopStreak = d.OOMLoopStreak
+	}
 	p := &Recommender{opt: o, prof: prof, cfg: cfg}
 	p.hor = max(cfg.UpdateInterval, o.MinHorizon)
 	p.weight = o.OverrunWeights[p.prof.Name]
@@ -339,9 +342,9 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	case quick && e.MemoryRequestBytes == p.oomReq:
 		// A crash loop at a request that does not move (held during
 		// warm-up): the need is unknown and well above, so the bump is a
-		// streak's second (x OOMStreakFactor squared).
+		// streak's OOMLoopStreak-th (x OOMStreakFactor squared by default).
 		if p.loopKills++; p.loopKills >= 3 {
-			p.oomStreak = max(p.oomStreak, 2)
+			p.oomStreak = max(p.oomStreak, p.opt.OOMLoopStreak)
 		}
 	case !quick:
 		p.oomStreak, p.loopKills = 0, 0

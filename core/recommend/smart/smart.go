@@ -54,7 +54,8 @@
 // above the kill's request x OOMBump when OOMToPlan (the container has needed
 // that before), else x OOMBump; kills within the hour at higher requests
 // multiply it by OOMStreakFactor, its square, its cube, and a crash loop at a
-// request that does not move (held during warm-up) starts at the square; the
+// request that does not move (held during warm-up) starts at the power
+// OOMLoopStreak (the square by default); the
 // target never goes below what a kill of the last hour showed (the observed
 // usage is cut at the limit), and that need (the request x OOMBump, at least
 // 100 MiB more) counts as the hour's peak, so every plan keeps it for its
@@ -154,6 +155,12 @@ type Options struct {
 	// small). Zero values are the defaults 1.2 and 2.
 	OOMBump         float64 `json:"oomBump,omitempty"`
 	OOMStreakFactor float64 `json:"oomStreakFactor,omitempty"`
+	// OOMLoopStreak is the power of OOMStreakFactor a crash loop at a
+	// request that does not move (held during warm-up: its usage reads the
+	// limit, so the need is unknown) bumps the request by: 2 (the square),
+	// or 3 (the cube: fewer kills after a default request far below the
+	// need, a larger overshoot to fall back from). 0: the default 2.
+	OOMLoopStreak int `json:"oomLoopStreak,omitempty"`
 	// MemoryWindows, when set, are the windows of the memory plans smart
 	// chooses from per container (MemoryWindow is then unused): each runs
 	// in the shadow and smart follows the one of least decayed cost
@@ -217,6 +224,7 @@ func DefaultOptions() Options {
 		OOMMarginStep:      0,
 		OOMBump:            1.2,
 		OOMStreakFactor:    2,
+		OOMLoopStreak:      2,
 		MemoryWindows:      []time.Duration{24 * time.Hour, 72 * time.Hour, 192 * time.Hour},
 		MemoryCostHalfLife: 7 * 24 * time.Hour,
 		OOMCosts:           map[string]float64{"reliability": 48, "balanced": 12, "savings": 3},
@@ -334,6 +342,9 @@ func (o Options) Check(c *modelfile.Checker) {
 	}
 	if o.OOMStreakFactor != 0 {
 		c.Float("oomStreakFactor", o.OOMStreakFactor, 1.01, 10)
+	}
+	if o.OOMLoopStreak != 0 {
+		c.Int("oomLoopStreak", o.OOMLoopStreak, 1, 3)
 	}
 	c.Float("oomTrimHysteresis", o.OOMTrimHysteresis, 0, 10)
 	c.Duration("oomTrimHold", o.OOMTrimHold, 0, year)

@@ -272,7 +272,7 @@ func hours(v float64) time.Duration { return time.Duration(v * float64(time.Hour
 // hysteresis and least gap between decreases (each restarts the container),
 // the least step of a decrease (a fraction of the target, or none), how
 // soon an OOM kill's bump may fall back, the escalation of kills in quick
-// succession and whether a kill goes to the
+// succession and of a crash loop held at one request (warm-up), and whether a kill goes to the
 // next plan's level. The price of an OOM kill the plans are chosen by is the
 // profile's, stated (smart.Options.OOMCosts), not trained: trained on
 // families whose vpa has few OOM kills it was 48 h, on others 3 h.
@@ -283,6 +283,7 @@ var memoryAxes = []memoryAxis{
 	{"memoryDecreaseStep", []float64{0.5, 0, 0.35}, func(o *smart.Options, v float64) { o.MemoryDecreaseStep = v }, func(o smart.Options) float64 { return o.MemoryDecreaseStep }},
 	{"oomTrimHold (h)", []float64{2, 6}, func(o *smart.Options, v float64) { o.OOMTrimHold = hours(v) }, func(o smart.Options) float64 { return o.OOMTrimHold.Hours() }},
 	{"oomStreakFactor", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactor = v }, func(o smart.Options) float64 { return o.OOMStreakFactor }},
+	{"oomLoopStreak", []float64{2, 3}, func(o *smart.Options, v float64) { o.OOMLoopStreak = int(v) }, func(o smart.Options) float64 { return float64(o.OOMLoopStreak) }},
 	{"oomToPlan", []float64{1, 0}, func(o *smart.Options, v float64) { o.OOMToPlan = v != 0 }, func(o smart.Options) float64 {
 		if o.OOMToPlan {
 			return 1
