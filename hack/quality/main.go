@@ -458,12 +458,16 @@ func smartChoices(m *modelfile.File) (string, error) {
 	if f := o.MemoryDecreaseStep; f > 0 && f < 1 {
 		step = fmt.Sprintf("a decrease to at least %g x the target", f)
 	}
+	floor := ""
+	if o.CPUWeightSizeExponent > 0 && o.CPUWeightSizeFloor > 0 {
+		floor = fmt.Sprintf(" (a container below %gm weighed as one of %gm)", o.CPUWeightSizeFloor, o.CPUWeightSizeFloor)
+	}
 	loop := o.OOMLoopStreak
 	if loop == 0 {
 		loop = smart.DefaultOptions().OOMLoopStreak
 	}
-	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g; memory: %s of the hourly peaks, "+
+	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g%s; memory: %s of the hourly peaks, "+
 		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g (a crash loop at one request: its power %d), kill to the next plan %s.",
 		o.OverrunWeights["reliability"], o.OverrunWeights["balanced"], o.OverrunWeights["savings"],
-		o.CPUWeightSizeExponent, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, loop, yesNo(o.OOMToPlan)), nil
+		o.CPUWeightSizeExponent, floor, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, loop, yesNo(o.OOMToPlan)), nil
 }

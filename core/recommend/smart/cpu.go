@@ -463,14 +463,15 @@ func (p *Recommender) planCPU(now time.Time) {
 }
 
 // cpuWeight is the weight of time above the request for this container: the
-// profile's, times (1 core / the container's mean usage) to the power
-// CPUWeightSizeExponent, so that with a positive exponent a large container
-// takes more of the risk (its slack is more core-hours).
+// profile's, times (1 core / the container's mean usage, that usage at least
+// CPUWeightSizeFloor) to the power CPUWeightSizeExponent, so that with a
+// positive exponent a large container takes more of the risk (its slack is
+// more core-hours).
 func (p *Recommender) cpuWeight() float64 {
 	if p.opt.CPUWeightSizeExponent == 0 {
 		return p.weight
 	}
-	return p.weight * math.Pow(1000/math.Max(p.scale, 1), p.opt.CPUWeightSizeExponent)
+	return p.weight * math.Pow(1000/math.Max(p.scale, math.Max(p.opt.CPUWeightSizeFloor, 1)), p.opt.CPUWeightSizeExponent)
 }
 
 // capCPU caps a CPU target at CPUPeakCap times the peak of the CPU history:

@@ -294,3 +294,30 @@ func TestCPULossCoversTheHorizon(t *testing.T) {
 		t.Errorf("loss %.4f, want %.4f (the mean over the plans of the horizon)", f.loss, want)
 	}
 }
+
+// TestCPUWeightSizeFloor: with a size exponent, a container below the size
+// floor is weighed as one of the floor's size (64 x (1000/250)^0.5 = 128 for
+// a 50m container), above it by its own size; no floor scales by its own.
+func TestCPUWeightSizeFloor(t *testing.T) {
+	for _, tt := range []struct {
+		floor, usage, want float64
+	}{
+		{250, 50, 128},
+		{0, 50, 64 * math.Sqrt(20)},
+		{250, 4000, 32},
+	} {
+		o := DefaultOptions()
+		o.OverrunWeights = map[string]float64{"reliability": 256, "balanced": 64, "savings": 4}
+		o.CPUWeightSizeExponent, o.CPUWeightSizeFloor = 0.5, tt.floor
+		r, err := New(o, recommend.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 288 {
+			r.AddSample(model.Sample{Time: t0.Add(time.Duration(i) * 5 * time.Minute), CPUMillicores: tt.usage, MemoryBytes: model.GiB})
+		}
+		if got := r.cpuWeight(); math.Abs(got-tt.want) > 1e-6*tt.want {
+			t.Errorf("floor %gm, usage %gm: weight %.4f, want %.4f", tt.floor, tt.usage, got, tt.want)
+		}
+	}
+}

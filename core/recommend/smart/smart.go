@@ -20,8 +20,9 @@
 // container's mean usage) plus the profile's weight times the share of time
 // above the request, with that share capped at CPUMaxShareFactor times the
 // profile's CPUShortfall: one weight for every container (scaled by (1 core /
-// the container's mean usage) to the power CPUWeightSizeExponent) spends the
-// risk where it saves the most slack. The weights and the exponent are set by
+// the container's mean usage, at most 1 core / CPUWeightSizeFloor) to the
+// power CPUWeightSizeExponent) spends the risk where it saves the most slack.
+// The weights, the exponent and the floor are set by
 // the sweep in train so that the training workloads' mean share above is the
 // profile's at the least slack. No request goes above CPUPeakCap times the
 // peak of the CPU history (a point times its factor can reach 20 times the
@@ -125,6 +126,12 @@ type Options struct {
 	// CPUWeightSizeExponent scales the weight of a container by (1 core /
 	// its mean usage) to this power (0: one weight for every container).
 	CPUWeightSizeExponent float64 `json:"cpuWeightSizeExponent,omitempty"`
+	// CPUWeightSizeFloor (millicores): a container whose mean usage is
+	// below it is weighed as one of this size, so that the scaling does not
+	// make the smallest containers' requests near their peaks (their slack
+	// is few core-hours, but each one's ratio to another recommender's
+	// counts as much as a large one's; 0: 1m).
+	CPUWeightSizeFloor float64 `json:"cpuWeightSizeFloor,omitempty"`
 	// CPUMaxShareFactor caps any one container's share above the request
 	// at this multiple of the profile's CPUShortfall.
 	CPUMaxShareFactor float64 `json:"cpuMaxShareFactor"`
@@ -305,6 +312,7 @@ func (o Options) Check(c *modelfile.Checker) {
 		}
 	}
 	c.Float("cpuWeightSizeExponent", o.CPUWeightSizeExponent, 0, 2)
+	c.Float("cpuWeightSizeFloor", o.CPUWeightSizeFloor, 0, 1e6)
 	c.Float("cpuMaxShareFactor", o.CPUMaxShareFactor, 1, 100)
 	if o.CPUPeakCap != 0 {
 		c.Float("cpuPeakCap", o.CPUPeakCap, 1, 100)

@@ -114,21 +114,32 @@ func sweepAutopilot(ctx context.Context, ws []sim.Workload, o Options, progress 
 }
 
 func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func(string)) (any, error) {
-	// CPU, at the update budget CPUBudget: for each size exponent of the
-	// grid, each profile's weight of time above the request is the
-	// smallest of the grid whose mean share above on the training workloads
-	// is at most the profile's CPUShortfall (the largest when none is), so
-	// a profile's stated share holds on a fleet like the training one; the
-	// exponent kept is the one whose balanced weights give the least CPU
-	// slack against vpa (CPUObjective).
+	// CPU, at the update budget CPUBudget: for each size exponent and
+	// size floor of the grid, each profile's weight of time above the
+	// request is the smallest of the grid whose mean share above on the
+	// training workloads is at most the profile's CPUShortfall (the largest
+	// when none is), so a profile's stated share holds on a fleet like the
+	// training one; the exponent and floor kept are those whose balanced
+	// weights give the least CPU slack against vpa (CPUObjective).
 	// Weights 1 to 256 in steps of a factor sqrt(2).
 	var weights []float64
 	for k := 0; k <= 16; k++ {
 		weights = append(weights, math.Round(100*math.Pow(2, float64(k)/2))/100)
 	}
 	exponents := []float64{0, 0.25, 0.5, 1}
+	floors := []float64{0, 250} // millicores
 	if o.Quick {
 		weights, exponents = []float64{8, 16}, exponents[:2]
+	}
+	type sizing struct{ exponent, floor float64 }
+	var sizings []sizing
+	for _, e := range exponents {
+		for _, f := range floors {
+			if e == 0 && f > 0 {
+				continue // no scaling: the floor changes nothing
+			}
+			sizings = append(sizings, sizing{e, f})
+		}
 	}
 	base, err := runs(ctx, ws, byName("vpa"), o, CPUBudget)
 	if err != nil {
@@ -136,12 +147,13 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	}
 	start := smart.DefaultOptions()
 	bestJ := math.Inf(1)
-	for _, e := range exponents {
+	for _, sz := range sizings {
+		e := sz.exponent
 		shares := make([]float64, len(weights))
 		objs := make([]float64, len(weights))
 		for i, w := range weights {
 			opt := smart.DefaultOptions()
-			opt.CPUWeightSizeExponent = e
+			opt.CPUWeightSizeExponent, opt.CPUWeightSizeFloor = e, sz.floor
 			opt.OverrunWeights = map[string]float64{}
 			for _, pr := range smart.Profiles {
 				opt.OverrunWeights[pr.Name] = w
@@ -152,7 +164,7 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 			}
 			s := sim.Summarize([]string{"candidate"}, relabel(res))[0]
 			shares[i], objs[i] = s.CPU.OverRequestShare, CPUObjective(res, base)
-			progress(fmt.Sprintf("smart sweep: CPU size exponent %g weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", e, w, 100*s.CPU.OverRequestShare, s.CPU.AbsoluteSlackCoreHours, objs[i]))
+			progress(fmt.Sprintf("smart sweep: CPU size exponent %g floor %gm weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", e, sz.floor, w, 100*s.CPU.OverRequestShare, s.CPU.AbsoluteSlackCoreHours, objs[i]))
 		}
 		chosen := map[string]float64{}
 		j := math.Inf(1)
@@ -171,10 +183,10 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 		}
 		if j < bestJ {
 			bestJ = j
-			start.CPUWeightSizeExponent, start.OverrunWeights = e, chosen
+			start.CPUWeightSizeExponent, start.CPUWeightSizeFloor, start.OverrunWeights = e, sz.floor, chosen
 		}
 	}
-	progress(fmt.Sprintf("smart sweep: CPU size exponent %g, weights %v", start.CPUWeightSizeExponent, start.OverrunWeights))
+	progress(fmt.Sprintf("smart sweep: CPU size exponent %g, floor %gm, weights %v", start.CPUWeightSizeExponent, start.CPUWeightSizeFloor, start.OverrunWeights))
 	// Memory: coordinate descent over the memory plan's parameters (see
 	// memoryAxes), each variant scored by MemoryObjective against vpa on
 	// the training workloads at the update budgets of MemoryBudgets.
