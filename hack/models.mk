@@ -17,7 +17,7 @@ KSV := $(BIN)/kubectl-smartvpa
 .PHONY: models-workloads
 models-workloads: build
 	@# Only the stores are rebuilt: the folds' models of 'make quality' (lofo-*) stay for inspection.
-	@rm -rf $(MODELS_WORK)/generated $(MODELS_WORK)/bitbrains $(MODELS_WORK)/google $(MODELS_WORK)/alibaba && mkdir -p $(MODELS_WORK)
+	@rm -rf $(MODELS_STORES) && mkdir -p $(MODELS_WORK)
 	@for t in $(MODELS_GEN_TYPES); do for s in 1 2 3; do \
 		$(KSV) workload generate --type $$t --seed $$s --duration 14d --interval 5m --id gen-$$t-$$s --out $(MODELS_WORK)/generated >/dev/null || exit 1; \
 	done; done

@@ -284,8 +284,8 @@ func hours(v float64) time.Duration { return time.Duration(v * float64(time.Hour
 // hysteresis and least gap between decreases (each restarts the container),
 // the least step of a decrease (a fraction of the target, or none), how
 // soon an OOM kill's bump may fall back, the escalation of kills in quick
-// succession and of a crash loop held at one request (warm-up), and whether a kill goes to the
-// next plan's level. The price of an OOM kill the plans are chosen by is the
+// succession and of a crash loop held at one request (warm-up), and
+// whether a kill goes to the next plan's level. The price of an OOM kill the plans are chosen by is the
 // profile's, stated (smart.Options.OOMCosts), not trained: trained on
 // families whose vpa has few OOM kills it was 48 h, on others 3 h.
 var memoryAxes = []memoryAxis{
