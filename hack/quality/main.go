@@ -13,7 +13,10 @@
 // DIR holds, per family F and budget B, F-B.json (the recommenders with the
 // models trained without F), F-B-oracle1h.json and F-B-oracle24h.json, and
 // per family F-q<Q>.json (the 24 h oracle requesting the Q-quantile of CPU,
-// budget 0), and lofo-F/ (the model files trained without F).
+// budget 0), and lofo-F/ (the model files trained without F). With -models
+// M, it also holds validation-B.json: every recommender with the shipped
+// models of M on the workloads they hold out for validation (listed by
+// -list-validation), reported per family against the same bars.
 package main
 
 import (
@@ -42,6 +45,10 @@ type input struct {
 	budgets   []string
 	quantiles []string
 	command   string
+	// models is the folder of the shipped model files whose validation
+	// workloads (held out of training, --holdout) were backtested with
+	// them into validation-BUDGET.json ("": no such section).
+	models string
 }
 
 func main() {
@@ -52,10 +59,20 @@ func main() {
 	budgets := flag.String("budgets", "0,1h,12h", "--min-update-interval values backtested")
 	qs := flag.String("quantiles", "0.9,0.95,0.98,0.99", "CPU quantiles of the 24 h oracle backtested (the matched reference is picked among them)")
 	flag.StringVar(&in.command, "command", "make quality", "the command that reproduces the report")
+	flag.StringVar(&in.models, "models", "", "folder of the shipped model files: report their validation workloads' backtests (DIR/validation-BUDGET.json)")
+	list := flag.Bool("list-validation", false, "print the folders (DIR/FAMILY/ID, comma-separated) of the workloads the model files of -models were not trained on, and exit")
 	flag.Parse()
 	in.families = strings.Split(*fams, ",")
 	in.budgets = strings.Split(*budgets, ",")
 	in.quantiles = strings.Split(*qs, ",")
+	if *list {
+		paths, _, err := validationPaths(in)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Println(strings.Join(paths, ","))
+		return
+	}
 	md, err := render(in)
 	if err != nil {
 		fail(err)
@@ -147,6 +164,14 @@ func render(in input) ([]byte, error) {
 		folds = append(folds, fd)
 	}
 	recs := folds[0].reports[in.budgets[0]].Recommenders
+	var val *validation
+	if in.models != "" {
+		v, err := readValidation(in)
+		if err != nil {
+			return nil, err
+		}
+		val = v
+	}
 
 	var b bytes.Buffer
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -156,7 +181,12 @@ func render(in input) ([]byte, error) {
 	p("Leave one family out: the workloads form %d families (%s). For each family, the learned models\n", len(folds), strings.Join(in.families, ", "))
 	p("(lstm, bandit, autopilot, and smart's sweep of its memory planning) are trained on the other families only\n")
 	p("(`kubectl smartvpa train --holdout 0`), and every recommender is backtested on the held-out family with them\n")
-	p("(`backtest --model lofo-FAMILY/`). No figure below comes from a series its models were trained on.\n\n")
+	p("(`backtest --model lofo-FAMILY/`). No figure below comes from a series its models were trained on.\n")
+	if val != nil {
+		p("The shipped models are also backtested on the series of each family they were not trained on (`make models`\n")
+		p("holds out every third series): the estimate for other series of the same traces.\n")
+	}
+	p("\n")
 	p("Simulator defaults (core/sim): update mode in-place-or-recreate with upstream's updater rules (quick OOM as upstream:\n")
 	p("a kill within 10 min of the container's start, until the pod is recreated), memory limit = request, no CPU limit,\n")
 	p("24 h warm-up excluded, seed 1; every recommender plays by the same actuation: an in-place resize applies 1 min\n")
@@ -174,6 +204,9 @@ func render(in input) ([]byte, error) {
 	p("(the hourly one only at budgets up to 1 h), not a bound.\n\n")
 
 	scoreboard(&b, in, folds, recs, seed)
+	if val != nil {
+		validationBars(&b, in, val, recs, seed)
+	}
 
 	// Pooled: every family's results (each tested with models that never
 	// saw it), per budget.
@@ -238,6 +271,9 @@ func render(in input) ([]byte, error) {
 			table(&b, r.Summary, refs)
 			comparison(&b, r.Comparison, "")
 		}
+	}
+	if val != nil {
+		validationTables(&b, in, val)
 	}
 	return b.Bytes(), nil
 }
@@ -367,34 +403,47 @@ var bars = []bar{
 // and memory slack ratios is below 1. Every cell is computed from the
 // backtests; "yes"/"no" says whether the bar is met.
 func scoreboard(b *bytes.Buffer, in input, folds []fold, recs []string, seed int64) {
-	has := func(bud string) bool { return slices.Contains(in.budgets, bud) }
-	if !has("1h") || !has("12h") {
+	if !hasBarBudgets(in) {
 		return
 	}
 	fmt.Fprintf(b, "## smart against the bars of issue 17\n\n")
 	fmt.Fprintf(b, "Ratios of totals to vpa's on each held-out family and pooled (the bar in brackets; yes = met). CPU over-request:\n")
 	fmt.Fprintf(b, "smart's share against vpa's (mean over workloads; the bar at 1h is \"no higher\"). GM < 1: the upper end of the\n")
 	fmt.Fprintf(b, "95 %% interval of the per-workload geometric mean of the CPU and memory slack ratios is below 1 (both budgets).\n\n")
-	type set struct {
-		name    string
-		results map[string][]sim.Result
-	}
-	var sets []set
-	pooled := set{name: "pooled", results: map[string][]sim.Result{}}
+	var sets []barSet
+	pooled := barSet{name: "pooled", results: map[string][]sim.Result{}}
 	for _, fd := range folds {
-		st := set{name: fd.family, results: map[string][]sim.Result{}}
+		st := barSet{name: fd.family, results: map[string][]sim.Result{}}
 		for _, bud := range []string{"1h", "12h"} {
 			st.results[bud] = fd.reports[bud].Results
 			pooled.results[bud] = append(pooled.results[bud], fd.reports[bud].Results...)
 		}
 		sets = append(sets, st)
 	}
-	sets = append(sets, pooled)
+	barTables(b, append(sets, pooled), recs, "###", seed)
+}
+
+// hasBarBudgets reports whether the budgets of the bars (1h, 12h) were
+// backtested.
+func hasBarBudgets(in input) bool {
+	return slices.Contains(in.budgets, "1h") && slices.Contains(in.budgets, "12h")
+}
+
+// barSet is one row of the bar tables: a set of workloads' results by
+// budget.
+type barSet struct {
+	name    string
+	results map[string][]sim.Result
+}
+
+// barTables prints, under headings of level head, one table per smart row
+// (smart and smart:PROFILE) with one line per set.
+func barTables(b *bytes.Buffer, sets []barSet, recs []string, head string, seed int64) {
 	for _, rec := range recs {
 		if rec != "smart" && !strings.HasPrefix(rec, "smart:") {
 			continue
 		}
-		fmt.Fprintf(b, "### %s\n\n", rec)
+		fmt.Fprintf(b, "%s %s\n\n", head, rec)
 		fmt.Fprintf(b, "| family |")
 		for _, br := range bars {
 			fmt.Fprintf(b, " %s %s (<= %g) |", br.budget, br.what, br.max)
@@ -470,4 +519,139 @@ func smartChoices(m *modelfile.File) (string, error) {
 		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g (a crash loop at one request: its power %d), kill to the next plan %s.",
 		o.OverrunWeights["reliability"], o.OverrunWeights["balanced"], o.OverrunWeights["savings"],
 		o.CPUWeightSizeExponent, floor, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, loop, yesNo(o.OOMToPlan)), nil
+}
+
+// validationIDs returns the workloads the model files in dir were not
+// trained on: their validation ids (train --holdout), which must be the
+// same in every file (smart's candidates are the other models).
+func validationIDs(dir string) ([]string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	first := ""
+	for _, p := range paths {
+		m, err := modelfile.Read(p, "")
+		if err != nil {
+			return nil, err
+		}
+		if first == "" {
+			ids, first = m.TrainingSet.Validation, p
+			continue
+		}
+		if !slices.Equal(ids, m.TrainingSet.Validation) {
+			return nil, fmt.Errorf("%s and %s hold out different workloads: train them on the same stores with the same --holdout (make models)", first, p)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("no model file in %s holds out workloads for validation: train with --holdout N (make models)", dir)
+	}
+	return ids, nil
+}
+
+// validationPaths returns the folders (dir/FAMILY/ID) of the validation
+// workloads of the model files in in.models, and each id's family.
+func validationPaths(in input) ([]string, map[string]string, error) {
+	ids, err := validationIDs(in.models)
+	if err != nil {
+		return nil, nil, err
+	}
+	var paths []string
+	family := map[string]string{}
+	for _, id := range ids {
+		for _, f := range in.families {
+			p := filepath.Join(in.dir, f, id)
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				paths = append(paths, p)
+				family[id] = f
+				break
+			}
+		}
+		if _, ok := family[id]; !ok {
+			return nil, nil, fmt.Errorf("validation workload %s of %s is in none of the stores %s under %s: rebuild them (make models-workloads)", id, in.models, strings.Join(in.families, ", "), in.dir)
+		}
+	}
+	return paths, family, nil
+}
+
+// validation is the backtests of the shipped models on their validation
+// workloads, by budget, and each workload's family.
+type validation struct {
+	reports map[string]sim.Report
+	family  map[string]string
+	n       map[string]int // workloads per family
+}
+
+func readValidation(in input) (*validation, error) {
+	_, family, err := validationPaths(in)
+	if err != nil {
+		return nil, err
+	}
+	v := &validation{reports: map[string]sim.Report{}, family: family, n: map[string]int{}}
+	for _, f := range family {
+		v.n[f]++
+	}
+	for _, b := range in.budgets {
+		r, err := read(filepath.Join(in.dir, fmt.Sprintf("validation-%s.json", b)))
+		if err != nil {
+			return nil, err
+		}
+		for _, res := range r.Results {
+			if _, ok := family[res.Workload]; !ok {
+				return nil, fmt.Errorf("validation-%s.json: workload %s is not one %s holds out: rerun make quality", b, res.Workload, in.models)
+			}
+		}
+		v.reports[b] = r
+	}
+	return v, nil
+}
+
+// validationBars prints the bars of issue 17 for the shipped models on their
+// validation workloads, per family and pooled.
+func validationBars(b *bytes.Buffer, in input, v *validation, recs []string, seed int64) {
+	if !hasBarBudgets(in) {
+		return
+	}
+	var counts []string
+	for _, f := range in.families {
+		if v.n[f] > 0 {
+			counts = append(counts, fmt.Sprintf("%s %d", f, v.n[f]))
+		}
+	}
+	fmt.Fprintf(b, "## The shipped models on series of the same families they were not trained on\n\n")
+	fmt.Fprintf(b, "`make models` trains the shipped models (%s/*.json) on two thirds of each family's series and holds out every\n", in.models)
+	fmt.Fprintf(b, "third one (`train --holdout`); here every recommender is backtested with the shipped models on those held-out\n")
+	fmt.Fprintf(b, "series. Unlike the folds above, the families' other series were in training: this is the estimate for other\n")
+	fmt.Fprintf(b, "series of the same traces. The same bars and columns as above. Held-out series: %s.\n\n", strings.Join(counts, ", "))
+	var sets []barSet
+	pooled := barSet{name: "pooled", results: map[string][]sim.Result{}}
+	for _, f := range in.families {
+		if v.n[f] == 0 {
+			continue
+		}
+		st := barSet{name: f, results: map[string][]sim.Result{}}
+		for _, bud := range []string{"1h", "12h"} {
+			for _, r := range v.reports[bud].Results {
+				if v.family[r.Workload] == f {
+					st.results[bud] = append(st.results[bud], r)
+				}
+			}
+			pooled.results[bud] = append(pooled.results[bud], st.results[bud]...)
+		}
+		sets = append(sets, st)
+	}
+	barTables(b, append(sets, pooled), recs, "###", seed)
+}
+
+// validationTables prints the full tables of the validation backtests per
+// budget, the comparison against vpa per dataset.
+func validationTables(b *bytes.Buffer, in input, v *validation) {
+	fmt.Fprintf(b, "## The shipped models on their held-out series, all figures\n\n")
+	for _, bud := range in.budgets {
+		r := v.reports[bud]
+		fmt.Fprintf(b, "### held-out series, budget %s\n\n", budgetName(bud))
+		table(b, r.Summary, nil)
+		comparison(b, r.Comparison, "")
+	}
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,5 +34,53 @@ func TestSmartChoices(t *testing.T) {
 	m.Params = []byte(`{"memoryHysteresis": "x"}`)
 	if _, err := smartChoices(m); err == nil {
 		t.Error("parameters that are not smart's: no error")
+	}
+}
+
+// TestValidationPaths: the held-out series are found in the family stores,
+// and model files that disagree on them, or a series in no store, fail.
+func TestValidationPaths(t *testing.T) {
+	dir, models := t.TempDir(), t.TempDir()
+	for _, p := range []string{"bitbrains/bitbrains-3", "bitbrains/bitbrains-1", "google/jobs-9", "google/jobs-2"} {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(rec string, val []string) {
+		t.Helper()
+		m, err := modelfile.New(rec, 1, modelfile.TrainingSet{Hash: "sha256:0", Workloads: []string{"bitbrains-1", "jobs-2"}, Validation: val}, map[string]int{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.WriteFile(filepath.Join(models, rec+".json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("bandit", []string{"bitbrains-3", "jobs-9"})
+	write("lstm", []string{"bitbrains-3", "jobs-9"})
+	in := input{dir: dir, families: []string{"generated", "bitbrains", "google"}, models: models}
+	paths, family, err := validationPaths(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "bitbrains", "bitbrains-3"), filepath.Join(dir, "google", "jobs-9")}
+	if !slices.Equal(paths, want) {
+		t.Errorf("paths %v, want %v", paths, want)
+	}
+	if family["bitbrains-3"] != "bitbrains" || family["jobs-9"] != "google" || len(family) != 2 {
+		t.Errorf("families %v", family)
+	}
+
+	write("lstm", []string{"bitbrains-3", "jobs-9", "jobs-10"})
+	if _, _, err := validationPaths(in); err == nil || !strings.Contains(err.Error(), "hold out different workloads") {
+		t.Errorf("model files holding out different series: %v", err)
+	}
+	write("bandit", []string{"bitbrains-3", "jobs-9", "jobs-10"})
+	if _, _, err := validationPaths(in); err == nil || !strings.Contains(err.Error(), "jobs-10") {
+		t.Errorf("a held-out series in no store: %v", err)
+	}
+	empty := t.TempDir()
+	if _, _, err := validationPaths(input{dir: dir, families: in.families, models: empty}); err == nil {
+		t.Error("no model files: no error")
 	}
 }
