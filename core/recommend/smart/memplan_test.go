@@ -316,3 +316,39 @@ func TestCrashLoopPower(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashLoopPowerLongHorizon: at an update budget of LongHorizon or more
+// the long-horizon escalation applies, at shorter ones the short one.
+func TestCrashLoopPowerLongHorizon(t *testing.T) {
+	for _, tt := range []struct {
+		budget          time.Duration
+		loop, loopLong  int
+		factor, facLong float64
+		want            float64 // GiB
+	}{
+		{time.Hour, 3, 2, 2, 0, 8},
+		{12 * time.Hour, 3, 2, 2, 0, 4},
+		{12 * time.Hour, 3, 0, 2, 0, 8},
+		{24 * time.Hour, 2, 0, 2, 1.5, 2.25},
+		{LongHorizon - time.Minute, 2, 1, 2, 1.5, 4},
+	} {
+		o := DefaultOptions()
+		o.MemoryHysteresis, o.MemoryTrend = 1, false
+		o.OOMLoopStreak, o.OOMLoopStreakLong, o.OOMStreakFactor, o.OOMStreakFactorLong = tt.loop, tt.loopLong, tt.factor, tt.facLong
+		r, err := New(o, recommend.Config{UpdateInterval: tt.budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec model.Recommendation
+		for i := 0; i <= 24*12; i++ {
+			now := t0.Add(time.Duration(i) * 5 * time.Minute)
+			r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: model.GiB, MemoryUsageBytes: model.GiB})
+			r.AddSample(model.Sample{Time: now, CPUMillicores: 400, MemoryBytes: model.GiB})
+			rec, _ = r.Recommend(now)
+		}
+		if got := rec.Target.MemoryBytes / model.GiB; math.Abs(got-tt.want) > 0.01 {
+			t.Errorf("budget %v, loop power %d (long %d), factor %g (long %g): after a crash loop at 1 GiB the target is %.2f GiB, want %g",
+				tt.budget, tt.loop, tt.loopLong, tt.factor, tt.facLong, got, tt.want)
+		}
+	}
+}

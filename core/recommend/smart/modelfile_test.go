@@ -29,6 +29,8 @@ func TestModelFileRangeChecked(t *testing.T) {
 		{"quantile above 1", func(o *Options) { o.MemoryQuantile = 1.5 }, "params.memoryQuantile is 1.5, want a number from 0 to 1"},
 		{"negative hysteresis", func(o *Options) { o.MemoryHysteresis = -1 }, "params.memoryHysteresis is -1, want a number from 0 to 10"},
 		{"crash loop power 4", func(o *Options) { o.OOMLoopStreak = 4 }, "params.oomLoopStreak is 4, want 1 to 3"},
+		{"long crash loop power 4", func(o *Options) { o.OOMLoopStreakLong = 4 }, "params.oomLoopStreakLong is 4, want 1 to 3"},
+		{"long streak factor 1", func(o *Options) { o.OOMStreakFactorLong = 1 }, "params.oomStreakFactorLong is 1, want a number from 1.01 to 10"},
 		{"negative size floor", func(o *Options) { o.CPUWeightSizeFloor = -1 }, "params.cpuWeightSizeFloor is -1, want a number from 0 to 1e+06"},
 		{"negative gap", func(o *Options) { o.MemoryDecreaseGap = -time.Hour }, "params.memoryDecreaseGap is -1h0m0s (-3600000000000 ns), want 0s to 8760h0m0s"},
 	}

@@ -106,8 +106,19 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	if o.OOMLoopStreak == 0 {
 		o.OOMLoopStreak = d.OOMLoopStreak
 	}
+	hor := max(cfg.UpdateInterval, o.MinHorizon)
+	if hor >= LongHorizon {
+		// A bump's overshoot is held for the whole budget: the escalation
+		// of long horizons, when set.
+		if o.OOMStreakFactorLong != 0 {
+			o.OOMStreakFactor = o.OOMStreakFactorLong
+		}
+		if o.OOMLoopStreakLong != 0 {
+			o.OOMLoopStreak = o.OOMLoopStreakLong
+		}
+	}
 	p := &Recommender{opt: o, prof: prof, cfg: cfg}
-	p.hor = max(cfg.UpdateInterval, o.MinHorizon)
+	p.hor = hor
 	p.weight = o.OverrunWeights[p.prof.Name]
 	p.bins = newCPUBins(o.CPUDays)
 	p.logMargin = math.Log(p.prof.MemoryMargin)

@@ -56,8 +56,9 @@
 // that before), else x OOMBump; kills within the hour at higher requests
 // multiply it by OOMStreakFactor, its square, its cube, and a crash loop at a
 // request that does not move (held during warm-up) starts at the power
-// OOMLoopStreak (the square by default); the
-// target never goes below what a kill of the last hour showed (the observed
+// OOMLoopStreak (the square by default), at horizons of LongHorizon or more
+// their long-horizon values when set (the overshoot is then held for the
+// whole budget); the target never goes below what a kill of the last hour showed (the observed
 // usage is cut at the limit), and that need (the request x OOMBump, at least
 // 100 MiB more) counts as the hour's peak, so every plan keeps it for its
 // window. A target a bump set (not a plan's level OOMToPlan went to) falls
@@ -89,6 +90,11 @@ import (
 
 // Name is the registry name.
 const Name = "smart"
+
+// LongHorizon is the planning horizon (the update budget) from which the
+// OOM escalation of long horizons applies (Options.OOMStreakFactorLong,
+// OOMLoopStreakLong): budgets of 12 h and 24 h, not 1 h.
+const LongHorizon = 6 * time.Hour
 
 // WarmupRecommender is the recommender used until MinHistory.
 const WarmupRecommender = "vpa"
@@ -168,6 +174,14 @@ type Options struct {
 	// or 3 (the cube: fewer kills after a default request far below the
 	// need, a larger overshoot to fall back from). 0: the default 2.
 	OOMLoopStreak int `json:"oomLoopStreak,omitempty"`
+	// OOMStreakFactorLong and OOMLoopStreakLong replace OOMStreakFactor and
+	// OOMLoopStreak at horizons of LongHorizon or more: under such an
+	// update budget a bump's overshoot is held for the whole budget (a
+	// decrease waits for it; only a kill's increase passes it), so a kill
+	// saved by a larger bump costs more memory than at an hourly budget.
+	// 0: the same as at short horizons.
+	OOMStreakFactorLong float64 `json:"oomStreakFactorLong,omitempty"`
+	OOMLoopStreakLong   int     `json:"oomLoopStreakLong,omitempty"`
 	// MemoryWindows, when set, are the windows of the memory plans smart
 	// chooses from per container (MemoryWindow is then unused): each runs
 	// in the shadow and smart follows the one of least decayed cost
@@ -353,6 +367,12 @@ func (o Options) Check(c *modelfile.Checker) {
 	}
 	if o.OOMLoopStreak != 0 {
 		c.Int("oomLoopStreak", o.OOMLoopStreak, 1, 3)
+	}
+	if o.OOMStreakFactorLong != 0 {
+		c.Float("oomStreakFactorLong", o.OOMStreakFactorLong, 1.01, 10)
+	}
+	if o.OOMLoopStreakLong != 0 {
+		c.Int("oomLoopStreakLong", o.OOMLoopStreakLong, 1, 3)
 	}
 	c.Float("oomTrimHysteresis", o.OOMTrimHysteresis, 0, 10)
 	c.Duration("oomTrimHold", o.OOMTrimHold, 0, year)

@@ -284,8 +284,9 @@ func hours(v float64) time.Duration { return time.Duration(v * float64(time.Hour
 // hysteresis and least gap between decreases (each restarts the container),
 // the least step of a decrease (a fraction of the target, or none), how
 // soon an OOM kill's bump may fall back, the escalation of kills in quick
-// succession and of a crash loop held at one request (warm-up), and
-// whether a kill goes to the next plan's level. The price of an OOM kill the plans are chosen by is the
+// succession and of a crash loop held at one request (warm-up), the same
+// two at long horizons (smart.LongHorizon: only the 12 h budget's runs
+// change), and whether a kill goes to the next plan's level. The price of an OOM kill the plans are chosen by is the
 // profile's, stated (smart.Options.OOMCosts), not trained: trained on
 // families whose vpa has few OOM kills it was 48 h, on others 3 h.
 var memoryAxes = []memoryAxis{
@@ -296,6 +297,8 @@ var memoryAxes = []memoryAxis{
 	{"oomTrimHold (h)", []float64{2, 6}, func(o *smart.Options, v float64) { o.OOMTrimHold = hours(v) }, func(o smart.Options) float64 { return o.OOMTrimHold.Hours() }},
 	{"oomStreakFactor", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactor = v }, func(o smart.Options) float64 { return o.OOMStreakFactor }},
 	{"oomLoopStreak", []float64{2, 3}, func(o *smart.Options, v float64) { o.OOMLoopStreak = int(v) }, func(o smart.Options) float64 { return float64(o.OOMLoopStreak) }},
+	{"oomStreakFactorLong", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactorLong = v }, func(o smart.Options) float64 { return o.OOMStreakFactorLong }},
+	{"oomLoopStreakLong", []float64{2, 3}, func(o *smart.Options, v float64) { o.OOMLoopStreakLong = int(v) }, func(o smart.Options) float64 { return float64(o.OOMLoopStreakLong) }},
 	{"oomToPlan", []float64{1, 0}, func(o *smart.Options, v float64) { o.OOMToPlan = v != 0 }, func(o smart.Options) float64 {
 		if o.OOMToPlan {
 			return 1
