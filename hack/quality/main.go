@@ -515,6 +515,10 @@ func smartChoices(m *modelfile.File) (string, error) {
 	if loop == 0 {
 		loop = smart.DefaultOptions().OOMLoopStreak
 	}
+	constant := ""
+	if o.OOMStreakConstant {
+		constant = " at every kill"
+	}
 	long := ""
 	if o.OOMStreakFactorLong != 0 || o.OOMLoopStreakLong != 0 {
 		f, l := o.OOMStreakFactor, loop
@@ -527,9 +531,9 @@ func smartChoices(m *modelfile.File) (string, error) {
 		long = fmt.Sprintf(" (at budgets of %g h or more: %g, power %d)", smart.LongHorizon.Hours(), f, l)
 	}
 	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g%s; memory: %s of the hourly peaks, "+
-		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g (a crash loop at one request: its power %d)%s, kill to the next plan %s.",
+		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g%s (a crash loop at one request: its power %d)%s, kill to the next plan %s.",
 		o.OverrunWeights["reliability"], o.OverrunWeights["balanced"], o.OverrunWeights["savings"],
-		o.CPUWeightSizeExponent, floor, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, loop, long, yesNo(o.OOMToPlan)), nil
+		o.CPUWeightSizeExponent, floor, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, constant, loop, long, yesNo(o.OOMToPlan)), nil
 }
 
 // validationIDs returns the workloads the model files in dir were not

@@ -31,14 +31,14 @@ func TestSmartChoices(t *testing.T) {
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	o.OOMLoopStreakLong = 2
+	o.OOMLoopStreakLong, o.OOMStreakConstant = 2, true
 	if m, err = modelfile.New(smart.Name, 1, modelfile.TrainingSet{}, o); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = smartChoices(m); err != nil {
 		t.Fatal(err)
 	}
-	if w := "its power 3) (at budgets of 6 h or more: 2, power 2), kill"; !strings.Contains(got, w) {
+	if w := "streak factor 2 at every kill (a crash loop at one request: its power 3) (at budgets of 6 h or more: 2, power 2), kill"; !strings.Contains(got, w) {
 		t.Errorf("long-horizon escalation: got\n%s\nwant it to contain %q", got, w)
 	}
 	m.Params = []byte(`{"memoryHysteresis": "x"}`)

@@ -342,13 +342,18 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	// the last bump was too small: this one multiplies the request by
 	// OOMStreakFactor, the next by its square, then its cube (a streak after
 	// a request far below the need, such as a default one, ends in a few
-	// kills). Kills at
+	// kills), or by OOMStreakFactor each time with OOMStreakConstant. Kills at
 	// the same request (the updater has not applied the bump yet, or the
 	// request is held during warm-up) are one episode.
 	quick := !p.oomAt.IsZero() && e.Time.Sub(p.oomAt) < time.Hour
 	switch {
 	case quick && e.MemoryRequestBytes > p.oomReq:
 		p.oomStreak++
+		if p.opt.OOMStreakConstant {
+			// A geometric search: x OOMStreakFactor per kill, whatever
+			// the streak's length (after a crash loop's bump too).
+			p.oomStreak = 1
+		}
 		p.loopKills = 0
 	case quick && e.MemoryRequestBytes == p.oomReq:
 		// A crash loop at a request that does not move (held during

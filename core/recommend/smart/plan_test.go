@@ -172,6 +172,44 @@ func TestOOMStreakEscalates(t *testing.T) {
 	}
 }
 
+// TestOOMStreakConstant: with OOMStreakConstant, kills within the hour at
+// rising requests multiply the request by OOMStreakFactor each time (a
+// geometric search), also after a crash loop's bump.
+func TestOOMStreakConstant(t *testing.T) {
+	o := DefaultOptions()
+	o.OOMBump, o.OOMStreakFactor, o.OOMStreakConstant, o.OOMLoopStreak = 1.2, 2, true, 3
+	r, _ := New(o, recommend.Config{})
+	now := replay(r, 0, 3*288, func(int) float64 { return model.GiB })
+	mem := func() float64 { rec, _ := r.Recommend(now); return rec.Target.MemoryBytes }
+	oom := func(req float64) {
+		now = now.Add(5 * time.Minute)
+		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: req, MemoryUsageBytes: req})
+	}
+	oom(2 * model.GiB)
+	if got := mem(); got != 2.4*model.GiB {
+		t.Fatalf("after a first kill at 2 GiB: %.2f GiB, want 2.4", got/model.GiB)
+	}
+	for _, want := range []float64{4.8, 9.6, 19.2} {
+		oom(want / 2 * model.GiB)
+		if got := mem(); got != want*model.GiB {
+			t.Fatalf("after a kill at %.1f GiB: %.2f GiB, want %.1f (x2)", want/2, got/model.GiB, want)
+		}
+	}
+	// A crash loop held at 19.2 GiB (the first kill there is the streak's,
+	// x2; three more at the same request are a loop): the loop's bump (x8
+	// of 19.2 GiB), then x2 again.
+	for range 4 {
+		oom(19.2 * model.GiB)
+	}
+	if got := mem(); got != 8*19.2*model.GiB {
+		t.Fatalf("after a crash loop at 19.2 GiB: %.2f GiB, want %.1f (x8)", got/model.GiB, 8*19.2)
+	}
+	oom(8 * 19.2 * model.GiB)
+	if got := mem(); got != 16*19.2*model.GiB {
+		t.Fatalf("after a kill at the crash loop's bump: %.2f GiB, want %.1f (x2)", got/model.GiB, 16*19.2)
+	}
+}
+
 // TestSurprisingOOMRaisesTheMargin: with OOMMarginStep set, a kill at the
 // planned request raises the margin of later plans; a kill at a request far
 // below the plan (a cascade from a default request) does not.

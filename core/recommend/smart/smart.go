@@ -54,7 +54,8 @@
 // An OOM kill raises the target at once, to the least of the plans' targets
 // above the kill's request x OOMBump when OOMToPlan (the container has needed
 // that before), else x OOMBump; kills within the hour at higher requests
-// multiply it by OOMStreakFactor, its square, its cube, and a crash loop at a
+// multiply it by OOMStreakFactor, its square, its cube (by OOMStreakFactor
+// each time with OOMStreakConstant), and a crash loop at a
 // request that does not move (held during warm-up) starts at the power
 // OOMLoopStreak (the square by default), at horizons of LongHorizon or more
 // their long-horizon values when set (the overshoot is then held for the
@@ -182,6 +183,12 @@ type Options struct {
 	// 0: the same as at short horizons.
 	OOMStreakFactorLong float64 `json:"oomStreakFactorLong,omitempty"`
 	OOMLoopStreakLong   int     `json:"oomLoopStreakLong,omitempty"`
+	// OOMStreakConstant makes a streak a geometric search: each kill in
+	// quick succession at a higher request multiplies it by
+	// OOMStreakFactor, not by its square and then its cube (the growing
+	// powers end a streak in fewer kills and overshoot the need by up to
+	// the last factor, 8 at the default: held for a whole update budget).
+	OOMStreakConstant bool `json:"oomStreakConstant,omitempty"`
 	// MemoryWindows, when set, are the windows of the memory plans smart
 	// chooses from per container (MemoryWindow is then unused): each runs
 	// in the shadow and smart follows the one of least decayed cost

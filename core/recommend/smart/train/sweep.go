@@ -286,7 +286,8 @@ func hours(v float64) time.Duration { return time.Duration(v * float64(time.Hour
 // soon an OOM kill's bump may fall back, the escalation of kills in quick
 // succession and of a crash loop held at one request (warm-up), the same
 // two at long horizons (smart.LongHorizon: only the 12 h budget's runs
-// change), and whether a kill goes to the next plan's level. The price of an OOM kill the plans are chosen by is the
+// change), whether a streak is a geometric search (a constant factor), and
+// whether a kill goes to the next plan's level. The price of an OOM kill the plans are chosen by is the
 // profile's, stated (smart.Options.OOMCosts), not trained: trained on
 // families whose vpa has few OOM kills it was 48 h, on others 3 h.
 var memoryAxes = []memoryAxis{
@@ -299,6 +300,12 @@ var memoryAxes = []memoryAxis{
 	{"oomLoopStreak", []float64{2, 3}, func(o *smart.Options, v float64) { o.OOMLoopStreak = int(v) }, func(o smart.Options) float64 { return float64(o.OOMLoopStreak) }},
 	{"oomStreakFactorLong", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactorLong = v }, func(o smart.Options) float64 { return o.OOMStreakFactorLong }},
 	{"oomLoopStreakLong", []float64{2, 3}, func(o *smart.Options, v float64) { o.OOMLoopStreakLong = int(v) }, func(o smart.Options) float64 { return float64(o.OOMLoopStreakLong) }},
+	{"oomStreakConstant", []float64{0, 1}, func(o *smart.Options, v float64) { o.OOMStreakConstant = v != 0 }, func(o smart.Options) float64 {
+		if o.OOMStreakConstant {
+			return 1
+		}
+		return 0
+	}},
 	{"oomToPlan", []float64{1, 0}, func(o *smart.Options, v float64) { o.OOMToPlan = v != 0 }, func(o smart.Options) float64 {
 		if o.OOMToPlan {
 			return 1
