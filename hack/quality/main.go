@@ -184,7 +184,7 @@ func render(in input) ([]byte, error) {
 	p("(`backtest --model lofo-FAMILY/`). No figure below comes from a series its models were trained on.\n")
 	if val != nil {
 		p("The shipped models are also backtested on the series of each family they were not trained on (`make models`\n")
-		p("holds out every third series): the estimate for other series of the same traces.\n")
+		p("holds out part of every family, `train --holdout`): the estimate for other series of the same traces.\n")
 	}
 	p("\n")
 	p("Simulator defaults (core/sim): update mode in-place-or-recreate with upstream's updater rules (quick OOM as upstream:\n")
@@ -631,14 +631,14 @@ func validationBars(b *bytes.Buffer, in input, v *validation, recs []string, see
 	var counts []string
 	for _, f := range in.families {
 		if v.n[f] > 0 {
-			counts = append(counts, fmt.Sprintf("%s %d", f, v.n[f]))
+			counts = append(counts, fmt.Sprintf("%s %d of %d", f, v.n[f], storeSize(filepath.Join(in.dir, f))))
 		}
 	}
 	fmt.Fprintf(b, "## The shipped models on series of the same families they were not trained on\n\n")
-	fmt.Fprintf(b, "`make models` trains the shipped models (%s/*.json) on two thirds of each family's series and holds out every\n", in.models)
-	fmt.Fprintf(b, "third one (`train --holdout`); here every recommender is backtested with the shipped models on those held-out\n")
-	fmt.Fprintf(b, "series. Unlike the folds above, the families' other series were in training: this is the estimate for other\n")
-	fmt.Fprintf(b, "series of the same traces. The same bars and columns as above. Held-out series: %s.\n\n", strings.Join(counts, ", "))
+	fmt.Fprintf(b, "`make models` trains the shipped models (%s/*.json) on part of each family's series and holds out the rest\n", in.models)
+	fmt.Fprintf(b, "(`train --holdout`); here every recommender is backtested with the shipped models on those held-out series.\n")
+	fmt.Fprintf(b, "Unlike the folds above, the families' other series were in training: this is the estimate for other series of\n")
+	fmt.Fprintf(b, "the same traces. The same bars and columns as above. Held-out series: %s.\n\n", strings.Join(counts, ", "))
 	var sets []barSet
 	pooled := barSet{name: "pooled", results: map[string][]sim.Result{}}
 	for _, f := range in.families {
@@ -669,4 +669,16 @@ func validationTables(b *bytes.Buffer, in input, v *validation) {
 		table(b, r.Summary, nil)
 		comparison(b, r.Comparison, "")
 	}
+}
+
+// storeSize is the number of workloads (folders) in a store.
+func storeSize(dir string) int {
+	entries, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n
 }
