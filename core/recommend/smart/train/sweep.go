@@ -298,8 +298,20 @@ var memoryAxes = []memoryAxis{
 	{"oomTrimHold (h)", []float64{2, 6}, func(o *smart.Options, v float64) { o.OOMTrimHold = hours(v) }, func(o smart.Options) float64 { return o.OOMTrimHold.Hours() }},
 	{"oomStreakFactor", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactor = v }, func(o smart.Options) float64 { return o.OOMStreakFactor }},
 	{"oomLoopStreak", []float64{2, 3}, func(o *smart.Options, v float64) { o.OOMLoopStreak = int(v) }, func(o smart.Options) float64 { return float64(o.OOMLoopStreak) }},
-	{"oomStreakFactorLong", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactorLong = v }, func(o smart.Options) float64 { return o.OOMStreakFactorLong }},
-	{"oomLoopStreakLong", []float64{2, 3}, func(o *smart.Options, v float64) { o.OOMLoopStreakLong = int(v) }, func(o smart.Options) float64 { return float64(o.OOMLoopStreakLong) }},
+	// The long-horizon values read as the ones in force (0: the short one),
+	// so a variant that sets the short value again is not scored twice.
+	{"oomStreakFactorLong", []float64{1.5, 2, 3}, func(o *smart.Options, v float64) { o.OOMStreakFactorLong = v }, func(o smart.Options) float64 {
+		if o.OOMStreakFactorLong != 0 {
+			return o.OOMStreakFactorLong
+		}
+		return o.OOMStreakFactor
+	}},
+	{"oomLoopStreakLong", []float64{2, 3}, func(o *smart.Options, v float64) { o.OOMLoopStreakLong = int(v) }, func(o smart.Options) float64 {
+		if o.OOMLoopStreakLong != 0 {
+			return float64(o.OOMLoopStreakLong)
+		}
+		return float64(o.OOMLoopStreak)
+	}},
 	{"oomStreakConstant", []float64{0, 1}, func(o *smart.Options, v float64) { o.OOMStreakConstant = v != 0 }, func(o smart.Options) float64 {
 		if o.OOMStreakConstant {
 			return 1
@@ -314,6 +326,11 @@ var memoryAxes = []memoryAxis{
 	}},
 }
 
+// longAxes are the memory axes that only act at horizons of
+// smart.LongHorizon or more: a variant that differs from a scored one only
+// in them reuses its score at shorter budgets.
+var longAxes = map[string]bool{"oomStreakFactorLong": true, "oomLoopStreakLong": true}
+
 // sweepMemory tunes start's memory parameters by coordinate descent (two
 // passes over memoryAxes; one with Quick, on the first two values of each
 // axis) and returns the best options found.
@@ -326,24 +343,40 @@ func sweepMemory(ctx context.Context, ws []sim.Workload, start smart.Options, o 
 		}
 		bases[i] = res
 	}
-	score := func(opt smart.Options) (float64, error) {
-		j := 0.0
-		for i, b := range MemoryBudgets {
-			res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o, b)
-			if err != nil {
-				return 0, err
-			}
-			j += MemoryObjective(res, bases[i])
-		}
-		return j, nil
-	}
-	key := func(opt smart.Options) string {
+	// budgetKey names what acts at budget b: every axis, but the long
+	// ones below smart.LongHorizon.
+	budgetKey := func(opt smart.Options, b time.Duration) string {
 		k := ""
 		for _, a := range memoryAxes {
+			if longAxes[a.name] && b < smart.LongHorizon {
+				continue
+			}
 			k += fmt.Sprintf("%g,", a.get(opt))
 		}
 		return k
 	}
+	scored := make([]map[string]float64, len(MemoryBudgets))
+	for i := range scored {
+		scored[i] = map[string]float64{}
+	}
+	score := func(opt smart.Options) (float64, error) {
+		j := 0.0
+		for i, b := range MemoryBudgets {
+			k := budgetKey(opt, b)
+			v, ok := scored[i][k]
+			if !ok {
+				res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o, b)
+				if err != nil {
+					return 0, err
+				}
+				v = MemoryObjective(res, bases[i])
+				scored[i][k] = v
+			}
+			j += v
+		}
+		return j, nil
+	}
+	key := func(opt smart.Options) string { return budgetKey(opt, smart.LongHorizon) }
 	best := start
 	bestJ, err := score(best)
 	if err != nil {

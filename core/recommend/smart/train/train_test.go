@@ -16,6 +16,7 @@ import (
 
 	"github.com/smartvpa/smartvpa/core/model"
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
+	"github.com/smartvpa/smartvpa/core/recommend/smart"
 	"github.com/smartvpa/smartvpa/core/sim"
 )
 
@@ -194,5 +195,39 @@ func TestCPUObjective(t *testing.T) {
 	got := CPUObjective([]sim.Result{cpu("a", "a1", 5), cpu("a", "a2", 1000), cpu("b", "b1", 60)}, vpa)
 	if want := (1005.0/1010/0.75 + 0.6/0.75) / 2; math.Abs(got-want) > 1e-4 {
 		t.Fatalf("CPUObjective = %.5f, want %.5f", got, want)
+	}
+}
+
+// TestLongAxes: every long-only axis is a memory axis, and reads as the
+// value in force at long horizons (unset: the short one), so that a variant
+// setting the short value again has the key of the one it behaves as.
+func TestLongAxes(t *testing.T) {
+	names := map[string]bool{}
+	for _, a := range memoryAxes {
+		names[a.name] = true
+	}
+	for n := range longAxes {
+		if !names[n] {
+			t.Errorf("long axis %q is not a memory axis", n)
+		}
+	}
+	o := smart.DefaultOptions()
+	o.OOMStreakFactor, o.OOMLoopStreak = 2, 3
+	for _, a := range memoryAxes {
+		if !longAxes[a.name] {
+			continue
+		}
+		short := map[string]float64{"oomStreakFactorLong": 2, "oomLoopStreakLong": 3}[a.name]
+		if got := a.get(o); got != short {
+			t.Errorf("%s unset reads %g, want the short value %g", a.name, got, short)
+		}
+		set := o
+		a.set(&set, 1.5)
+		if a.name == "oomLoopStreakLong" {
+			a.set(&set, 2)
+		}
+		if got := a.get(set); got == short {
+			t.Errorf("%s set to another value still reads the short value %g", a.name, got)
+		}
 	}
 }
