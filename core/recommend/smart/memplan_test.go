@@ -290,6 +290,25 @@ func crashLoopThen(t *testing.T, r *Recommender, hours int) float64 {
 	return rec.Target.MemoryBytes / model.GiB
 }
 
+// crashLoopTarget replays a warm-up (24 h) in a crash loop at a held 1 GiB
+// request, a kill at every sample, and returns the memory target after it
+// in GiB.
+func crashLoopTarget(t *testing.T, o Options, cfg recommend.Config) float64 {
+	t.Helper()
+	r, err := New(o, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec model.Recommendation
+	for i := 0; i <= 24*12; i++ {
+		now := t0.Add(time.Duration(i) * 5 * time.Minute)
+		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: model.GiB, MemoryUsageBytes: model.GiB})
+		r.AddSample(model.Sample{Time: now, CPUMillicores: 400, MemoryBytes: model.GiB})
+		rec, _ = r.Recommend(now)
+	}
+	return rec.Target.MemoryBytes / model.GiB
+}
+
 // TestCrashLoopPower: a crash loop at the 1 GiB request held through
 // warm-up ends with the request times OOMStreakFactor to the power
 // OOMLoopStreak (x 4 by default, x 8 with 3).
@@ -300,18 +319,7 @@ func TestCrashLoopPower(t *testing.T) {
 	}{{0, 4}, {2, 4}, {3, 8}} {
 		o := DefaultOptions()
 		o.MemoryHysteresis, o.MemoryTrend, o.OOMLoopStreak = 1, false, tt.power
-		r, err := New(o, recommend.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rec model.Recommendation
-		for i := 0; i <= 24*12; i++ {
-			now := t0.Add(time.Duration(i) * 5 * time.Minute)
-			r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: model.GiB, MemoryUsageBytes: model.GiB})
-			r.AddSample(model.Sample{Time: now, CPUMillicores: 400, MemoryBytes: model.GiB})
-			rec, _ = r.Recommend(now)
-		}
-		if got := rec.Target.MemoryBytes / model.GiB; math.Abs(got-tt.want) > 0.01 {
+		if got := crashLoopTarget(t, o, recommend.Config{}); math.Abs(got-tt.want) > 0.01 {
 			t.Errorf("power %d: after a warm-up in a crash loop at 1 GiB the target is %.2f GiB, want %g", tt.power, got, tt.want)
 		}
 	}
@@ -335,18 +343,7 @@ func TestCrashLoopPowerLongHorizon(t *testing.T) {
 		o := DefaultOptions()
 		o.MemoryHysteresis, o.MemoryTrend = 1, false
 		o.OOMLoopStreak, o.OOMLoopStreakLong, o.OOMStreakFactor, o.OOMStreakFactorLong = tt.loop, tt.loopLong, tt.factor, tt.facLong
-		r, err := New(o, recommend.Config{UpdateInterval: tt.budget})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rec model.Recommendation
-		for i := 0; i <= 24*12; i++ {
-			now := t0.Add(time.Duration(i) * 5 * time.Minute)
-			r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: model.GiB, MemoryUsageBytes: model.GiB})
-			r.AddSample(model.Sample{Time: now, CPUMillicores: 400, MemoryBytes: model.GiB})
-			rec, _ = r.Recommend(now)
-		}
-		if got := rec.Target.MemoryBytes / model.GiB; math.Abs(got-tt.want) > 0.01 {
+		if got := crashLoopTarget(t, o, recommend.Config{UpdateInterval: tt.budget}); math.Abs(got-tt.want) > 0.01 {
 			t.Errorf("budget %v, loop power %d (long %d), factor %g (long %g): after a crash loop at 1 GiB the target is %.2f GiB, want %g",
 				tt.budget, tt.loop, tt.loopLong, tt.factor, tt.facLong, got, tt.want)
 		}

@@ -141,19 +141,26 @@ func TestHorizonFollowsTheUpdateBudget(t *testing.T) {
 	}
 }
 
+// oomReplay replays three days at 1 GiB and returns the memory target now
+// and a kill 5 minutes later at a request (the usage read at it).
+func oomReplay(o Options) (mem func() float64, oom func(req float64)) {
+	r, _ := New(o, recommend.Config{})
+	now := replay(r, 0, 3*288, func(int) float64 { return model.GiB })
+	mem = func() float64 { rec, _ := r.Recommend(now); return rec.Target.MemoryBytes }
+	oom = func(req float64) {
+		now = now.Add(5 * time.Minute)
+		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: req, MemoryUsageBytes: req})
+	}
+	return mem, oom
+}
+
 // TestOOMStreakEscalates: with OOMBump 1.2 and OOMStreakFactor 2, kills
 // within the hour at rising requests double, then quadruple the request;
 // kills at the same request (the bump not yet applied) are one episode.
 func TestOOMStreakEscalates(t *testing.T) {
 	o := DefaultOptions()
 	o.OOMBump, o.OOMStreakFactor = 1.2, 2
-	r, _ := New(o, recommend.Config{})
-	now := replay(r, 0, 3*288, func(int) float64 { return model.GiB })
-	mem := func() float64 { rec, _ := r.Recommend(now); return rec.Target.MemoryBytes }
-	oom := func(req float64) {
-		now = now.Add(5 * time.Minute)
-		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: req, MemoryUsageBytes: req})
-	}
+	mem, oom := oomReplay(o)
 	oom(2 * model.GiB)
 	if got := mem(); got != 2.4*model.GiB {
 		t.Fatalf("after a first kill at 2 GiB: %.2f GiB, want 2.4", got/model.GiB)
@@ -178,13 +185,7 @@ func TestOOMStreakEscalates(t *testing.T) {
 func TestOOMStreakConstant(t *testing.T) {
 	o := DefaultOptions()
 	o.OOMBump, o.OOMStreakFactor, o.OOMStreakConstant, o.OOMLoopStreak = 1.2, 2, true, 3
-	r, _ := New(o, recommend.Config{})
-	now := replay(r, 0, 3*288, func(int) float64 { return model.GiB })
-	mem := func() float64 { rec, _ := r.Recommend(now); return rec.Target.MemoryBytes }
-	oom := func(req float64) {
-		now = now.Add(5 * time.Minute)
-		r.AddOOM(model.OOMEvent{Time: now, MemoryRequestBytes: req, MemoryUsageBytes: req})
-	}
+	mem, oom := oomReplay(o)
 	oom(2 * model.GiB)
 	if got := mem(); got != 2.4*model.GiB {
 		t.Fatalf("after a first kill at 2 GiB: %.2f GiB, want 2.4", got/model.GiB)
