@@ -530,8 +530,16 @@ func smartChoices(m *modelfile.File) (string, error) {
 		}
 		long = fmt.Sprintf(" (at budgets of %g h or more: %g, power %d)", smart.LongHorizon.Hours(), f, l)
 	}
-	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g%s; memory: %s of the hourly peaks, "+
+	cal := ", no share calibration"
+	if o.CPUShareRate > 0 {
+		r := o.CPUShareRange
+		if r == 0 {
+			r = 4
+		}
+		cal = fmt.Sprintf(", share calibration at rate %g down to 1/%g of the weight", o.CPUShareRate, r)
+	}
+	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g%s%s; memory: %s of the hourly peaks, "+
 		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g%s (a crash loop at one request: its power %d)%s, kill to the next plan %s.",
 		o.OverrunWeights["reliability"], o.OverrunWeights["balanced"], o.OverrunWeights["savings"],
-		o.CPUWeightSizeExponent, floor, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, constant, loop, long, yesNo(o.OOMToPlan)), nil
+		o.CPUWeightSizeExponent, floor, cal, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, constant, loop, long, yesNo(o.OOMToPlan)), nil
 }

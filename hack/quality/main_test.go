@@ -27,11 +27,11 @@ func TestSmartChoices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "smart's sweep chose: CPU weights 256 / 45.25 / 2.83 (reliability / balanced / savings), size power 0.25 (a container below 250m weighed as one of 250m); memory: 0.95 quantile of the hourly peaks, hysteresis 1, 96 h between decreases, a decrease to at least 0.35 x the target, a bump falls back 2 h after the last kill, streak factor 2 (a crash loop at one request: its power 3), kill to the next plan yes."
+	want := "smart's sweep chose: CPU weights 256 / 45.25 / 2.83 (reliability / balanced / savings), size power 0.25 (a container below 250m weighed as one of 250m), no share calibration; memory: 0.95 quantile of the hourly peaks, hysteresis 1, 96 h between decreases, a decrease to at least 0.35 x the target, a bump falls back 2 h after the last kill, streak factor 2 (a crash loop at one request: its power 3), kill to the next plan yes."
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	o.OOMLoopStreakLong, o.OOMStreakConstant = 2, true
+	o.OOMLoopStreakLong, o.OOMStreakConstant, o.CPUShareRate, o.CPUShareRange = 2, true, 3, 16
 	if m, err = modelfile.New(smart.Name, 1, modelfile.TrainingSet{}, o); err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +40,9 @@ func TestSmartChoices(t *testing.T) {
 	}
 	if w := "streak factor 2 at every kill (a crash loop at one request: its power 3) (at budgets of 6 h or more: 2, power 2), kill"; !strings.Contains(got, w) {
 		t.Errorf("long-horizon escalation: got\n%s\nwant it to contain %q", got, w)
+	}
+	if w := "250m), share calibration at rate 3 down to 1/16 of the weight; memory"; !strings.Contains(got, w) {
+		t.Errorf("share calibration: got\n%s\nwant it to contain %q", got, w)
 	}
 	m.Params = []byte(`{"memoryHysteresis": "x"}`)
 	if _, err := smartChoices(m); err == nil {

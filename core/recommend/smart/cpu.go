@@ -363,6 +363,7 @@ func (p *Recommender) scoreCPU(t time.Time, dt time.Duration, u float64) {
 	if p.cpu == 0 {
 		return
 	}
+	p.calibrateShare(dt, u > p.cpu)
 	scale, weight := math.Max(p.scale, 1), p.cpuWeight()
 	lu := math.Log(math.Max(u, 1e-3))
 	for k := range p.fc {
@@ -468,10 +469,36 @@ func (p *Recommender) planCPU(now time.Time) {
 // positive exponent a large container takes more of the risk (its slack is
 // more core-hours).
 func (p *Recommender) cpuWeight() float64 {
+	w := p.weight * math.Exp(p.shareAdj)
 	if p.opt.CPUWeightSizeExponent == 0 {
-		return p.weight
+		return w
 	}
-	return p.weight * math.Pow(1000/math.Max(p.scale, math.Max(p.opt.CPUWeightSizeFloor, 1)), p.opt.CPUWeightSizeExponent)
+	return w * math.Pow(1000/math.Max(p.scale, math.Max(p.opt.CPUWeightSizeFloor, 1)), p.opt.CPUWeightSizeExponent)
+}
+
+// calibrateShare moves the container's calibration of its weight after a
+// sample that spanned dt (at most an hour counts: a gap in the metrics says
+// nothing about the risk) and was above the CPU target or not: up when
+// above, down when not, in the proportion that settles at the profile's
+// share above (CPUShareRate), never above the fleet's weight: a container
+// whose usage is steadier than the fleet's is lent risk up to the stated
+// share, and one above it is left to the cap (CPUMaxShareFactor).
+func (p *Recommender) calibrateShare(dt time.Duration, above bool) {
+	r := p.opt.CPUShareRate
+	if r <= 0 || dt <= 0 {
+		return
+	}
+	a := p.prof.CPUShortfall
+	miss := 0.0
+	if above {
+		miss = 1
+	}
+	lim := math.Log(4)
+	if p.opt.CPUShareRange > 0 {
+		lim = math.Log(p.opt.CPUShareRange)
+	}
+	days := min(dt, time.Hour).Hours() / 24
+	p.shareAdj = math.Max(-lim, math.Min(0, p.shareAdj+r*days*(miss-a)/a))
 }
 
 // capCPU caps a CPU target at CPUPeakCap times the peak of the CPU history:

@@ -37,6 +37,7 @@ type Recommender struct {
 	chosen               int
 	scale                float64 // decayed mean CPU usage (the unit of the CPU cost)
 	weight               float64 // the profile's weight of a sample with usage above the CPU request
+	shareAdj             float64 // log of the container's calibration of the weight (CPUShareRate)
 	planStart            time.Time
 	dayPeak              float64 // peak of the last day's bins at the last plan
 	weekPeak             float64 // peak of the CPU history (CPUDays) at the last plan
@@ -464,10 +465,14 @@ func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 	ex.Resources[model.Memory] = recommend.Evidence{
 		SampleCount: float64(p.peaks.peaks.Len()), HistorySpan: span, Confidence: span.Hours() / 24,
 		Margin: math.Exp(p.logMargin), CapsApplied: policyCaps(rec, p.cfg.Policy, model.Memory)}
+	calibration := ""
+	if p.opt.CPUShareRate > 0 {
+		calibration = fmt.Sprintf(" (x %.2f: lent risk while its share above stays below the profile's)", math.Exp(p.shareAdj))
+	}
 	ex.Notes = append(ex.Notes,
 		fmt.Sprintf("profile %s: CPU above the request about %.1f %% of the time over a fleet (at most %.1f %% for any container); an OOM kill weighs as much as %g hours of the container's whole memory held idle", p.prof.Name, 100*a, 100*a*p.opt.CPUMaxShareFactor, p.opt.OOMCosts[p.prof.Name]),
-		fmt.Sprintf("cpu: %s = %.0fm (the forecast that has cost least here), x %.2f where slack + %.3g x time above the request costs least over the next %s (from %d past forecasts) = %.0fm, held until %s",
-			p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), p.cpuWeight(), p.hor, p.fc[p.chosen].samples, p.cpu, p.planEnd.UTC().Format(time.RFC3339)),
+		fmt.Sprintf("cpu: %s = %.0fm (the forecast that has cost least here), x %.2f where slack + %.3g x time above the request%s costs least over the next %s (from %d past forecasts) = %.0fm, held until %s",
+			p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), p.cpuWeight(), calibration, p.hor, p.fc[p.chosen].samples, p.cpu, p.planEnd.UTC().Format(time.RFC3339)),
 		fmt.Sprintf("memory: peak of the last %s %.0fMi + %.0f %% margin (the plan that has cost least here); %d OOM kill(s), %d decrease(s) (each restarts; they need %.0f %%, %s since the last and %s since an OOM kill)",
 			p.memWindow(), p.memBase/model.MiB, 100*math.Exp(p.logMargin), p.ooms, p.decreases, 100*p.opt.MemoryHysteresis, p.opt.MemoryDecreaseGap, p.opt.OOMHold))
 	return ex

@@ -360,3 +360,40 @@ func TestCPUWeightSizeFloor(t *testing.T) {
 		}
 	}
 }
+
+// TestShareCalibrationLendsRisk: on stationary noise with a fleet weight far
+// too high for it (its share above stays well below the profile's),
+// calibration lowers the container's weight, at most to 1/CPUShareRange of
+// it, so that its share rises towards the stated one and its target falls;
+// with a weight too low (share above the stated one) it never raises the
+// weight, which is the cap's job.
+func TestShareCalibrationLendsRisk(t *testing.T) {
+	run := func(weight, rate float64) (share, target, adj float64) {
+		o := DefaultOptions()
+		o.OverrunWeights = map[string]float64{"reliability": weight, "balanced": weight, "savings": weight}
+		o.CPUShareRate, o.CPUShareRange = rate, 16
+		r, err := New(o, recommend.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		share, target = noisyShare(t, r, 12)
+		return share, target, r.shareAdj
+	}
+	a := Profiles[1].CPUShortfall
+	s0, t0, _ := run(256, 0)
+	s1, t1, adj := run(256, 3)
+	if s0 >= a/2 {
+		t.Fatalf("without calibration the share above is %.2f %%: the weight does not hold it below the profile's %.1f %%", 100*s0, 100*a)
+	}
+	if !(s1 > 2*s0 && s1 > a/2 && s1 < 2*a) || t1 >= t0 {
+		t.Errorf("calibrated: share above %.2f %% (uncalibrated %.2f %%, profile %.1f %%), target %.0fm (uncalibrated %.0fm): want the share near the profile's and a lower target", 100*s1, 100*s0, 100*a, t1, t0)
+	}
+	if adj >= 0 || adj < -math.Log(16)-1e-12 {
+		t.Errorf("calibration multiplier %.4f, want in [1/16, 1)", math.Exp(adj))
+	}
+	s3, _, _ := run(8, 0)
+	s2, _, adj := run(8, 3)
+	if s3 <= a || s2 < s3 || adj > 0 {
+		t.Errorf("weight 8: share above %.2f %% (uncalibrated %.2f %%), multiplier %.4f: want a share above the profile's %.1f %% and the weight not raised", 100*s2, 100*s3, math.Exp(adj), 100*a)
+	}
+}

@@ -22,7 +22,12 @@
 // profile's CPUShortfall: one weight for every container (scaled by (1 core /
 // the container's mean usage, at most 1 core / CPUWeightSizeFloor) to the
 // power CPUWeightSizeExponent) spends the risk where it saves the most slack.
-// The weights, the exponent and the floor are set by
+// With CPUShareRate, each container's weight is calibrated online (adaptive
+// conformal inference): a container whose share above the target stays
+// below the profile's is lent risk, its weight lowered down to
+// 1/CPUShareRange of the fleet's, so that the stated share holds on
+// containers (and fleets) steadier than the training fleet.
+// The weights, the exponent, the floor and the calibration are set by
 // the sweep in train so that the training workloads' mean share above is the
 // profile's at the least slack. No request goes above CPUPeakCap times the
 // peak of the CPU history (a point times its factor can reach 20 times the
@@ -142,6 +147,21 @@ type Options struct {
 	// CPUMaxShareFactor caps any one container's share above the request
 	// at this multiple of the profile's CPUShortfall.
 	CPUMaxShareFactor float64 `json:"cpuMaxShareFactor"`
+	// CPUShareRate, when positive, calibrates each container's weight of
+	// time above the request online towards the profile's CPUShortfall
+	// (adaptive conformal inference on the weight): after every sample the
+	// log of the container's multiplier moves by CPUShareRate x (the
+	// sample's span in days) x (above - shortfall) / shortfall, where above
+	// is 1 when the usage was above the target in force, so that it settles
+	// where the container's share above is the profile's. It only lowers the
+	// weight: one weight for a fleet spends the risk where it saves most
+	// slack on the training fleet, and leaves a container whose usage is
+	// steadier than the fleet's (or a fleet of them) far below the stated
+	// share; the calibration lends it risk up to that share, and a
+	// container above it is left to CPUMaxShareFactor. CPUShareRange bounds
+	// the multiplier below at 1/CPUShareRange (0: 1/4).
+	CPUShareRate  float64 `json:"cpuShareRate,omitempty"`
+	CPUShareRange float64 `json:"cpuShareRange,omitempty"`
 	// CPUPeakCap, when positive, caps the CPU target (and upper) at this
 	// multiple of the peak of the CPU history (CPUDays): a request above
 	// the most the container has used serves nothing (0: no cap).
@@ -335,6 +355,10 @@ func (o Options) Check(c *modelfile.Checker) {
 	c.Float("cpuWeightSizeExponent", o.CPUWeightSizeExponent, 0, 2)
 	c.Float("cpuWeightSizeFloor", o.CPUWeightSizeFloor, 0, 1e6)
 	c.Float("cpuMaxShareFactor", o.CPUMaxShareFactor, 1, 100)
+	c.Float("cpuShareRate", o.CPUShareRate, 0, 100)
+	if o.CPUShareRange != 0 {
+		c.Float("cpuShareRange", o.CPUShareRange, 1, 1000)
+	}
 	if o.CPUPeakCap != 0 {
 		c.Float("cpuPeakCap", o.CPUPeakCap, 1, 100)
 	}

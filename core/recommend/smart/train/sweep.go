@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/recommend"
@@ -187,10 +188,74 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 		}
 	}
 	progress(fmt.Sprintf("smart sweep: CPU size exponent %g, floor %gm, weights %v", start.CPUWeightSizeExponent, start.CPUWeightSizeFloor, start.OverrunWeights))
+	cals := cpuCalibrations
+	if o.Quick {
+		cals = cals[len(cals)-1:]
+	}
+	for _, c := range cals {
+		opt, j, err := calibrated(ctx, ws, start, c, weights, base, o, progress)
+		if err != nil {
+			return nil, err
+		}
+		if j < bestJ {
+			start, bestJ = opt, j
+		}
+	}
+	progress(fmt.Sprintf("smart sweep: CPU share calibration rate %g, range %g, weights %v", start.CPUShareRate, start.CPUShareRange, start.OverrunWeights))
 	// Memory: coordinate descent over the memory plan's parameters (see
 	// memoryAxes), each variant scored by MemoryObjective against vpa on
 	// the training workloads at the update budgets of MemoryBudgets.
 	return sweepMemory(ctx, ws, start, o, progress)
+}
+
+// cpuCalibration is one setting of smart's online calibration of the CPU
+// weight (smart.Options.CPUShareRate, CPUShareRange).
+type cpuCalibration struct{ rate, rng float64 }
+
+// cpuCalibrations are the calibrations the sweep tries against none: at a
+// rate that settles within about a day, lending risk down to a quarter or a
+// sixteenth of the fleet's weight.
+var cpuCalibrations = []cpuCalibration{{3, 4}, {3, 16}}
+
+// calibrated returns start with calibration c and each profile's weight
+// searched again, and the balanced profile's CPUObjective. Lending risk to
+// the containers below the stated share raises the fleet's share, so each
+// profile's weight is the first of weights, upwards from the one chosen
+// without calibration, whose mean share above on ws (run under that
+// profile: the calibration settles at its share) is at most the profile's
+// CPUShortfall (the largest when none is).
+func calibrated(ctx context.Context, ws []sim.Workload, start smart.Options, c cpuCalibration, weights []float64, base []sim.Result, o Options, progress func(string)) (smart.Options, float64, error) {
+	opt := start
+	opt.CPUShareRate, opt.CPUShareRange = c.rate, c.rng
+	chosen := map[string]float64{}
+	j := math.Inf(1)
+	for _, pr := range smart.Profiles {
+		from := max(0, slices.Index(weights, start.OverrunWeights[pr.Name]))
+		for i := from; i < len(weights); i++ {
+			run := opt
+			run.Profile = pr.Name
+			run.OverrunWeights = map[string]float64{}
+			for _, q := range smart.Profiles {
+				run.OverrunWeights[q.Name] = weights[i]
+			}
+			res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(run, cfg) }, o, CPUBudget)
+			if err != nil {
+				return smart.Options{}, 0, err
+			}
+			s := sim.Summarize([]string{"candidate"}, relabel(res))[0]
+			obj := CPUObjective(res, base)
+			progress(fmt.Sprintf("smart sweep: CPU share calibration rate %g range %g, profile %s, weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", c.rate, c.rng, pr.Name, weights[i], 100*s.CPU.OverRequestShare, s.CPU.AbsoluteSlackCoreHours, obj))
+			if s.CPU.OverRequestShare <= pr.CPUShortfall || i == len(weights)-1 {
+				chosen[pr.Name] = weights[i]
+				if pr.Name == smart.DefaultProfile {
+					j = obj
+				}
+				break
+			}
+		}
+	}
+	opt.OverrunWeights = chosen
+	return opt, j, nil
 }
 
 // CPUBudget is the update budget the CPU weights are trained at.
