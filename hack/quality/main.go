@@ -538,6 +538,9 @@ func smartChoices(m *modelfile.File) (string, error) {
 		}
 		cal = fmt.Sprintf(", share calibration at rate %g down to 1/%g of the weight", o.CPUShareRate, r)
 	}
+	if o.CPUShadowFrom > 0 {
+		cal += fmt.Sprintf(", CPU plans in the shadow of the warm-up from %g h", o.CPUShadowFrom.Hours())
+	}
 	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g%s%s; memory: %s of the hourly peaks, "+
 		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g%s (a crash loop at one request: its power %d)%s, kill to the next plan %s.",
 		o.OverrunWeights["reliability"], o.OverrunWeights["balanced"], o.OverrunWeights["savings"],

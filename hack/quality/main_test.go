@@ -31,7 +31,7 @@ func TestSmartChoices(t *testing.T) {
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	o.OOMLoopStreakLong, o.OOMStreakConstant, o.CPUShareRate, o.CPUShareRange = 2, true, 3, 16
+	o.OOMLoopStreakLong, o.OOMStreakConstant, o.CPUShareRate, o.CPUShareRange, o.CPUShadowFrom = 2, true, 3, 16, 6*time.Hour
 	if m, err = modelfile.New(smart.Name, 1, modelfile.TrainingSet{}, o); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestSmartChoices(t *testing.T) {
 	if w := "streak factor 2 at every kill (a crash loop at one request: its power 3) (at budgets of 6 h or more: 2, power 2), kill"; !strings.Contains(got, w) {
 		t.Errorf("long-horizon escalation: got\n%s\nwant it to contain %q", got, w)
 	}
-	if w := "250m), share calibration at rate 3 down to 1/16 of the weight; memory"; !strings.Contains(got, w) {
+	if w := "250m), share calibration at rate 3 down to 1/16 of the weight, CPU plans in the shadow of the warm-up from 6 h; memory"; !strings.Contains(got, w) {
 		t.Errorf("share calibration: got\n%s\nwant it to contain %q", got, w)
 	}
 	m.Params = []byte(`{"memoryHysteresis": "x"}`)

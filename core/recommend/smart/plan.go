@@ -181,7 +181,8 @@ func (p *Recommender) AddSample(s model.Sample) {
 
 func (p *Recommender) plan(now time.Time) {
 	span := p.last.Sub(p.first)
-	if span < p.opt.MinHistory {
+	warm := span < p.opt.MinHistory
+	if warm {
 		if p.warm != nil {
 			p.warmRec, p.warmOK = p.warm.Recommend(now)
 		}
@@ -189,11 +190,14 @@ func (p *Recommender) plan(now time.Time) {
 		// Leaving warm-up: the planner's own state takes over.
 		p.warm = nil
 	}
-	if span < p.opt.MinHistory {
-		return
-	}
-	if p.cpu == 0 || !now.Before(p.planEnd) {
+	// CPU plans start in the shadow during warm-up (CPUShadowFrom), so that
+	// the forecasters have scores and costs when their plans take over.
+	shadow := p.opt.CPUShadowFrom > 0 && span >= p.opt.CPUShadowFrom
+	if (!warm || shadow) && (p.cpu == 0 || !now.Before(p.planEnd)) {
 		p.planCPU(now)
+	}
+	if warm {
+		return
 	}
 	if p.mem == 0 || now.Unix() >= p.memHourEnd {
 		p.planMemory(now)

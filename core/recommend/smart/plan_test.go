@@ -3,6 +3,7 @@ package smart
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -395,5 +396,43 @@ func TestShareCalibrationLendsRisk(t *testing.T) {
 	s2, _, adj := run(8, 3)
 	if s3 <= a || s2 < s3 || adj > 0 {
 		t.Errorf("weight 8: share above %.2f %% (uncalibrated %.2f %%), multiplier %.4f: want a share above the profile's %.1f %% and the weight not raised", 100*s2, 100*s3, math.Exp(adj), 100*a)
+	}
+}
+
+// TestShadowPlansDuringWarmup: with CPUShadowFrom the forecasters plan and
+// score from that much history on, while the recommendation stays the
+// warm-up's (the same as without); at the end of warm-up their costs are
+// ready, so smart follows the forecaster of least cost at once instead of
+// the last day's peak.
+func TestShadowPlansDuringWarmup(t *testing.T) {
+	run := func(shadow time.Duration) (*Recommender, model.Recommendation) {
+		o := DefaultOptions()
+		o.CPUShadowFrom = shadow
+		r, err := New(o, recommend.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := replay(r, 0, 24*12-1, func(int) float64 { return model.GiB })
+		rec, ok := r.Recommend(now)
+		if !ok || !r.warmingUp() {
+			t.Fatalf("shadow %s: still warming up %v, recommendation %v", shadow, r.warmingUp(), ok)
+		}
+		return r, rec
+	}
+	off, recOff := run(0)
+	on, recOn := run(6 * time.Hour)
+	if !reflect.DeepEqual(recOff, recOn) {
+		t.Errorf("warm-up recommendation with shadow plans %+v, without %+v: want the same", recOn.Target, recOff.Target)
+	}
+	if n := off.fc[fcDay].samples; n != 0 {
+		t.Errorf("without shadow plans the last day's quantile scored %d samples during warm-up, want 0", n)
+	}
+	// 18 h of shadow plans, less the first plan's hour.
+	if n := on.fc[fcDay].samples; n < 16*12 {
+		t.Errorf("with shadow plans from 6 h the last day's quantile scored %d samples, want at least %d", n, 16*12)
+	}
+	replay(on, 24*12-1, 24*12+1, func(int) float64 { return model.GiB })
+	if on.warmingUp() || on.fc[on.chosen].scored == 0 {
+		t.Errorf("after warm-up: warming up %v, chosen forecaster %s scored %d plans' costs: want one with costs", on.warmingUp(), on.fcNames[on.chosen], on.fc[on.chosen].scored)
 	}
 }

@@ -27,7 +27,10 @@
 // below the profile's is lent risk, its weight lowered down to
 // 1/CPUShareRange of the fleet's, so that the stated share holds on
 // containers (and fleets) steadier than the training fleet.
-// The weights, the exponent, the floor and the calibration are set by
+// With CPUShadowFrom, the forecasters plan and score in the shadow of the
+// warm-up from that much history on, so that their costs are ready when it
+// ends.
+// The weights, the exponent, the floor, the calibration and the shadow are set by
 // the sweep in train so that the training workloads' mean share above is the
 // profile's at the least slack. No request goes above CPUPeakCap times the
 // peak of the CPU history (a point times its factor can reach 20 times the
@@ -147,6 +150,12 @@ type Options struct {
 	// CPUMaxShareFactor caps any one container's share above the request
 	// at this multiple of the profile's CPUShortfall.
 	CPUMaxShareFactor float64 `json:"cpuMaxShareFactor"`
+	// CPUShadowFrom, when positive, is the history after which the CPU
+	// forecasters start planning and scoring in the shadow of the warm-up
+	// (their plans are followed only after MinHistory), so that smart does
+	// not take over with forecasters that have scored an hour or two (0:
+	// planning starts at MinHistory).
+	CPUShadowFrom time.Duration `json:"cpuShadowFrom,omitempty"`
 	// CPUShareRate, when positive, calibrates each container's weight of
 	// time above the request online towards the profile's CPUShortfall
 	// (adaptive conformal inference on the weight): after every sample the
@@ -355,6 +364,7 @@ func (o Options) Check(c *modelfile.Checker) {
 	c.Float("cpuWeightSizeExponent", o.CPUWeightSizeExponent, 0, 2)
 	c.Float("cpuWeightSizeFloor", o.CPUWeightSizeFloor, 0, 1e6)
 	c.Float("cpuMaxShareFactor", o.CPUMaxShareFactor, 1, 100)
+	c.Duration("cpuShadowFrom", o.CPUShadowFrom, 0, year)
 	c.Float("cpuShareRate", o.CPUShareRate, 0, 100)
 	if o.CPUShareRange != 0 {
 		c.Float("cpuShareRange", o.CPUShareRange, 1, 1000)

@@ -188,70 +188,103 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 		}
 	}
 	progress(fmt.Sprintf("smart sweep: CPU size exponent %g, floor %gm, weights %v", start.CPUWeightSizeExponent, start.CPUWeightSizeFloor, start.OverrunWeights))
-	cals := cpuCalibrations
+	vars := cpuVariants
 	if o.Quick {
-		cals = cals[len(cals)-1:]
+		vars = vars[len(vars)-2:]
 	}
-	for _, c := range cals {
-		opt, j, err := calibrated(ctx, ws, start, c, weights, base, o, progress)
+	for _, v := range vars {
+		opt, j, err := cpuVariantWeights(ctx, ws, start, v, weights, base, o, progress)
 		if err != nil {
 			return nil, err
 		}
 		if j < bestJ {
 			start, bestJ = opt, j
+			progress(fmt.Sprintf("smart sweep: CPU %s kept, weights %v", v.name, start.OverrunWeights))
 		}
 	}
-	progress(fmt.Sprintf("smart sweep: CPU share calibration rate %g, range %g, weights %v", start.CPUShareRate, start.CPUShareRange, start.OverrunWeights))
 	// Memory: coordinate descent over the memory plan's parameters (see
 	// memoryAxes), each variant scored by MemoryObjective against vpa on
 	// the training workloads at the update budgets of MemoryBudgets.
 	return sweepMemory(ctx, ws, start, o, progress)
 }
 
-// cpuCalibration is one setting of smart's online calibration of the CPU
-// weight (smart.Options.CPUShareRate, CPUShareRange).
-type cpuCalibration struct{ rate, rng float64 }
+// cpuVariant is a change to smart's CPU planning that the sweep keeps when
+// it lowers the balanced profile's CPUObjective, each profile's weight
+// searched again with it.
+type cpuVariant struct {
+	name string
+	set  func(o *smart.Options)
+}
 
-// cpuCalibrations are the calibrations the sweep tries against none: at a
-// rate that settles within about a day, lending risk down to a quarter or a
-// sixteenth of the fleet's weight.
-var cpuCalibrations = []cpuCalibration{{3, 4}, {3, 16}}
+// cpuVariants are the CPU variants the sweep tries, in order, each on the
+// best options so far: the online calibration of the weight
+// (smart.Options.CPUShareRate, at a rate that settles within about a day,
+// lending risk down to a quarter or a sixteenth of the fleet's weight), and
+// planning in the shadow of the last 18 h of the warm-up (CPUShadowFrom).
+var cpuVariants = []cpuVariant{
+	{"share calibration at rate 3 down to 1/4", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 3, 4 }},
+	{"share calibration at rate 3 down to 1/16", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 3, 16 }},
+	{"shadow plans from 6 h of warm-up", func(o *smart.Options) { o.CPUShadowFrom = 6 * time.Hour }},
+}
 
-// calibrated returns start with calibration c and each profile's weight
-// searched again, and the balanced profile's CPUObjective. Lending risk to
-// the containers below the stated share raises the fleet's share, so each
-// profile's weight is the first of weights, upwards from the one chosen
-// without calibration, whose mean share above on ws (run under that
-// profile: the calibration settles at its share) is at most the profile's
-// CPUShortfall (the largest when none is).
-func calibrated(ctx context.Context, ws []sim.Workload, start smart.Options, c cpuCalibration, weights []float64, base []sim.Result, o Options, progress func(string)) (smart.Options, float64, error) {
+// cpuVariantWeights returns start with variant v and each profile's weight
+// searched again, and the balanced profile's CPUObjective. A variant moves
+// the fleet's share above (calibration lends risk, so it rises), so each
+// profile's weight is the least of weights whose mean share above on ws
+// (run under that profile: the calibration settles at its share) is at
+// most the profile's CPUShortfall (the largest when none is), searched from
+// the weight start has, down while the share holds, else up.
+func cpuVariantWeights(ctx context.Context, ws []sim.Workload, start smart.Options, v cpuVariant, weights []float64, base []sim.Result, o Options, progress func(string)) (smart.Options, float64, error) {
 	opt := start
-	opt.CPUShareRate, opt.CPUShareRange = c.rate, c.rng
+	v.set(&opt)
 	chosen := map[string]float64{}
 	j := math.Inf(1)
 	for _, pr := range smart.Profiles {
-		from := max(0, slices.Index(weights, start.OverrunWeights[pr.Name]))
-		for i := from; i < len(weights); i++ {
-			run := opt
-			run.Profile = pr.Name
-			run.OverrunWeights = map[string]float64{}
+		type point struct{ share, obj float64 }
+		run := func(i int) (point, error) {
+			r := opt
+			r.Profile = pr.Name
+			r.OverrunWeights = map[string]float64{}
 			for _, q := range smart.Profiles {
-				run.OverrunWeights[q.Name] = weights[i]
+				r.OverrunWeights[q.Name] = weights[i]
 			}
-			res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(run, cfg) }, o, CPUBudget)
+			res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(r, cfg) }, o, CPUBudget)
 			if err != nil {
-				return smart.Options{}, 0, err
+				return point{}, err
 			}
 			s := sim.Summarize([]string{"candidate"}, relabel(res))[0]
-			obj := CPUObjective(res, base)
-			progress(fmt.Sprintf("smart sweep: CPU share calibration rate %g range %g, profile %s, weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", c.rate, c.rng, pr.Name, weights[i], 100*s.CPU.OverRequestShare, s.CPU.AbsoluteSlackCoreHours, obj))
-			if s.CPU.OverRequestShare <= pr.CPUShortfall || i == len(weights)-1 {
-				chosen[pr.Name] = weights[i]
-				if pr.Name == smart.DefaultProfile {
-					j = obj
+			pt := point{s.CPU.OverRequestShare, CPUObjective(res, base)}
+			progress(fmt.Sprintf("smart sweep: CPU %s, profile %s, weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", v.name, pr.Name, weights[i], 100*pt.share, s.CPU.AbsoluteSlackCoreHours, pt.obj))
+			return pt, nil
+		}
+		i := max(0, slices.Index(weights, start.OverrunWeights[pr.Name]))
+		pt, err := run(i)
+		if err != nil {
+			return smart.Options{}, 0, err
+		}
+		if pt.share <= pr.CPUShortfall {
+			// Down while the share holds.
+			for i > 0 {
+				next, err := run(i - 1)
+				if err != nil {
+					return smart.Options{}, 0, err
 				}
-				break
+				if next.share > pr.CPUShortfall {
+					break
+				}
+				i, pt = i-1, next
 			}
+		} else {
+			for i < len(weights)-1 && pt.share > pr.CPUShortfall {
+				if pt, err = run(i + 1); err != nil {
+					return smart.Options{}, 0, err
+				}
+				i++
+			}
+		}
+		chosen[pr.Name] = weights[i]
+		if pr.Name == smart.DefaultProfile {
+			j = pt.obj
 		}
 	}
 	opt.OverrunWeights = chosen
