@@ -349,9 +349,15 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 	// a request far below the need, such as a default one, ends in a few
 	// kills), or by OOMStreakFactor each time with OOMStreakConstant. Kills at
 	// the same request (the updater has not applied the bump yet, or the
-	// request is held during warm-up) are one episode.
+	// request is held during warm-up) are one episode, and so is a kill at
+	// a request below what the streak's last bump asked for (a stale
+	// request: the updater had not applied the bump yet), which shows
+	// nothing the bump does not cover.
 	quick := !p.oomAt.IsZero() && e.Time.Sub(p.oomAt) < time.Hour
+	stale := false
 	switch {
+	case quick && e.MemoryRequestBytes > p.oomReq && e.MemoryRequestBytes < staleShare*p.oomNeed:
+		stale = true
 	case quick && e.MemoryRequestBytes > p.oomReq:
 		p.oomStreak++
 		if p.opt.OOMStreakConstant {
@@ -385,13 +391,16 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 		factor = math.Pow(p.opt.OOMStreakFactor, float64(min(p.oomStreak, 3)))
 	}
 	bump := oomBump(used, factor)
-	if h := e.Time.Truncate(time.Hour).Unix(); h != p.oomNeedHour || bump > p.oomNeed {
+	if h := e.Time.Truncate(time.Hour).Unix(); !stale && (h != p.oomNeedHour || bump > p.oomNeed) {
 		p.oomNeed, p.oomNeedHour = bump, h
 	}
 	// The hour's observed peak is cut at the limit: what one kill shows the
 	// container needs (without the streak's escalation) counts as the
 	// hour's peak, so that every plan keeps it for its window.
 	p.peaks.raise(e.Time, oomBump(used, p.opt.OOMBump))
+	if stale {
+		return
+	}
 	// The container has needed more before: go at once to the least of the
 	// memory plans' targets above the bump (a safer plan's level), not
 	// through a cascade of kills.
@@ -414,6 +423,11 @@ func (p *Recommender) AddOOM(e model.OOMEvent) {
 		p.memLow = p.mem / (1 + p.opt.MemoryLowBand)
 	}
 }
+
+// staleShare: a kill in a streak at a request below this share of the
+// streak's last bump is at a stale request (the bump was not applied yet;
+// the share leaves room for a request rounded by the updater).
+const staleShare = 0.95
 
 // oomBump is the request after a kill at used: x factor, at least 100 MiB
 // more.

@@ -157,7 +157,8 @@ func oomReplay(o Options) (mem func() float64, oom func(req float64)) {
 
 // TestOOMStreakEscalates: with OOMBump 1.2 and OOMStreakFactor 2, kills
 // within the hour at rising requests double, then quadruple the request;
-// kills at the same request (the bump not yet applied) are one episode.
+// kills at the same request (the bump not yet applied) are one episode, and
+// so is a kill at a request below the streak's last bump.
 func TestOOMStreakEscalates(t *testing.T) {
 	o := DefaultOptions()
 	o.OOMBump, o.OOMStreakFactor = 1.2, 2
@@ -177,6 +178,17 @@ func TestOOMStreakEscalates(t *testing.T) {
 	oom(4.8 * model.GiB)
 	if got := mem(); got != 19.2*model.GiB {
 		t.Fatalf("after the next: %.2f GiB, want 19.2 (x4)", got/model.GiB)
+	}
+	// A kill at a request above the last one but below the bump the streak
+	// asked for (the updater had not applied it): stale, nothing new.
+	oom(6 * model.GiB)
+	if got := mem(); got != 19.2*model.GiB {
+		t.Fatalf("after a kill at a stale 6 GiB request: %.2f GiB, want 19.2 (the bump held, not x8 of 6)", got/model.GiB)
+	}
+	// At the bump itself: the streak goes on (x8).
+	oom(19.2 * model.GiB)
+	if got := mem(); got != 8*19.2*model.GiB {
+		t.Fatalf("after a kill at the bump: %.2f GiB, want %.1f (x8)", got/model.GiB, 8*19.2)
 	}
 }
 
