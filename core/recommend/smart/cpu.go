@@ -363,7 +363,9 @@ func (p *Recommender) scoreCPU(t time.Time, dt time.Duration, u float64) {
 	if p.cpu == 0 {
 		return
 	}
-	p.calibrateShare(dt, u > p.cpu)
+	if p.cpuWeighed {
+		p.calibrateShare(dt, u > p.cpu)
+	}
 	scale, weight := math.Max(p.scale, 1), p.cpuWeight()
 	lu := math.Log(math.Max(u, 1e-3))
 	for k := range p.fc {
@@ -449,13 +451,13 @@ func (p *Recommender) planCPU(now time.Time) {
 	}
 	if best < 0 {
 		// No forecaster has scored a horizon yet: the peak of the last day.
-		p.cpu = math.Max(p.dayPeak, 1)
+		p.cpu, p.cpuWeighed = math.Max(p.dayPeak, 1), false
 		p.cpuLow, p.cpuHigh = p.cpu/(1+p.opt.CPULowBand), p.cpu*(1+p.opt.CPUBand)
 		p.planEnd = now.Add(p.opt.PlanEvery)
 		return
 	}
 	f := &p.fc[best]
-	p.chosen = best
+	p.chosen, p.cpuWeighed = best, true
 	t := p.capCPU(f.target())
 	p.cpu = t
 	p.cpuLow = t / (1 + p.opt.CPULowBand)

@@ -38,6 +38,7 @@ type Recommender struct {
 	scale                float64 // decayed mean CPU usage (the unit of the CPU cost)
 	weight               float64 // the profile's weight of a sample with usage above the CPU request
 	shareAdj             float64 // log of the container's calibration of the weight (CPUShareRate)
+	cpuWeighed           bool    // the CPU target in force is a forecaster's level at the weight (not the day's peak)
 	planStart            time.Time
 	dayPeak              float64 // peak of the last day's bins at the last plan
 	weekPeak             float64 // peak of the CPU history (CPUDays) at the last plan
@@ -484,8 +485,8 @@ func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 		SampleCount: float64(p.peaks.peaks.Len()), HistorySpan: span, Confidence: span.Hours() / 24,
 		Margin: math.Exp(p.logMargin), CapsApplied: policyCaps(rec, p.cfg.Policy, model.Memory)}
 	calibration := ""
-	if p.opt.CPUShareRate > 0 {
-		calibration = fmt.Sprintf(" (x %.2f: lent risk while its share above stays below the profile's)", math.Exp(p.shareAdj))
+	if p.shareAdj < 0 {
+		calibration = fmt.Sprintf(" (the fleet's weight x %.2f: risk lent while this container's share above stays below the profile's)", math.Exp(p.shareAdj))
 	}
 	ex.Notes = append(ex.Notes,
 		fmt.Sprintf("profile %s: CPU above the request about %.1f %% of the time over a fleet (at most %.1f %% for any container); an OOM kill weighs as much as %g hours of the container's whole memory held idle", p.prof.Name, 100*a, 100*a*p.opt.CPUMaxShareFactor, p.opt.OOMCosts[p.prof.Name]),

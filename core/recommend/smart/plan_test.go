@@ -439,12 +439,69 @@ func TestShadowPlansDuringWarmup(t *testing.T) {
 	if n := off.fc[fcDay].samples; n != 0 {
 		t.Errorf("without shadow plans the last day's quantile scored %d samples during warm-up, want 0", n)
 	}
-	// 18 h of shadow plans, less the first plan's hour.
-	if n := on.fc[fcDay].samples; n < 16*12 {
-		t.Errorf("with shadow plans from 6 h the last day's quantile scored %d samples, want at least %d", n, 16*12)
+	// 18 h of shadow plans, less the first plan's hour (scored from the
+	// sample after it).
+	if n := on.fc[fcDay].samples; n < 16*12 || n > 18*12 {
+		t.Errorf("with shadow plans from 6 h the last day's quantile scored %d samples, want %d to %d", n, 16*12, 18*12)
 	}
-	replay(on, 24*12-1, 24*12+1, func(int) float64 { return model.GiB })
-	if on.warmingUp() || on.fc[on.chosen].scored == 0 {
-		t.Errorf("after warm-up: warming up %v, chosen forecaster %s scored %d plans' costs: want one with costs", on.warmingUp(), on.fcNames[on.chosen], on.fc[on.chosen].scored)
+	for _, r := range []*Recommender{off, on} {
+		replay(r, 24*12-1, 24*12+1, func(int) float64 { return model.GiB })
+	}
+	if off.warmingUp() || off.cpuWeighed {
+		t.Errorf("without shadow plans, after warm-up: warming up %v, target from a forecaster %v: want the day's peak", off.warmingUp(), off.cpuWeighed)
+	}
+	if on.warmingUp() || !on.cpuWeighed {
+		t.Fatalf("with shadow plans, after warm-up: warming up %v, target from a forecaster %v: want a forecaster's", on.warmingUp(), on.cpuWeighed)
+	}
+	for k, f := range on.fc {
+		if f.factor > 0 && f.scored > 0 && f.loss < on.fc[on.chosen].loss {
+			t.Errorf("followed %s (cost %.4f), but %s cost less (%.4f)", on.fcNames[on.chosen], on.fc[on.chosen].loss, on.fcNames[k], f.loss)
+		}
+	}
+	if want := on.capCPU(on.fc[on.chosen].target()); on.cpu != want {
+		t.Errorf("CPU target %.1fm, want the followed forecaster's %.1fm", on.cpu, want)
+	}
+}
+
+// TestCalibrateShare: the calibration's steps (CPUShareRate 3, balanced
+// shortfall 1.5 %): a sample above the target raises the log multiplier by
+// rate x days x (1 - a) / a, one below lowers it by rate x days;
+// a span counts at most an hour, none counts nothing; the multiplier stays
+// in [1/CPUShareRange, 1] (1/4 when unset).
+func TestCalibrateShare(t *testing.T) {
+	o := DefaultOptions()
+	o.CPUShareRate = 3
+	r, err := New(o, recommend.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := r.prof.CPUShortfall
+	day := 24 * time.Hour
+	r.shareAdj = -1
+	r.calibrateShare(5*time.Minute, true)
+	if want := -1 + 3*(5*time.Minute).Hours()/day.Hours()*(1-a)/a; math.Abs(r.shareAdj-want) > 1e-12 {
+		t.Errorf("after a sample above: %.6f, want %.6f", r.shareAdj, want)
+	}
+	r.shareAdj = -1
+	r.calibrateShare(5*time.Hour, false) // counts as an hour
+	if want := -1 - 3*1.0/24; math.Abs(r.shareAdj-want) > 1e-12 {
+		t.Errorf("after 5 h below (an hour counts): %.6f, want %.6f", r.shareAdj, want)
+	}
+	r.shareAdj = -1
+	r.calibrateShare(0, true)
+	if r.shareAdj != -1 {
+		t.Errorf("a sample of no span moved the calibration to %.6f", r.shareAdj)
+	}
+	for range 100 {
+		r.calibrateShare(time.Hour, false)
+	}
+	if want := -math.Log(4); math.Abs(r.shareAdj-want) > 1e-12 {
+		t.Errorf("after 100 h below: multiplier %.4f, want the default bound 1/4", math.Exp(r.shareAdj))
+	}
+	for range 100 {
+		r.calibrateShare(time.Hour, true)
+	}
+	if r.shareAdj != 0 {
+		t.Errorf("after 100 h above: multiplier %.4f, want 1 (never above the fleet's weight)", math.Exp(r.shareAdj))
 	}
 }

@@ -30,9 +30,10 @@
 // With CPUShadowFrom, the forecasters plan and score in the shadow of the
 // warm-up from that much history on, so that their costs are ready when it
 // ends.
-// The weights, the exponent, the floor, the calibration and the shadow are set by
-// the sweep in train so that the training workloads' mean share above is the
-// profile's at the least slack. No request goes above CPUPeakCap times the
+// The weights, the exponent and the floor are set by the sweep in train so
+// that the training workloads' mean share above is the profile's at the
+// least slack; the calibration and the shadow are kept when they lower the
+// slack with every profile's share still held. No request goes above CPUPeakCap times the
 // peak of the CPU history (a point times its factor can reach 20 times the
 // peak on a series that switches between idle and busy). smart follows the
 // forecaster whose plans have had the least decayed cost (the same slack +
@@ -83,7 +84,9 @@
 // vpa's CPU recommendation and says so in Explain; vpa is dropped after. Its
 // memory answer is its own from the first hour (the peak so far plus the
 // margin, at least what a kill of the last hour showed), so that leaving
-// warm-up does not restart the container a second time.
+// warm-up does not restart the container a second time. With CPUShadowFrom
+// its CPU forecasters plan and score in the shadow from that much history
+// on.
 package smart
 
 import (
@@ -158,11 +161,14 @@ type Options struct {
 	CPUShadowFrom time.Duration `json:"cpuShadowFrom,omitempty"`
 	// CPUShareRate, when positive, calibrates each container's weight of
 	// time above the request online towards the profile's CPUShortfall
-	// (adaptive conformal inference on the weight): after every sample the
-	// log of the container's multiplier moves by CPUShareRate x (the
-	// sample's span in days) x (above - shortfall) / shortfall, where above
-	// is 1 when the usage was above the target in force, so that it settles
-	// where the container's share above is the profile's. It only lowers the
+	// (adaptive conformal inference on the weight): after each sample
+	// scored against smart's own CPU target (a forecaster's level at the
+	// weight: not the day's peak smart starts from, and in the shadow of
+	// the warm-up when CPUShadowFrom), the log of the container's
+	// multiplier moves by CPUShareRate x (the sample's span in days, at
+	// most an hour's) x (above - shortfall) / shortfall, where above is 1
+	// when the usage was above that target, so that it settles where the
+	// container's share above is the profile's. It only lowers the
 	// weight: one weight for a fleet spends the risk where it saves most
 	// slack on the training fleet, and leaves a container whose usage is
 	// steadier than the fleet's (or a fleet of them) far below the stated

@@ -121,7 +121,9 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	// training workloads is at most the profile's CPUShortfall (the largest
 	// when none is), so a profile's stated share holds on a fleet like the
 	// training one; the exponent and floor kept are those whose balanced
-	// weights give the least CPU slack against vpa (CPUObjective).
+	// weights give the least CPU slack against vpa (CPUObjective); the
+	// shares are read from runs under the balanced profile. Then the CPU
+	// variants (cpuVariants) on top, each profile run under itself.
 	// Weights 1 to 256 in steps of a factor sqrt(2).
 	var weights []float64
 	for k := 0; k <= 16; k++ {
@@ -148,6 +150,7 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	}
 	start := smart.DefaultOptions()
 	bestJ := math.Inf(1)
+	var startHeld map[string]bool // the profiles whose share the chosen weights hold
 	for _, sz := range sizings {
 		e := sz.exponent
 		shares := make([]float64, len(weights))
@@ -168,12 +171,13 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 			progress(fmt.Sprintf("smart sweep: CPU size exponent %g floor %gm weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", e, sz.floor, w, 100*s.CPU.OverRequestShare, s.CPU.AbsoluteSlackCoreHours, objs[i]))
 		}
 		chosen := map[string]float64{}
+		held := map[string]bool{}
 		j := math.Inf(1)
 		for _, pr := range smart.Profiles {
 			k := len(weights) - 1
 			for i := range weights {
 				if shares[i] <= pr.CPUShortfall {
-					k = i
+					k, held[pr.Name] = i, true
 					break
 				}
 			}
@@ -183,7 +187,7 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 			}
 		}
 		if j < bestJ {
-			bestJ = j
+			bestJ, startHeld = j, held
 			start.CPUWeightSizeExponent, start.CPUWeightSizeFloor, start.OverrunWeights = e, sz.floor, chosen
 		}
 	}
@@ -193,12 +197,21 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 		vars = vars[len(vars)-2:]
 	}
 	for _, v := range vars {
-		opt, j, err := cpuVariantWeights(ctx, ws, start, v, weights, base, o, progress)
+		opt, j, held, err := cpuVariantWeights(ctx, ws, start, v, weights, base, o, progress)
 		if err != nil {
 			return nil, err
 		}
-		if j < bestJ {
-			start, bestJ = opt, j
+		lost := ""
+		for _, pr := range smart.Profiles {
+			if startHeld[pr.Name] && !held[pr.Name] {
+				lost = pr.Name
+			}
+		}
+		switch {
+		case lost != "":
+			progress(fmt.Sprintf("smart sweep: CPU %s dropped: no weight holds profile %s's share with it", v.name, lost))
+		case j < bestJ:
+			start, bestJ, startHeld = opt, j, held
 			progress(fmt.Sprintf("smart sweep: CPU %s kept, weights %v", v.name, start.OverrunWeights))
 		}
 	}
@@ -210,7 +223,8 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 
 // cpuVariant is a change to smart's CPU planning that the sweep keeps when
 // it lowers the balanced profile's CPUObjective, each profile's weight
-// searched again with it.
+// searched again with it, and no profile whose share the weights held
+// loses it.
 type cpuVariant struct {
 	name string
 	set  func(o *smart.Options)
@@ -218,26 +232,33 @@ type cpuVariant struct {
 
 // cpuVariants are the CPU variants the sweep tries, in order, each on the
 // best options so far: the online calibration of the weight
-// (smart.Options.CPUShareRate, at a rate that settles within about a day,
-// lending risk down to a quarter or a sixteenth of the fleet's weight), and
+// (smart.Options.CPUShareRate, at a rate that settles within about three
+// days or one, lending risk down to a quarter or a sixteenth of the fleet's
+// weight), and
 // planning in the shadow of the last 18 h of the warm-up (CPUShadowFrom).
 var cpuVariants = []cpuVariant{
+	{"share calibration at rate 1 down to 1/16", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 1, 16 }},
 	{"share calibration at rate 3 down to 1/4", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 3, 4 }},
 	{"share calibration at rate 3 down to 1/16", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 3, 16 }},
 	{"shadow plans from 6 h of warm-up", func(o *smart.Options) { o.CPUShadowFrom = 6 * time.Hour }},
 }
 
 // cpuVariantWeights returns start with variant v and each profile's weight
-// searched again, and the balanced profile's CPUObjective. A variant moves
+// searched again, the balanced profile's CPUObjective, and the profiles
+// whose share the weights hold. Unlike the grid (every profile's share read
+// from runs under the balanced profile, whose planning the others share but
+// for the weight), each profile is run under itself: the calibration
+// settles at the profile's own share. A variant moves
 // the fleet's share above (calibration lends risk, so it rises), so each
 // profile's weight is the least of weights whose mean share above on ws
 // (run under that profile: the calibration settles at its share) is at
 // most the profile's CPUShortfall (the largest when none is), searched from
 // the weight start has, down while the share holds, else up.
-func cpuVariantWeights(ctx context.Context, ws []sim.Workload, start smart.Options, v cpuVariant, weights []float64, base []sim.Result, o Options, progress func(string)) (smart.Options, float64, error) {
+func cpuVariantWeights(ctx context.Context, ws []sim.Workload, start smart.Options, v cpuVariant, weights []float64, base []sim.Result, o Options, progress func(string)) (smart.Options, float64, map[string]bool, error) {
 	opt := start
 	v.set(&opt)
 	chosen := map[string]float64{}
+	held := map[string]bool{}
 	j := math.Inf(1)
 	for _, pr := range smart.Profiles {
 		type point struct{ share, obj float64 }
@@ -260,14 +281,14 @@ func cpuVariantWeights(ctx context.Context, ws []sim.Workload, start smart.Optio
 		i := max(0, slices.Index(weights, start.OverrunWeights[pr.Name]))
 		pt, err := run(i)
 		if err != nil {
-			return smart.Options{}, 0, err
+			return smart.Options{}, 0, nil, err
 		}
 		if pt.share <= pr.CPUShortfall {
 			// Down while the share holds.
 			for i > 0 {
 				next, err := run(i - 1)
 				if err != nil {
-					return smart.Options{}, 0, err
+					return smart.Options{}, 0, nil, err
 				}
 				if next.share > pr.CPUShortfall {
 					break
@@ -277,18 +298,18 @@ func cpuVariantWeights(ctx context.Context, ws []sim.Workload, start smart.Optio
 		} else {
 			for i < len(weights)-1 && pt.share > pr.CPUShortfall {
 				if pt, err = run(i + 1); err != nil {
-					return smart.Options{}, 0, err
+					return smart.Options{}, 0, nil, err
 				}
 				i++
 			}
 		}
-		chosen[pr.Name] = weights[i]
+		chosen[pr.Name], held[pr.Name] = weights[i], pt.share <= pr.CPUShortfall
 		if pr.Name == smart.DefaultProfile {
 			j = pt.obj
 		}
 	}
 	opt.OverrunWeights = chosen
-	return opt, j, nil
+	return opt, j, held, nil
 }
 
 // CPUBudget is the update budget the CPU weights are trained at.
