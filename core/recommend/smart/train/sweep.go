@@ -232,10 +232,10 @@ type cpuVariant struct {
 
 // cpuVariants are the CPU variants the sweep tries, in order, each on the
 // best options so far: the online calibration of the weight
-// (smart.Options.CPUShareRate, at a rate that settles within about three
-// days or one, lending risk down to a quarter or a sixteenth of the fleet's
-// weight), and
-// planning in the shadow of the last 18 h of the warm-up (CPUShadowFrom).
+// (smart.Options.CPUShareRate, at a rate that reaches its bound in about
+// three days or one, lending risk down to a quarter or a sixteenth of the
+// fleet's weight), and planning in the shadow of the last 18 h of the
+// warm-up (CPUShadowFrom).
 var cpuVariants = []cpuVariant{
 	{"share calibration at rate 1 down to 1/16", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 1, 16 }},
 	{"share calibration at rate 3 down to 1/4", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 3, 4 }},
@@ -245,15 +245,13 @@ var cpuVariants = []cpuVariant{
 
 // cpuVariantWeights returns start with variant v and each profile's weight
 // searched again, the balanced profile's CPUObjective, and the profiles
-// whose share the weights hold. Unlike the grid (every profile's share read
-// from runs under the balanced profile, whose planning the others share but
-// for the weight), each profile is run under itself: the calibration
-// settles at the profile's own share. A variant moves
-// the fleet's share above (calibration lends risk, so it rises), so each
-// profile's weight is the least of weights whose mean share above on ws
-// (run under that profile: the calibration settles at its share) is at
-// most the profile's CPUShortfall (the largest when none is), searched from
-// the weight start has, down while the share holds, else up.
+// whose share the weights hold. A variant moves the fleet's share above
+// (calibration lends risk, so it rises), so each profile's weight is the
+// least of weights whose mean share above on ws is at most the profile's
+// CPUShortfall (the largest when none is), searched from the weight start
+// has, down while the share holds, else up. Unlike the grid (every
+// profile's share read from runs under the balanced profile), each profile
+// is run under itself: the calibration settles at the profile's own share.
 func cpuVariantWeights(ctx context.Context, ws []sim.Workload, start smart.Options, v cpuVariant, weights []float64, base []sim.Result, o Options, progress func(string)) (smart.Options, float64, map[string]bool, error) {
 	opt := start
 	v.set(&opt)
