@@ -158,15 +158,10 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 		for i, w := range weights {
 			opt := smart.DefaultOptions()
 			opt.CPUWeightSizeExponent, opt.CPUWeightSizeFloor = e, sz.floor
-			opt.OverrunWeights = map[string]float64{}
-			for _, pr := range smart.Profiles {
-				opt.OverrunWeights[pr.Name] = w
-			}
-			res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o, CPUBudget)
+			res, s, err := runAtWeight(ctx, ws, opt, w, o)
 			if err != nil {
 				return nil, err
 			}
-			s := sim.Summarize([]string{"candidate"}, relabel(res))[0]
 			shares[i], objs[i] = s.CPU.OverRequestShare, CPUObjective(res, base)
 			progress(fmt.Sprintf("smart sweep: CPU size exponent %g floor %gm weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", e, sz.floor, w, 100*s.CPU.OverRequestShare, s.CPU.AbsoluteSlackCoreHours, objs[i]))
 		}
@@ -263,15 +258,10 @@ func cpuVariantWeights(ctx context.Context, ws []sim.Workload, start smart.Optio
 		run := func(i int) (point, error) {
 			r := opt
 			r.Profile = pr.Name
-			r.OverrunWeights = map[string]float64{}
-			for _, q := range smart.Profiles {
-				r.OverrunWeights[q.Name] = weights[i]
-			}
-			res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(r, cfg) }, o, CPUBudget)
+			res, s, err := runAtWeight(ctx, ws, r, weights[i], o)
 			if err != nil {
 				return point{}, err
 			}
-			s := sim.Summarize([]string{"candidate"}, relabel(res))[0]
 			pt := point{s.CPU.OverRequestShare, CPUObjective(res, base)}
 			progress(fmt.Sprintf("smart sweep: CPU %s, profile %s, weight %g: mean share above the request %.2f %%, CPU slack %.4g core-h, objective %.4f", v.name, pr.Name, weights[i], 100*pt.share, s.CPU.AbsoluteSlackCoreHours, pt.obj))
 			return pt, nil
@@ -308,6 +298,20 @@ func cpuVariantWeights(ctx context.Context, ws []sim.Workload, start smart.Optio
 	}
 	opt.OverrunWeights = chosen
 	return opt, j, held, nil
+}
+
+// runAtWeight backtests smart with options opt and weight w for every
+// profile on ws at CPUBudget, and returns the results and their summary.
+func runAtWeight(ctx context.Context, ws []sim.Workload, opt smart.Options, w float64, o Options) ([]sim.Result, sim.Summary, error) {
+	opt.OverrunWeights = map[string]float64{}
+	for _, pr := range smart.Profiles {
+		opt.OverrunWeights[pr.Name] = w
+	}
+	res, err := runs(ctx, ws, func(cfg recommend.Config) (recommend.Recommender, error) { return smart.New(opt, cfg) }, o, CPUBudget)
+	if err != nil {
+		return nil, sim.Summary{}, err
+	}
+	return res, sim.Summarize([]string{"candidate"}, relabel(res))[0], nil
 }
 
 // CPUBudget is the update budget the CPU weights are trained at.
