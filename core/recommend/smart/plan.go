@@ -118,6 +118,7 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 		if o.OOMLoopStreakLong != 0 {
 			o.OOMLoopStreak = o.OOMLoopStreakLong
 		}
+		o.OOMStreakConstant = o.OOMStreakConstant || o.OOMStreakConstantLong
 	}
 	p := &Recommender{opt: o, prof: prof, cfg: cfg}
 	p.hor = hor

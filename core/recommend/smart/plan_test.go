@@ -145,7 +145,12 @@ func TestHorizonFollowsTheUpdateBudget(t *testing.T) {
 // oomReplay replays three days at 1 GiB and returns the memory target now
 // and a kill 5 minutes later at a request (the usage read at it).
 func oomReplay(o Options) (mem func() float64, oom func(req float64)) {
-	r, _ := New(o, recommend.Config{})
+	return oomReplayAt(o, recommend.Config{})
+}
+
+// oomReplayAt is oomReplay under cfg (its update budget sets the horizon).
+func oomReplayAt(o Options, cfg recommend.Config) (mem func() float64, oom func(req float64)) {
+	r, _ := New(o, cfg)
 	now := replay(r, 0, 3*288, func(int) float64 { return model.GiB })
 	mem = func() float64 { rec, _ := r.Recommend(now); return rec.Target.MemoryBytes }
 	oom = func(req float64) {
@@ -221,6 +226,31 @@ func TestOOMStreakConstant(t *testing.T) {
 	oom(8 * 19.2 * model.GiB)
 	if got := mem(); got != 16*19.2*model.GiB {
 		t.Fatalf("after a kill at the crash loop's bump: %.2f GiB, want %.1f (x2)", got/model.GiB, 16*19.2)
+	}
+}
+
+// TestOOMStreakConstantLong: with OOMStreakConstantLong, a streak is a
+// geometric search under a long update budget (x2 each kill, the loop's
+// bump too) and escalates under an hourly one (x2, then x4).
+func TestOOMStreakConstantLong(t *testing.T) {
+	o := DefaultOptions()
+	o.OOMBump, o.OOMStreakFactor, o.OOMStreakConstantLong = 1.2, 2, true
+	for _, tt := range []struct {
+		budget time.Duration
+		want   []float64 // after a kill at 2 GiB, then each at the last bump
+	}{
+		{12 * time.Hour, []float64{2.4, 4.8, 9.6, 19.2}},
+		{time.Hour, []float64{2.4, 4.8, 19.2, 19.2 * 8}},
+	} {
+		mem, oom := oomReplayAt(o, recommend.Config{UpdateInterval: tt.budget})
+		req := 2.0
+		for i := range tt.want {
+			oom(req * model.GiB)
+			if got := mem(); math.Abs(got-tt.want[i]*model.GiB) > 1 {
+				t.Fatalf("budget %v, after a kill at %.1f GiB: %.2f GiB, want %.1f", tt.budget, req, got/model.GiB, tt.want[i])
+			}
+			req = tt.want[i]
+		}
 	}
 }
 

@@ -64,7 +64,8 @@
 // above the kill's request x OOMBump when OOMToPlan (the container has needed
 // that before), else x OOMBump; kills within the hour at higher requests
 // multiply it by OOMStreakFactor, its square, its cube (by OOMStreakFactor
-// each time with OOMStreakConstant), and a crash loop at a
+// each time with OOMStreakConstant, or OOMStreakConstantLong at long
+// horizons), and a crash loop at a
 // request that does not move (held during warm-up) starts at the power
 // OOMLoopStreak (the square by default), at horizons of LongHorizon or more
 // their long-horizon values when set (the overshoot is then held for the
@@ -224,6 +225,13 @@ type Options struct {
 	// powers end a streak in fewer kills and overshoot the need by up to
 	// the last factor, 8 at the default: held for a whole update budget).
 	OOMStreakConstant bool `json:"oomStreakConstant,omitempty"`
+	// OOMStreakConstantLong makes a streak a geometric search at horizons
+	// of LongHorizon or more only (as OOMStreakConstant there): under a
+	// long budget the growing powers' overshoot is held for the whole
+	// budget (x 8 after a crash loop's bump, for 12 h), while each kill's
+	// increase passes the budget, so smaller steps cost a kill where the
+	// larger ones cost that overshoot.
+	OOMStreakConstantLong bool `json:"oomStreakConstantLong,omitempty"`
 	// MemoryWindows, when set, are the windows of the memory plans smart
 	// chooses from per container (MemoryWindow is then unused): each runs
 	// in the shadow and smart follows the one of least decayed cost

@@ -322,14 +322,14 @@ var CPUBudget = time.Hour
 // the CPU slack totals over 0.75 and the geometric mean of the per-workload
 // ratios (slack + 0.001 core-h): the acceptance asks for both below 1.
 func CPUObjective(t, b []sim.Result) float64 {
-	return familyMean(t, b, func(r *sim.Result) float64 { return r.CPU.AbsoluteSlackCoreHours }, nil)
+	return familyMean(t, b, 0.75, func(r *sim.Result) float64 { return r.CPU.AbsoluteSlackCoreHours }, nil)
 }
 
 // familyMean is the mean over the families of t (Result.Dataset) of the
-// larger of the ratio of slack(t) to slack(b) totals over 0.75 and the
+// larger of the ratio of slack(t) to slack(b) totals over bar and the
 // geometric mean of the per-workload ratios (slack + 0.001), plus
 // risk(family totals of t, of b, workloads) when risk is not nil.
-func familyMean(t, b []sim.Result, slack func(*sim.Result) float64, risk func(t, b *familyTotals, n int) float64) float64 {
+func familyMean(t, b []sim.Result, bar float64, slack func(*sim.Result) float64, risk func(t, b *familyTotals, n int) float64) float64 {
 	base := map[string]*sim.Result{}
 	for i := range b {
 		base[b[i].Workload] = &b[i]
@@ -367,9 +367,9 @@ func familyMean(t, b []sim.Result, slack func(*sim.Result) float64, risk func(t,
 	j := 0.0
 	for _, name := range order {
 		f := fams[name]
-		// The bars hold both: the ratio of totals at most 0.75 and the
+		// The bars hold both: the ratio of totals at most the bar and the
 		// geometric mean below 1, so the worse of the two counts.
-		j += math.Max(f.sum/math.Max(f.sumB, 1e-9)/0.75, math.Exp(f.l/float64(f.n)))
+		j += math.Max(f.sum/math.Max(f.sumB, 1e-9)/bar, math.Exp(f.l/float64(f.n)))
 		if risk != nil {
 			j += risk(&f.t, &f.b, f.n)
 		}
@@ -407,7 +407,8 @@ func hours(v float64) time.Duration { return time.Duration(v * float64(time.Hour
 // soon an OOM kill's bump may fall back, the escalation of kills in quick
 // succession and of a crash loop held at one request (warm-up), the same
 // two at long horizons (smart.LongHorizon: only the 12 h budget's runs
-// change), whether a streak is a geometric search (a constant factor), and
+// change), whether a streak is a geometric search (a constant factor) at
+// every horizon or at long ones only, and
 // whether a kill goes to the next plan's level. The price of an OOM kill the plans are chosen by is the
 // profile's, stated (smart.Options.OOMCosts), not trained: trained on
 // families whose vpa has few OOM kills it was 48 h, on others 3 h.
@@ -439,6 +440,12 @@ var memoryAxes = []memoryAxis{
 		}
 		return 0
 	}},
+	{"oomStreakConstantLong", []float64{0, 1}, func(o *smart.Options, v float64) { o.OOMStreakConstantLong = v != 0 }, func(o smart.Options) float64 {
+		if o.OOMStreakConstant || o.OOMStreakConstantLong {
+			return 1
+		}
+		return 0
+	}},
 	{"oomToPlan", []float64{1, 0}, func(o *smart.Options, v float64) { o.OOMToPlan = v != 0 }, func(o smart.Options) float64 {
 		if o.OOMToPlan {
 			return 1
@@ -450,7 +457,7 @@ var memoryAxes = []memoryAxis{
 // longAxes are the memory axes that only act at horizons of
 // smart.LongHorizon or more: a variant that differs from a scored one only
 // in them reuses its score at shorter budgets.
-var longAxes = map[string]bool{"oomStreakFactorLong": true, "oomLoopStreakLong": true}
+var longAxes = map[string]bool{"oomStreakFactorLong": true, "oomLoopStreakLong": true, "oomStreakConstantLong": true}
 
 // sweepMemory tunes start's memory parameters by coordinate descent (two
 // passes over memoryAxes; one with Quick, on the first two values of each
@@ -490,7 +497,7 @@ func sweepMemory(ctx context.Context, ws []sim.Workload, start smart.Options, o 
 				if err != nil {
 					return 0, err
 				}
-				v = MemoryObjective(res, bases[i])
+				v = MemoryObjective(res, bases[i], b)
 				scored[i][k] = v
 			}
 			j += v
@@ -555,21 +562,36 @@ func runs(ctx context.Context, ws []sim.Workload, newRec func(cfg recommend.Conf
 }
 
 // MemoryObjective scores a memory plan's results t against vpa's b on the
-// same workloads (lower is better) as the mean over the workloads' families
-// (Result.Dataset), so that each family counts alike, as in the acceptance
-// comparison. Per family: the larger of the ratio of the memory slack totals
-// over 0.75 and the geometric mean of the per-workload ratios (slack + 0.001
-// GiB-h), plus
-// ln(OOM kills / bound) above the bound 0.45 x vpa's + 0.1 per workload, and
-// ln(restarts / bound) above 1.15 x vpa's + 0.1 per workload: a margin under
-// the bars of half vpa's OOM kills and 1.25 x its restarts, smoothed where
-// vpa has few.
-func MemoryObjective(t, b []sim.Result) float64 {
-	return familyMean(t, b, func(r *sim.Result) float64 { return r.Memory.AbsoluteSlackGiBHours }, func(t, b *familyTotals, n int) float64 {
-		oomBound := 0.45*float64(b.ooms) + 0.1*float64(n)
+// same workloads at update budget budget (lower is better) as the mean over
+// the workloads' families (Result.Dataset), so that each family counts
+// alike, as in the acceptance comparison. Per family: the larger of the
+// ratio of the memory slack totals over the budget's bar (memoryBarsAt) and
+// the geometric mean of the per-workload ratios (slack + 0.001 GiB-h), plus
+// ln(OOM kills / bound) above the bound (the bar's share of vpa's, less a
+// margin of 0.05) + 0.1 per workload, and ln(restarts / bound) above 1.15 x
+// vpa's + 0.1 per workload: a margin under the bars of OOM kills and of
+// 1.25 x vpa's restarts, smoothed where vpa has few.
+func MemoryObjective(t, b []sim.Result, budget time.Duration) float64 {
+	bars := memoryBarsAt(budget)
+	return familyMean(t, b, bars.slack, func(r *sim.Result) float64 { return r.Memory.AbsoluteSlackGiBHours }, func(t, b *familyTotals, n int) float64 {
+		oomBound := (bars.ooms-0.05)*float64(b.ooms) + 0.1*float64(n)
 		rstBound := 1.15*float64(b.restarts) + 0.1*float64(n)
 		return math.Max(0, math.Log(float64(t.ooms)/oomBound)) + math.Max(0, math.Log(float64(t.restarts)/rstBound))
 	})
+}
+
+// memoryBars are the acceptance's bars on memory against vpa at an update
+// budget: the memory slack total and the OOM kills, as shares of vpa's.
+type memoryBars struct{ slack, ooms float64 }
+
+// memoryBarsAt returns the bars at budget: 0.75 and 0.5 up to an hour, 0.8
+// and 0.7 at 12 h and more (between the two, the 12 h ones from
+// smart.LongHorizon on, where smart's escalation of long horizons applies).
+func memoryBarsAt(budget time.Duration) memoryBars {
+	if budget >= smart.LongHorizon {
+		return memoryBars{slack: 0.8, ooms: 0.7}
+	}
+	return memoryBars{slack: 0.75, ooms: 0.5}
 }
 
 // fromParams builds the recommender of trained parameters.

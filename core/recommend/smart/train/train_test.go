@@ -115,7 +115,7 @@ func TestMemoryObjective(t *testing.T) {
 	const one = 1 / 0.75
 	// Against itself: ratios 1, and on a its 20 OOM kills are above the
 	// bound 0.45 x 20 + 0.2.
-	if got, want := MemoryObjective(vpa, vpa), (2*one+math.Log(20/9.2))/2; math.Abs(got-want) > 1e-9 {
+	if got, want := MemoryObjective(vpa, vpa, time.Hour), (2*one+math.Log(20/9.2))/2; math.Abs(got-want) > 1e-9 {
 		t.Fatalf("vpa against itself = %g, want %g", got, want)
 	}
 	for _, tt := range []struct {
@@ -134,9 +134,25 @@ func TestMemoryObjective(t *testing.T) {
 		// Restarts above 1.15 x vpa's + 0.1 per workload: 2.3 on a.
 		{"restarts above the bound", []sim.Result{res("a", "a1", 100, 4, 12), res("a", "a2", 100, 5, 11), res("b", "b1", 20000, 0, 1)}, (2*one + math.Log(23/11.7)) / 2},
 	} {
-		if got := MemoryObjective(tt.t, vpa); math.Abs(got-tt.want) > 1e-4 { // slack + 0.001 in the geometric mean
+		if got := MemoryObjective(tt.t, vpa, time.Hour); math.Abs(got-tt.want) > 1e-4 { // slack + 0.001 in the geometric mean
 			t.Errorf("%s: MemoryObjective = %.6f, want %.6f", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestMemoryObjectiveLongBudget: at a 12 h budget the bars are 0.8 of
+// vpa's memory slack and 0.7 of its OOM kills (the bound 0.65 x vpa's + 0.1
+// per workload), not the hourly 0.75 and 0.5.
+func TestMemoryObjectiveLongBudget(t *testing.T) {
+	vpa := []sim.Result{res("a", "a1", 100, 10, 5), res("a", "a2", 100, 10, 5)}
+	// 0.6 of the slack with 12 of vpa's 20 kills: within 12 h's bound 13.2,
+	// above the hour's 9.2.
+	half := []sim.Result{res("a", "a1", 60, 6, 5), res("a", "a2", 60, 6, 5)}
+	if got, want := MemoryObjective(half, vpa, 12*time.Hour), 0.6/0.8; math.Abs(got-want) > 1e-4 {
+		t.Errorf("at 12 h: %.6f, want %.6f", got, want)
+	}
+	if got, want := MemoryObjective(half, vpa, time.Hour), 0.6/0.75+math.Log(12/9.2); math.Abs(got-want) > 1e-4 {
+		t.Errorf("at 1 h: %.6f, want %.6f", got, want)
 	}
 }
 
