@@ -516,8 +516,11 @@ func smartChoices(m *modelfile.File) (string, error) {
 		loop = smart.DefaultOptions().OOMLoopStreak
 	}
 	constant := ""
-	if o.OOMStreakConstant {
+	switch {
+	case o.OOMStreakConstant:
 		constant = " at every kill"
+	case o.OOMStreakConstantLong:
+		constant = fmt.Sprintf(" (at every kill at budgets of %g h or more)", smart.LongHorizon.Hours())
 	}
 	long := ""
 	if o.OOMStreakFactorLong != 0 || o.OOMLoopStreakLong != 0 {

@@ -44,6 +44,16 @@ func TestSmartChoices(t *testing.T) {
 	if w := "250m), share calibration at rate 3 down to 1/16 of the weight, CPU plans in the shadow of the warm-up from 6 h; memory"; !strings.Contains(got, w) {
 		t.Errorf("share calibration: got\n%s\nwant it to contain %q", got, w)
 	}
+	o.OOMStreakConstant, o.OOMStreakConstantLong = false, true
+	if m, err = modelfile.New(smart.Name, 1, modelfile.TrainingSet{}, o); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = smartChoices(m); err != nil {
+		t.Fatal(err)
+	}
+	if w := "streak factor 2 (at every kill at budgets of 6 h or more) (a crash loop"; !strings.Contains(got, w) {
+		t.Errorf("geometric search at long budgets only: got\n%s\nwant it to contain %q", got, w)
+	}
 	m.Params = []byte(`{"memoryHysteresis": "x"}`)
 	if _, err := smartChoices(m); err == nil {
 		t.Error("parameters that are not smart's: no error")
