@@ -482,7 +482,8 @@ func (p *Recommender) cpuWeight() float64 {
 // sample that spanned dt (at most an hour counts: a gap in the metrics says
 // nothing about the risk) and was above the CPU target or not: up when
 // above, down when not, in the proportion that settles at the profile's
-// share above (CPUShareRate), never above the fleet's weight: a container
+// share above (CPUShareRate; with CPUShareBurst, only a plan's first
+// sample above counts), never above the fleet's weight: a container
 // whose usage is steadier than the fleet's is lent risk up to the stated
 // share, and one above it is left to the cap (CPUMaxShareFactor).
 func (p *Recommender) calibrateShare(dt time.Duration, above bool) {
@@ -493,7 +494,11 @@ func (p *Recommender) calibrateShare(dt time.Duration, above bool) {
 	a := p.prof.CPUShortfall
 	miss := 0.0
 	if above {
-		miss = 1
+		if p.opt.CPUShareBurst && p.missPlan.Equal(p.planEnd) {
+			// A burst: this plan's miss has been counted.
+			return
+		}
+		miss, p.missPlan = 1, p.planEnd
 	}
 	lim := math.Log(4)
 	if p.opt.CPUShareRange > 0 {

@@ -35,10 +35,11 @@ type Recommender struct {
 	fcNames              []string
 	models               []recommend.Recommender // recommenders whose CPU target is a forecaster's point
 	chosen               int
-	scale                float64 // decayed mean CPU usage (the unit of the CPU cost)
-	weight               float64 // the profile's weight of a sample with usage above the CPU request
-	shareAdj             float64 // log of the container's calibration of the weight (CPUShareRate)
-	cpuWeighed           bool    // the CPU target in force is a forecaster's level at the weight (not the day's peak)
+	scale                float64   // decayed mean CPU usage (the unit of the CPU cost)
+	weight               float64   // the profile's weight of a sample with usage above the CPU request
+	shareAdj             float64   // log of the container's calibration of the weight (CPUShareRate)
+	missPlan             time.Time // the end of the last plan a sample above counted for (CPUShareBurst)
+	cpuWeighed           bool      // the CPU target in force is a forecaster's level at the weight (not the day's peak)
 	planStart            time.Time
 	dayPeak              float64 // peak of the last day's bins at the last plan
 	weekPeak             float64 // peak of the CPU history (CPUDays) at the last plan

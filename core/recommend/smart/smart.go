@@ -178,6 +178,14 @@ type Options struct {
 	// the multiplier below at 1/CPUShareRange (0: 1/4).
 	CPUShareRate  float64 `json:"cpuShareRate,omitempty"`
 	CPUShareRange float64 `json:"cpuShareRange,omitempty"`
+	// CPUShareBurst counts a run of samples above the target within one
+	// plan (PlanEvery) as one for the calibration: misses come in bursts
+	// (a step or a spike lasts several samples), and each would raise the
+	// multiplier by CPUShareRate x the sample's span x (1 - shortfall) /
+	// shortfall (0.68 at rate 3 for 5 min at 1.5 %), so a bursty container
+	// sat at the fleet's weight whatever its share over the days. The
+	// per-container cap (CPUMaxShareFactor) still bounds its share.
+	CPUShareBurst bool `json:"cpuShareBurst,omitempty"`
 	// CPUPeakCap, when positive, caps the CPU target (and upper) at this
 	// multiple of the peak of the CPU history (CPUDays): a request above
 	// the most the container has used serves nothing (0: no cap).
