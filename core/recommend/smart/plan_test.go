@@ -541,7 +541,7 @@ func TestCalibrateShare(t *testing.T) {
 // sample above counts again, and samples below count as before.
 func TestCalibrateShareBurst(t *testing.T) {
 	o := DefaultOptions()
-	o.CPUShareRate, o.CPUShareBurst = 3, true
+	o.CPUShareRate, o.CPUShareRange, o.CPUShareBurst = 3, 256, true
 	r, err := New(o, recommend.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -549,26 +549,26 @@ func TestCalibrateShareBurst(t *testing.T) {
 	a := r.prof.CPUShortfall
 	up := 3 * (5 * time.Minute).Hours() / 24 * (1 - a) / a
 	down := 3 * (5 * time.Minute).Hours() / 24
-	r.shareAdj, r.planEnd = -3, time.Unix(3600, 0)
+	r.shareAdj, r.planEnd = -5, time.Unix(3600, 0)
 	for range 6 {
 		r.calibrateShare(5*time.Minute, true)
 	}
-	if want := -3 + up; math.Abs(r.shareAdj-want) > 1e-12 {
+	if want := -5 + up; math.Abs(r.shareAdj-want) > 1e-12 {
 		t.Errorf("after 6 samples above in one plan: %.6f, want %.6f (one counted)", r.shareAdj, want)
 	}
 	r.calibrateShare(5*time.Minute, false)
 	r.planEnd = r.planEnd.Add(time.Hour)
 	r.calibrateShare(5*time.Minute, true)
-	if want := -3 + 2*up - down; math.Abs(r.shareAdj-want) > 1e-12 {
+	if want := -5 + 2*up - down; math.Abs(r.shareAdj-want) > 1e-12 {
 		t.Errorf("after a sample below and one above in the next plan: %.6f, want %.6f", r.shareAdj, want)
 	}
 	o.CPUShareBurst = false
 	r, _ = New(o, recommend.Config{})
-	r.shareAdj = -3
+	r.shareAdj = -5
 	for range 6 {
 		r.calibrateShare(5*time.Minute, true)
 	}
-	if want := -3 + 6*up; math.Abs(r.shareAdj-want) > 1e-12 {
+	if want := -5 + 6*up; math.Abs(r.shareAdj-want) > 1e-12 {
 		t.Errorf("without CPUShareBurst, after 6 samples above: %.6f, want %.6f (each counted)", r.shareAdj, want)
 	}
 }
