@@ -229,20 +229,21 @@ type cpuVariant struct {
 // best options so far: the online calibration of the weight
 // (smart.Options.CPUShareRate, at a rate that reaches its bound in about
 // three days or one, lending risk down to a quarter or a sixteenth of the
-// fleet's weight; then at rate 3 counting a burst above once per plan,
-// CPUShareBurst, down to an eighth or a quarter), and planning in the shadow
-// of the last 18 h of the warm-up (CPUShadowFrom).
+// fleet's weight), planning in the shadow of the last 18 h of the warm-up
+// (CPUShadowFrom), then the calibration at rate 3 counting a burst above
+// once per plan (CPUShareBurst), down to an eighth or a quarter: a
+// refinement, tried on everything else kept.
 var cpuVariants = []cpuVariant{
 	{"share calibration at rate 1 down to 1/16", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 1, 16 }},
 	{"share calibration at rate 3 down to 1/4", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 3, 4 }},
 	{"share calibration at rate 3 down to 1/16", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 3, 16 }},
+	{"shadow plans from 6 h of warm-up", func(o *smart.Options) { o.CPUShadowFrom = 6 * time.Hour }},
 	{"share calibration at rate 3 down to 1/8, a burst above counted once per plan", func(o *smart.Options) {
 		o.CPUShareRate, o.CPUShareRange, o.CPUShareBurst = 3, 8, true
 	}},
 	{"share calibration at rate 3 down to 1/4, a burst above counted once per plan", func(o *smart.Options) {
 		o.CPUShareRate, o.CPUShareRange, o.CPUShareBurst = 3, 4, true
 	}},
-	{"shadow plans from 6 h of warm-up", func(o *smart.Options) { o.CPUShadowFrom = 6 * time.Hour }},
 }
 
 // cpuVariantWeights returns start with variant v and each profile's weight
