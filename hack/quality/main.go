@@ -540,6 +540,9 @@ func smartChoices(m *modelfile.File) (string, error) {
 			r = 4
 		}
 		cal = fmt.Sprintf(", share calibration at rate %g down to 1/%g of the weight", o.CPUShareRate, r)
+		if o.CPUShareBurst {
+			cal += " (a burst above counted once per plan)"
+		}
 	}
 	if o.CPUShadowFrom > 0 {
 		cal += fmt.Sprintf(", CPU plans in the shadow of the warm-up from %g h", o.CPUShadowFrom.Hours())

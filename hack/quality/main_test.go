@@ -44,7 +44,7 @@ func TestSmartChoices(t *testing.T) {
 	if w := "250m), share calibration at rate 3 down to 1/16 of the weight, CPU plans in the shadow of the warm-up from 6 h; memory"; !strings.Contains(got, w) {
 		t.Errorf("share calibration: got\n%s\nwant it to contain %q", got, w)
 	}
-	o.OOMStreakConstant, o.OOMStreakConstantLong = false, true
+	o.OOMStreakConstant, o.OOMStreakConstantLong, o.CPUShareBurst = false, true, true
 	if m, err = modelfile.New(smart.Name, 1, modelfile.TrainingSet{}, o); err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +53,9 @@ func TestSmartChoices(t *testing.T) {
 	}
 	if w := "streak factor 2 (at every kill at budgets of 6 h or more) (a crash loop"; !strings.Contains(got, w) {
 		t.Errorf("geometric search at long budgets only: got\n%s\nwant it to contain %q", got, w)
+	}
+	if w := "down to 1/16 of the weight (a burst above counted once per plan), CPU plans"; !strings.Contains(got, w) {
+		t.Errorf("burst-counted calibration: got\n%s\nwant it to contain %q", got, w)
 	}
 	m.Params = []byte(`{"memoryHysteresis": "x"}`)
 	if _, err := smartChoices(m); err == nil {
