@@ -26,7 +26,8 @@
 // conformal inference): a container whose share above the target stays
 // below the profile's is lent risk, its weight lowered down to
 // 1/CPUShareRange of the fleet's, so that the stated share holds on
-// containers (and fleets) steadier than the training fleet.
+// containers (and fleets) steadier than the training fleet; with
+// CPUShareBurst a run of samples above within one plan counts once.
 // With CPUShadowFrom, the forecasters plan and score in the shadow of the
 // warm-up from that much history on, so that their costs are ready when it
 // ends.
