@@ -275,6 +275,17 @@ if [[ -z ${SMARTVPA_NO_SEED:-} ]]; then
 			kc -n "$DEMO_NAMESPACE" rollout status "$w" --timeout=90s >/dev/null ||
 				die "$w in namespace $DEMO_NAMESPACE did not become ready; kubectl -n $DEMO_NAMESPACE describe $w"
 		done
+		# The CronJob's first run comes at the next 10-minute mark, after the history backfill
+		# below: start one now, named as the CronJob controller names its Jobs (report-<minute>),
+		# so that its pod is backfilled too and every demo container has history from the start.
+		job=report-$(($(date +%s) / 60))
+		kc -n "$DEMO_NAMESPACE" create job "$job" --from=cronjob/report >/dev/null ||
+			die "could not start a first run of cronjob/report in namespace $DEMO_NAMESPACE"
+		for i in $(seq 1 60); do
+			[[ -n $(kc -n "$DEMO_NAMESPACE" get pods -l "job-name=$job" --field-selector=status.phase=Running -o name 2>/dev/null) ]] && break
+			[[ $i == 60 ]] && die "the first run of cronjob/report ($job) did not start; kubectl -n $DEMO_NAMESPACE describe job $job"
+			sleep 1
+		done
 	fi
 	log "demo workloads applied ($((SECONDS - START)) s)"
 fi
