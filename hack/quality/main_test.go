@@ -32,13 +32,13 @@ func TestSmartChoices(t *testing.T) {
 		}
 		return got, m
 	}
-	got, m := choices(o)
+	got, _ := choices(o)
 	want := "smart's sweep chose: CPU weights 256 / 45.25 / 2.83 (reliability / balanced / savings), size power 0.25 (a container below 250m weighed as one of 250m), no share calibration; memory: 0.95 quantile of the hourly peaks, hysteresis 1, 96 h between decreases, a decrease to at least 0.35 x the target, a bump falls back 2 h after the last kill, streak factor 2 (a crash loop at one request: its power 3), kill to the next plan yes."
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 	o.OOMLoopStreakLong, o.OOMStreakConstant, o.CPUShareRate, o.CPUShareRange, o.CPUShadowFrom = 2, true, 3, 16, 6*time.Hour
-	got, m = choices(o)
+	got, _ = choices(o)
 	if w := "streak factor 2 at every kill (a crash loop at one request: its power 3) (at budgets of 6 h or more: 2, power 2), kill"; !strings.Contains(got, w) {
 		t.Errorf("long-horizon escalation: got\n%s\nwant it to contain %q", got, w)
 	}
@@ -46,7 +46,7 @@ func TestSmartChoices(t *testing.T) {
 		t.Errorf("share calibration: got\n%s\nwant it to contain %q", got, w)
 	}
 	o.OOMStreakConstant, o.OOMStreakConstantLong, o.CPUShareBurst = false, true, true
-	got, m = choices(o)
+	got, m := choices(o)
 	if w := "streak factor 2 (at every kill at budgets of 6 h or more) (a crash loop"; !strings.Contains(got, w) {
 		t.Errorf("geometric search at long budgets only: got\n%s\nwant it to contain %q", got, w)
 	}
