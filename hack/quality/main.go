@@ -543,6 +543,9 @@ func smartChoices(m *modelfile.File) (string, error) {
 		if o.CPUShareBurst {
 			cal += " (a burst above counted once per plan)"
 		}
+		if o.CPUShareCeiling > 1 {
+			cal += fmt.Sprintf(" and up to %g x it while a container's share above is over the profile's", o.CPUShareCeiling)
+		}
 	}
 	if o.CPUShadowFrom > 0 {
 		cal += fmt.Sprintf(", CPU plans in the shadow of the warm-up from %g h", o.CPUShadowFrom.Hours())

@@ -19,6 +19,7 @@ func TestSmartChoices(t *testing.T) {
 	o.CPUWeightSizeExponent, o.CPUWeightSizeFloor, o.MemoryQuantile, o.MemoryHysteresis = 0.25, 250, 0.95, 1
 	o.MemoryDecreaseGap, o.OOMStreakFactor, o.OOMToPlan = 96*time.Hour, 2, true
 	o.MemoryDecreaseStep, o.OOMTrimHold, o.OOMLoopStreak = 0.35, 2*time.Hour, 3
+	o.CPUShareCeiling = 0 // calibration down only, until the case that sets it
 	// choices states o's choices, and returns the model file too.
 	choices := func(o smart.Options) (string, *modelfile.File) {
 		t.Helper()
@@ -52,6 +53,11 @@ func TestSmartChoices(t *testing.T) {
 	}
 	if w := "down to 1/16 of the weight (a burst above counted once per plan), CPU plans"; !strings.Contains(got, w) {
 		t.Errorf("burst-counted calibration: got\n%s\nwant it to contain %q", got, w)
+	}
+	o.CPUShareCeiling = 4
+	got, m = choices(o)
+	if w := "(a burst above counted once per plan) and up to 4 x it while a container's share above is over the profile's, CPU plans"; !strings.Contains(got, w) {
+		t.Errorf("calibration with a ceiling: got\n%s\nwant it to contain %q", got, w)
 	}
 	m.Params = []byte(`{"memoryHysteresis": "x"}`)
 	if _, err := smartChoices(m); err == nil {

@@ -483,9 +483,10 @@ func (p *Recommender) cpuWeight() float64 {
 // nothing about the risk) and was above the CPU target or not: up when
 // above, down when not, in the proportion that settles at the profile's
 // share above (CPUShareRate; with CPUShareBurst, only a plan's first
-// sample above counts), never above the fleet's weight: a container
-// whose usage is steadier than the fleet's is lent risk up to the stated
-// share, and one above it is left to the cap (CPUMaxShareFactor).
+// sample above counts), never above the fleet's weight (CPUShareCeiling
+// times it, when set): a container whose usage is steadier than the
+// fleet's is lent risk up to the stated share, and one above it is left to
+// the cap (CPUMaxShareFactor), or its weight raised up to the ceiling.
 func (p *Recommender) calibrateShare(dt time.Duration, above bool) {
 	r := p.opt.CPUShareRate
 	if r <= 0 || dt <= 0 {
@@ -504,8 +505,12 @@ func (p *Recommender) calibrateShare(dt time.Duration, above bool) {
 	if p.opt.CPUShareRange > 0 {
 		lim = math.Log(p.opt.CPUShareRange)
 	}
+	up := 0.0
+	if c := p.opt.CPUShareCeiling; c > 1 {
+		up = math.Log(c)
+	}
 	days := min(dt, time.Hour).Hours() / 24
-	p.shareAdj = math.Max(-lim, math.Min(0, p.shareAdj+r*days*(miss-a)/a))
+	p.shareAdj = math.Max(-lim, math.Min(up, p.shareAdj+r*days*(miss-a)/a))
 }
 
 // capCPU caps a CPU target at CPUPeakCap times the peak of the CPU history:

@@ -32,6 +32,7 @@ func TestModelFileRangeChecked(t *testing.T) {
 		{"long crash loop power 4", func(o *Options) { o.OOMLoopStreakLong = 4 }, "params.oomLoopStreakLong is 4, want 1 to 3"},
 		{"long streak factor 1", func(o *Options) { o.OOMStreakFactorLong = 1 }, "params.oomStreakFactorLong is 1, want a number from 1.01 to 10"},
 		{"negative size floor", func(o *Options) { o.CPUWeightSizeFloor = -1 }, "params.cpuWeightSizeFloor is -1, want a number from 0 to 1e+06"},
+		{"share ceiling below 1", func(o *Options) { o.CPUShareCeiling = 0.5 }, "params.cpuShareCeiling is 0.5, want a number from 1 to 1000"},
 		{"negative gap", func(o *Options) { o.MemoryDecreaseGap = -time.Hour }, "params.memoryDecreaseGap is -1h0m0s (-3600000000000 ns), want 0s to 8760h0m0s"},
 	}
 	for _, tt := range tests {

@@ -487,8 +487,11 @@ func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 		SampleCount: float64(p.peaks.peaks.Len()), HistorySpan: span, Confidence: span.Hours() / 24,
 		Margin: math.Exp(p.logMargin), CapsApplied: policyCaps(rec, p.cfg.Policy, model.Memory)}
 	calibration := ""
-	if p.shareAdj < 0 {
+	switch {
+	case p.shareAdj < 0:
 		calibration = fmt.Sprintf(" (the fleet's weight x %.2f: risk lent while this container's share above stays below the profile's)", math.Exp(p.shareAdj))
+	case p.shareAdj > 0:
+		calibration = fmt.Sprintf(" (the fleet's weight x %.2f: raised while this container's share above stays over the profile's)", math.Exp(p.shareAdj))
 	}
 	ex.Notes = append(ex.Notes,
 		fmt.Sprintf("profile %s: CPU above the request about %.1f %% of the time over a fleet (at most %.1f %% for any container); an OOM kill weighs as much as %g hours of the container's whole memory held idle", p.prof.Name, 100*a, 100*a*p.opt.CPUMaxShareFactor, p.opt.OOMCosts[p.prof.Name]),

@@ -572,3 +572,32 @@ func TestCalibrateShareBurst(t *testing.T) {
 		t.Errorf("without CPUShareBurst, after 6 samples above: %.6f, want %.6f (each counted)", r.shareAdj, want)
 	}
 }
+
+// TestCalibrateShareCeiling: with CPUShareCeiling, a container above the
+// profile's share has its weight raised, up to the ceiling times the
+// fleet's, and a later run below brings it back down past the fleet's.
+func TestCalibrateShareCeiling(t *testing.T) {
+	o := DefaultOptions()
+	o.CPUShareRate, o.CPUShareRange, o.CPUShareCeiling = 3, 8, 4
+	r, err := New(o, recommend.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := r.prof.CPUShortfall
+	r.calibrateShare(5*time.Minute, true)
+	if want := 3 * (5 * time.Minute).Hours() / 24 * (1 - a) / a; math.Abs(r.shareAdj-want) > 1e-12 {
+		t.Errorf("after 5 min above: %.6f, want %.6f (raised)", r.shareAdj, want)
+	}
+	for range 100 {
+		r.calibrateShare(time.Hour, true)
+	}
+	if got := math.Exp(r.shareAdj); math.Abs(got-4) > 1e-9 {
+		t.Errorf("after 100 h above: multiplier %.4f, want 4 (the ceiling)", got)
+	}
+	for range 24 * 30 {
+		r.calibrateShare(time.Hour, false)
+	}
+	if got := math.Exp(r.shareAdj); math.Abs(got-1.0/8) > 1e-9 {
+		t.Errorf("after 30 days below: multiplier %.4f, want 1/8 (the range)", got)
+	}
+}

@@ -175,7 +175,8 @@ type Options struct {
 	// slack on the training fleet, and leaves a container whose usage is
 	// steadier than the fleet's (or a fleet of them) far below the stated
 	// share; the calibration lends it risk up to that share, and a
-	// container above it is left to CPUMaxShareFactor. CPUShareRange bounds
+	// container above it is left to CPUMaxShareFactor (or, with
+	// CPUShareCeiling, is calibrated up too). CPUShareRange bounds
 	// the multiplier below at 1/CPUShareRange (0: 1/4).
 	CPUShareRate  float64 `json:"cpuShareRate,omitempty"`
 	CPUShareRange float64 `json:"cpuShareRange,omitempty"`
@@ -187,6 +188,16 @@ type Options struct {
 	// sat at the fleet's weight whatever its share over the days. The
 	// per-container cap (CPUMaxShareFactor) still bounds its share.
 	CPUShareBurst bool `json:"cpuShareBurst,omitempty"`
+	// CPUShareCeiling, above 1, lets the calibration raise a container's
+	// weight too, up to CPUShareCeiling x the fleet's, while its share
+	// above stays over the profile's: the weight is trained on one fleet,
+	// and on a fleet riskier than that one (burstier series) the stated
+	// share would not hold with the calibration only lending risk (0 or
+	// 1: it only lowers the weight). Stated (4), not swept: on the training
+	// fleet the weight is fit to, raising costs slack and the sweep would
+	// drop it; across families (leave one family out) it brought the share
+	// of a family its weight was not trained on towards the profile's.
+	CPUShareCeiling float64 `json:"cpuShareCeiling,omitempty"`
 	// CPUPeakCap, when positive, caps the CPU target (and upper) at this
 	// multiple of the peak of the CPU history (CPUDays): a request above
 	// the most the container has used serves nothing (0: no cap).
@@ -293,6 +304,7 @@ func DefaultOptions() Options {
 		CPULowBand:         0.02,
 		OverrunWeights:     map[string]float64{"reliability": 256, "balanced": 64, "savings": 4},
 		CPUMaxShareFactor:  3,
+		CPUShareCeiling:    4,
 		CPUPeakCap:         1.1,
 		MemoryDays:         8,
 		MemoryWindow:       24 * time.Hour,
@@ -391,6 +403,9 @@ func (o Options) Check(c *modelfile.Checker) {
 	c.Float("cpuShareRate", o.CPUShareRate, 0, 100)
 	if o.CPUShareRange != 0 {
 		c.Float("cpuShareRange", o.CPUShareRange, 1, 1000)
+	}
+	if o.CPUShareCeiling != 0 {
+		c.Float("cpuShareCeiling", o.CPUShareCeiling, 1, 1000)
 	}
 	if o.CPUPeakCap != 0 {
 		c.Float("cpuPeakCap", o.CPUPeakCap, 1, 100)

@@ -232,7 +232,8 @@ type cpuVariant struct {
 // fleet's weight), planning in the shadow of the last 18 h of the warm-up
 // (CPUShadowFrom), then the calibration at rate 3 counting a burst above
 // once per plan (CPUShareBurst), down to an eighth or a quarter: a
-// refinement, tried on everything else kept.
+// refinement, tried on everything else kept. Each calibrates up as well,
+// to smart.DefaultOptions' CPUShareCeiling (stated, not swept: see there).
 var cpuVariants = []cpuVariant{
 	{"share calibration at rate 1 down to 1/16", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 1, 16 }},
 	{"share calibration at rate 3 down to 1/4", func(o *smart.Options) { o.CPUShareRate, o.CPUShareRange = 3, 4 }},
