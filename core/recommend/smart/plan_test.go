@@ -408,13 +408,15 @@ func TestCPUWeightSizeFloor(t *testing.T) {
 // too high for it (its share above stays well below the profile's),
 // calibration lowers the container's weight, at most to 1/CPUShareRange of
 // it, so that its share rises towards the stated one and its target falls;
-// with a weight too low (share above the stated one) it never raises the
-// weight, which is the cap's job.
+// with a weight too low (share above the stated one) it raises the weight,
+// at most to CPUShareCeiling x it, and the share falls (without a ceiling
+// it never raises it, which is then the cap's job).
 func TestShareCalibrationLendsRisk(t *testing.T) {
+	ceiling := DefaultOptions().CPUShareCeiling
 	run := func(weight, rate float64) (share, target, adj float64) {
 		o := DefaultOptions()
 		o.OverrunWeights = map[string]float64{"reliability": weight, "balanced": weight, "savings": weight}
-		o.CPUShareRate, o.CPUShareRange = rate, 16
+		o.CPUShareRate, o.CPUShareRange, o.CPUShareCeiling = rate, 16, ceiling
 		r, err := New(o, recommend.Config{})
 		if err != nil {
 			t.Fatal(err)
@@ -436,8 +438,13 @@ func TestShareCalibrationLendsRisk(t *testing.T) {
 	}
 	s3, _, _ := run(8, 0)
 	s2, _, adj := run(8, 3)
-	if s3 <= a || s2 < s3 || adj > 0 {
-		t.Errorf("weight 8: share above %.2f %% (uncalibrated %.2f %%), multiplier %.4f: want a share above the profile's %.1f %% and the weight not raised", 100*s2, 100*s3, math.Exp(adj), 100*a)
+	if s3 <= a || s2 >= s3 || adj <= 0 || adj > math.Log(4)+1e-12 {
+		t.Errorf("weight 8: share above %.2f %% (uncalibrated %.2f %%), multiplier %.4f: want the profile's %.1f %% exceeded uncalibrated, and the weight raised (at most 4 x) to a lower share", 100*s2, 100*s3, math.Exp(adj), 100*a)
+	}
+	ceiling = 0 // calibrating down only: the weight is left as it is
+	s4, _, adj := run(8, 3)
+	if s4 < s3 || adj > 0 {
+		t.Errorf("weight 8, no ceiling: share above %.2f %% (uncalibrated %.2f %%), multiplier %.4f: want the weight not raised", 100*s4, 100*s3, math.Exp(adj))
 	}
 }
 
@@ -497,10 +504,10 @@ func TestShadowPlansDuringWarmup(t *testing.T) {
 // shortfall 1.5 %): a sample above the target raises the log multiplier by
 // rate x days x (1 - a) / a, one below lowers it by rate x days;
 // a span counts at most an hour, none counts nothing; the multiplier stays
-// in [1/CPUShareRange, 1] (1/4 when unset).
+// in [1/CPUShareRange, 1] (1/4 when unset) without CPUShareCeiling.
 func TestCalibrateShare(t *testing.T) {
 	o := DefaultOptions()
-	o.CPUShareRate = 3
+	o.CPUShareRate, o.CPUShareCeiling = 3, 0
 	r, err := New(o, recommend.Config{})
 	if err != nil {
 		t.Fatal(err)
