@@ -55,7 +55,7 @@ func TestSmartChoices(t *testing.T) {
 		t.Errorf("burst-counted calibration: got\n%s\nwant it to contain %q", got, w)
 	}
 	o.CPUShareCeiling = 4
-	got, m = choices(o)
+	got, _ = choices(o)
 	if w := "(a burst above counted once per plan) and up to 4 x it while a container's share above is over the profile's, CPU plans"; !strings.Contains(got, w) {
 		t.Errorf("calibration with a ceiling: got\n%s\nwant it to contain %q", got, w)
 	}
