@@ -26,8 +26,11 @@
 // conformal inference): a container whose share above the target stays
 // below the profile's is lent risk, its weight lowered down to
 // 1/CPUShareRange of the fleet's, so that the stated share holds on
-// containers (and fleets) steadier than the training fleet; with
-// CPUShareBurst a run of samples above within one plan counts once.
+// containers (and fleets) steadier than the training fleet, and with
+// CPUShareCeiling one whose share stays above the profile's has it raised,
+// up to that many times the fleet's (a fleet riskier than the training
+// one); with CPUShareBurst a run of samples above within one plan counts
+// once.
 // With CPUShadowFrom, the forecasters plan and score in the shadow of the
 // warm-up from that much history on, so that their costs are ready when it
 // ends.
@@ -170,8 +173,8 @@ type Options struct {
 	// multiplier moves by CPUShareRate x (the sample's span in days, at
 	// most an hour's) x (above - shortfall) / shortfall, where above is 1
 	// when the usage was above that target, so that it settles where the
-	// container's share above is the profile's. It only lowers the
-	// weight: one weight for a fleet spends the risk where it saves most
+	// container's share above is the profile's. Without CPUShareCeiling it
+	// only lowers the weight: one weight for a fleet spends the risk where it saves most
 	// slack on the training fleet, and leaves a container whose usage is
 	// steadier than the fleet's (or a fleet of them) far below the stated
 	// share; the calibration lends it risk up to that share, and a
