@@ -501,16 +501,8 @@ func (p *Recommender) calibrateShare(dt time.Duration, above bool) {
 		}
 		miss, p.missPlan = 1, p.planEnd
 	}
-	lim := math.Log(4)
-	if p.opt.CPUShareRange > 0 {
-		lim = math.Log(p.opt.CPUShareRange)
-	}
-	up := 0.0
-	if c := p.opt.CPUShareCeiling; c > 1 {
-		up = math.Log(c)
-	}
 	days := min(dt, time.Hour).Hours() / 24
-	p.shareAdj = math.Max(-lim, math.Min(up, p.shareAdj+r*days*(miss-a)/a))
+	p.shareAdj = math.Max(p.shareLo, math.Min(p.shareHi, p.shareAdj+r*days*(miss-a)/a))
 }
 
 // capCPU caps a CPU target at CPUPeakCap times the peak of the CPU history:

@@ -38,6 +38,7 @@ type Recommender struct {
 	scale                float64   // decayed mean CPU usage (the unit of the CPU cost)
 	weight               float64   // the profile's weight of a sample with usage above the CPU request
 	shareAdj             float64   // log of the container's calibration of the weight (CPUShareRate)
+	shareLo, shareHi     float64   // shareAdj's bounds: -log CPUShareRange (1/4 unset), log CPUShareCeiling (0 unset)
 	missPlan             time.Time // the end of the last plan a sample above counted for (CPUShareBurst)
 	cpuWeighed           bool      // the CPU target in force is a forecaster's level at the weight (not the day's peak)
 	planStart            time.Time
@@ -124,6 +125,13 @@ func New(o Options, cfg recommend.Config) (*Recommender, error) {
 	p := &Recommender{opt: o, prof: prof, cfg: cfg}
 	p.hor = hor
 	p.weight = o.OverrunWeights[p.prof.Name]
+	p.shareLo = -math.Log(4)
+	if o.CPUShareRange > 0 {
+		p.shareLo = -math.Log(o.CPUShareRange)
+	}
+	if o.CPUShareCeiling > 1 {
+		p.shareHi = math.Log(o.CPUShareCeiling)
+	}
 	p.bins = newCPUBins(o.CPUDays)
 	p.logMargin = math.Log(p.prof.MemoryMargin)
 	p.fc = make([]forecaster, numForecasters, numForecasters+len(o.Candidates))
