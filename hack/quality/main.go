@@ -420,7 +420,9 @@ func scoreboard(b *bytes.Buffer, in input, folds []fold, recs []string, seed int
 		}
 		sets = append(sets, st)
 	}
-	barTables(b, append(sets, pooled), recs, "###", seed)
+	sets = append(sets, pooled)
+	barTables(b, sets, recs, "###", seed)
+	riskMatched(b, sets, recs, seed)
 }
 
 // hasBarBudgets reports whether the budgets of the bars (1h, 12h) were

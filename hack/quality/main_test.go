@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,5 +112,38 @@ func TestValidationPaths(t *testing.T) {
 	empty := t.TempDir()
 	if _, _, err := validationPaths(input{dir: dir, families: in.families, models: empty}); err == nil {
 		t.Error("no model files: no error")
+	}
+}
+
+// TestAtRisk: the profiles' line is read log-log between the two profiles
+// that bracket the risk, in any order, and not outside them.
+func TestAtRisk(t *testing.T) {
+	pts := []riskPoint{{0.03, 0.4}, {0.005, 1.6}, {0.015, 0.8}}
+	for _, tt := range []struct {
+		r, want float64
+		ok      bool
+	}{
+		{0.015, 0.8, true},
+		{0.005, 1.6, true},
+		{math.Sqrt(0.015 * 0.03), math.Sqrt(0.8 * 0.4), true}, // the log-log midpoint
+		{0.01, 0, true}, // checked below: between 0.8 and 1.6
+		{0.004, 0, false},
+		{0.05, 0, false},
+		{0, 0, false},
+	} {
+		got, ok := atRisk(pts, tt.r)
+		if ok != tt.ok {
+			t.Errorf("risk %g: ok %v, want %v", tt.r, ok, tt.ok)
+			continue
+		}
+		if tt.want > 0 && math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("risk %g: slack %g, want %g", tt.r, got, tt.want)
+		}
+		if tt.r == 0.01 && !(got > 0.8 && got < 1.6) {
+			t.Errorf("risk 0.01: slack %g, want between the bracketing profiles' 0.8 and 1.6", got)
+		}
+	}
+	if got := riskRange(pts, func(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }); got != "outside (profiles 0.5 % to 3.0 %)" {
+		t.Errorf("range: %q", got)
 	}
 }
