@@ -422,7 +422,7 @@ func scoreboard(b *bytes.Buffer, in input, folds []fold, recs []string, seed int
 	}
 	sets = append(sets, pooled)
 	barTables(b, sets, recs, "###", seed)
-	riskMatched(b, sets, recs, seed)
+	riskMatched(b, sets, recs, seed, false)
 }
 
 // hasBarBudgets reports whether the budgets of the bars (1h, 12h) were

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
 	"github.com/smartvpa/smartvpa/core/recommend/smart"
+	"github.com/smartvpa/smartvpa/core/sim"
 )
 
 // TestSmartChoices: the report states what smart's sweep chose in a fold.
@@ -145,5 +147,51 @@ func TestAtRisk(t *testing.T) {
 	}
 	if got := riskRange(pts, func(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }); got != "outside (profiles 0.5 % to 3.0 %)" {
 		t.Errorf("range: %q", got)
+	}
+}
+
+// TestRiskMatched: the table reads the profiles' line at vpa's CPU share
+// and OOM kills, and says "outside" where no two profiles bracket them.
+func TestRiskMatched(t *testing.T) {
+	// One workload: vpa at a 2 % share, 100 core-h, 10 kills (ratio of
+	// totals with counts + 1: (k + 1) / 11), 100 GiB-h.
+	res := func(rec string, share, cpu float64, kills int, mem float64) sim.Result {
+		r := sim.Result{Workload: "w", Recommender: rec, Dataset: "d"}
+		r.Samples, r.Hours = 100, 100
+		r.CPU.OverRequestShare, r.CPU.AbsoluteSlackCoreHours = share, cpu
+		r.Memory.OOMs, r.Memory.AbsoluteSlackGiBHours = kills, mem
+		return r
+	}
+	results := []sim.Result{
+		res("vpa", 0.02, 100, 10, 100),
+		res("smart:reliability", 0.005, 120, 1, 150),
+		res("smart", 0.01, 80, 4, 110),
+		res("smart:savings", 0.04, 40, 21, 70),
+	}
+	recs := []string{"vpa", "smart", "smart:reliability", "smart:savings"}
+	set := barSet{name: "fam", results: map[string][]sim.Result{"1h": results, "12h": results}}
+	var b bytes.Buffer
+	riskMatched(&b, []barSet{set}, recs, 1, false)
+	// CPU at 2 %: the log-log midpoint of 80 and 40 (1 % and 4 %): 56.57;
+	// memory at kill ratio 1: between smart's 5/11 and savings' 22/11.
+	cpu := math.Sqrt(0.8 * 0.4)
+	lk, hk := math.Log(5.0/11), math.Log(22.0/11)
+	mem := math.Exp(math.Log(1.1) + (0-lk)/(hk-lk)*(math.Log(0.7)-math.Log(1.1)))
+	want := fmt.Sprintf("| fam | 2.00 %% | %.2f | %.2f | 2.00 %% | %.2f | %.2f |", cpu, mem, cpu, mem)
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("got\n%s\nwant the row\n%s", b.String(), want)
+	}
+	if !strings.Contains(b.String(), "state different risks") {
+		t.Error("the first table does not explain its reading")
+	}
+	// vpa's share above every profile's: outside, with their range.
+	results[0].CPU.OverRequestShare = 0.05
+	b.Reset()
+	riskMatched(&b, []barSet{set}, recs, 1, true)
+	if w := "| fam | 5.00 % | outside (profiles 0.50 % to 4.00 %) |"; !strings.Contains(b.String(), w) {
+		t.Errorf("got\n%s\nwant the row to start\n%s", b.String(), w)
+	}
+	if strings.Contains(b.String(), "state different risks") {
+		t.Error("the second table explains its reading again")
 	}
 }

@@ -64,7 +64,8 @@ func riskRange(pts []riskPoint, format func(float64) string) string {
 // profiles differ only in the risk they state, so the line is what smart
 // trades between slack and risk; read at vpa's risk, it says whether smart
 // wastes less than vpa at no more risk whichever profile is the default.
-func riskMatched(b *bytes.Buffer, sets []barSet, recs []string, seed int64) {
+// With again, the reading is not explained a second time.
+func riskMatched(b *bytes.Buffer, sets []barSet, recs []string, seed int64, again bool) {
 	var profiles []string
 	for _, r := range recs {
 		if r == "smart" || strings.HasPrefix(r, "smart:") {
@@ -76,11 +77,11 @@ func riskMatched(b *bytes.Buffer, sets []barSet, recs []string, seed int64) {
 	}
 	budgets := []string{"1h", "12h"}
 	fmt.Fprintf(b, "### smart's profiles at vpa's own risk\n\n")
-	fmt.Fprintf(b, "The profiles (%s) state different risks and otherwise plan alike: together they draw the line smart\n", strings.Join(profiles, ", "))
-	fmt.Fprintf(b, "trades slack for risk along. Read at vpa's own risk, the line says whether smart wastes less than vpa at no more\n")
-	fmt.Fprintf(b, "risk, whichever profile is the default. CPU: the CPU slack (ratio of totals to vpa's) at vpa's CPU over-request\n")
-	fmt.Fprintf(b, "share; memory: the memory slack at vpa's OOM kills (a ratio of kill totals of 1); each interpolated log-log between\n")
-	fmt.Fprintf(b, "the two profiles whose risks bracket vpa's. \"outside\": no two profiles bracket it (their range is given).\n\n")
+	if again {
+		fmt.Fprintf(b, "Read as above, on these series.\n\n")
+	} else {
+		riskMatchedIntro(b, profiles)
+	}
 	fmt.Fprintf(b, "| family |")
 	for _, bud := range budgets {
 		fmt.Fprintf(b, " %s: vpa's CPU over-request | %s CPU slack at it | %s memory slack at vpa's OOM kills |", bud, bud, bud)
@@ -124,4 +125,13 @@ func riskMatched(b *bytes.Buffer, sets []barSet, recs []string, seed int64) {
 		fmt.Fprintf(b, "\n")
 	}
 	fmt.Fprintln(b)
+}
+
+// riskMatchedIntro explains the reading of riskMatched's table.
+func riskMatchedIntro(b *bytes.Buffer, profiles []string) {
+	fmt.Fprintf(b, "The profiles (%s) state different risks and otherwise plan alike: together they draw the line smart\n", strings.Join(profiles, ", "))
+	fmt.Fprintf(b, "trades slack for risk along. Read at vpa's own risk, the line says whether smart wastes less than vpa at no more\n")
+	fmt.Fprintf(b, "risk, whichever profile is the default. CPU: the CPU slack (ratio of totals to vpa's) at vpa's CPU over-request\n")
+	fmt.Fprintf(b, "share; memory: the memory slack at vpa's OOM kills (a ratio of kill totals of 1); each interpolated log-log between\n")
+	fmt.Fprintf(b, "the two profiles whose risks bracket vpa's. \"outside\": no two profiles bracket it (their range is given).\n\n")
 }

@@ -135,7 +135,9 @@ func validationBars(b *bytes.Buffer, in input, v *validation, recs []string, see
 		}
 		sets = append(sets, st)
 	}
-	barTables(b, append(sets, pooled), recs, "###", seed)
+	sets = append(sets, pooled)
+	barTables(b, sets, recs, "###", seed)
+	riskMatched(b, sets, recs, seed, true)
 }
 
 // validationTables prints the full tables of the validation backtests per
