@@ -2,7 +2,8 @@
 // smartvpa backtest -o json) into docs/quality.md: leave-one-family-out
 // figures per family and update budget, the comparison statistics against
 // vpa with bootstrap intervals, the budget curves (slack against updates per
-// container-day) and the hindsight oracle as per-budget references. See
+// container-day), the hindsight oracle as per-budget references, smart
+// against the bars of issue 17 and its profiles read at vpa's own risk. See
 // hack/models.mk for the protocol.
 //
 // Usage:

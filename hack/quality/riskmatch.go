@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -24,15 +25,7 @@ func atRisk(pts []riskPoint, r float64) (slack float64, ok bool) {
 		return 0, false
 	}
 	ps := slices.Clone(pts)
-	slices.SortFunc(ps, func(a, b riskPoint) int {
-		switch {
-		case a.risk < b.risk:
-			return -1
-		case a.risk > b.risk:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(ps, func(a, b riskPoint) int { return cmp.Compare(a.risk, b.risk) })
 	for i := 0; i+1 < len(ps); i++ {
 		a, b := ps[i], ps[i+1]
 		if r < a.risk || r > b.risk || a.risk <= 0 || a.slack <= 0 || b.slack <= 0 {
