@@ -257,12 +257,57 @@ func (p *Recommender) memoryBase(now time.Time, window time.Duration) float64 {
 			prev := p.peaks.at(p.peaks.end() - 24).v
 			if g := (last - prev) / 23; g > 0 {
 				// Carried over the next hours only: an OOM kill raises
-				// memory at once even under an update budget.
-				base = math.Max(base, last+g*math.Min(p.hor.Hours()+1, p.opt.TrendHours))
+				// memory at once even under an update budget. Steady
+				// growth is carried over the whole horizon.
+				hours := math.Min(p.hor.Hours()+1, p.opt.TrendHours)
+				if slope, ok := p.steadyGrowth(); ok {
+					g, hours = slope, p.hor.Hours()+1
+				}
+				base = math.Max(base, last+g*hours)
 			}
 		}
 	}
 	return base
+}
+
+// steadyGrowth returns the slope per hour of the least-squares line through
+// the hourly peaks of the last day, when it rises and explains at least
+// TrendSteadyFit of their variance (see Options.TrendSteadyFit).
+func (p *Recommender) steadyGrowth() (float64, bool) {
+	fit := p.opt.TrendSteadyFit
+	if fit <= 0 || p.peaks.peaks.Len() < 24 {
+		return 0, false
+	}
+	end := p.peaks.end()
+	last := p.peaks.at(end - 1)
+	from := last.hour - 23*3600
+	var n, sx, sy, sxx, sxy, syy float64
+	for pos := end - 1; pos >= p.peaks.first; pos-- {
+		hp := p.peaks.at(pos)
+		if hp.hour < from {
+			break
+		}
+		// Centred on the last peak: sums of squares of bytes lose no
+		// precision.
+		x, y := float64(hp.hour-from)/3600, hp.v-last.v
+		n++
+		sx += x
+		sy += y
+		sxx += x * x
+		sxy += x * y
+		syy += y * y
+	}
+	if n < 12 {
+		return 0, false
+	}
+	vx, vy, cxy := sxx-sx*sx/n, syy-sy*sy/n, sxy-sx*sy/n
+	if vx <= 0 || vy <= 0 || cxy <= 0 {
+		return 0, false
+	}
+	if cxy*cxy < fit*vx*vy {
+		return 0, false
+	}
+	return cxy / vx, true
 }
 
 // planMemory revises the memory target once an hour. Each memory plan (one

@@ -294,6 +294,61 @@ func TestMemoryGrowthIsCarried(t *testing.T) {
 	}
 }
 
+// TestSteadyGrowthCarriedOverTheBudget: under a 12 h budget, a steady
+// growth (a leak) is carried over the whole horizon, a step or a daily ramp
+// only over TrendHours, and with TrendSteadyFit 0 no growth is carried
+// further than TrendHours.
+func TestSteadyGrowthCarriedOverTheBudget(t *testing.T) {
+	const rate = 0.02 // of a GiB an hour
+	cases := []struct {
+		name   string
+		fit    float64
+		mem    func(h int) float64
+		steady bool
+	}{
+		{"leak", 0.9, func(h int) float64 { return model.GiB * (1 + rate*float64(h)) }, true},
+		{"leak, noisy", 0.9, func(h int) float64 { return model.GiB * (1 + rate*float64(h) + 0.01*float64(h%3)) }, true},
+		{"leak, steady fit off", 0, func(h int) float64 { return model.GiB * (1 + rate*float64(h)) }, false},
+		{"step", 0.9, func(h int) float64 {
+			if h >= 4*24-10 {
+				return 1.5 * model.GiB
+			}
+			return model.GiB
+		}, false},
+		{"daily ramp", 0.9, func(h int) float64 { return model.GiB * (1 + 0.5*math.Max(0, float64(h%24-12))/12) }, false},
+	}
+	targets := map[string]float64{}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			o.TrendSteadyFit = tt.fit
+			r, _ := New(o, recommend.Config{UpdateInterval: 12 * time.Hour})
+			now := replay(r, 0, 4*288, tt.mem)
+			rec, _ := r.Recommend(now)
+			targets[tt.name] = rec.Target.MemoryBytes
+			slope, steady := r.steadyGrowth()
+			if steady != tt.steady {
+				t.Fatalf("steady growth %v (slope %.4g B/h), want %v", steady, slope, tt.steady)
+			}
+			if !steady {
+				return
+			}
+			if math.Abs(slope-rate*model.GiB) > 0.1*rate*model.GiB {
+				t.Errorf("slope %.4g B/h, want about %.4g", slope, rate*model.GiB)
+			}
+			last := tt.mem(4*24 - 1)
+			if min := last + 12*rate*model.GiB; rec.Target.MemoryBytes < min {
+				t.Errorf("memory target %.3f GiB, want at least the last peak plus 12 h of growth (%.3f GiB)", rec.Target.MemoryBytes/model.GiB, min/model.GiB)
+			}
+		})
+	}
+	// Off, the same leak is carried TrendHours (4 h), not the 13 h of the
+	// horizon: at least 8 h of growth less.
+	if d := targets["leak"] - targets["leak, steady fit off"]; d < 8*rate*model.GiB {
+		t.Errorf("steady carry adds %.3f GiB to the target, want at least 8 h of growth (%.3f GiB)", d/model.GiB, 8*rate)
+	}
+}
+
 // TestLevelTradesSlackForRisk: on scores where half the weight is at 0 and
 // a thin tail far above, a small weight of time above leaves the tail
 // uncovered and a large one covers it; the share above never exceeds the

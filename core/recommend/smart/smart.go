@@ -213,8 +213,14 @@ type Options struct {
 	MemoryWindow   time.Duration `json:"memoryWindow"`
 	MemoryQuantile float64       `json:"memoryQuantile,omitempty"`
 	MemoryTrend    bool          `json:"memoryTrend"`
-	// TrendHours caps the hours the growth is carried over.
-	TrendHours float64 `json:"trendHours"`
+	// TrendHours caps the hours the growth is carried over, unless the
+	// growth is steady: when TrendSteadyFit is positive and a straight line
+	// explains at least that share of the variance of the last day's
+	// hourly peaks (R^2), as a leak's or a heap's growth, its slope is
+	// carried over the whole horizon (under a long update budget a capped
+	// carry is a kill per budget; a step or a daily ramp is no line).
+	TrendHours     float64 `json:"trendHours"`
+	TrendSteadyFit float64 `json:"trendSteadyFit,omitempty"`
 	// MemoryHysteresis, MemoryDecreaseGap and OOMHold gate decreases.
 	MemoryHysteresis  float64       `json:"memoryHysteresis"`
 	MemoryDecreaseGap time.Duration `json:"memoryDecreaseGap"`
@@ -313,6 +319,7 @@ func DefaultOptions() Options {
 		MemoryWindow:       24 * time.Hour,
 		MemoryTrend:        true,
 		TrendHours:         4,
+		TrendSteadyFit:     0.9,
 		MemoryHysteresis:   0.5,
 		MemoryDecreaseGap:  72 * time.Hour,
 		OOMHold:            6 * time.Hour,
@@ -417,6 +424,7 @@ func (o Options) Check(c *modelfile.Checker) {
 	c.Duration("memoryWindow", o.MemoryWindow, time.Hour, time.Duration(max(o.MemoryDays, 1))*24*time.Hour)
 	c.Float("memoryQuantile", o.MemoryQuantile, 0, 1)
 	c.Float("trendHours", o.TrendHours, 0, 24*30)
+	c.Float("trendSteadyFit", o.TrendSteadyFit, 0, 1)
 	c.Float("memoryHysteresis", o.MemoryHysteresis, 0, 10)
 	c.Duration("memoryDecreaseGap", o.MemoryDecreaseGap, 0, year)
 	c.Duration("oomHold", o.OOMHold, 0, year)
