@@ -230,7 +230,7 @@ func (p *Recommender) peakOver(now time.Time, window time.Duration) float64 {
 }
 
 // memoryBase returns the peak (or MemoryQuantile) of the hourly peaks of
-// the last window, raised to the recent growth when MemoryTrend.
+// the last window.
 func (p *Recommender) memoryBase(now time.Time, window time.Duration) float64 {
 	base := p.peakOver(now, window)
 	if q := p.opt.MemoryQuantile; q > 0 && q < 1 {
@@ -248,26 +248,31 @@ func (p *Recommender) memoryBase(now time.Time, window time.Duration) float64 {
 		*buf = xs
 		scratch.Put(buf)
 	}
-	if p.opt.MemoryTrend {
-		// Growth: the peak of the last hours plus the growth of the hourly
-		// peaks over the last day, carried over the horizon.
-		n := p.peaks.peaks.Len()
-		if n >= 24 {
-			last := p.peaks.at(p.peaks.end() - 1).v
-			prev := p.peaks.at(p.peaks.end() - 24).v
-			if g := (last - prev) / 23; g > 0 {
-				// Carried over the next hours only: an OOM kill raises
-				// memory at once even under an update budget. Steady
-				// growth is carried over the whole horizon.
-				hours := math.Min(p.hor.Hours()+1, p.opt.TrendHours)
-				if slope, ok := p.steadyGrowth(); ok {
-					g, hours = slope, p.hor.Hours()+1
-				}
-				base = math.Max(base, last+g*hours)
-			}
-		}
-	}
 	return base
+}
+
+// grownPeak returns, when MemoryTrend and the hourly peaks grew over the
+// last day, the last hour's peak plus that growth carried over the
+// horizon, which every memory plan is raised to; else 0. The same for
+// every plan's window, so computed once per plan revision.
+func (p *Recommender) grownPeak() float64 {
+	if !p.opt.MemoryTrend || p.peaks.peaks.Len() < 24 {
+		return 0
+	}
+	last := p.peaks.at(p.peaks.end() - 1).v
+	prev := p.peaks.at(p.peaks.end() - 24).v
+	g := (last - prev) / 23
+	if g <= 0 {
+		return 0
+	}
+	// Carried over the next hours only: an OOM kill raises memory at once
+	// even under an update budget. Steady growth is carried over the whole
+	// horizon.
+	hours := math.Min(p.hor.Hours()+1, p.opt.TrendHours)
+	if slope, ok := p.steadyGrowth(); ok {
+		g, hours = slope, p.hor.Hours()+1
+	}
+	return last + g*hours
 }
 
 // steadyGrowth returns the slope per hour of the least-squares line through
@@ -328,9 +333,10 @@ func (p *Recommender) planMemory(now time.Time) {
 	m := math.Exp(p.logMargin)
 	restart := p.opt.OOMCosts[p.prof.Name] * p.opt.RestartCostShare
 	best, base := 0, 0.0
+	grown := p.grownPeak()
 	for i := range p.memPlans {
 		c := &p.memPlans[i]
-		b := p.memoryBase(now, c.window)
+		b := math.Max(p.memoryBase(now, c.window), grown)
 		if p.stepMemPlan(c, b*(1+m), now) {
 			c.cost += restart
 		}
