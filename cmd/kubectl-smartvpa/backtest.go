@@ -114,6 +114,7 @@ It only reads the cluster: a view-only identity is enough.`,
   kubectl smartvpa backtest --workloads step-3f2a,sinusoidal-9c1d --recommenders vpa,autopilot,oracle -o json
   kubectl smartvpa backtest --workloads /tmp/wl --update-mode recreate --warmup 48h -o csv > results.csv
   kubectl smartvpa backtest --workloads /tmp/wl --recommenders vpa,smart --min-update-interval 12h
+  kubectl smartvpa backtest --workloads /tmp/wl --recommenders vpa,smart --warmup 1h --measure-for 1d   # the first day: cold start
   kubectl smartvpa backtest -n demo --history prometheus --recommenders vpa,smart
   kubectl smartvpa backtest -n demo deploy/web --history prometheus --history-duration 14d --step 10m -o json
   kubectl smartvpa backtest -A --history prometheus --recommenders vpa,smart --save-store /tmp/cluster-history
@@ -126,6 +127,7 @@ It only reads the cluster: a view-only identity is enough.`,
 	addOutputFlag(cmd, &o.Output, "table", "json", "csv")
 	f.StringVar(&o.Baseline, "baseline", "vpa", "recommender the others are compared with, per workload and per dataset (when it is among --recommenders)")
 	o.simFlags.addFlags(f)
+	o.simFlags.addMeasureFlag(f)
 	o.actuationFlags.addFlags(f)
 	o.live.addFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("recommenders", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

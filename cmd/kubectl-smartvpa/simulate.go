@@ -32,6 +32,7 @@ type simFlags struct {
 	Store            string
 	Seed             int64
 	Warmup           time.Duration
+	MeasureFor       time.Duration
 	UpdateMode       string
 	MemoryLimitRatio float64
 	CPULimitRatio    float64
@@ -71,6 +72,12 @@ func (s *simFlags) addFlags(f *pflag.FlagSet) {
 	addProfileFlag(f, &s.Profile)
 }
 
+// addMeasureFlag adds --measure-for (simulate and backtest: emulate has
+// its own --duration).
+func (s *simFlags) addMeasureFlag(f *pflag.FlagSet) {
+	f.Var(durationFlag{&s.MeasureFor}, "measure-for", "measure only this long after the warm-up, then stop (--warmup 1h --measure-for 1d: a container's first day; 0: to the end of the trace)")
+}
+
 // options validates the flags and returns the simulator options.
 func (s *simFlags) options(cmdPath string) (sim.Options, error) {
 	o := sim.DefaultOptions()
@@ -80,6 +87,7 @@ func (s *simFlags) options(cmdPath string) (sim.Options, error) {
 	}
 	o.Updater.Mode = mode
 	o.Warmup = s.Warmup
+	o.MeasureFor = s.MeasureFor
 	o.MemoryLimitRatio = s.MemoryLimitRatio
 	o.CPULimitRatio = s.CPULimitRatio
 	o.OracleWindow = s.OracleWindow
@@ -220,6 +228,7 @@ of several runs join into one file.`,
 	f.StringVar(&o.Trajectory, "trajectory", "", "write the per-sample trajectory to this CSV file")
 	addOutputFlag(cmd, &o.Output, "table", "json", "csv")
 	o.simFlags.addFlags(f)
+	o.simFlags.addMeasureFlag(f)
 	o.actuationFlags.addFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("recommender", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return sim.RecommenderNames(), cobra.ShellCompDirectiveNoFileComp

@@ -354,3 +354,35 @@ func (s *stepRec) Recommend(time.Time) (model.Recommendation, bool) {
 	}
 	return s.first, true
 }
+
+// TestMeasureForEndsTheEpisode: with MeasureFor, a run stops that long after
+// the warm-up (the recommender sees no later sample), and the figures are
+// those of a run on the trace cut there.
+func TestMeasureForEndsTheEpisode(t *testing.T) {
+	w := constWorkload(72, time.Hour, 100, 100*model.MiB)
+	opts := DefaultOptions()
+	opts.Warmup, opts.MeasureFor = time.Hour, 24*time.Hour
+	rec := &fixedRec{}
+	r, err := Run(&w, rec, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.samples[len(rec.samples)-1].Time.Sub(w.Samples[0].Time); got != 24*time.Hour {
+		t.Errorf("the last sample seen is %s after the first, want 24h (the warm-up and a day, its end excluded)", got)
+	}
+	cut := w
+	cut.Samples = w.Samples[:25]
+	whole := opts
+	whole.MeasureFor = 0
+	want, err := Run(&cut, &fixedRec{}, whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Metrics != want.Metrics {
+		t.Errorf("metrics %+v\nwant those of the cut trace %+v", r.Metrics, want.Metrics)
+	}
+	opts.MeasureFor = -time.Hour
+	if err := opts.Validate(); err == nil || !strings.Contains(err.Error(), "--measure-for") {
+		t.Errorf("a negative span: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/smartvpa/smartvpa/core/model"
@@ -173,8 +174,17 @@ func (e *Env) Seed() int64 { return e.seed }
 // recorded (the environment itself is deterministic; see the package doc).
 // w's samples are read, never written, and must stay unchanged during the
 // episode. A warm-up that covers the whole trace leaves nothing to measure
-// (Metrics.Samples is 0; see CheckMeasurable).
+// (Metrics.Samples is 0; see CheckMeasurable). With Options.MeasureFor the
+// episode ends that long after the warm-up.
 func (e *Env) Reset(w *Workload, seed int64) (Observation, Info, error) {
+	if d := e.opts.MeasureFor; d > 0 && len(w.Samples) > 0 {
+		end := w.Samples[0].Time.Add(e.opts.Warmup + d)
+		if k := sort.Search(len(w.Samples), func(i int) bool { return !w.Samples[i].Time.Before(end) }); k > 0 && k < len(w.Samples) {
+			cut := *w
+			cut.Samples = w.Samples[:k]
+			w = &cut
+		}
+	}
 	sc, err := w.scan()
 	if err != nil {
 		return Observation{}, Info{}, err

@@ -15,6 +15,10 @@ type Options struct {
 	// Warmup is how long from the first sample the request stays at the
 	// initial request and samples are left out of the metrics (default 24 h).
 	Warmup time.Duration
+	// MeasureFor, when positive, ends an episode that long after the warm-up:
+	// only the samples of the trace's first Warmup + Duration are run, for
+	// example a container's first day (0: to the end of the trace).
+	MeasureFor time.Duration
 	// Updater is the updater policy; its Mode is the update mode (default
 	// in-place-or-recreate).
 	Updater updater.Policy
@@ -80,7 +84,7 @@ func (o Options) Validate() error {
 	for _, d := range []struct {
 		name, example string
 		v             time.Duration
-	}{{"resize delay", "1m", o.ResizeDelay}, {"restart downtime", "30s", o.RestartDowntime}, {"min update interval", "1h", o.MinUpdateInterval}} {
+	}{{"resize delay", "1m", o.ResizeDelay}, {"restart downtime", "30s", o.RestartDowntime}, {"min update interval", "1h", o.MinUpdateInterval}, {"measured span (--measure-for)", "24h", o.MeasureFor}} {
 		if d.v < 0 {
 			return fmt.Errorf("%s %s is negative: use 0 or a positive duration such as %s", d.name, d.v, d.example)
 		}

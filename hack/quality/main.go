@@ -17,7 +17,9 @@
 // budget 0), and lofo-F/ (the model files trained without F). With -models
 // M, it also holds validation-B.json: every recommender with the shipped
 // models of M on the workloads they hold out for validation (listed by
-// -list-validation), reported per family against the same bars.
+// -list-validation), reported per family against the same bars. With
+// -first-day B1,B2 it also holds F-firstday-B.json: vpa and smart over the
+// first day of every series (backtest --warmup 1h --measure-for 1d).
 package main
 
 import (
@@ -46,6 +48,9 @@ type input struct {
 	budgets   []string
 	quantiles []string
 	command   string
+	// firstDay are the budgets of the first-day backtests (F-firstday-B.json;
+	// none: no such section).
+	firstDay []string
 	// models is the folder of the shipped model files whose validation
 	// workloads (held out of training, --holdout) were backtested with
 	// them into validation-BUDGET.json ("": no such section).
@@ -61,11 +66,15 @@ func main() {
 	qs := flag.String("quantiles", "0.9,0.95,0.98,0.99", "CPU quantiles of the 24 h oracle backtested (the matched reference is picked among them)")
 	flag.StringVar(&in.command, "command", "make quality", "the command that reproduces the report")
 	flag.StringVar(&in.models, "models", "", "folder of the shipped model files: report their validation workloads' backtests (DIR/validation-BUDGET.json)")
+	first := flag.String("first-day", "", "budgets of the first-day backtests to report (DIR/FAMILY-firstday-BUDGET.json; empty: none)")
 	list := flag.Bool("list-validation", false, "print the folders (DIR/FAMILY/ID, comma-separated) of the workloads the model files of -models were not trained on, and exit")
 	flag.Parse()
 	in.families = strings.Split(*fams, ",")
 	in.budgets = strings.Split(*budgets, ",")
 	in.quantiles = strings.Split(*qs, ",")
+	if *first != "" {
+		in.firstDay = strings.Split(*first, ",")
+	}
 	if *list {
 		paths, _, err := validationPaths(in)
 		if err != nil {
@@ -207,6 +216,10 @@ func render(in input) ([]byte, error) {
 	scoreboard(&b, in, folds, recs, seed)
 	if val != nil {
 		validationBars(&b, in, val, recs, seed)
+	}
+
+	if err := firstDay(&b, in); err != nil {
+		return nil, err
 	}
 
 	// Pooled: every family's results (each tested with models that never
@@ -553,8 +566,12 @@ func smartChoices(m *modelfile.File) (string, error) {
 	if o.CPUShadowFrom > 0 {
 		cal += fmt.Sprintf(", CPU plans in the shadow of the warm-up from %g h", o.CPUShadowFrom.Hours())
 	}
+	cold := ""
+	if cs := o.ColdStart; cs != nil {
+		cold = fmt.Sprintf(" Cold start: a CPU prior from %g h of history (%d burstiness classes).", cs.Hours[0], len(cs.Classes)+1)
+	}
 	return fmt.Sprintf("smart's sweep chose: CPU weights %g / %g / %g (reliability / balanced / savings), size power %g%s%s; memory: %s of the hourly peaks, "+
-		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g%s (a crash loop at one request: its power %d)%s, kill to the next plan %s.",
+		"hysteresis %g, %g h between decreases, %s, a bump falls back %g h after the last kill, streak factor %g%s (a crash loop at one request: its power %d)%s, kill to the next plan %s.%s",
 		o.OverrunWeights["reliability"], o.OverrunWeights["balanced"], o.OverrunWeights["savings"],
-		o.CPUWeightSizeExponent, floor, cal, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, constant, loop, long, yesNo(o.OOMToPlan)), nil
+		o.CPUWeightSizeExponent, floor, cal, mem, o.MemoryHysteresis, o.MemoryDecreaseGap.Hours(), step, o.TrimHold().Hours(), o.OOMStreakFactor, constant, loop, long, yesNo(o.OOMToPlan), cold), nil
 }

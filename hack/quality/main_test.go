@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -193,5 +194,49 @@ func TestRiskMatched(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "state different risks") {
 		t.Error("the second table explains its reading again")
+	}
+}
+
+// TestFirstDay: the cold-start section gives, per family and pooled, smart's
+// totals against vpa's from the first-day reports, and fails on a missing one.
+func TestFirstDay(t *testing.T) {
+	dir := t.TempDir()
+	res := func(w, rec string, cpu, share, mem float64, ooms, restarts int) sim.Result {
+		r := sim.Result{Workload: w, Recommender: rec}
+		r.CPU.AbsoluteSlackCoreHours, r.CPU.OverRequestShare = cpu, share
+		r.Memory.AbsoluteSlackGiBHours, r.Memory.OOMs, r.Restarts = mem, ooms, restarts
+		r.Samples, r.Hours = 288, 24
+		return r
+	}
+	reports := map[string][]sim.Result{
+		"a": {res("a1", "vpa", 10, 0.04, 20, 3, 1), res("a1", "smart", 5, 0.01, 30, 1, 0)},
+		"b": {res("b1", "vpa", 30, 0.02, 20, 1, 1), res("b1", "smart", 45, 0.01, 10, 0, 2)},
+	}
+	for f, rs := range reports {
+		data, err := json.Marshal(sim.Report{Recommenders: []string{"vpa", "smart"}, Results: rs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f+"-firstday-1h.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	in := input{dir: dir, families: []string{"a", "b"}, firstDay: []string{"1h"}}
+	if err := firstDay(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| a | 1 | 0.50 | 1.00 % vs 4.00 % | 1.50 | 1 vs 3 | 0 vs 1 |",
+		"| b | 1 | 1.50 | 1.00 % vs 2.00 % | 0.50 | 0 vs 1 | 2 vs 1 |",
+		"| pooled | 2 | 1.25 | 1.00 % vs 3.00 % | 1.00 | 1 vs 4 | 2 vs 2 |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing row %q in\n%s", want, b.String())
+		}
+	}
+	in.firstDay = []string{"12h"}
+	if err := firstDay(&b, in); err == nil {
+		t.Error("a missing first-day report: no error")
 	}
 }

@@ -24,6 +24,12 @@ type Recommender struct {
 	bins  cpuBins
 	peaks peakSeries
 
+	// coldCPU is the CPU usage seen during warm-up and coldTarget the
+	// cold-start prior's CPU target (Options.ColdStart; 0: it does not
+	// apply).
+	coldCPU    usageMoments
+	coldTarget float64
+
 	first, last time.Time
 	samples     int
 
@@ -175,6 +181,9 @@ func (p *Recommender) AddSample(s model.Sample) {
 	p.last = s.Time
 	if p.warm != nil {
 		p.warm.AddSample(s)
+		if p.opt.ColdStart != nil {
+			p.coldCPU.add(s.CPUMillicores)
+		}
 	}
 	for _, m := range p.models {
 		m.AddSample(s)
@@ -197,6 +206,7 @@ func (p *Recommender) plan(now time.Time) {
 		if p.warm != nil {
 			p.warmRec, p.warmOK = p.warm.Recommend(now)
 		}
+		p.planCold()
 	} else if p.warm != nil {
 		// Leaving warm-up: the planner's own state takes over.
 		p.warm = nil
@@ -500,10 +510,16 @@ func oomBump(used, factor float64) float64 {
 // Recommend implements recommend.Recommender.
 func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	if p.warmingUp() {
-		if !p.warmOK {
+		rec, ok := p.warmRec, p.warmOK
+		if c := p.coldTarget; c > 0 {
+			// CPU from the fleet's cold-start prior.
+			rec.Target.CPUMillicores, rec.UncappedTarget.CPUMillicores = c, c
+			rec.Lower.CPUMillicores, rec.Upper.CPUMillicores = c/(1+p.opt.CPULowBand), c*(1+p.opt.CPUBand)
+			ok = true
+		}
+		if !ok {
 			return model.Recommendation{}, false
 		}
-		rec := p.warmRec
 		// Memory is smart's own from the first hour: the peak so far plus
 		// the margin (and what a kill of the last hour showed, in a crash
 		// loop far more than the observed usage), so that the plan after
@@ -527,6 +543,13 @@ func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 	ex := recommend.Explanation{Recommender: Name, Resources: map[model.Resource]recommend.Evidence{}}
 	if p.warmingUp() {
+		if c := p.coldTarget; c > 0 {
+			span := p.last.Sub(p.first)
+			ex.Resources[model.CPU] = recommend.Evidence{SampleCount: p.coldCPU.n, HistorySpan: span, Confidence: span.Hours() / 24, Margin: c/p.coldCPU.peak - 1}
+			ex.Notes = append(ex.Notes,
+				fmt.Sprintf("warming up: %s of %s history; CPU from the fleet's cold-start prior for profile %s: the peak so far %.0fm x %.2f (what the coming %s needed on training series as bursty as this one: CPU usage's coefficient of variation %.2f) = %.0fm; memory is the peak so far plus the margin", span, p.opt.MinHistory, p.prof.Name, p.coldCPU.peak, c/p.coldCPU.peak, p.hor, p.coldCPU.cv(), c))
+			return ex
+		}
 		ex.Notes = append(ex.Notes, fmt.Sprintf("warming up: %s of %s history, using %s for CPU; memory is the peak so far plus the margin", p.last.Sub(p.first), p.opt.MinHistory, WarmupRecommender))
 		if p.warm != nil {
 			inner := p.warm.Explain(now)

@@ -86,7 +86,10 @@
 // 10 % rule says), upper the target plus the hysteresis.
 //
 // Warm-up: until MinHistory of samples has been seen, smart answers with
-// vpa's CPU recommendation and says so in Explain; vpa is dropped after. Its
+// vpa's CPU recommendation and says so in Explain, or, with ColdStart (a
+// prior learned from the training fleet, see ColdStart) and an hour of
+// history, with the CPU peak so far times the prior's factor for its
+// burstiness class, profile, history and horizon; vpa is dropped after. Its
 // memory answer is its own from the first hour (the peak so far plus the
 // margin, at least what a kill of the last hour showed), so that leaving
 // warm-up does not restart the container a second time. With CPUShadowFrom
@@ -292,6 +295,10 @@ type Options struct {
 	// steps, one per MemoryDecreaseGap, not at once to a short window's
 	// peak (a bump's fall back is not limited; 0: no limit).
 	MemoryDecreaseStep float64 `json:"memoryDecreaseStep,omitempty"`
+	// ColdStart, when set, is the fleet's prior smart answers with while
+	// it has seen a container for less than MinHistory (see ColdStart);
+	// without it, the warm-up recommender answers for CPU.
+	ColdStart *ColdStart `json:"coldStart,omitempty"`
 	// MemoryLowBand is the relative width of [lower, target] for memory:
 	// a request below lower is under-provisioned, and the updater raises
 	// it whatever its 10 % rule says (0: the default, 0.02).
@@ -467,6 +474,9 @@ func (o Options) Check(c *modelfile.Checker) {
 	c.Float("oomTrimHysteresis", o.OOMTrimHysteresis, 0, 10)
 	c.Duration("oomTrimHold", o.OOMTrimHold, 0, year)
 	c.Float("memoryDecreaseStep", o.MemoryDecreaseStep, 0, 0.99)
+	if o.ColdStart != nil {
+		o.ColdStart.check(c, o.MinHistory)
+	}
 }
 
 func init() {

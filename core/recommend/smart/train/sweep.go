@@ -213,7 +213,16 @@ func sweepSmart(ctx context.Context, ws []sim.Workload, o Options, progress func
 	// Memory: coordinate descent over the memory plan's parameters (see
 	// memoryAxes), each variant scored by MemoryObjective against vpa on
 	// the training workloads at the update budgets of MemoryBudgets.
-	return sweepMemory(ctx, ws, start, o, progress)
+	opt, err := sweepMemory(ctx, ws, start, o, progress)
+	if err != nil {
+		return nil, err
+	}
+	// The cold start: the fleet's prior for a container's first day.
+	opt.ColdStart = coldStart(ws, opt)
+	if opt.ColdStart != nil {
+		progress(fmt.Sprintf("smart: cold-start prior from %v h of history, CPU burstiness classes %v (coefficient of variation)", opt.ColdStart.Hours, opt.ColdStart.Classes))
+	}
+	return opt, nil
 }
 
 // cpuVariant is a change to smart's CPU planning that the sweep keeps when
