@@ -16,11 +16,15 @@ import (
 // factors), and the factor is the one of its class, profile and the longest
 // history length of Hours it has seen, in the prior of the longest horizon up
 // to smart's (the shortest when none is). Each factor is the one of least
-// cost on the training series over that horizon (at most the rest of their
-// first day), the cost smart plans CPU by: slack in units of the mean usage
+// cost on the training series over that horizon (a request set just before
+// smart leaves its warm-up serves that long too), the cost smart plans CPU
+// by: slack in units of the mean usage
 // so far plus the profile's weight (scaled by the container's size) times the
 // share of time above. Until the first of Hours, smart answers with the
-// warm-up recommender for CPU. Memory needs no prior: it is smart's own from
+// warm-up recommender for CPU; in the last plan period of the warm-up, with
+// its own plan when its forecasters plan in the shadow (CPUShadowFrom): an
+// update applied as the warm-up ends holds that plan for the budget. Memory
+// needs no prior: it is smart's own from
 // the first hour (the peak so far plus the margin; an OOM kill raises it at
 // once, whatever the budget).
 type ColdStart struct {

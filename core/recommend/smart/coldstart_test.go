@@ -143,3 +143,27 @@ func TestColdStartChecked(t *testing.T) {
 		t.Fatalf("a valid prior is refused: %v", err)
 	}
 }
+
+// TestColdStartHandsOver: in the last plan period of the warm-up, smart's
+// own CPU plan (planned in the shadow) answers, not the prior: an update
+// applied as the warm-up ends holds it for the budget.
+func TestColdStartHandsOver(t *testing.T) {
+	o := DefaultOptions()
+	o.ColdStart = testColdStart()
+	o.CPUShadowFrom = 6 * time.Hour
+	r, err := New(o, recommend.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steady := func(i int) float64 { return 200 + float64(i%12) }
+	now := feed(r, 0, 22*12, steady, model.GiB)
+	rec, _ := r.Recommend(now)
+	if got, want := rec.Target.CPUMillicores, 211*1.5; math.Abs(got-want) > 1e-6*want {
+		t.Fatalf("at 22 h: CPU %.1fm, want the prior's %.1fm", got, want)
+	}
+	now = feed(r, 22*12, 23*12+6, steady, model.GiB)
+	rec, _ = r.Recommend(now)
+	if r.cpu <= 0 || rec.Target.CPUMillicores != r.cpu || rec.Lower.CPUMillicores != r.cpuLow {
+		t.Fatalf("at 23.5 h: CPU %.1fm, want the shadow plan's %.1fm", rec.Target.CPUMillicores, r.cpu)
+	}
+}

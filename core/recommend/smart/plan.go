@@ -511,7 +511,12 @@ func oomBump(used, factor float64) float64 {
 func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	if p.warmingUp() {
 		rec, ok := p.warmRec, p.warmOK
-		if c := p.coldTarget; c > 0 {
+		if p.handOver() {
+			// The plan in force after warm-up, applied by an update now.
+			rec.Target.CPUMillicores, rec.UncappedTarget.CPUMillicores = p.cpu, p.cpu
+			rec.Lower.CPUMillicores, rec.Upper.CPUMillicores = p.cpuLow, p.cpuHigh
+			ok = true
+		} else if c := p.coldTarget; c > 0 {
 			// CPU from the fleet's cold-start prior.
 			rec.Target.CPUMillicores, rec.UncappedTarget.CPUMillicores = c, c
 			rec.Lower.CPUMillicores, rec.Upper.CPUMillicores = c/(1+p.opt.CPULowBand), c*(1+p.opt.CPUBand)
@@ -537,6 +542,14 @@ func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	rec.Lower = model.Resources{CPUMillicores: p.cpuLow, MemoryBytes: math.Min(p.memLow, p.mem)}
 	rec.Upper = model.Resources{CPUMillicores: p.cpuHigh, MemoryBytes: p.memHigh}
 	return applyPolicy(rec, p.cfg.Policy), true
+}
+
+// handOver reports whether smart's own CPU plan answers during warm-up: in
+// the last plan period before MinHistory, when its forecasters plan in the
+// shadow (CPUShadowFrom), so that an update applied as the warm-up ends
+// (and held for the update budget) is the plan in force after it.
+func (p *Recommender) handOver() bool {
+	return p.opt.ColdStart != nil && p.cpu > 0 && p.opt.CPUShadowFrom > 0 && p.last.Sub(p.first) >= p.opt.MinHistory-p.opt.PlanEvery
 }
 
 // Explain implements recommend.Recommender.

@@ -14,15 +14,11 @@ import (
 
 // ColdStartHours are the history lengths (hours) smart's cold-start prior
 // has factors for.
-var ColdStartHours = []float64{1, 3, 6, 12}
+var ColdStartHours = []float64{1, 3, 6, 12, 18, 23}
 
 // coldStartEvery is how far apart the pseudo-starts of a training series
 // are: every 6 h, so that the first days begin at four times of the day.
 const coldStartEvery = 6 * time.Hour
-
-// coldDay is the span a cold start serves: the rest of the first day, after
-// which smart plans on its own history (smart.Options.MinHistory).
-const coldDay = 24 * time.Hour
 
 // ColdStartHorizons are the horizons the cold-start prior is fit for: the
 // update budgets the memory sweep scores (MemoryBudgets).
@@ -38,9 +34,10 @@ const coldMinWeight = 5
 
 // coldRecord is one pseudo-start of one series at one history length: the
 // CPU history so far (its coefficient of variation, peak and mean) and, per
-// horizon of ColdStartHorizons, the samples after it up to the horizon (at
-// most the rest of the day) as log ratios to the peak so far, weighed so
-// that every workload counts once.
+// horizon of ColdStartHorizons, the samples after it up to the horizon
+// (a request set just before smart leaves its warm-up serves that long too)
+// as log ratios to the peak so far, weighed so that every workload counts
+// once.
 type coldRecord struct {
 	hour   int
 	cv     float64
@@ -115,10 +112,11 @@ func coldRecords(w sim.Workload) []coldRecord {
 	}
 	var out []coldRecord
 	starts := 0
-	for start := s[0].Time; !start.Add(coldDay).After(s[len(s)-1].Time); start = start.Add(coldStartEvery) {
+	span := time.Duration(ColdStartHours[len(ColdStartHours)-1]*float64(time.Hour)) + ColdStartHorizons[len(ColdStartHorizons)-1]
+	for start := s[0].Time; !start.Add(span).After(s[len(s)-1].Time); start = start.Add(coldStartEvery) {
 		starts++
 		i0, _ := slices.BinarySearchFunc(s, start, func(x model.Sample, t time.Time) int { return x.Time.Compare(t) })
-		end, _ := slices.BinarySearchFunc(s, start.Add(coldDay), func(x model.Sample, t time.Time) int { return x.Time.Compare(t) })
+		end := len(s)
 		for h, hours := range ColdStartHours {
 			cut, _ := slices.BinarySearchFunc(s, start.Add(time.Duration(hours*float64(time.Hour))), func(x model.Sample, t time.Time) int { return x.Time.Compare(t) })
 			if cut-i0 < 2 || end-cut < 1 {
