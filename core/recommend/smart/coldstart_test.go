@@ -166,4 +166,7 @@ func TestColdStartHandsOver(t *testing.T) {
 	if r.cpu <= 0 || rec.Target.CPUMillicores != r.cpu || rec.Lower.CPUMillicores != r.cpuLow {
 		t.Fatalf("at 23.5 h: CPU %.1fm, want the shadow plan's %.1fm", rec.Target.CPUMillicores, r.cpu)
 	}
+	if ex := r.Explain(now); len(ex.Notes) != 1 || !strings.Contains(ex.Notes[0], "CPU from its own plan, made in the shadow") {
+		t.Fatalf("explain notes %q", ex.Notes)
+	}
 }

@@ -556,6 +556,14 @@ func (p *Recommender) handOver() bool {
 func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 	ex := recommend.Explanation{Recommender: Name, Resources: map[model.Resource]recommend.Evidence{}}
 	if p.warmingUp() {
+		if p.handOver() {
+			span := p.last.Sub(p.first)
+			ex.Resources[model.CPU] = recommend.Evidence{SampleCount: float64(p.fc[p.chosen].samples), HistorySpan: span, Confidence: span.Hours() / 24,
+				Margin: p.cpu/math.Max(p.fc[p.chosen].point, 1e-9) - 1}
+			ex.Notes = append(ex.Notes,
+				fmt.Sprintf("warming up: %s of %s history; CPU from its own plan, made in the shadow (%s = %.0fm, x %.2f = %.0fm for the next %s): an update as the warm-up ends holds it for the budget; memory is the peak so far plus the margin", span, p.opt.MinHistory, p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), p.cpu, p.hor))
+			return ex
+		}
 		if c := p.coldTarget; c > 0 {
 			span := p.last.Sub(p.first)
 			ex.Resources[model.CPU] = recommend.Evidence{SampleCount: p.coldCPU.n, HistorySpan: span, Confidence: span.Hours() / 24, Margin: c/p.coldCPU.peak - 1}

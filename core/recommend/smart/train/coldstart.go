@@ -24,8 +24,8 @@ const coldStartEvery = 6 * time.Hour
 // update budgets the memory sweep scores (MemoryBudgets).
 var ColdStartHorizons = MemoryBudgets
 
-// coldClasses is the number of burstiness classes per resource (terciles
-// of the training series' coefficient of variation).
+// coldClasses is the number of burstiness classes (terciles of the
+// training series' coefficient of variation).
 const coldClasses = 3
 
 // coldMinWeight is the least weight (in workloads) a class needs for its own
@@ -78,8 +78,8 @@ func (q ratios) at(k float64) (slack, above float64) {
 // profile, class and history length, the factor is the one of least cost
 // over the records, the cost smart plans CPU by: the mean slack in units of
 // the mean usage so far plus the profile's weight (scaled by size as smart
-// scales it) times the share above. It returns nil when ws holds no full
-// day.
+// scales it) times the share above. It returns nil when no series of ws is
+// as long as the longest history length and horizon together.
 func coldStart(ws []sim.Workload, opt smart.Options) *smart.ColdStart {
 	var recs []coldRecord
 	for _, w := range ws {
@@ -116,10 +116,9 @@ func coldRecords(w sim.Workload) []coldRecord {
 	for start := s[0].Time; !start.Add(span).After(s[len(s)-1].Time); start = start.Add(coldStartEvery) {
 		starts++
 		i0, _ := slices.BinarySearchFunc(s, start, func(x model.Sample, t time.Time) int { return x.Time.Compare(t) })
-		end := len(s)
 		for h, hours := range ColdStartHours {
 			cut, _ := slices.BinarySearchFunc(s, start.Add(time.Duration(hours*float64(time.Hour))), func(x model.Sample, t time.Time) int { return x.Time.Compare(t) })
-			if cut-i0 < 2 || end-cut < 1 {
+			if cut-i0 < 2 || cut >= len(s) {
 				continue
 			}
 			var xs []float64
@@ -134,7 +133,7 @@ func coldRecords(w sim.Workload) []coldRecord {
 			r := coldRecord{hour: h, cv: smart.CoefficientOfVariation(xs), peak: peak, mean: mean(xs)}
 			from := s[cut].Time
 			for _, hor := range ColdStartHorizons {
-				until := cut + sort.Search(end-cut, func(i int) bool { return !s[cut+i].Time.Before(from.Add(hor)) })
+				until := cut + sort.Search(len(s)-cut, func(i int) bool { return !s[cut+i].Time.Before(from.Add(hor)) })
 				until = max(until, cut+1)
 				var rs []float64
 				for _, x := range s[cut:until] {
@@ -179,9 +178,13 @@ func classBounds(recs []coldRecord) []float64 {
 // coldFactors returns, per class of bounds and per history length, the
 // log factor from lo to 5 (to 0.005) of least weighed cost over that
 // cell's records (over the history length's records of every class when
-// the class is thinner than coldMinWeight).
+// the class is thinner than coldMinWeight; 0, the peak so far, when there is
+// no record at all).
 func coldFactors(recs []coldRecord, bounds []float64, cost func(*coldRecord, float64) float64, lo float64) [][]float64 {
 	fit := func(cell []*coldRecord) float64 {
+		if len(cell) == 0 {
+			return 0
+		}
 		total := func(k float64) float64 {
 			c := 0.0
 			for _, r := range cell {
@@ -191,15 +194,18 @@ func coldFactors(recs []coldRecord, bounds []float64, cost func(*coldRecord, flo
 		}
 		// A grid of 0.05, then 0.005 around its best.
 		best, bestCost := lo, math.Inf(1)
-		for i := 0; lo+0.05*float64(i) <= 5; i++ {
-			if k := lo + 0.05*float64(i); total(k) < bestCost {
-				best, bestCost = k, total(k)
+		try := func(k float64) {
+			if c := total(k); c < bestCost {
+				best, bestCost = k, c
 			}
+		}
+		for i := 0; lo+0.05*float64(i) <= 5; i++ {
+			try(lo + 0.05*float64(i))
 		}
 		from := best - 0.05
 		for i := 0; i <= 20; i++ {
-			if k := from + 0.005*float64(i); k >= lo && k <= 5 && total(k) < bestCost {
-				best, bestCost = k, total(k)
+			if k := from + 0.005*float64(i); k >= lo && k <= 5 {
+				try(k)
 			}
 		}
 		return best

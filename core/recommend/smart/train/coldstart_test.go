@@ -76,7 +76,10 @@ func TestColdStartPriorTrained(t *testing.T) {
 		t.Fatalf("the trained prior does not pass the model file's checks: %v", err)
 	}
 	if coldStart(workloads(2, 1)[:1], opt) != nil {
-		t.Error("no full day: a prior")
+		t.Error("no series long enough: a prior")
+	}
+	if got := coldFactors(nil, []float64{0.5}, func(*coldRecord, float64) float64 { return 0 }, -1); got[0][0] != 0 || got[1][0] != 0 {
+		t.Errorf("no record: factors %v, want 0 (the peak so far)", got)
 	}
 }
 
