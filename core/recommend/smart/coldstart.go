@@ -20,11 +20,13 @@ import (
 // smart leaves its warm-up serves that long too), the cost smart plans CPU
 // by: slack in units of the mean usage
 // so far plus the profile's weight (scaled by the container's size) times the
-// share of time above. Until the first of Hours, smart answers with the
-// warm-up recommender for CPU; in the last plan period of the warm-up, with
-// its own plan when its forecasters plan in the shadow (CPUShadowFrom): an
-// update applied as the warm-up ends holds that plan for the budget. Memory
-// needs no prior: it is smart's own from
+// share of time above. Until the first of Hours, and in the last plan
+// period of the warm-up, smart answers with the warm-up recommender for CPU:
+// the request an update applies as the warm-up ends is held for the budget,
+// and with a day of history vpa's did better there than the prior's or
+// smart's own shadow plan (under a 12 h budget, CPU slack 0.810 x vpa's
+// against 0.829 and 0.817 on the training series, share 3.1 % against 2.9
+// and 3.2 %). Memory needs no prior: it is smart's own from
 // the first hour (the peak so far plus the margin; an OOM kill raises it at
 // once, whatever the budget).
 type ColdStart struct {
@@ -149,14 +151,16 @@ func CoefficientOfVariation(xs []float64) float64 {
 }
 
 // planCold sets the cold-start CPU target: the peak so far times its factor
-// (Options.ColdStart, enough history), else 0.
+// (Options.ColdStart, enough history, before the last plan period of the
+// warm-up), else 0.
 func (p *Recommender) planCold() {
 	p.coldTarget = 0
 	cs := p.opt.ColdStart
-	if cs == nil || p.coldCPU.peak <= 0 {
+	span := p.last.Sub(p.first)
+	if cs == nil || p.coldCPU.peak <= 0 || span >= p.opt.MinHistory-p.opt.PlanEvery {
 		return
 	}
-	if k, ok := cs.Factor(p.prof.Name, p.hor, p.coldCPU.cv(), p.last.Sub(p.first)); ok {
+	if k, ok := cs.Factor(p.prof.Name, p.hor, p.coldCPU.cv(), span); ok {
 		p.coldTarget = p.coldCPU.peak * math.Exp(k)
 	}
 }

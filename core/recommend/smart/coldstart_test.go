@@ -144,17 +144,17 @@ func TestColdStartChecked(t *testing.T) {
 	}
 }
 
-// TestColdStartHandsOver: in the last plan period of the warm-up, smart's
-// own CPU plan (planned in the shadow) answers, not the prior: an update
-// applied as the warm-up ends holds it for the budget.
+// TestColdStartHandsOver: in the last plan period of the warm-up, the
+// warm-up recommender answers for CPU again, not the prior: an update applied
+// as the warm-up ends holds its answer for the budget.
 func TestColdStartHandsOver(t *testing.T) {
 	o := DefaultOptions()
 	o.ColdStart = testColdStart()
-	o.CPUShadowFrom = 6 * time.Hour
 	r, err := New(o, recommend.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	vpa, _ := recommend.New("vpa", recommend.Config{})
 	steady := func(i int) float64 { return 200 + float64(i%12) }
 	now := feed(r, 0, 22*12, steady, model.GiB)
 	rec, _ := r.Recommend(now)
@@ -162,11 +162,13 @@ func TestColdStartHandsOver(t *testing.T) {
 		t.Fatalf("at 22 h: CPU %.1fm, want the prior's %.1fm", got, want)
 	}
 	now = feed(r, 22*12, 23*12+6, steady, model.GiB)
+	feed(vpa, 0, 23*12+6, steady, model.GiB)
 	rec, _ = r.Recommend(now)
-	if r.cpu <= 0 || rec.Target.CPUMillicores != r.cpu || rec.Lower.CPUMillicores != r.cpuLow {
-		t.Fatalf("at 23.5 h: CPU %.1fm, want the shadow plan's %.1fm", rec.Target.CPUMillicores, r.cpu)
+	want, _ := vpa.Recommend(now)
+	if rec.Target.CPUMillicores != want.Target.CPUMillicores || rec.Lower.CPUMillicores != want.Lower.CPUMillicores {
+		t.Fatalf("at 23.5 h: CPU %.1fm, want vpa's %.1fm", rec.Target.CPUMillicores, want.Target.CPUMillicores)
 	}
-	if ex := r.Explain(now); len(ex.Notes) != 1 || !strings.Contains(ex.Notes[0], "CPU from its own plan, made in the shadow") {
+	if ex := r.Explain(now); !strings.Contains(ex.Notes[0], "using vpa for CPU") {
 		t.Fatalf("explain notes %q", ex.Notes)
 	}
 }

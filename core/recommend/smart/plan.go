@@ -511,12 +511,7 @@ func oomBump(used, factor float64) float64 {
 func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	if p.warmingUp() {
 		rec, ok := p.warmRec, p.warmOK
-		if p.handOver() {
-			// The plan in force after warm-up, applied by an update now.
-			rec.Target.CPUMillicores, rec.UncappedTarget.CPUMillicores = p.cpu, p.cpu
-			rec.Lower.CPUMillicores, rec.Upper.CPUMillicores = p.cpuLow, p.cpuHigh
-			ok = true
-		} else if c := p.coldTarget; c > 0 {
+		if c := p.coldTarget; c > 0 {
 			// CPU from the fleet's cold-start prior.
 			rec.Target.CPUMillicores, rec.UncappedTarget.CPUMillicores = c, c
 			rec.Lower.CPUMillicores, rec.Upper.CPUMillicores = c/(1+p.opt.CPULowBand), c*(1+p.opt.CPUBand)
@@ -544,26 +539,10 @@ func (p *Recommender) Recommend(now time.Time) (model.Recommendation, bool) {
 	return applyPolicy(rec, p.cfg.Policy), true
 }
 
-// handOver reports whether smart's own CPU plan answers during warm-up: in
-// the last plan period before MinHistory, when its forecasters plan in the
-// shadow (CPUShadowFrom), so that an update applied as the warm-up ends
-// (and held for the update budget) is the plan in force after it.
-func (p *Recommender) handOver() bool {
-	return p.opt.ColdStart != nil && p.cpu > 0 && p.opt.CPUShadowFrom > 0 && p.last.Sub(p.first) >= p.opt.MinHistory-p.opt.PlanEvery
-}
-
 // Explain implements recommend.Recommender.
 func (p *Recommender) Explain(now time.Time) recommend.Explanation {
 	ex := recommend.Explanation{Recommender: Name, Resources: map[model.Resource]recommend.Evidence{}}
 	if p.warmingUp() {
-		if p.handOver() {
-			span := p.last.Sub(p.first)
-			ex.Resources[model.CPU] = recommend.Evidence{SampleCount: float64(p.fc[p.chosen].samples), HistorySpan: span, Confidence: span.Hours() / 24,
-				Margin: p.cpu/math.Max(p.fc[p.chosen].point, 1e-9) - 1}
-			ex.Notes = append(ex.Notes,
-				fmt.Sprintf("warming up: %s of %s history; CPU from its own plan, made in the shadow (%s = %.0fm, x %.2f = %.0fm for the next %s): an update as the warm-up ends holds it for the budget; memory is the peak so far plus the margin", span, p.opt.MinHistory, p.fcNames[p.chosen], p.fc[p.chosen].point, p.cpu/math.Max(p.fc[p.chosen].point, 1e-9), p.cpu, p.hor))
-			return ex
-		}
 		if c := p.coldTarget; c > 0 {
 			span := p.last.Sub(p.first)
 			ex.Resources[model.CPU] = recommend.Evidence{SampleCount: p.coldCPU.n, HistorySpan: span, Confidence: span.Hours() / 24, Margin: c/p.coldCPU.peak - 1}

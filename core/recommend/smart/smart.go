@@ -89,8 +89,9 @@
 // vpa's CPU recommendation and says so in Explain, or, with ColdStart (a
 // prior learned from the training fleet, see ColdStart) and an hour of
 // history, with the CPU peak so far times the prior's factor for its
-// burstiness class, profile, history and horizon, and in the last plan
-// period of the warm-up with its own shadow plan; vpa is dropped after. Its
+// burstiness class, profile, history and horizon until the last plan
+// period of the warm-up (vpa again then: see ColdStart); vpa is dropped
+// after. Its
 // memory answer is its own from the first hour (the peak so far plus the
 // margin, at least what a kill of the last hour showed), so that leaving
 // warm-up does not restart the container a second time. With CPUShadowFrom
