@@ -81,6 +81,10 @@ quality: models-workloads ## leave-one-family-out backtests of vpa, autopilot, f
 				$(KSV) backtest --workloads $(MODELS_WORK)/$$f --recommenders oracle --oracle-window $$w --min-update-interval $$b --seed $(MODELS_SEED) -o json > $(MODELS_WORK)/$$f-$$b-oracle$$w.json 2>/dev/null; \
 			done; \
 		done; \
+		for b in $(QUALITY_FIRSTDAY_BUDGETS); do \
+			echo "quality: $$f held out: the first day of every series at --min-update-interval $$b"; \
+			$(KSV) backtest --workloads $(MODELS_WORK)/$$f --recommenders vpa,smart --model $$d --warmup 1h --measure-for 1d --min-update-interval $$b --seed $(MODELS_SEED) -o json > $(MODELS_WORK)/$$f-firstday-$$b.json 2>/dev/null; \
+		done; \
 		for q in $(QUALITY_QUANTILES); do \
 			$(KSV) backtest --workloads $(MODELS_WORK)/$$f --recommenders oracle --oracle-quantile $$q --seed $(MODELS_SEED) -o json > $(MODELS_WORK)/$$f-q$$q.json 2>/dev/null; \
 		done; \
@@ -91,4 +95,5 @@ quality: models-workloads ## leave-one-family-out backtests of vpa, autopilot, f
 		$(KSV) backtest --workloads $$val --recommenders $(QUALITY_RECOMMENDERS) --min-update-interval $$b --seed $(MODELS_SEED) -o json > $(MODELS_WORK)/validation-$$b.json; \
 	done
 	$(QUALITY_TOOL) -budgets $(subst $(space),$(comma),$(strip $(QUALITY_BUDGETS))) -quantiles $(subst $(space),$(comma),$(strip $(QUALITY_QUANTILES))) \
+		-first-day $(subst $(space),$(comma),$(strip $(QUALITY_FIRSTDAY_BUDGETS))) \
 		-command "make quality" -out docs/quality.md
