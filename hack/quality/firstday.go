@@ -18,9 +18,10 @@ func firstDay(b *bytes.Buffer, in input) error {
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("## The first day (cold start)\n\n")
-	p("A container smart has seen for less than a day: until then smart answers with its cold-start prior, learned\n")
-	p("from the training families (per burstiness class of the usage so far, per history length from 1 h and per\n")
-	p("horizon, a factor on the peak so far at the profile's cost), where before it answered with vpa for CPU. Here every\n")
+	p("A container smart has seen for less than a day: from 1 h of history to the last hour of that day smart answers\n")
+	p("for CPU with its cold-start prior, learned from the training families (per burstiness class of the usage so far,\n")
+	p("history length and horizon, a factor on the peak so far at the profile's cost), where before it answered with vpa\n")
+	p("(its memory is the peak so far plus the margin, as before). Here every\n")
 	p("series is run from its start with a warm-up of 1 h and measured for a day (`backtest --warmup 1h --measure-for 1d`),\n")
 	p("each family with the models trained without it. smart / vpa: ratios of totals; CPU over-request: smart's share\n")
 	p("against vpa's (means over workloads).\n\n")
