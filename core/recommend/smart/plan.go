@@ -208,8 +208,10 @@ func (p *Recommender) plan(now time.Time) {
 		}
 		p.planCold()
 	} else if p.warm != nil {
-		// Leaving warm-up: the planner's own state takes over.
+		// Leaving warm-up: the planner's own state takes over, and the
+		// cold-start prior (decoded per container, about 3 KiB) is let go.
 		p.warm = nil
+		p.opt.ColdStart, p.coldTarget = nil, 0
 	}
 	// CPU plans start in the shadow during warm-up (CPUShadowFrom), so that
 	// the forecasters have scores and costs when their plans take over.
