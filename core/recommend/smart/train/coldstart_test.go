@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/smartvpa/smartvpa/core/recommend/modelfile"
@@ -32,7 +33,7 @@ func TestColdFactorsFit(t *testing.T) {
 	if got := coldFactors(recs, nil, cost(0), -1)[0][0]; got != -1 {
 		t.Errorf("at weight 0: factor e^%.3f, want the lowest, e^-1", got)
 	}
-	thin := append(recs, rec(0.9, []float64{0}))
+	thin := append(slices.Clone(recs), rec(0.9, []float64{0}))
 	thin[2].weight = 1
 	got := coldFactors(thin, []float64{0.5}, cost(1), -1)
 	pooled := coldFactors(thin, nil, cost(1), -1)[0][0]
