@@ -16,19 +16,18 @@ import (
 // factors), and the factor is the one of its class, profile and the longest
 // history length of Hours it has seen, in the prior of the longest horizon up
 // to smart's (the shortest when none is). Each factor is the one of least
-// cost on the training series over that horizon (a request set just before
-// smart leaves its warm-up serves that long too), the cost smart plans CPU
-// by: slack in units of the mean usage
-// so far plus the profile's weight (scaled by the container's size) times the
-// share of time above. Until the first of Hours, and in the last plan
-// period of the warm-up, smart answers with the warm-up recommender for CPU:
-// the request an update applies as the warm-up ends is held for the budget,
-// and with a day of history vpa's did better there than the prior's or
-// smart's own shadow plan (under a 12 h budget, CPU slack 0.810 x vpa's
-// against 0.829 and 0.817 on the training series, share 3.1 % against 2.9
-// and 3.2 %). Memory needs no prior: it is smart's own from
-// the first hour (the peak so far plus the margin; an OOM kill raises it at
-// once, whatever the budget).
+// cost on the training series over that horizon, the cost smart plans CPU
+// by: slack in units of the mean usage so far plus the profile's weight
+// (scaled by the container's size) times the share of time above.
+//
+// Until the first of Hours, and in the last plan period of the warm-up,
+// smart answers with the warm-up recommender for CPU: the request an update
+// applies as the warm-up ends is held for the budget, and with a day of
+// history vpa's did better there than the prior's or smart's own shadow plan
+// (under a 12 h budget, CPU slack 0.810 x vpa's against 0.829 and 0.817 on
+// the training series, share 3.1 % against 2.9 and 3.2 %). Memory needs no
+// prior: it is smart's own from the first hour (the peak so far plus the
+// margin; an OOM kill raises it at once, whatever the budget).
 type ColdStart struct {
 	// Hours are the history lengths, in hours, increasing.
 	Hours []float64 `json:"hours"`
