@@ -2,7 +2,6 @@ package smart
 
 import (
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -121,15 +120,7 @@ func TestColdStartChecked(t *testing.T) {
 			o := DefaultOptions()
 			o.ColdStart = testColdStart()
 			tt.edit(o.ColdStart)
-			f, err := modelfile.New(Name, 1, modelfile.TrainingSet{}, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), "smart.json")
-			if err := f.WriteFile(path); err != nil {
-				t.Fatal(err)
-			}
-			_, err = recommend.New(Name, recommend.Config{ModelFile: path})
+			_, err := loadModel(t, o)
 			if err == nil || !strings.Contains(err.Error(), "params."+tt.field) {
 				t.Fatalf("loading a model with %s: %v, want an error naming %s", tt.name, err, tt.field)
 			}

@@ -39,15 +39,7 @@ func TestModelFileRangeChecked(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := DefaultOptions()
 			tt.edit(&o)
-			f, err := modelfile.New(Name, 1, modelfile.TrainingSet{}, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), "smart.json")
-			if err := f.WriteFile(path); err != nil {
-				t.Fatal(err)
-			}
-			_, err = recommend.New(Name, recommend.Config{ModelFile: path})
+			path, err := loadModel(t, o)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -60,4 +52,20 @@ func TestModelFileRangeChecked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadModel writes a model file with options o and creates smart from it; it
+// returns the file's path and the error of the creation.
+func loadModel(t *testing.T, o Options) (string, error) {
+	t.Helper()
+	f, err := modelfile.New(Name, 1, modelfile.TrainingSet{}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "smart.json")
+	if err := f.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	_, err = recommend.New(Name, recommend.Config{ModelFile: path})
+	return path, err
 }
