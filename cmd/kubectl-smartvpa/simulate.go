@@ -206,7 +206,8 @@ requests the window's peak, so it never OOMs; it is the bound to compare with.
 
 --workload is a workload id in --store (default data/workloads), a workload
 folder or a trace.csv file. --trajectory writes one CSV row per sample.
--o json prints {workload, recommender, updateMode, warmup, seed, dataset,
+-o json prints {workload, recommender, updateMode, warmup, measureFor (with
+--measure-for), seed, dataset,
 degenerate, cpu{relativeSlack, absoluteSlackCoreHours, overRequestShare,
 throttledShare, unservedCoreHours}, memory{...}, updates, smallUpdates,
 updatesPerContainerDay, restarts, downtimeHours, samples, hours, gaps, reward,
@@ -264,7 +265,10 @@ type SimulateResult struct {
 	Recommender string `json:"recommender"`
 	UpdateMode  string `json:"updateMode"`
 	Warmup      string `json:"warmup"`
-	Seed        int64  `json:"seed"`
+	// MeasureFor is --measure-for when set: the run ended that long after
+	// the warm-up.
+	MeasureFor string `json:"measureFor,omitempty"`
+	Seed       int64  `json:"seed"`
 	sim.Metrics
 	LastRecommendation *RecommendationJSON `json:"lastRecommendation"`
 }
@@ -336,6 +340,9 @@ func (o *SimulateOptions) Run(ctx context.Context) error {
 		Warmup: o.opts.Warmup.String(), Seed: o.Seed, Metrics: res.Metrics,
 		LastRecommendation: recommendationJSON(res.LastRecommendation),
 	}
+	if o.opts.MeasureFor > 0 {
+		out.MeasureFor = o.opts.MeasureFor.String()
+	}
 	switch o.Output {
 	case "json":
 		enc := json.NewEncoder(o.Out)
@@ -394,7 +401,11 @@ func printSimulateTable(out io.Writer, r SimulateResult, samples int, interval t
 	if d, err := time.ParseDuration(r.Warmup); err == nil {
 		warmup = formatDuration(d)
 	}
-	fmt.Fprintf(tw, "WORKLOAD\t%s (%d samples every %s; %d measured after a %s warm-up)\n", r.Workload, samples, formatDuration(interval), r.Samples, warmup)
+	measured := fmt.Sprintf("%d measured after a %s warm-up", r.Samples, warmup)
+	if d, err := time.ParseDuration(r.MeasureFor); err == nil && d > 0 {
+		measured = fmt.Sprintf("%d measured: the %s after a %s warm-up", r.Samples, formatDuration(d), warmup)
+	}
+	fmt.Fprintf(tw, "WORKLOAD\t%s (%d samples every %s in the trace; %s)\n", r.Workload, samples, formatDuration(interval), measured)
 	fmt.Fprintf(tw, "RECOMMENDER\t%s (update mode %s, seed %d)\n", r.Recommender, r.UpdateMode, r.Seed)
 	fmt.Fprintf(tw, "\n")
 	fmt.Fprintf(tw, "\tCPU\tMEMORY\n")

@@ -195,3 +195,33 @@ func TestSimulateProfileReachesSmart(t *testing.T) {
 		t.Fatalf("cpu target reliability %.1f m, savings %.1f m: want reliability above", r, s)
 	}
 }
+
+// --measure-for ends the run that long after the warm-up: the JSON says so
+// (measureFor, absent without the flag) and the table's header counts the
+// samples measured in that window, not the trace's.
+func TestSimulateMeasureFor(t *testing.T) {
+	dir, ids := simStore(t)
+	args := []string{"simulate", "--store", dir, "--workload", ids[0], "--recommender", "vpa", "--warmup", "1h", "--measure-for", "1d"}
+	code, out, stderr := runArgs(append(args, "-o", "json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got SimulateResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.MeasureFor != "24h0m0s" || got.Samples != 288 {
+		t.Fatalf("measureFor %q, %d samples measured; want 24h0m0s and 288 (a day of 5-minute samples)", got.MeasureFor, got.Samples)
+	}
+	code, out, stderr = runArgs(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := "(1152 samples every 5m in the trace; 288 measured: the 1d after a 1h warm-up)"; !strings.Contains(out, want) {
+		t.Fatalf("table header lacks %q:\n%s", want, out)
+	}
+	_, out, _ = runArgs("simulate", "--store", dir, "--workload", ids[0], "--recommender", "vpa", "-o", "json")
+	if strings.Contains(out, "measureFor") {
+		t.Fatalf("measureFor printed without --measure-for:\n%s", out)
+	}
+}
