@@ -207,12 +207,12 @@ requests the window's peak, so it never OOMs; it is the bound to compare with.
 --workload is a workload id in --store (default data/workloads), a workload
 folder or a trace.csv file. --trajectory writes one CSV row per sample.
 -o json prints {workload, recommender, updateMode, warmup, measureFor (with
---measure-for), seed, dataset,
-degenerate, cpu{relativeSlack, absoluteSlackCoreHours, overRequestShare,
-throttledShare, unservedCoreHours}, memory{...}, updates, smallUpdates,
-updatesPerContainerDay, restarts, downtimeHours, samples, hours, gaps, reward,
-timeToFirstRecommendationSeconds, lastRecommendation{cpuMillicores{lower,
-target, upper, uncappedTarget}, memoryBytes{...}}}. -o csv prints a header and
+--measure-for), seed, dataset, degenerate, cpu{relativeSlack,
+absoluteSlackCoreHours, overRequestShare, throttledShare, unservedCoreHours},
+memory{...}, updates, smallUpdates, updatesPerContainerDay, restarts,
+downtimeHours, samples, hours, gaps, reward, timeToFirstRecommendationSeconds,
+lastRecommendation{cpuMillicores{lower, target, upper, uncappedTarget},
+memoryBytes{...}}}. -o csv prints a header and
 one row with backtest's column names (plus update_mode, warmup_seconds, seed,
 time_to_first_recommendation_seconds and the last targets), so that the rows
 of several runs join into one file.`,
